@@ -1,0 +1,165 @@
+"""Wiring: build the python-telegram-bot Application from the config, and start-up work."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+)
+from telegram.request import BaseRequest
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.i18n import LANGUAGES, t
+from bot.outbox import Outbox
+from bot.services import SERVICES_KEY, Services
+from storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Telegram sends chat_member updates only when asked for them by name.
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.POLL,
+    Update.POLL_ANSWER,
+    Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
+    Update.CHAT_JOIN_REQUEST,
+]
+
+GROUP_MENU = ["team", "members", "leave", "admit", "remove", "setup", "help"]
+PRIVATE_MENU = ["start", "help"]
+
+
+def build_application(
+    config: Config,
+    clock: Clock | None = None,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    update_processor: BaseUpdateProcessor | None = None,
+) -> Application:
+    """The Application as `wiq-bot run` uses it; tests pass an in-process request."""
+    # The wiring is the one place in bot/ that knows the Telegram adapters.
+    from handlers import register
+
+    clock = clock or Clock()
+    builder = (
+        ApplicationBuilder()
+        .token(config.telegram.token)
+        .base_url(config.telegram.base_url)
+        # The outbox owns each group's budget; PTB's limiter keeps only the overall one.
+        .rate_limiter(
+            AIORateLimiter(overall_max_rate=config.limits.overall_per_second, group_max_rate=0)
+        )
+        .post_init(_post_init(config, clock))
+        .post_shutdown(_post_shutdown)
+    )
+    if update_processor is not None:
+        builder = builder.concurrent_updates(update_processor)
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+    register(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitable[None]]:
+    async def post_init(application: Application) -> None:
+        """Open the database and the outbox, and register the command menus — all before
+        polling starts."""
+        storage = await Storage.open(config.storage_path, config.network.name, clock.now())
+        outbox = Outbox(
+            application.bot,
+            clock,
+            _job_scheduler(application),
+            group_per_minute=config.limits.group_per_minute,
+            retry_base=config.limits.retry_base,
+            retry_max=config.limits.retry_max,
+        )
+        services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
+        services.bot_username = application.bot.username or ""
+        application.bot_data[SERVICES_KEY] = services
+        await set_command_menus(application, config.network.language)
+        log.info(
+            "event=started network=%s schema=%s",
+            storage.network_id,
+            await storage.db.schema_version(),
+        )
+
+    return post_init
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services | None = application.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        await services.storage.close()
+        log.info("event=stopped")
+
+
+def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
+    """Outbox flushes run as JobQueue jobs (APScheduler underneath)."""
+
+    def schedule(delay: float, chat_id: int, run: Callable[[], Awaitable[None]]) -> None:
+        async def job(_: ContextTypes.DEFAULT_TYPE) -> None:
+            await run()
+
+        assert application.job_queue is not None
+        application.job_queue.run_once(job, when=delay, name=f"outbox-flush:{chat_id}")
+
+    return schedule
+
+
+async def set_command_menus(application: Application, default_language: str) -> None:
+    """setMyCommands per scope (groups, private chats) and language (SPEC §9)."""
+    bot = application.bot
+    for scope, names in (
+        (BotCommandScopeAllGroupChats(), GROUP_MENU),
+        (BotCommandScopeAllPrivateChats(), PRIVATE_MENU),
+    ):
+        for lang in (None, *LANGUAGES):
+            texts_lang = lang or default_language
+            commands = [BotCommand(name, t(texts_lang, f"command.{name}")) for name in names]
+            try:
+                await bot.set_my_commands(commands, scope=scope, language_code=lang)
+            except TelegramError as exc:
+                log.warning("event=set_commands_failed lang=%s error=%s", lang, exc)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error; tell the person something went wrong — never a traceback."""
+    log.error("event=handler_error", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    services: Services | None = context.bot_data.get(SERVICES_KEY)
+    if services is None:
+        return
+    lang = services.language_for(
+        update.effective_chat.type,
+        update.effective_user.language_code if update.effective_user else None,
+    )
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(t(lang, "error.internal"), show_alert=True)
+        return
+    if update.effective_message is not None and update.effective_message.text:
+        await services.outbox.send(update.effective_chat.id, t(lang, "error.internal"))

@@ -1,0 +1,55 @@
+"""The `wiq-bot` command: run the bot, or check a config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot.config import ConfigError, load_config
+
+EXIT_CONFIG = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="wiq-bot", description="WiQ decision bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot (long polling)")
+    run.add_argument("--config", required=True, help="path to the TOML config")
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    check = commands.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("--config", required=True, help="path to the TOML config")
+    args = parser.parse_args(argv)
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"wiq-bot: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check-config":
+        print(f"{args.config}: ok")
+        return 0
+    return run_bot(config, args.log_level)
+
+
+def run_bot(config, log_level: str) -> int:  # type: ignore[no-untyped-def]
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    logging.basicConfig(
+        level=log_level,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+    # httpx logs every request URL at INFO, and the URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = build_application(config)
+    # run_polling calls post_init before the first getUpdates and stops on SIGINT/SIGTERM.
+    application.run_polling(
+        allowed_updates=ALLOWED_UPDATES,
+        timeout=config.telegram.poll_timeout,
+        drop_pending_updates=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

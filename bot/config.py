@@ -1,0 +1,283 @@
+"""Loading and validating the TOML config: every key known, every error one clear line."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.policy import (
+    POLICY_FIELDS,
+    DecisionKind,
+    PolicyBook,
+    TeamKind,
+    coerce_field,
+    parse_duration,
+)
+
+TOKEN_ENV = "WIQ_BOT_TOKEN"
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+LANGUAGES = ("de", "en")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+
+
+class ConfigError(Exception):
+    """A config problem, already phrased as the one line a person reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str
+    base_url: str = DEFAULT_BASE_URL
+    poll_timeout: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    name: str
+    admins: frozenset[int]
+    timezone: ZoneInfo
+    language: str = "de"
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    overall_per_second: float = 30.0
+    group_per_minute: int = 20
+    retry_base: float = 1.0
+    retry_max: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class DigestConfig:
+    weekday: str = "monday"
+    time: time = time(9, 0)
+    quiet_week: str = "line"  # "line" or "nothing"
+    public_chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    telegram: TelegramConfig
+    network: NetworkConfig
+    storage_path: Path
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    policies: PolicyBook = field(default_factory=PolicyBook)
+
+
+class _Section:
+    """A view of one TOML table that remembers which keys were read, to report unknown ones."""
+
+    def __init__(self, source: Path, prefix: str, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: [{prefix}] must be a table")
+        self.source = source
+        self.prefix = prefix
+        self.data = data
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {self.key(name)}: {problem}")
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ..., /) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, "missing")
+            return default
+        value = self.data[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(name, f"expected {_type_words(kinds)}, got true/false")
+        if not isinstance(value, kinds):
+            raise self.fail(name, f"expected {_type_words(kinds)}, got {type(value).__name__}")
+        return value
+
+    def section(self, name: str, required: bool = False) -> _Section:
+        self.used.add(name)
+        if name not in self.data:
+            if required:
+                raise ConfigError(f"{self.source}: [{self.key(name)}] missing")
+            return _Section(self.source, self.key(name), {})
+        return _Section(self.source, self.key(name), self.data[name])
+
+    def reject_unknown(self, allowed_extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        for name in self.data:
+            if name not in self.used and name not in allowed_extra:
+                raise ConfigError(f"{self.source}: {self.key(name)}: unknown key")
+
+
+def _type_words(kinds: tuple[type, ...]) -> str:
+    words = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    words[list] = "a list"
+    return " or ".join(words.get(k, k.__name__) for k in kinds)
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config file; raises ConfigError with one line naming file and key."""
+    source = Path(path)
+    env = os.environ if env is None else env
+    try:
+        with source.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+
+    root = _Section(source, "", raw)
+    telegram = _load_telegram(root.section("telegram"), env)
+    network = _load_network(root.section("network", required=True))
+    storage = root.section("storage", required=True)
+    storage_path = Path(storage.get("path", str))
+    if not str(storage_path).strip():
+        raise storage.fail("path", "must not be empty")
+    if not storage_path.is_absolute():
+        storage_path = source.resolve().parent / storage_path
+    storage.reject_unknown()
+    limits = _load_limits(root.section("limits"))
+    digest = _load_digest(root.section("digest"))
+    policies = _load_policies(root.section("policy"))
+    root.reject_unknown()
+    return Config(
+        path=source,
+        telegram=telegram,
+        network=network,
+        storage_path=storage_path,
+        limits=limits,
+        digest=digest,
+        policies=policies,
+    )
+
+
+def _load_telegram(section: _Section, env: Mapping[str, str]) -> TelegramConfig:
+    configured = section.get("token", str, "")
+    token = env.get(TOKEN_ENV) or configured
+    if not token:
+        raise section.fail("token", f"missing (set it here or in the environment as {TOKEN_ENV})")
+    if not _TOKEN_RE.match(token):
+        raise section.fail("token", "does not look like a bot token (digits:letters)")
+    base_url = section.get("base_url", str, DEFAULT_BASE_URL)
+    if not base_url.startswith(("http://", "https://")):
+        raise section.fail("base_url", "must start with http:// or https://")
+    poll_timeout = section.get("poll_timeout", int, 30)
+    if not 0 <= poll_timeout <= 50:
+        raise section.fail("poll_timeout", "must be between 0 and 50 seconds")
+    section.reject_unknown()
+    return TelegramConfig(token=token, base_url=base_url, poll_timeout=poll_timeout)
+
+
+def _load_network(section: _Section) -> NetworkConfig:
+    name = section.get("name", str).strip()
+    if not name:
+        raise section.fail("name", "must not be empty")
+    admins = section.get("admins", list)
+    if not admins:
+        raise section.fail("admins", "name at least one Telegram user id")
+    for admin in admins:
+        if isinstance(admin, bool) or not isinstance(admin, int) or admin <= 0:
+            raise section.fail("admins", f"expected Telegram user ids (numbers), got {admin!r}")
+    tz_name = section.get("timezone", str, "Europe/Berlin")
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise section.fail("timezone", f"unknown time zone {tz_name!r}") from None
+    language = section.get("language", str, "de")
+    if language not in LANGUAGES:
+        raise section.fail("language", f"must be one of {', '.join(LANGUAGES)}")
+    section.reject_unknown()
+    return NetworkConfig(name=name, admins=frozenset(admins), timezone=timezone, language=language)
+
+
+def _load_limits(section: _Section) -> LimitsConfig:
+    defaults = LimitsConfig()
+    overall = section.get("overall_per_second", (int, float), defaults.overall_per_second)
+    group = section.get("group_per_minute", int, defaults.group_per_minute)
+    retry_base = section.get("retry_base", (int, float), defaults.retry_base)
+    retry_max = section.get("retry_max", (int, float), defaults.retry_max)
+    if overall <= 0:
+        raise section.fail("overall_per_second", "must be greater than 0")
+    if not 1 <= group <= 20:
+        raise section.fail("group_per_minute", "must be between 1 and 20 (Telegram's limit)")
+    if retry_base <= 0 or retry_max < retry_base:
+        raise section.fail("retry_max", "must be at least retry_base, and both above 0")
+    section.reject_unknown()
+    return LimitsConfig(float(overall), group, float(retry_base), float(retry_max))
+
+
+def _load_digest(section: _Section) -> DigestConfig:
+    weekday = section.get("weekday", str, "monday").lower()
+    if weekday not in WEEKDAYS:
+        raise section.fail("weekday", f"must be one of {', '.join(WEEKDAYS)}")
+    raw_time = section.get("time", str, "09:00")
+    try:
+        at = time.fromisoformat(raw_time)
+    except ValueError:
+        raise section.fail("time", f"expected HH:MM, got {raw_time!r}") from None
+    quiet = section.get("quiet_week", str, "line")
+    if quiet not in ("line", "nothing"):
+        raise section.fail("quiet_week", "must be 'line' or 'nothing'")
+    public = section.get("public_chat_id", int, 0) or None
+    section.reject_unknown()
+    return DigestConfig(weekday=weekday, time=at, quiet_week=quiet, public_chat_id=public)
+
+
+def _policy_fields(section: _Section) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in POLICY_FIELDS:
+        if name not in section.data:
+            continue
+        section.used.add(name)
+        try:
+            values[name] = coerce_field(name, section.data[name])
+        except (TypeError, ValueError) as exc:
+            raise section.fail(name, str(exc)) from None
+    return values
+
+
+def _load_policies(section: _Section) -> PolicyBook:
+    """[policy] (all teams), [policy.ST] (a team kind), [policy.PT.admission] (a decision kind)."""
+    network_wide = _policy_fields(section)
+    by_team: dict[TeamKind, dict[str, Any]] = {}
+    by_team_decision: dict[tuple[TeamKind, DecisionKind], dict[str, Any]] = {}
+    team_names = {kind.value for kind in TeamKind}
+    for team_name in list(section.data):
+        if team_name in POLICY_FIELDS:
+            continue
+        if team_name not in team_names:
+            raise section.fail(
+                team_name, f"unknown key (team kinds: {', '.join(sorted(team_names))})"
+            )
+        team_section = section.section(team_name)
+        team = TeamKind(team_name)
+        by_team[team] = {**network_wide, **_policy_fields(team_section)}
+        for decision_name in list(team_section.data):
+            if decision_name in POLICY_FIELDS:
+                continue
+            if decision_name not in {kind.value for kind in DecisionKind}:
+                raise team_section.fail(decision_name, "unknown key")
+            decision_section = team_section.section(decision_name)
+            by_team_decision[(team, DecisionKind(decision_name))] = _policy_fields(decision_section)
+            decision_section.reject_unknown()
+        team_section.reject_unknown()
+    for team in TeamKind:
+        by_team.setdefault(team, dict(network_wide))
+    section.reject_unknown()
+    return PolicyBook(by_team=by_team, by_team_decision=by_team_decision)
+
+
+__all__ = ["Config", "ConfigError", "load_config", "parse_duration"]

@@ -1,0 +1,87 @@
+"""HTML helpers for what the bot sends: escaping, mentions, Telegram's length limit."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.i18n import Html
+
+MAX_MESSAGE = 4096
+ELLIPSIS = "…"
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it: after entity parsing, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", text))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def mention(telegram_id: int | None, name: str) -> Html:
+    """A text mention reaches people without a username too."""
+    if telegram_id is None:
+        return Html(html.escape(name, quote=False))
+    return Html(f'<a href="tg://user?id={telegram_id}">{html.escape(name, quote=False)}</a>')
+
+
+def _plain(line: str) -> str:
+    return html.unescape(_TAG.sub("", line))
+
+
+def _hard_split(line: str, limit: int) -> list[str]:
+    """A single line longer than a message: drop its markup and cut it by characters."""
+    plain = _plain(line)
+    pieces: list[str] = []
+    current = ""
+    for char in plain:
+        if visible_length(html.escape(current + char, quote=False)) > limit:
+            pieces.append(html.escape(current, quote=False))
+            current = ""
+        current += char
+    if current:
+        pieces.append(html.escape(current, quote=False))
+    return pieces
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split at line breaks into messages within the limit; markup never spans lines here."""
+    if visible_length(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        length = visible_length(line)
+        if length > limit:
+            if current:
+                parts.append("\n".join(current))
+                current, size = [], 0
+            parts.extend(_hard_split(line, limit))
+            continue
+        extra = length + (1 if current else 0)
+        if size + extra > limit:
+            parts.append("\n".join(current))
+            current, size = [line], length
+        else:
+            current.append(line)
+            size += extra
+    if current:
+        parts.append("\n".join(current))
+    return [part for part in parts if part.strip()]
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Keep whole lines that fit and end with a clear "…" (for edits, which cannot split)."""
+    if visible_length(text) <= limit:
+        return text
+    first = split_message(text, limit - 2)[0]
+    return f"{first}\n{ELLIPSIS}"
+
+
+def shorten_plain(value: str, limit: int) -> str:
+    """Shorten user text before it is escaped (card titles, poll questions)."""
+    value = " ".join(value.split())
+    if len(value) <= limit:
+        return value
+    return value[: limit - 1].rstrip() + ELLIPSIS

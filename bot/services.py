@@ -1,0 +1,54 @@
+"""What every handler needs, built once at start: config, storage, outbox, clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.i18n import language_for_user
+from bot.outbox import Outbox
+from bot.policy import DecisionKind, Policy, TeamKind
+from storage import Storage
+from storage.teams import Team
+
+SERVICES_KEY = "wiq"  # where the Application's bot_data holds the Services
+
+
+@dataclass
+class Services:
+    config: Config
+    clock: Clock
+    storage: Storage
+    outbox: Outbox
+    bot_username: str = ""
+
+    @property
+    def default_language(self) -> str:
+        return self.config.network.language
+
+    def is_network_admin(self, telegram_id: int | None) -> bool:
+        return telegram_id is not None and telegram_id in self.config.network.admins
+
+    def language_for(self, chat_type: str, user_language: str | None) -> str:
+        """Groups speak the network's language; a private chat follows the person's."""
+        if chat_type == "private":
+            return language_for_user(user_language, self.default_language)
+        return self.default_language
+
+    def policy(self, team: Team, decision: DecisionKind = DecisionKind.PROPOSAL) -> Policy:
+        return self.config.policies.resolve(TeamKind(team.kind), decision, team.policy_overrides)
+
+    def local_datetime(self, moment: datetime, lang: str) -> str:
+        return format_datetime(
+            moment, format="short", tzinfo=self.config.network.timezone, locale=lang
+        )
+
+    def local_date(self, moment: datetime, lang: str) -> str:
+        return format_date(moment.astimezone(self.config.network.timezone), "medium", locale=lang)
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot_username}?start={payload}"

@@ -1,0 +1,85 @@
+"""Rules about teams and rosters (SPEC §1): who may bind a chat, who may admit, who counts.
+
+Plain Python: the handlers ask, these answer with a refusal (an enum) or None."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot.policy import SINGLE_TEAM_KINDS, RosterMode, TeamKind
+
+SEATS = ("politik", "verwaltung", "zivilgesellschaft", "ut")
+MAX_TEAM_NAME = 64
+MAX_BODY = 100
+MAX_REASON = 500
+
+
+class Refusal(StrEnum):
+    """Why something is not done; each has a text `refusal.<value>` in the catalogue."""
+
+    NOT_A_GROUP = "not_a_group"
+    NOT_NETWORK_ADMIN = "not_network_admin"
+    NOT_CHAT_ADMIN = "not_chat_admin"
+    ALREADY_BOUND = "already_bound"
+    KIND_TAKEN = "kind_taken"
+    BOT_NOT_ADMIN = "bot_not_admin"
+    BOT_CANNOT_INVITE = "bot_cannot_invite"
+    SETUP_PHASE_OVER = "setup_phase_over"
+    IS_A_BOT = "is_a_bot"
+
+
+def roster_mode_for(kind: TeamKind) -> RosterMode:
+    """LTs start in `chat` mode and may change it; NET is always `chat`; the rest explicit."""
+    if kind in (TeamKind.LT, TeamKind.NET):
+        return RosterMode.CHAT
+    return RosterMode.EXPLICIT
+
+
+def may_bind(kind: TeamKind, *, is_network_admin: bool, is_chat_admin: bool) -> Refusal | None:
+    """PT/ST/KT/UT/NET by a network admin; an LT also by an admin of that group chat."""
+    if is_network_admin:
+        return None
+    if kind is TeamKind.LT:
+        return None if is_chat_admin else Refusal.NOT_CHAT_ADMIN
+    return Refusal.NOT_NETWORK_ADMIN
+
+
+def bot_rights_refusal(*, is_admin: bool, can_invite_users: bool) -> Refusal | None:
+    """Only an admin bot gets member updates, checks membership and handles invitations."""
+    if not is_admin:
+        return Refusal.BOT_NOT_ADMIN
+    if not can_invite_users:
+        return Refusal.BOT_CANNOT_INVITE
+    return None
+
+
+def kind_taken(kind: TeamKind, existing_kinds: set[str]) -> bool:
+    return kind in SINGLE_TEAM_KINDS and kind.value in existing_kinds
+
+
+def may_admit_directly(*, is_network_admin: bool, in_setup_phase: bool) -> Refusal | None:
+    """Network admins enter existing members only until the team's first decision."""
+    if not is_network_admin:
+        return Refusal.NOT_NETWORK_ADMIN
+    if not in_setup_phase:
+        return Refusal.SETUP_PHASE_OVER
+    return None
+
+
+def joins_by_sighting(roster_mode: str, *, left_on_request: bool, pressed: bool) -> bool:
+    """In roster mode `chat` everyone the bot sees in the chat is on the roster — except a
+    person who left with /leave, until they take part again by pressing a button."""
+    if roster_mode != RosterMode.CHAT:
+        return False
+    return pressed or not left_on_request
+
+
+def parse_seat(words: list[str]) -> tuple[str | None, str | None]:
+    """`politik Stadtbezirksbeirat West` -> ("politik", "Stadtbezirksbeirat West")."""
+    if not words:
+        return None, None
+    seat = words[0].lower()
+    if seat not in SEATS:
+        return None, None
+    body = " ".join(words[1:]).strip() or None
+    return seat, body

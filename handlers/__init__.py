@@ -1,0 +1,61 @@
+"""Telegram adapters. `register` is the one place where every handler is added, in groups
+whose order matters: tracking first, then commands, then the catch-all for unknown ones."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import help as help_
+from handlers import roster, setup, tracking
+
+# Handler groups run in this order; within a group the first matching handler wins.
+GROUP_GUARD = -2  # anonymous admins are turned away before anything else
+GROUP_TRACK = -1  # every update: remember who we saw
+GROUP_MAIN = 0
+GROUP_FALLBACK = 1  # unknown commands, after every real command had its chance
+
+COMMANDS = [
+    (("start",), help_.start),
+    (("help", "hilfe"), help_.show_help),
+    (("setup", "team_einrichten"), setup.setup_team),
+    (("team",), setup.show_team),
+    (("members", "mitglieder"), roster.list_members),
+    (("admit", "aufnehmen"), roster.admit_member),
+    (("remove", "entfernen"), roster.remove_member),
+    (("leave", "austreten"), roster.leave_team),
+]
+
+
+def register(application: Application) -> None:
+    application.add_handler(
+        MessageHandler(filters.COMMAND & filters.SenderChat.ALL, tracking.refuse_anonymous_admin),
+        group=GROUP_GUARD,
+    )
+    application.add_handler(TypeHandler(Update, tracking.remember_sender), group=GROUP_TRACK)
+    for names, callback in COMMANDS:
+        application.add_handler(CommandHandler(list(names), callback), group=GROUP_MAIN)
+    application.add_handler(
+        MessageHandler(filters.StatusUpdate.MIGRATE, setup.chat_migrated), group=GROUP_MAIN
+    )
+    application.add_handler(
+        ChatMemberHandler(setup.bot_rights_changed, ChatMemberHandler.MY_CHAT_MEMBER),
+        group=GROUP_MAIN,
+    )
+    application.add_handler(
+        ChatMemberHandler(roster.chat_member_changed, ChatMemberHandler.CHAT_MEMBER),
+        group=GROUP_MAIN,
+    )
+    application.add_handler(
+        MessageHandler(filters.COMMAND, help_.unknown_command), group=GROUP_FALLBACK
+    )
+
+
+ALL_COMMAND_NAMES = [names[0] for names, _ in COMMANDS]

@@ -1,0 +1,138 @@
+"""Shared pieces of the Telegram adapters: services, language, replies, naming a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Message, MessageEntity, Update, User
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from bot.outbox import Delivery, Priority
+from bot.services import SERVICES_KEY, Services
+from storage.people import Person
+from storage.teams import Team
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def services(context: Context) -> Services:
+    return context.bot_data[SERVICES_KEY]
+
+
+def lang_of(update: Update, context: Context) -> str:
+    chat = update.effective_chat
+    user = update.effective_user
+    return services(context).language_for(
+        chat.type if chat else "private", user.language_code if user else None
+    )
+
+
+async def reply(update: Update, context: Context, key: str, /, **params: object) -> Delivery:
+    """Answer the message that triggered this update, through the outbox."""
+    text = t(lang_of(update, context), key, **params)
+    return await reply_html(update, context, text)
+
+
+async def reply_html(update: Update, context: Context, text: str, **extra: object) -> Delivery:
+    message = update.effective_message
+    chat = update.effective_chat
+    assert chat is not None
+    reply_to = message.message_id if message and chat.type != "private" else None
+    return await services(context).outbox.send(
+        chat.id, text, priority=Priority.REPLY, reply_to=reply_to, **extra
+    )
+
+
+async def current_person(update: Update, context: Context) -> Person | None:
+    """The person behind this update (the tracker has already stored them)."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return None
+    return await remember_user(context, user)
+
+
+async def remember_user(context: Context, user: User) -> Person:
+    wiq = services(context)
+    return await wiq.storage.people.seen(
+        user.id,
+        user.first_name,
+        user.last_name,
+        user.username,
+        user.language_code,
+        wiq.clock.now(),
+    )
+
+
+async def bound_team(update: Update, context: Context) -> Team | None:
+    """This chat's team, or None after telling the chat it is not bound (or is private)."""
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == "private":
+        await reply(update, context, "error.group_only")
+        return None
+    team = await services(context).storage.teams.by_chat(chat.id)
+    if team is None:
+        await reply(update, context, "error.unbound_chat")
+    return team
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """The outcome of naming a person in a command: the person, or the text key why not."""
+
+    person: Person | None
+    rest: list[str]
+    problem: str | None = None
+    username: str | None = None
+
+
+async def named_person(update: Update, context: Context, args: list[str]) -> Named:
+    """SPEC §1: by reply, by text mention, or by an @username the bot has seen."""
+    message = update.effective_message
+    assert message is not None
+    replied = _replied_user(message)
+    if replied is not None:
+        if replied.is_bot:
+            return Named(None, args, "error.person_is_bot")
+        return Named(await remember_user(context, replied), args)
+    mentioned = _text_mention_first(message, args)
+    if mentioned is not None:
+        user, consumed = mentioned
+        if user.is_bot:
+            return Named(None, args, "error.person_is_bot")
+        return Named(await remember_user(context, user), args[consumed:])
+    if not args:
+        return Named(None, args, "error.name_a_person")
+    first = args[0]
+    if first.startswith("@") and len(first) > 1:
+        username = first[1:]
+        if username.lower() == services(context).bot_username.lower():
+            return Named(None, args, "error.person_is_bot")
+        person = await services(context).storage.people.by_username(username)
+        if person is None:
+            return Named(None, args, "error.unknown_username", username=username)
+        return Named(person, args[1:])
+    return Named(None, args, "error.name_a_person")
+
+
+def _replied_user(message: Message) -> User | None:
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None:
+        return None
+    # In forum topics every message "replies" to the topic's first message; that is no naming.
+    if replied.forum_topic_created is not None:
+        return None
+    return replied.from_user
+
+
+def _text_mention_first(message: Message, args: list[str]) -> tuple[User, int] | None:
+    """A text mention where the arguments start; returns the user and how many words it took."""
+    if not args:
+        return None
+    first_args = " ".join(args)
+    mentions = message.parse_entities([MessageEntity.TEXT_MENTION])
+    for entity, mention_text in sorted(mentions.items(), key=lambda item: item[0].offset):
+        if entity.user is not None and first_args.startswith(" ".join(mention_text.split())):
+            return entity.user, len(mention_text.split())
+    return None

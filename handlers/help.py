@@ -1,0 +1,69 @@
+"""/start, /help and everything nobody asked for: unknown commands and stray chats."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.i18n import Html, t
+from handlers.common import Context, lang_of, reply, reply_html, services
+
+# (command, alias) as the person sees them; which ones fit depends on chat and person.
+PRIVATE_COMMANDS = [("start", None), ("help", "hilfe")]
+TEAM_COMMANDS = [("team", None), ("members", "mitglieder"), ("leave", "austreten")]
+ADMIN_TEAM_COMMANDS = [("admit", "aufnehmen"), ("remove", "entfernen")]
+SETUP_COMMANDS = [("setup", "team_einrichten")]
+HELP = ("help", "hilfe")
+
+
+async def start(update: Update, context: Context) -> None:
+    """Someone opened the bot (possibly through a deep link)."""
+    await show_help(update, context)
+
+
+async def show_help(update: Update, context: Context) -> None:
+    """What the bot is and the commands that fit this chat and this person: /help."""
+    wiq = services(context)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None
+    lang = lang_of(update, context)
+    is_admin = wiq.is_network_admin(user.id if user else None)
+    lines = [t(lang, "help.intro", network=wiq.config.network.name)]
+    if chat.type == "private":
+        lines.append(t(lang, "help.private"))
+        commands = list(PRIVATE_COMMANDS)
+    else:
+        team = await wiq.storage.teams.by_chat(chat.id)
+        if team is None:
+            lines.append(t(lang, "help.unbound"))
+            commands = [*SETUP_COMMANDS, HELP]
+        else:
+            lines.append(t(lang, "help.team", name=team.name, kind=t(lang, f"kind.{team.kind}")))
+            admin_commands = ADMIN_TEAM_COMMANDS if is_admin else []
+            commands = [*TEAM_COMMANDS, *admin_commands, HELP]
+    lines.append("")
+    lines.extend(command_line(lang, name, alias) for name, alias in commands)
+    if is_admin and chat.type == "private":
+        lines.append("")
+        lines.append(t(lang, "help.admin_private"))
+    await reply_html(update, context, "\n".join(lines))
+
+
+def command_line(lang: str, name: str, alias: str | None) -> Html:
+    label = f"/{name}" + (f" · /{alias}" if alias else "")
+    return t(lang, "help.command", command=label, description=t(lang, f"command.{name}"))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not know. In groups only when addressed to this bot by name,
+    since other bots in the chat may own it."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or chat is None or not message.text:
+        return
+    command = message.text.split()[0]
+    if chat.type != "private":
+        target = command.partition("@")[2]
+        if target.lower() != services(context).bot_username.lower():
+            return
+    await reply(update, context, "error.unknown_command", command=command.partition("@")[0])

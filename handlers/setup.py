@@ -1,0 +1,238 @@
+"""Binding a group chat to a team (/setup), showing it (/team), and following the chat's
+life: the bot's own rights (my_chat_member) and the upgrade to a supergroup."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import ChatMember, ChatMemberUpdated, Update
+from telegram.error import TelegramError
+
+from bot.i18n import t
+from bot.outbox import Priority
+from bot.policy import DecisionKind, Process, RosterMode, TeamKind
+from bot.teams import (
+    MAX_TEAM_NAME,
+    Refusal,
+    bot_rights_refusal,
+    kind_taken,
+    may_bind,
+    roster_mode_for,
+)
+from handlers.common import Context, bound_team, current_person, lang_of, reply, services
+from storage.teams import AlreadyBound, KindTaken, Team
+
+log = logging.getLogger(__name__)
+
+ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+
+
+async def setup_team(update: Update, context: Context) -> None:
+    """An admin binds this group chat to a team: /setup KIND NAME."""
+    wiq = services(context)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    if chat.type not in ("group", "supergroup"):
+        await reply(update, context, "setup.group_only")
+        return
+    args = context.args or []
+    kinds = ", ".join(kind.value for kind in TeamKind)
+    if not args or args[0].upper() not in TeamKind.__members__:
+        await reply(update, context, "setup.usage", kinds=kinds)
+        return
+    kind = TeamKind(args[0].upper())
+    name = " ".join(" ".join(args[1:]).split())
+    if not name:
+        await reply(update, context, "setup.usage", kinds=kinds)
+        return
+    if len(name) > MAX_TEAM_NAME:
+        await reply(update, context, "setup.name_too_long", limit=MAX_TEAM_NAME)
+        return
+    existing = await wiq.storage.teams.by_chat(chat.id)
+    if existing is not None:
+        await refuse(update, context, Refusal.ALREADY_BOUND, team=existing.name, kind=existing.kind)
+        return
+    is_chat_admin = False
+    if kind is TeamKind.LT and not wiq.is_network_admin(user.id):
+        member = await chat.get_member(user.id)
+        is_chat_admin = member.status in ADMIN_STATUSES
+    refusal = may_bind(
+        kind, is_network_admin=wiq.is_network_admin(user.id), is_chat_admin=is_chat_admin
+    )
+    if refusal is None:
+        me = await chat.get_member(context.bot.id)
+        refusal = bot_rights_refusal(
+            is_admin=me.status in ADMIN_STATUSES,
+            can_invite_users=bool(getattr(me, "can_invite_users", False)),
+        )
+    if refusal is None:
+        teams = await wiq.storage.teams.all()
+        if kind_taken(kind, {team.kind for team in teams}):
+            refusal = Refusal.KIND_TAKEN
+    if refusal is not None:
+        await refuse(update, context, refusal, kind=kind.value, bot=wiq.bot_username)
+        return
+    person = await current_person(update, context)
+    mode = roster_mode_for(kind)
+    try:
+        team = await wiq.storage.teams.bind(
+            kind.value,
+            name,
+            chat.id,
+            chat.type,
+            mode.value,
+            person.id if person else None,
+            wiq.clock.now(),
+        )
+    except AlreadyBound:
+        await refuse(update, context, Refusal.ALREADY_BOUND, team=name, kind=kind.value)
+        return
+    except KindTaken:
+        await refuse(update, context, Refusal.KIND_TAKEN, kind=kind.value)
+        return
+    log.info("event=team_bound team=%s kind=%s chat=%s", team.id, kind.value, chat.id)
+    if mode is RosterMode.CHAT:
+        await add_chat_admins(context, team)
+        if person is not None:
+            await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+    lang = lang_of(update, context)
+    parts = [t(lang, "setup.done", name=name, kind=kind_name(lang, kind.value))]
+    parts.append(t(lang, f"setup.next.{mode.value}"))
+    if chat.type == "group":
+        parts.append(t(lang, "setup.recommend_supergroup"))
+    await services(context).outbox.send(
+        chat.id, "\n\n".join(parts), reply_to=update.effective_message.message_id
+    )
+
+
+async def refuse(update: Update, context: Context, refusal: Refusal, **params: object) -> None:
+    await reply(update, context, f"refusal.{refusal.value}", **params)
+
+
+async def add_chat_admins(context: Context, team: Team) -> None:
+    """Roster mode `chat`: the chat's human admins belong to the team from the start."""
+    wiq = services(context)
+    try:
+        admins = await context.bot.get_chat_administrators(team.chat_id)
+    except TelegramError as exc:
+        log.warning("event=admins_unavailable chat=%s error=%s", team.chat_id, exc)
+        return
+    for admin in admins:
+        if admin.user.is_bot:
+            continue
+        person = await wiq.storage.people.seen(
+            admin.user.id,
+            admin.user.first_name,
+            admin.user.last_name,
+            admin.user.username,
+            admin.user.language_code,
+            wiq.clock.now(),
+        )
+        await wiq.storage.rosters.admit(team.id, person.id, "chat_admin", wiq.clock.now())
+
+
+def kind_name(lang: str, kind: str) -> str:
+    return t(lang, f"kind.{kind}")
+
+
+async def show_team(update: Update, context: Context) -> None:
+    """Someone asks what this chat's team is and how it decides: /team."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    wiq = services(context)
+    lang = lang_of(update, context)
+    policy = wiq.policy(team)
+    admission = t(lang, f"admission.{team.kind}")
+    if team.kind == TeamKind.LT and team.roster_mode == RosterMode.CHAT:
+        admission = t(lang, "admission.LT_chat")
+    await reply(
+        update,
+        context,
+        "team.info",
+        name=team.name,
+        kind=kind_name(lang, team.kind),
+        process=describe_process(lang, policy.process),
+        rounds=policy.max_consensus_rounds,
+        round_length=wiq_duration(lang, policy.consensus_deadline.total_seconds()),
+        vote_length=wiq_duration(lang, policy.majority_deadline.total_seconds()),
+        quorum=round(policy.quorum * 100),
+        admission=admission,
+        admission_process=describe_process(lang, wiq.policy(team, DecisionKind.ADMISSION).process),
+        roster_mode=t(lang, f"roster_mode.{team.roster_mode}"),
+        size=await wiq.storage.rosters.size(team.id),
+        phase=t(lang, "team.setup_phase" if team.in_setup_phase else "team.deciding"),
+    )
+
+
+def describe_process(lang: str, process: Process) -> str:
+    return t(lang, f"process.{process.value}")
+
+
+def wiq_duration(lang: str, seconds: float) -> str:
+    from babel.dates import format_timedelta
+
+    return format_timedelta(seconds, locale=lang, threshold=1.0, format="long")
+
+
+async def bot_rights_changed(update: Update, context: Context) -> None:
+    """The bot was promoted, demoted or removed in a chat (my_chat_member)."""
+    change = update.my_chat_member
+    assert change is not None
+    wiq = services(context)
+    chat = change.chat
+    team = await wiq.storage.teams.by_chat(chat.id)
+    new = change.new_chat_member
+    is_admin = new.status in ADMIN_STATUSES and bool(getattr(new, "can_invite_users", False))
+    still_in_chat = new.status not in (ChatMember.LEFT, ChatMember.BANNED)
+    lang = wiq.default_language
+    if team is None:
+        if still_in_chat and _was_outside(change):
+            # Added to a group that is no team yet: say how to bind it.
+            await wiq.outbox.send(chat.id, t(lang, "setup.hello", bot=wiq.bot_username))
+        return
+    if not await wiq.storage.teams.set_bot_admin(team.id, is_admin, wiq.clock.now()):
+        return
+    log.info("event=bot_rights team=%s admin=%s", team.id, is_admin)
+    if is_admin:
+        if still_in_chat:
+            await wiq.outbox.send(chat.id, t(lang, "rights.restored"))
+        return
+    if still_in_chat:
+        await wiq.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)
+    key = "rights.lost_admins" if still_in_chat else "rights.removed_admins"
+    await tell_network_admins(context, key, name=team.name, kind=team.kind)
+
+
+def _was_outside(change: ChatMemberUpdated) -> bool:
+    return change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
+
+
+async def tell_network_admins(context: Context, key: str, **params: object) -> None:
+    """A private note to every network admin who has started the bot."""
+    wiq = services(context)
+    for admin_id in sorted(wiq.config.network.admins):
+        person = await wiq.storage.people.by_telegram_id(admin_id)
+        if person is None or not person.started_bot:
+            continue
+        lang = person.language_code if person.language_code in ("de", "en") else None
+        await wiq.outbox.send(admin_id, t(lang or wiq.default_language, key, **params))
+
+
+async def chat_migrated(update: Update, context: Context) -> None:
+    """A group became a supergroup: the team's binding follows the new chat id."""
+    message = update.effective_message
+    assert message is not None
+    if message.migrate_to_chat_id:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    wiq = services(context)
+    team = await wiq.storage.teams.move_chat(old, new, wiq.clock.now())
+    if team is None:
+        return  # not bound, or the other half of the migration already moved it
+    log.info("event=chat_migrated team=%s from=%s to=%s", team.id, old, new)
+    await wiq.outbox.send(new, t(wiq.default_language, "setup.migrated", name=team.name))

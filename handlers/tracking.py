@@ -1,0 +1,53 @@
+"""Before any handler: remember every user the bot sees, keep chat-mode rosters current,
+and turn away anonymous group admins, whom the bot cannot tell apart."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop
+
+from bot.teams import joins_by_sighting
+from handlers.common import Context, remember_user, reply, services
+
+log = logging.getLogger(__name__)
+
+
+async def remember_sender(update: Update, context: Context) -> None:
+    """Someone wrote or pressed: store who they are, and in chat mode put them on the roster."""
+    user = update.effective_user
+    if user is None or user.is_bot or update.chat_member or update.my_chat_member:
+        return
+    wiq = services(context)
+    person = await remember_user(context, user)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if chat.type == "private":
+        if not person.started_bot:
+            await wiq.storage.people.mark_started(person.id)
+        return
+    message = update.effective_message
+    if message is not None and message.reply_to_message and message.reply_to_message.from_user:
+        replied = message.reply_to_message.from_user
+        if not replied.is_bot:
+            await remember_user(context, replied)
+    team = await wiq.storage.teams.by_chat(chat.id)
+    if team is None or team.roster_mode != "chat":
+        return
+    if await wiq.storage.rosters.is_member(team.id, person.id):
+        return
+    departure = await wiq.storage.rosters.last_departure(team.id, person.id)
+    if joins_by_sighting(
+        team.roster_mode,
+        left_on_request=departure is not None and departure.left_how == "left",
+        pressed=update.callback_query is not None,
+    ):
+        await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+
+
+async def refuse_anonymous_admin(update: Update, context: Context) -> None:
+    """Commands sent as the group (anonymous admin) cannot be attributed to a person."""
+    await reply(update, context, "error.anonymous_admin")
+    raise ApplicationHandlerStop

@@ -1,0 +1,103 @@
+"""ModelRequest: a PTB request class that hands an in-process bot's calls to the model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+from localapi import errors as err
+from localapi.errors import NetworkFailure
+from localapi.model import BotApiModel
+from localapi.params import UploadedFile
+
+_METHOD_PATH = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z_]+)$")
+_FILE_PATH = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
+
+
+def _json(status: int, body: dict[str, Any]) -> tuple[int, bytes]:
+    return status, json.dumps(body).encode("utf-8")
+
+
+def _read(content: Any) -> bytes:
+    """PTB hands file contents as bytes or as an open file object."""
+    if isinstance(content, bytes):
+        return content
+    data = content.read()
+    return data.encode() if isinstance(data, str) else data
+
+
+class ModelRequest(BaseRequest):
+    """Use as ``ApplicationBuilder().request(...).get_updates_request(...)``; no sockets.
+
+    ``read_timeout`` bounds each call like a real HTTP client would (getUpdates gets its
+    long-poll timeout added by PTB); exceeding it raises ``telegram.error.TimedOut``.
+    """
+
+    def __init__(self, model: BotApiModel, read_timeout: float | None = 5.0) -> None:
+        self.model = model
+        self._read_timeout = read_timeout
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Nothing to open: the model lives in this process."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        path = unquote(urlsplit(url).path)
+        file_match = _FILE_PATH.search(path)
+        if file_match:
+            return self._download(file_match.group("token"), file_match.group("path"))
+        match = _METHOD_PATH.search(path)
+        if match is None:
+            return _json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        if match.group("token") != self.model.token:
+            return _json(401, {"ok": False, "error_code": 401, "description": err.UNAUTHORIZED})
+
+        # JSON round trip: the model gets plain data, exactly what would cross the wire.
+        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        files: dict[str, UploadedFile] = {}
+        if request_data is not None and request_data.contains_files:
+            for part, (filename, content, mime_type) in request_data.multipart_data.items():
+                files[part] = UploadedFile(filename, _read(content), mime_type)
+
+        timeout = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
+        call = self.model.call(match.group("method"), params, files)
+        try:
+            if timeout is None:
+                status, body = await call
+            else:
+                status, body = await asyncio.wait_for(call, timeout)
+        except NetworkFailure as exc:
+            raise NetworkError(f"httpx.ConnectError: {exc}") from exc
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        return _json(status, body)
+
+    def _download(self, token: str, file_path: str) -> tuple[int, bytes]:
+        if token != self.model.token:
+            return _json(401, {"ok": False, "error_code": 401, "description": err.UNAUTHORIZED})
+        data = self.model.file_bytes(file_path)
+        if data is None:
+            return _json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        return 200, data

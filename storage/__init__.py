@@ -1,0 +1,57 @@
+"""Storage: one gateway (Database) and one module per aggregate; nothing here knows Telegram."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from storage.db import Database, to_db
+from storage.events import Events
+from storage.people import People
+from storage.rosters import Rosters
+from storage.teams import Teams
+
+
+@dataclass
+class Storage:
+    db: Database
+    network_id: int
+    people: People
+    teams: Teams
+    rosters: Rosters
+    events: Events
+
+    @classmethod
+    async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
+        db = Database(path)
+        await db.open()
+        async with db.transaction() as tx:
+            row = await tx.fetchone("SELECT id FROM networks WHERE name = ?", (network_name,))
+            if row is None:
+                existing = await tx.fetchall("SELECT id FROM networks")
+                if len(existing) == 1:
+                    # One deployment, one network: a new name in the config is a rename,
+                    # not a fresh start that would orphan the record.
+                    await tx.execute(
+                        "UPDATE networks SET name = ? WHERE id = ?", (network_name, existing[0][0])
+                    )
+                else:
+                    await tx.execute(
+                        "INSERT INTO networks (name, created_at) VALUES (?, ?)",
+                        (network_name, to_db(now)),
+                    )
+            row = await tx.fetchone("SELECT id FROM networks WHERE name = ?", (network_name,))
+        assert row is not None
+        network_id = int(row["id"])
+        return cls(
+            db=db,
+            network_id=network_id,
+            people=People(db, network_id),
+            teams=Teams(db, network_id),
+            rosters=Rosters(db, network_id),
+            events=Events(db, network_id),
+        )
+
+    async def close(self) -> None:
+        await self.db.close()

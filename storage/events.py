@@ -1,0 +1,78 @@
+"""The append-only record: every state change with time, actor and subject (by internal id)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, Transaction, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    team_id: int | None
+    at: datetime
+    actor_id: int | None
+    kind: str
+    subject_id: int | None
+    data: dict[str, Any]
+
+
+async def append(
+    tx: Transaction,
+    network_id: int,
+    kind: str,
+    at: datetime,
+    *,
+    team_id: int | None = None,
+    actor_id: int | None = None,
+    subject_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO events (network_id, team_id, at, actor_id, kind, subject_id, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            network_id,
+            team_id,
+            to_db(at),
+            actor_id,
+            kind,
+            subject_id,
+            json.dumps(data or {}, sort_keys=True),
+        ),
+    )
+
+
+class Events:
+    def __init__(self, db: Database, network_id: int) -> None:
+        self.db = db
+        self.network_id = network_id
+
+    async def for_team(self, team_id: int, since: datetime | None = None) -> list[Event]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE network_id = ? AND team_id = ? AND at >= ? ORDER BY id",
+            (self.network_id, team_id, to_db(since) if since else ""),
+        )
+        return [_event(row) for row in rows]
+
+    async def all(self) -> list[Event]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE network_id = ? ORDER BY id", (self.network_id,)
+        )
+        return [_event(row) for row in rows]
+
+
+def _event(row: Any) -> Event:
+    return Event(
+        id=row["id"],
+        team_id=row["team_id"],
+        at=from_db(row["at"]),  # type: ignore[arg-type]
+        actor_id=row["actor_id"],
+        kind=row["kind"],
+        subject_id=row["subject_id"],
+        data=json.loads(row["data"]),
+    )

@@ -1,0 +1,137 @@
+"""People the bot has seen: the one table with names, usernames and Telegram ids."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    telegram_id: int | None
+    first_name: str | None
+    last_name: str | None
+    username: str | None
+    language_code: str | None
+    pseudonym: str
+    started_bot: bool
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        if name:
+            return name
+        if self.username:
+            return f"@{self.username}"
+        return self.pseudonym
+
+
+def new_pseudonym() -> str:
+    return f"Person-{secrets.token_hex(3)}"
+
+
+class People:
+    def __init__(self, db: Database, network_id: int) -> None:
+        self.db = db
+        self.network_id = network_id
+
+    async def seen(
+        self,
+        telegram_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        language_code: str | None,
+        now: datetime,
+    ) -> Person:
+        """Remember (or refresh) a user the bot has seen; usernames move between people."""
+        async with self.db.transaction() as tx:
+            if username:
+                # A username belongs to one account at a time; whoever had it before lost it.
+                await tx.execute(
+                    "UPDATE people SET username = NULL WHERE network_id = ?"
+                    " AND username = ? COLLATE NOCASE AND telegram_id IS NOT ?",
+                    (self.network_id, username, telegram_id),
+                )
+            row = await tx.fetchone(
+                "SELECT id FROM people WHERE network_id = ? AND telegram_id = ?",
+                (self.network_id, telegram_id),
+            )
+            if row is None:
+                person_id = await tx.execute(
+                    "INSERT INTO people (network_id, telegram_id, first_name, last_name,"
+                    " username, language_code, pseudonym, first_seen_at, last_seen_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        self.network_id,
+                        telegram_id,
+                        first_name,
+                        last_name,
+                        username,
+                        language_code,
+                        new_pseudonym(),
+                        to_db(now),
+                        to_db(now),
+                    ),
+                )
+            else:
+                person_id = row["id"]
+                await tx.execute(
+                    "UPDATE people SET first_name = ?, last_name = ?, username = ?,"
+                    " language_code = COALESCE(?, language_code), last_seen_at = ?"
+                    " WHERE id = ?",
+                    (first_name, last_name, username, language_code, to_db(now), person_id),
+                )
+            fresh = await tx.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        return _person(fresh)
+
+    async def mark_started(self, person_id: int, started: bool = True) -> None:
+        """Whether the bot may write to this person privately (they sent it a message)."""
+        await self.db.execute(
+            "UPDATE people SET started_bot = ? WHERE id = ?", (int(started), person_id)
+        )
+
+    async def by_id(self, person_id: int) -> Person | None:
+        row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        return _person(row) if row else None
+
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE network_id = ? AND telegram_id = ?",
+            (self.network_id, telegram_id),
+        )
+        return _person(row) if row else None
+
+    async def by_username(self, username: str) -> Person | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE network_id = ? AND username = ? COLLATE NOCASE",
+            (self.network_id, username.lstrip("@")),
+        )
+        return _person(row) if row else None
+
+    async def by_ids(self, person_ids: list[int]) -> dict[int, Person]:
+        if not person_ids:
+            return {}
+        marks = ",".join("?" * len(person_ids))
+        rows = await self.db.fetchall(
+            f"SELECT * FROM people WHERE id IN ({marks})", tuple(person_ids)
+        )
+        return {row["id"]: _person(row) for row in rows}
+
+
+def _person(row: Any) -> Person:
+    return Person(
+        id=row["id"],
+        telegram_id=row["telegram_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        language_code=row["language_code"],
+        pseudonym=row["pseudonym"],
+        started_bot=bool(row["started_bot"]),
+    )

@@ -1,0 +1,185 @@
+"""End-to-end harness: the real Application, a real SQLite file, the local Bot API model.
+
+A test says what people do (`await h.say(ST, ANNA, "/members")`) and reads what the bot
+sent back; `settle()` waits until every injected update has been handled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from telegram.ext import Application, SimpleUpdateProcessor
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import Clock
+from bot.config import Config, load_config
+from bot.services import SERVICES_KEY, Services
+from localapi.model import BotApiModel
+from localapi.records import MessageRec
+from localapi.request import ModelRequest
+
+TOKEN = "123456789:TEST-wiq-local"
+BOT_USERNAME = "wiq_test_bot"
+
+# People
+ADMIN = 1  # network admin
+ANNA = 10
+BERT = 11
+CARL = 12  # no username
+DORA = 13  # speaks English
+EVE = 14  # in no team
+# Chats
+PT = -1001000000001
+ST = -1001000000002
+LT = -1001000000003
+KT = -1001000000004
+PLAIN = -5005  # a basic group, not a supergroup
+
+
+def config_text(db_path: Path, language: str = "de", extra: str = "") -> str:
+    return f"""
+[telegram]
+token = "{TOKEN}"
+base_url = "http://127.0.0.1:9/bot"
+poll_timeout = 1
+[network]
+name = "WiQ Test"
+admins = [{ADMIN}]
+language = "{language}"
+[storage]
+path = "{db_path}"
+{extra}
+"""
+
+
+def make_config(tmp_path: Path, language: str = "de", extra: str = "") -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(tmp_path / "wiq.sqlite", language, extra), encoding="utf-8")
+    return load_config(path, env={})
+
+
+def make_model(clock: Any = None) -> BotApiModel:
+    kwargs = {"clock": clock} if clock is not None else {}
+    model = BotApiModel(token=TOKEN, bot_username=BOT_USERNAME, **kwargs)
+    model.add_user(ADMIN, "Ada", username="ada_admin")
+    model.add_user(ANNA, "Anna", username="anna")
+    model.add_user(BERT, "Bert", username="bert")
+    model.add_user(CARL, "Carl")
+    model.add_user(DORA, "Dora", username="dora", language_code="en")
+    model.add_user(EVE, "Eve", username="eve")
+    everyone = [ANNA, BERT, CARL, DORA, EVE]
+    model.add_group(PT, "PT", members=everyone, admins=[ADMIN], bot_status="administrator")
+    model.add_group(ST, "ST", members=everyone, admins=[ADMIN], bot_status="administrator")
+    model.add_group(KT, "KT", members=everyone, admins=[ADMIN], bot_status="administrator")
+    model.add_group(LT, "LT", members=[BERT, CARL, EVE], admins=[ANNA], bot_status="administrator")
+    model.add_group(
+        PLAIN, "Plain", type="group", members=everyone, admins=[ADMIN], bot_status="administrator"
+    )
+    return model
+
+
+class RecordingProcessor(SimpleUpdateProcessor):
+    """Handles updates one at a time, like production, and counts what is still in flight."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.in_flight = 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.in_flight += 1
+        try:
+            await coroutine
+        finally:
+            self.in_flight -= 1
+
+
+@dataclass
+class Harness:
+    model: BotApiModel
+    config: Config
+    clock: Clock | None = None
+    app: Application | None = None
+    processor: RecordingProcessor = field(default_factory=RecordingProcessor)
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data[SERVICES_KEY]
+
+    async def start(self) -> None:
+        self.processor = RecordingProcessor()
+        self.app = build_application(
+            self.config,
+            self.clock,
+            request=ModelRequest(self.model),
+            get_updates_request=ModelRequest(self.model),
+            update_processor=self.processor,
+        )
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        await self.settle()
+        assert self.app.updater is not None
+        await self.app.updater.stop()
+        await self.app.stop()
+        if self.app.post_shutdown:
+            await self.app.post_shutdown(self.app)
+        await self.app.shutdown()
+        self.app = None
+
+    async def settle(self, limit: float = 5.0) -> None:
+        """Until the bot has fetched and finished handling every update injected so far."""
+        assert self.app is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        quiet = 0
+        while quiet < 3:
+            idle = (
+                not self.model.pending_updates
+                and self.app.update_queue.empty()
+                and self.processor.in_flight == 0
+            )
+            quiet = quiet + 1 if idle else 0
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not finish handling its updates")
+            await asyncio.sleep(0.005)
+
+    def last_id(self, chat_id: int) -> int:
+        messages = self.model.messages(chat_id)
+        return max((m.message_id for m in messages), default=0)
+
+    async def say(self, chat_id: int, user_id: int, text: str, **kwargs: Any) -> MessageRec | None:
+        """A person writes; returns the bot's first message in that chat afterwards, if any."""
+        sent = self.model.send_message(chat_id, user_id, text, **kwargs)
+        await self.settle()
+        return self.reply_after(chat_id, sent["message_id"])
+
+    def reply_after(self, chat_id: int, message_id: int) -> MessageRec | None:
+        return next(
+            (m for m in self.model.bot_messages(chat_id) if m.message_id > message_id), None
+        )
+
+    def bot_texts(self, chat_id: int) -> list[str]:
+        return [m.text or "" for m in self.model.bot_messages(chat_id)]
+
+    async def bind(self, chat_id: int, kind: str, name: str, by: int = ADMIN) -> MessageRec:
+        reply = await self.say(chat_id, by, f"/setup {kind} {name}")
+        assert reply is not None and "✅" in (reply.text or ""), reply
+        return reply
+
+    async def admit(self, chat_id: int, username: str, *rest: str) -> MessageRec:
+        reply = await self.say(chat_id, ADMIN, " ".join(["/admit", f"@{username}", *rest]))
+        assert reply is not None
+        return reply

@@ -1,0 +1,160 @@
+"""The config: the example is valid, and every broken config gives one line and exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config
+from bot.policy import DecisionKind, Process, TeamKind
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "config.example.toml"
+TOKEN = {"WIQ_BOT_TOKEN": "123:abc"}
+
+MINIMAL = """
+[telegram]
+token = "123:abc"
+[network]
+name = "Test"
+admins = [1]
+[storage]
+path = "db.sqlite"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_is_valid_with_token_in_env() -> None:
+    config = load_config(EXAMPLE, env=TOKEN)
+    assert config.telegram.token == "123:abc"
+    assert config.network.language == "de"
+    assert str(config.network.timezone) == "Europe/Berlin"
+    assert config.storage_path == ROOT / "wiq.sqlite"
+
+
+def test_example_config_without_any_token_names_the_env_variable() -> None:
+    with pytest.raises(ConfigError, match=r"telegram\.token: missing .*WIQ_BOT_TOKEN"):
+        load_config(EXAMPLE, env={})
+
+
+def test_defaults_follow_the_charter(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL), env={})
+    st = config.policies.resolve(TeamKind.ST)
+    assert st.process is Process.CONSENSUS_THEN_MAJORITY
+    assert st.consensus_deadline == timedelta(days=7)
+    assert st.majority_deadline == timedelta(days=3)
+    assert st.quorum == 0.5
+    pt_admission = config.policies.resolve(TeamKind.PT, DecisionKind.ADMISSION)
+    assert pt_admission.process is Process.CONSENSUS_ONLY
+    assert config.policies.resolve(TeamKind.NET, DecisionKind.ELECTION).quorum == 0
+
+
+def test_team_and_decision_overrides(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[policy]
+min_deadline = "10s"
+process = "majority"
+[policy.ST]
+consensus_deadline = "10d"
+[policy.PT.admission]
+quorum = 0.75
+"""
+    config = load_config(write(tmp_path, text), env={})
+    assert config.policies.resolve(TeamKind.ST).consensus_deadline == timedelta(days=10)
+    assert config.policies.resolve(TeamKind.KT).min_deadline == timedelta(seconds=10)
+    assert config.policies.resolve(TeamKind.KT).process is Process.MAJORITY
+    pt_admission = config.policies.resolve(TeamKind.PT, DecisionKind.ADMISSION)
+    # A network-wide process does not override the charter's PT admission rule.
+    assert pt_admission.process is Process.CONSENSUS_ONLY
+    assert pt_admission.quorum == 0.75
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[policy]\nquorum = "half"', r"policy\.quorum: expected a number"),
+        ('[policy]\nquorum = 1.5', r"policy\.quorum: must be between 0 and 1"),
+        ('[policy]\nconsensus_deadline = "7 days"', r"policy\.consensus_deadline: not a duration"),
+        ('[policy]\nmin_deadline = "0s"', r"policy\.min_deadline: must be longer than 0"),
+        ('[policy]\nprocess = "dictator"', r"policy\.process: must be one of"),
+        ('[policy]\nmax_consensus_rounds = 0', r"max_consensus_rounds: must be at least 1"),
+        ('[policy]\nmax_consensus_rounds = true', r"max_consensus_rounds: expected a whole"),
+        ('[policy.XT]\nquorum = 0.5', r"policy\.XT: unknown key"),
+        ('[policy.PT.voting]\nquorum = 0.5', r"policy\.PT\.voting: unknown key"),
+        ('[policy.PT]\nquorom = 0.5', r"policy\.PT\.quorom: unknown key"),
+        ("[limits]\ngroup_per_minute = 50", r"limits\.group_per_minute: must be between"),
+        ('[digest]\ntime = "25:00"', r"digest\.time: expected HH:MM"),
+        ('[digest]\nweekday = "someday"', r"digest\.weekday: must be one of"),
+        ("[surprise]\nx = 1", r"surprise: unknown key"),
+    ],
+)
+def test_bad_policy_and_sections_are_named(tmp_path: Path, extra: str, message: str) -> None:
+    path = write(tmp_path, MINIMAL + extra)
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_config(path, env={})
+    assert str(path) in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        ('admins = [1]', 'admins = "1"', r"network\.admins: expected a list"),
+        ('admins = [1]', "admins = []", r"network\.admins: name at least one"),
+        ('admins = [1]', 'admins = ["me"]', r"network\.admins: expected Telegram user ids"),
+        ('name = "Test"', "name = 5", r"network\.name: expected a string, got int"),
+        ('name = "Test"', "", r"network\.name: missing"),
+        ('token = "123:abc"', 'token = "nonsense"', r"telegram\.token: does not look like"),
+        ('path = "db.sqlite"', "", r"storage\.path: missing"),
+        ("[storage]", "[storidge]", r"\[storage\] missing"),
+        ('admins = [1]', 'admins = [1]\ntimezone = "Mars/Olympus"', r"network\.timezone: unknown"),
+        ('admins = [1]', 'admins = [1]\nlanguage = "fr"', r"network\.language: must be one of"),
+    ],
+)
+def test_bad_values_are_named(tmp_path: Path, replace: str, by: str, message: str) -> None:
+    path = write(tmp_path, MINIMAL.replace(replace, by))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, env={})
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[telegram\n"), env={})
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml", env={})
+
+
+def test_check_config_exit_codes(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("WIQ_BOT_TOKEN", "123:abc")
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    broken = write(tmp_path, MINIMAL + '[policy]\nquorum = "lots"')
+    assert main(["check-config", "--config", str(broken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "policy.quorum" in err[0] and str(broken) in err[0]
+
+
+def test_installed_command_reports_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The console script as a person runs it: no traceback, exit code 2."""
+    broken = write(tmp_path, MINIMAL + '[policy]\nreminder_before = "soon"')
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check-config", "--config", str(broken)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+    assert "policy.reminder_before" in result.stderr

@@ -1,0 +1,138 @@
+"""End to end: binding chats to teams, and the chat's life around the binding."""
+
+from __future__ import annotations
+
+from tests.harness import ADMIN, ANNA, BERT, EVE, LT, PLAIN, PT, ST, Harness
+
+
+async def test_a_network_admin_binds_the_pt(h: Harness) -> None:
+    reply = await h.say(PT, ADMIN, "/setup PT Projektteam")
+    assert reply is not None
+    assert "Projektteam" in reply.text and "✅" in reply.text
+    assert "/aufnehmen" in reply.text  # says what comes next
+    team = await h.services.storage.teams.by_chat(PT)
+    assert team is not None and team.kind == "PT" and team.roster_mode == "explicit"
+
+
+async def test_the_german_alias_binds_too(h: Harness) -> None:
+    reply = await h.say(ST, ADMIN, "/team_einrichten ST Steuerungsteam")
+    assert reply is not None and "✅" in reply.text
+
+
+async def test_a_non_admin_cannot_bind_the_pt(h: Harness) -> None:
+    reply = await h.say(PT, ANNA, "/setup PT Projektteam")
+    assert reply is not None and "Netzwerk-Admins" in reply.text
+    assert await h.services.storage.teams.by_chat(PT) is None
+
+
+async def test_a_second_pt_is_refused(h: Harness) -> None:
+    await h.bind(PT, "PT", "Projektteam")
+    reply = await h.say(ST, ADMIN, "/setup PT Noch ein PT")
+    assert reply is not None and "nur eines" in reply.text
+    assert await h.services.storage.teams.by_chat(ST) is None
+
+
+async def test_a_bound_chat_cannot_be_rebound(h: Harness) -> None:
+    await h.bind(PT, "PT", "Projektteam")
+    reply = await h.say(PT, ADMIN, "/setup KT Kernteam")
+    assert reply is not None and "gehört schon" in reply.text
+    team = await h.services.storage.teams.by_chat(PT)
+    assert team is not None and team.kind == "PT"
+
+
+async def test_setup_needs_the_bot_as_admin_with_invite_rights(h: Harness) -> None:
+    h.model.set_bot_rights(ST, "member")
+    await h.settle()
+    reply = await h.say(ST, ADMIN, "/setup ST Steuerungsteam")
+    assert reply is not None and "Admin" in reply.text and "Nutzer einladen" in reply.text
+    assert await h.services.storage.teams.by_chat(ST) is None
+    h.model.set_bot_rights(ST, "administrator", can_invite_users=False)
+    await h.settle()
+    reply = await h.say(ST, ADMIN, "/setup ST Steuerungsteam")
+    assert reply is not None and "Nutzer einladen" in reply.text
+    assert await h.services.storage.teams.by_chat(ST) is None
+
+
+async def test_bad_setup_arguments_get_the_usage(h: Harness) -> None:
+    for text in ("/setup", "/setup XT Name", "/setup PT", "/setup PT " + "x" * 65):
+        reply = await h.say(PT, ADMIN, text)
+        assert reply is not None
+        assert "/setup" in reply.text or "64" in reply.text, text
+    assert await h.services.storage.teams.by_chat(PT) is None
+
+
+async def test_setup_in_a_private_chat_is_explained(h: Harness) -> None:
+    reply = await h.say(ADMIN, ADMIN, "/setup PT Projektteam")
+    assert reply is not None and "Gruppe" in reply.text
+
+
+async def test_a_chat_admin_binds_an_lt_with_chat_roster(h: Harness) -> None:
+    reply = await h.say(LT, ANNA, "/setup LT Gemeinschaftsgarten")
+    assert reply is not None and "✅" in reply.text
+    team = await h.services.storage.teams.by_chat(LT)
+    assert team is not None and team.roster_mode == "chat"
+    members = await h.services.storage.rosters.members(team.id)
+    assert [m.person.telegram_id for m in members] == [ANNA]
+
+
+async def test_a_plain_member_cannot_bind_an_lt(h: Harness) -> None:
+    reply = await h.say(LT, BERT, "/setup LT Garten")
+    assert reply is not None and "Admin dieser Gruppe" in reply.text
+    assert await h.services.storage.teams.by_chat(LT) is None
+
+
+async def test_a_basic_group_is_advised_to_become_a_supergroup(h: Harness) -> None:
+    reply = await h.say(PLAIN, ADMIN, "/setup KT Kernteam")
+    assert reply is not None and "Supergruppe" in reply.text
+
+
+async def test_team_shows_kind_policy_and_size(h: Harness) -> None:
+    await h.bind(ST, "ST", "Steuerungsteam")
+    reply = await h.say(ST, BERT, "/team")
+    assert reply is not None
+    assert "Steuerungsteam (ST)" in reply.text
+    assert "Konsens, falls nicht erreichbar einfache Mehrheit" in reply.text
+    assert "0 Personen" in reply.text
+
+
+async def test_an_unbound_chat_says_how_to_bind_it(h: Harness) -> None:
+    for command in ("/team", "/members", "/leave", "/admit @anna"):
+        reply = await h.say(ST, BERT, command)
+        assert reply is not None and "/setup" in reply.text, command
+
+
+async def test_the_bot_demoted_after_setup_warns_chat_and_admins(h: Harness) -> None:
+    await h.bind(ST, "ST", "Steuerungsteam")
+    h.model.start_bot(ADMIN)
+    await h.settle()
+    h.model.set_bot_rights(ST, "member")
+    await h.settle()
+    warning = h.bot_texts(ST)[-1]
+    assert "nicht mehr Admin" in warning and "Einladungslinks" in warning
+    assert any("Steuerungsteam" in text and "nicht mehr Admin" in text
+               for text in h.bot_texts(ADMIN))
+    team = await h.services.storage.teams.by_chat(ST)
+    assert team is not None and not team.bot_is_admin
+    h.model.set_bot_rights(ST, "administrator")
+    await h.settle()
+    assert "wieder Admin" in h.bot_texts(ST)[-1]
+
+
+async def test_the_bot_added_to_a_new_group_explains_setup(h: Harness) -> None:
+    h.model.add_group(-1001000000099, "Neu", members=[ANNA], admins=[ADMIN], bot_status="left")
+    h.model.set_bot_rights(-1001000000099, "member")
+    await h.settle()
+    assert "/setup" in h.bot_texts(-1001000000099)[-1]
+
+
+async def test_a_supergroup_migration_keeps_the_binding(h: Harness) -> None:
+    await h.bind(PLAIN, "KT", "Kernteam")
+    new_id = h.model.migrate_to_supergroup(PLAIN)
+    await h.settle()
+    team = await h.services.storage.teams.by_chat(new_id)
+    assert team is not None and team.name == "Kernteam" and team.chat_type == "supergroup"
+    assert await h.services.storage.teams.by_chat(PLAIN) is None
+    reply = await h.say(new_id, EVE, "/team")
+    assert reply is not None and "Kernteam" in reply.text
+    # Announced once, though Telegram reports the migration in both chats.
+    assert sum("Supergruppe" in text for text in h.bot_texts(new_id)) == 1
