@@ -273,6 +273,7 @@ class Outbox:
         except NetworkError as exc:
             item.attempts += 1
             wait = min(self.retry_base * 2 ** (item.attempts - 1), self.retry_max)
+            queue.blocked_until = self.clock.monotonic() + wait
             log.warning("outbox: network error (%s), retry %d in %.0fs", exc, item.attempts, wait)
             return wait
         self._done(queue, item, "sent", result)

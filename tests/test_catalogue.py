@@ -18,8 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 # t(lang, "key" …), reply(update, context, "key" …), and "key" literals passed on
 LITERAL_KEY = re.compile(r'["\']((?:[a-z_]+\.)+[a-z_A-Z]+)["\']')
 KEY_PREFIXES = (
-    "command.", "kind.", "process.", "roster_mode.", "admission.", "seat.", "setup.",
-    "refusal.", "team.", "rights.", "members.", "admit.", "remove.", "leave.", "error.",
+    "command.",
+    "kind.",
+    "process.",
+    "roster_mode.",
+    "admission.",
+    "seat.",
+    "setup.",
+    "refusal.",
+    "team.",
+    "rights.",
+    "members.",
+    "admit.",
+    "remove.",
+    "leave.",
+    "error.",
     "help.",
 )
 

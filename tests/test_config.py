@@ -60,7 +60,9 @@ def test_defaults_follow_the_charter(tmp_path: Path) -> None:
 
 
 def test_team_and_decision_overrides(tmp_path: Path) -> None:
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [policy]
 min_deadline = "10s"
 process = "majority"
@@ -69,6 +71,7 @@ consensus_deadline = "10d"
 [policy.PT.admission]
 quorum = 0.75
 """
+    )
     config = load_config(write(tmp_path, text), env={})
     assert config.policies.resolve(TeamKind.ST).consensus_deadline == timedelta(days=10)
     assert config.policies.resolve(TeamKind.KT).min_deadline == timedelta(seconds=10)
@@ -83,15 +86,15 @@ quorum = 0.75
     ("extra", "message"),
     [
         ('[policy]\nquorum = "half"', r"policy\.quorum: expected a number"),
-        ('[policy]\nquorum = 1.5', r"policy\.quorum: must be between 0 and 1"),
+        ("[policy]\nquorum = 1.5", r"policy\.quorum: must be between 0 and 1"),
         ('[policy]\nconsensus_deadline = "7 days"', r"policy\.consensus_deadline: not a duration"),
         ('[policy]\nmin_deadline = "0s"', r"policy\.min_deadline: must be longer than 0"),
         ('[policy]\nprocess = "dictator"', r"policy\.process: must be one of"),
-        ('[policy]\nmax_consensus_rounds = 0', r"max_consensus_rounds: must be at least 1"),
-        ('[policy]\nmax_consensus_rounds = true', r"max_consensus_rounds: expected a whole"),
-        ('[policy.XT]\nquorum = 0.5', r"policy\.XT: unknown key"),
-        ('[policy.PT.voting]\nquorum = 0.5', r"policy\.PT\.voting: unknown key"),
-        ('[policy.PT]\nquorom = 0.5', r"policy\.PT\.quorom: unknown key"),
+        ("[policy]\nmax_consensus_rounds = 0", r"max_consensus_rounds: must be at least 1"),
+        ("[policy]\nmax_consensus_rounds = true", r"max_consensus_rounds: expected a whole"),
+        ("[policy.XT]\nquorum = 0.5", r"policy\.XT: unknown key"),
+        ("[policy.PT.voting]\nquorum = 0.5", r"policy\.PT\.voting: unknown key"),
+        ("[policy.PT]\nquorom = 0.5", r"policy\.PT\.quorom: unknown key"),
         ("[limits]\ngroup_per_minute = 50", r"limits\.group_per_minute: must be between"),
         ('[digest]\ntime = "25:00"', r"digest\.time: expected HH:MM"),
         ('[digest]\nweekday = "someday"', r"digest\.weekday: must be one of"),
@@ -109,16 +112,16 @@ def test_bad_policy_and_sections_are_named(tmp_path: Path, extra: str, message: 
 @pytest.mark.parametrize(
     ("replace", "by", "message"),
     [
-        ('admins = [1]', 'admins = "1"', r"network\.admins: expected a list"),
-        ('admins = [1]', "admins = []", r"network\.admins: name at least one"),
-        ('admins = [1]', 'admins = ["me"]', r"network\.admins: expected Telegram user ids"),
+        ("admins = [1]", 'admins = "1"', r"network\.admins: expected a list"),
+        ("admins = [1]", "admins = []", r"network\.admins: name at least one"),
+        ("admins = [1]", 'admins = ["me"]', r"network\.admins: expected Telegram user ids"),
         ('name = "Test"', "name = 5", r"network\.name: expected a string, got int"),
         ('name = "Test"', "", r"network\.name: missing"),
         ('token = "123:abc"', 'token = "nonsense"', r"telegram\.token: does not look like"),
         ('path = "db.sqlite"', "", r"storage\.path: missing"),
         ("[storage]", "[storidge]", r"\[storage\] missing"),
-        ('admins = [1]', 'admins = [1]\ntimezone = "Mars/Olympus"', r"network\.timezone: unknown"),
-        ('admins = [1]', 'admins = [1]\nlanguage = "fr"', r"network\.language: must be one of"),
+        ("admins = [1]", 'admins = [1]\ntimezone = "Mars/Olympus"', r"network\.timezone: unknown"),
+        ("admins = [1]", 'admins = [1]\nlanguage = "fr"', r"network\.language: must be one of"),
     ],
 )
 def test_bad_values_are_named(tmp_path: Path, replace: str, by: str, message: str) -> None:

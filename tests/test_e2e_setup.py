@@ -92,7 +92,7 @@ async def test_team_shows_kind_policy_and_size(h: Harness) -> None:
     assert reply is not None
     assert "Steuerungsteam (ST)" in reply.text
     assert "Konsens, falls nicht erreichbar einfache Mehrheit" in reply.text
-    assert "0 Personen" in reply.text
+    assert "Mitglieder: 0" in reply.text
 
 
 async def test_an_unbound_chat_says_how_to_bind_it(h: Harness) -> None:
@@ -109,8 +109,9 @@ async def test_the_bot_demoted_after_setup_warns_chat_and_admins(h: Harness) -> 
     await h.settle()
     warning = h.bot_texts(ST)[-1]
     assert "nicht mehr Admin" in warning and "Einladungslinks" in warning
-    assert any("Steuerungsteam" in text and "nicht mehr Admin" in text
-               for text in h.bot_texts(ADMIN))
+    assert any(
+        "Steuerungsteam" in text and "nicht mehr Admin" in text for text in h.bot_texts(ADMIN)
+    )
     team = await h.services.storage.teams.by_chat(ST)
     assert team is not None and not team.bot_is_admin
     h.model.set_bot_rights(ST, "administrator")

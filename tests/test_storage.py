@@ -113,9 +113,7 @@ async def test_the_record_names_people_by_id_only_and_is_append_only(storage: St
     events = await storage.events.for_team(team.id)
     assert [event.kind for event in events] == ["team.bound", "roster.joined", "roster.left"]
     assert events[1].subject_id == anna.id
-    dump = "\n".join(
-        str(tuple(row)) for row in await storage.db.fetchall("SELECT * FROM events")
-    )
+    dump = "\n".join(str(tuple(row)) for row in await storage.db.fetchall("SELECT * FROM events"))
     for personal in ("Anna", "Secretname", "annauser", "10,"):
         assert personal not in dump
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -127,9 +125,7 @@ async def test_the_record_names_people_by_id_only_and_is_append_only(storage: St
 async def test_a_failed_transaction_changes_nothing(storage: Storage) -> None:
     with pytest.raises(RuntimeError):
         async with storage.db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO networks (name, created_at) VALUES ('Other', '2026')"
-            )
+            await tx.execute("INSERT INTO networks (name, created_at) VALUES ('Other', '2026')")
             raise RuntimeError("boom")
     assert await storage.db.fetchone("SELECT 1 FROM networks WHERE name = 'Other'") is None
 
