@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    ChatMember,
     Update,
 )
 from telegram.error import TelegramError
@@ -24,6 +26,7 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.decisions import Decisions
 from bot.i18n import LANGUAGES, t
 from bot.outbox import Outbox
 from bot.services import SERVICES_KEY, Services
@@ -43,7 +46,21 @@ ALLOWED_UPDATES = [
     Update.CHAT_JOIN_REQUEST,
 ]
 
-GROUP_MENU = ["team", "members", "leave", "admit", "remove", "setup", "help"]
+GROUP_MENU = [
+    "propose",
+    "open",
+    "decisions",
+    "revise",
+    "majority",
+    "withdraw",
+    "team",
+    "members",
+    "leave",
+    "admit",
+    "remove",
+    "setup",
+    "help",
+]
 PRIVATE_MENU = ["start", "help"]
 
 
@@ -98,7 +115,14 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         )
         services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
         services.bot_username = application.bot.username or ""
+        services.decisions = Decisions(
+            services, _deadline_arm(application, clock), _member_check(application)
+        )
         application.bot_data[SERVICES_KEY] = services
+        # Deadlines that passed while the bot was down are handled once, before polling
+        # starts, so presses made meanwhile meet a closed round (SPEC §9).
+        await services.decisions.run_due()
+        await services.decisions.rearm_all()
         await set_command_menus(application, config.network.language)
         log.info(
             "event=started network=%s schema=%s",
@@ -127,6 +151,38 @@ def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
         application.job_queue.run_once(job, when=delay, name=f"outbox-flush:{chat_id}")
 
     return schedule
+
+
+def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:
+    """One JobQueue job per proposal, at its next deadline; the database is the truth."""
+
+    def arm(proposal_id: int, when: datetime) -> None:
+        job_queue = application.job_queue
+        assert job_queue is not None
+        name = f"deadline:{proposal_id}"
+        for job in job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+
+        async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
+            await context.bot_data[SERVICES_KEY].decisions.on_deadline(proposal_id)
+
+        delay = max(0.0, (when - clock.now()).total_seconds())
+        job_queue.run_once(fire, when=delay, name=name)
+
+    return arm
+
+
+def _member_check(application: Application) -> Callable[[int, int], Awaitable[bool]]:
+    async def is_member(chat_id: int, telegram_id: int) -> bool:
+        try:
+            member = await application.bot.get_chat_member(chat_id, telegram_id)
+        except TelegramError:
+            return False
+        if member.status == ChatMember.RESTRICTED:
+            return bool(getattr(member, "is_member", False))
+        return member.status in (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+
+    return is_member
 
 
 async def set_command_menus(application: Application, default_language: str) -> None:

@@ -184,3 +184,18 @@ class PolicyBook:
         if team_overrides:
             policy = policy.with_overrides(team_overrides)
         return policy
+
+
+def policy_to_json(policy: Policy) -> dict[str, Any]:
+    """A policy as stored with a proposal: a decision keeps the rules it started under."""
+    out: dict[str, Any] = {}
+    for name in POLICY_FIELDS:
+        value = getattr(policy, name)
+        out[name] = format_duration(value) if isinstance(value, timedelta) else value
+    return out
+
+
+def policy_from_json(data: Mapping[str, Any]) -> Policy:
+    return Policy().with_overrides(
+        {name: coerce_field(name, value) for name, value in data.items() if name in POLICY_FIELDS}
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from babel.dates import format_date, format_datetime
 
@@ -25,6 +26,7 @@ class Services:
     storage: Storage
     outbox: Outbox
     bot_username: str = ""
+    decisions: Any = None  # bot.decisions.Decisions, set at start
 
     @property
     def default_language(self) -> str:

@@ -6,15 +6,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
+    PollAnswerHandler,
     TypeHandler,
     filters,
 )
 
 from handlers import help as help_
-from handlers import roster, setup, tracking
+from handlers import proposals, roster, setup, tracking
 
 # Handler groups run in this order; within a group the first matching handler wins.
 GROUP_GUARD = -2  # anonymous admins are turned away before anything else
@@ -31,6 +33,12 @@ COMMANDS = [
     (("admit", "aufnehmen"), roster.admit_member),
     (("remove", "entfernen"), roster.remove_member),
     (("leave", "austreten"), roster.leave_team),
+    (("propose", "vorschlag"), proposals.propose),
+    (("revise", "ueberarbeiten"), proposals.revise),
+    (("majority", "abstimmung"), proposals.request_majority),
+    (("withdraw", "zurueckziehen"), proposals.withdraw),
+    (("open", "offen"), proposals.list_open),
+    (("decisions", "beschluesse"), proposals.list_decisions),
 ]
 
 
@@ -51,6 +59,21 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         ChatMemberHandler(roster.chat_member_changed, ChatMemberHandler.CHAT_MEMBER),
+        group=GROUP_MAIN,
+    )
+    application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
+    application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, proposals.private_reason
+        ),
+        group=GROUP_MAIN,
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
+            proposals.reply_to_card,
+        ),
         group=GROUP_MAIN,
     )
     application.add_handler(

@@ -5,11 +5,22 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.i18n import Html, t
+from handlers import proposals
 from handlers.common import Context, lang_of, reply, reply_html, services
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
 PRIVATE_COMMANDS = [("start", None), ("help", "hilfe")]
-TEAM_COMMANDS = [("team", None), ("members", "mitglieder"), ("leave", "austreten")]
+TEAM_COMMANDS = [
+    ("propose", "vorschlag"),
+    ("open", "offen"),
+    ("decisions", "beschluesse"),
+    ("revise", "ueberarbeiten"),
+    ("majority", "abstimmung"),
+    ("withdraw", "zurueckziehen"),
+    ("team", None),
+    ("members", "mitglieder"),
+    ("leave", "austreten"),
+]
 ADMIN_TEAM_COMMANDS = [("admit", "aufnehmen"), ("remove", "entfernen")]
 SETUP_COMMANDS = [("setup", "team_einrichten")]
 HELP = ("help", "hilfe")
@@ -17,6 +28,9 @@ HELP = ("help", "hilfe")
 
 async def start(update: Update, context: Context) -> None:
     """Someone opened the bot (possibly through a deep link)."""
+    payload = (context.args or [""])[0]
+    if payload and await proposals.reason_by_deep_link(update, context, payload):
+        return
     await show_help(update, context)
 
 

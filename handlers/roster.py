@@ -164,6 +164,7 @@ async def remove_member(update: Update, context: Context) -> None:
         await reply(update, context, "remove.not_member", name=named.person.display_name)
         return
     log.info("event=removed team=%s person=%s", team.id, named.person.id)
+    await wiq.decisions.member_left(team)
     await reply(update, context, "remove.done", name=named.person.display_name, reason=reason)
 
 
@@ -183,6 +184,7 @@ async def leave_team(update: Update, context: Context) -> None:
         await reply(update, context, "leave.not_member", team=team.name)
         return
     log.info("event=left team=%s person=%s", team.id, person.id)
+    await wiq.decisions.member_left(team)
     await reply(update, context, "leave.done", team=team.name)
 
 
@@ -229,3 +231,4 @@ async def chat_member_changed(update: Update, context: Context) -> None:
             by = by_person.id
     if await wiq.storage.rosters.leave(team.id, person.id, how, wiq.clock.now(), by=by):
         log.info("event=left_chat team=%s person=%s how=%s", team.id, person.id, how)
+        await wiq.decisions.member_left(team)

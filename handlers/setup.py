@@ -236,3 +236,4 @@ async def chat_migrated(update: Update, context: Context) -> None:
         return  # not bound, or the other half of the migration already moved it
     log.info("event=chat_migrated team=%s from=%s to=%s", team.id, old, new)
     await wiq.outbox.send(new, t(wiq.default_language, "setup.migrated", name=team.name))
+    await wiq.decisions.chat_migrated(team, old)

@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.db import Database, to_db
 from storage.events import Events
 from storage.people import People
+from storage.proposals import Proposals
 from storage.rosters import Rosters
 from storage.teams import Teams
 
@@ -21,6 +22,7 @@ class Storage:
     teams: Teams
     rosters: Rosters
     events: Events
+    proposals: Proposals
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -51,6 +53,7 @@ class Storage:
             teams=Teams(db, network_id),
             rosters=Rosters(db, network_id),
             events=Events(db, network_id),
+            proposals=Proposals(db, network_id),
         )
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from storage import events
 from storage.db import Database, from_db, to_db
 from storage.people import Person, _person
+from storage.proposals import leave_open_electorates
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class Rosters:
                 (to_db(now), how, by, reason, team_id, person_id),
             )
             if changed:
+                await leave_open_electorates(tx, team_id, person_id, now)
                 await events.append(
                     tx,
                     self.network_id,

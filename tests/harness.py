@@ -183,3 +183,38 @@ class Harness:
         reply = await self.say(chat_id, ADMIN, " ".join(["/admit", f"@{username}", *rest]))
         assert reply is not None
         return reply
+
+
+RESPONSE_LABELS = {
+    "agree": "Zustimmung",
+    "concern": "Bedenken",
+    "abstain": "Enthaltung",
+    "object": "Einwand",
+}
+
+
+class DecisionSteps:
+    """Mixin-free helpers for the decision tests, on top of a Harness."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+
+    def card(self, chat_id: int, proposal_id: int, round_number: int = 1) -> MessageRec:
+        header = f"Vorschlag #{proposal_id}</b> · Konsensrunde {round_number} "
+        plain = f"Vorschlag #{proposal_id} · Konsensrunde {round_number} "
+        for message in reversed(self.h.model.bot_messages(chat_id)):
+            text = message.text or ""
+            if plain in text or header in text:
+                return message
+        raise AssertionError(f"no card for #{proposal_id} round {round_number}")
+
+    async def press(
+        self, chat_id: int, proposal_id: int, user_id: int, choice: str, round_number: int = 1
+    ) -> dict[str, Any]:
+        card = self.card(chat_id, proposal_id, round_number)
+        query = self.h.model.press_button(
+            chat_id, card.message_id, user_id, button_text=RESPONSE_LABELS[choice]
+        )
+        answer = await self.h.model.wait_callback_answer(query)
+        await self.h.settle()
+        return answer

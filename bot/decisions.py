@@ -1,0 +1,757 @@
+"""The decision engine at work: it carries a proposal through rounds and votes (bot.rules
+says what happens; this module makes it happen in storage and in the chat) and keeps every
+deadline armed. Nothing here decides what the charter means."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from telegram import Message
+
+from bot import cards, rules
+from bot.cards import RoundView, title_of
+from bot.i18n import Html, t
+from bot.outbox import Priority
+from bot.policy import DecisionKind, Policy, policy_from_json, policy_to_json
+from bot.rules import (
+    AwaitRevision,
+    DecisionOutcome,
+    Objection,
+    OpenNextRound,
+    OpenRound,
+    ProposalState,
+    ProposalStatus,
+    RecordDecision,
+    Response,
+    StartVote,
+    Step,
+)
+from storage.proposals import (
+    Applied,
+    CarriedObjection,
+    NewRound,
+    NewVote,
+    ProposalRecord,
+    RoundRecord,
+    StateChange,
+    Transition,
+    VoteResult,
+)
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+Arm = Callable[[int, datetime], None]
+
+
+class PressResult(StrEnum):
+    RECORDED = "recorded"
+    ASK_REASON = "ask_reason"
+    CLOSED = "closed"
+    NOT_MEMBER = "not_member"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class PressOutcome:
+    result: PressResult
+    round_id: int | None = None
+    proposal_id: int | None = None
+    team_name: str = ""
+
+
+class Decisions:
+    """One per Application; `services` gives storage, outbox, clock and config."""
+
+    def __init__(
+        self, services: Any, arm: Arm, confirm_member: Callable[[int, int], Awaitable[bool]]
+    ) -> None:
+        self.wiq = services
+        self.arm = arm  # arm(proposal_id, when): (re)schedule the proposal's deadline job
+        self.confirm_member = confirm_member  # (chat_id, telegram_id) -> is in the chat
+
+    @property
+    def store(self):  # type: ignore[no-untyped-def]
+        return self.wiq.storage.proposals
+
+    def now(self) -> datetime:
+        return self.wiq.clock.now()
+
+    # -- starting -------------------------------------------------------------------------
+
+    async def propose(
+        self,
+        team: Team,
+        proposer_id: int,
+        text: str,
+        deadline: datetime | None,
+        kind: DecisionKind = DecisionKind.PROPOSAL,
+        subject_id: int | None = None,
+    ) -> int:
+        policy = self.wiq.policy(team, kind)
+        now = self.now()
+        state, step = rules.new_proposal(kind, policy, now, deadline)
+        electorate = await self.wiq.storage.rosters.member_ids(team.id)
+        transition = self._transition(
+            state, step, text, electorate, carried=(), event="proposal.created"
+        )
+        proposal_id, applied = await self.store.create(
+            team_id=team.id,
+            kind=kind.value,
+            proposer_id=proposer_id,
+            subject_id=subject_id,
+            title=title_of(text),
+            text=text,
+            policy=policy_to_json(policy),
+            round_length_s=int(state.round_length.total_seconds()),
+            first=transition,
+            now=now,
+        )
+        log.info("event=proposal_created proposal=%s team=%s", proposal_id, team.id)
+        proposal = await self.store.get(proposal_id)
+        assert proposal is not None
+        if len(text) > cards.CARD_TEXT_LIMIT:
+            await self._post_full_text(team, proposal)
+        await self._after(proposal, step, applied)
+        return proposal_id
+
+    async def _post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
+        lang = self.wiq.default_language
+        text = Html(
+            t(lang, "card.full_text", id=proposal.id) + "\n\n" + cards.escape(proposal.text)
+        )
+
+        async def remember(message: Message) -> None:
+            await self.store.set_full_text(proposal.id, message.chat_id, message.message_id)
+
+        await self.wiq.outbox.send(team.chat_id, text, on_sent=remember)
+
+    # -- the state as the rules see it ------------------------------------------------------
+
+    async def state_of(self, proposal: ProposalRecord) -> ProposalState:
+        round_ = await self.store.current_round(proposal.id)
+        vote = await self.store.vote_of(proposal.id)
+        return ProposalState(
+            kind=DecisionKind(proposal.kind),
+            policy=policy_from_json(proposal.policy),
+            status=ProposalStatus(proposal.status),
+            round_length=timedelta(seconds=proposal.round_length_s),
+            round_number=proposal.round_number,
+            failed_rounds=proposal.failed_rounds,
+            any_objection_ever=proposal.any_objection_ever,
+            round_deadline=round_.deadline if round_ and round_.closed_at is None else None,
+            revision_until=proposal.revision_until,
+            vote_deadline=vote.deadline if vote and vote.closed_at is None else None,
+            outcome=DecisionOutcome(proposal.outcome) if proposal.outcome else None,
+        )
+
+    def _transition(
+        self,
+        state: ProposalState,
+        step: Step,
+        text: str,
+        electorate: frozenset[int],
+        carried: tuple[CarriedObjection, ...],
+        event: str,
+        **extra: Any,
+    ) -> Transition:
+        """The storage write for `state` after `step` (state is already advanced)."""
+        change = StateChange(
+            status=state.status.value,
+            round_number=state.round_number,
+            failed_rounds=state.failed_rounds,
+            any_objection_ever=state.any_objection_ever,
+            revision_until=state.revision_until,
+            outcome=state.outcome.value if state.outcome else None,
+            text=extra.pop("new_text", None),
+        )
+        new_round = new_vote = None
+        if isinstance(step, OpenRound | OpenNextRound):
+            new_round = NewRound(state.round_number, text, step.deadline, electorate, carried)
+        elif isinstance(step, StartVote):
+            new_vote = NewVote(step.deadline, electorate)
+        return Transition(
+            change=change, event=event, new_round=new_round, new_vote=new_vote, **extra
+        )
+
+    # -- responses ---------------------------------------------------------------------------
+
+    async def press(
+        self,
+        round_id: int,
+        chat_id: int,
+        telegram_id: int,
+        person_id: int,
+        choice: Response,
+        update_id: int,
+    ) -> PressOutcome:
+        """A button press on a card. Committed before the caller answers it."""
+        round_ = await self.store.round(round_id)
+        if round_ is None or round_.card_chat_id not in (None, chat_id):
+            return PressOutcome(PressResult.INVALID)
+        proposal = await self.store.get(round_.proposal_id)
+        if proposal is None:
+            return PressOutcome(PressResult.INVALID)
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        if team is None or team.chat_id != chat_id:
+            return PressOutcome(PressResult.INVALID)
+        outcome = PressOutcome(PressResult.RECORDED, round_id, proposal.id, team.name)
+        if round_.closed_at is not None:
+            return PressOutcome(PressResult.CLOSED, round_id, proposal.id, team.name)
+        electorate = await self.store.round_electorate(round_id)
+        if person_id not in electorate:
+            if not await self._joins_open_electorate(team, telegram_id, person_id):
+                return PressOutcome(PressResult.NOT_MEMBER, round_id, proposal.id, team.name)
+            await self.store.join_round(round_id, person_id, self.now())
+        recorded = await self.store.record_response(
+            round_id, person_id, choice.value, update_id, self.now(), team.id
+        )
+        if not recorded:
+            current = await self.store.round(round_id)
+            if current is not None and current.closed_at is not None:
+                return PressOutcome(PressResult.CLOSED, round_id, proposal.id, team.name)
+        if choice in (Response.OBJECT, Response.CONCERN):
+            await self.store.ask_reason(person_id, round_id, self.now())
+            outcome = PressOutcome(PressResult.ASK_REASON, round_id, proposal.id, team.name)
+        return outcome
+
+    async def after_press(self, round_id: int) -> None:
+        """Show the new state on the card (coalesced) and close early if all responded."""
+        round_ = await self.store.round(round_id)
+        if round_ is None or round_.closed_at is not None:
+            return
+        electorate = await self.store.round_electorate(round_id)
+        responses = await self.store.responses(round_id)
+        if rules.everyone_responded(responses, electorate):
+            await self.close_round(round_.proposal_id, round_id)
+        else:
+            await self.refresh_card(round_id)
+
+    async def _joins_open_electorate(self, team: Team, telegram_id: int, person_id: int) -> bool:
+        """Roster mode `chat`: a confirmed chat member joins the open round (SPEC §3.3)."""
+        if team.roster_mode != "chat":
+            return False
+        if not await self.confirm_member(team.chat_id, telegram_id):
+            return False
+        await self.wiq.storage.rosters.admit(team.id, person_id, "chat", self.now())
+        return True
+
+    async def attach_reason(self, round_id: int, person_id: int, reason: str) -> bool:
+        round_ = await self.store.round(round_id)
+        if round_ is None:
+            return False
+        proposal = await self.store.get(round_.proposal_id)
+        assert proposal is not None
+        attached = await self.store.set_reason(
+            round_id, person_id, reason, self.now(), proposal.team_id
+        )
+        if attached and round_.closed_at is None:
+            await self.refresh_card(round_id)
+        return attached
+
+    # -- the card ----------------------------------------------------------------------------
+
+    async def round_view(self, round_: RoundRecord, closed_outcome: str | None = None) -> RoundView:
+        proposal = await self.store.get(round_.proposal_id)
+        assert proposal is not None
+        electorate = await self.store.round_electorate(round_.id)
+        responses = await self.store.responses(round_.id)
+        carried = await self.store.carried(round_.id)
+        objections = (
+            rules.track_objections(
+                [Objection(c.person_id, c.reason, c.first_round) for c in carried],
+                {p: Response(r.choice) for p, r in responses.items()},
+                round_.number,
+                reasons={p: r.reason for p, r in responses.items()},
+                electorate=electorate,
+            )
+            if carried
+            else []
+        )
+        people_ids = set(electorate) | set(responses) | {c.person_id for c in carried}
+        if proposal.proposer_id is not None:
+            people_ids.add(proposal.proposer_id)
+        people = await self.wiq.storage.people.by_ids(sorted(people_ids))
+        return RoundView(
+            proposal=proposal,
+            round=round_,
+            policy=policy_from_json(proposal.policy),
+            people=people,
+            electorate=electorate,
+            responses=responses,
+            objections=objections,
+            full_text_link=self._link(proposal),
+            closed_outcome=closed_outcome,
+        )
+
+    def _link(self, proposal: ProposalRecord) -> str | None:
+        chat_id, message_id = proposal.full_text_chat_id, proposal.full_text_message_id
+        if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
+            return None  # only supergroups have message links
+        return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
+
+    async def refresh_card(self, round_id: int) -> None:
+        round_ = await self.store.round(round_id)
+        if round_ is None or round_.card_message_id is None or round_.card_chat_id is None:
+            return
+        view = await self.round_view(
+            round_, closed_outcome=(round_.outcome or "superseded") if round_.closed_at else None
+        )
+        text, keyboard = cards.render_card(view, self.wiq.default_language, self._when)
+        await self.wiq.outbox.edit(
+            round_.card_chat_id, round_.card_message_id, text, reply_markup=keyboard
+        )
+
+    def _when(self, moment: datetime) -> str:
+        return self.wiq.local_datetime(moment, self.wiq.default_language)
+
+    async def post_card(self, round_id: int, chat_id: int) -> None:
+        round_ = await self.store.round(round_id)
+        assert round_ is not None
+        view = await self.round_view(round_)
+        text, keyboard = cards.render_card(view, self.wiq.default_language, self._when)
+
+        async def remember(message: Message) -> None:
+            await self.store.set_card(round_id, message.chat_id, message.message_id)
+
+        await self.wiq.outbox.send(chat_id, text, reply_markup=keyboard, on_sent=remember)
+
+    # -- closing a round -------------------------------------------------------------------
+
+    async def close_round(self, proposal_id: int, round_id: int) -> bool:
+        """Close the round now (deadline or everyone responded); False if it already was."""
+        proposal = await self.store.get(proposal_id)
+        round_ = await self.store.round(round_id)
+        if proposal is None or round_ is None or round_.closed_at is not None:
+            return False
+        state = await self.state_of(proposal)
+        if state.status is not ProposalStatus.ROUND_OPEN or state.round_number != round_.number:
+            return False
+        electorate = await self.store.round_electorate(round_id)
+        stored = await self.store.responses(round_id)
+        responses = {p: Response(r.choice) for p, r in stored.items()}
+        carried_rows = await self.store.carried(round_id)
+        carried = [Objection(c.person_id, c.reason, c.first_round) for c in carried_rows]
+        tally = rules.tally_round(responses, electorate, state.policy, carried)
+        tracked = rules.track_objections(
+            carried,
+            responses,
+            round_.number,
+            reasons={p: r.reason for p, r in stored.items()},
+            electorate=electorate,
+        )
+        now = self.now()
+        new_state, step = rules.close_round(state, tally.outcome, now)
+        next_electorate = frozenset()
+        if isinstance(step, OpenNextRound | StartVote):
+            next_electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
+        to_carry = tuple(
+            CarriedObjection(o.person, o.reason, o.round_number)
+            for o in rules.objections_to_carry(tracked)
+        )
+        transition = self._transition(
+            new_state,
+            step,
+            proposal.text,
+            next_electorate,
+            to_carry,
+            event="round.closed",
+            close_round=(round_id, tally.outcome.value),
+            data={
+                "round_outcome": tally.outcome.value,
+                "responses": tally.responses,
+                "electorate": len(electorate),
+            },
+        )
+        applied = await self.store.transition(
+            proposal_id, ProposalStatus.ROUND_OPEN.value, round_.number, transition, None, now
+        )
+        if applied is None:
+            return False
+        log.info(
+            "event=round_closed proposal=%s round=%s outcome=%s",
+            proposal_id,
+            round_.number,
+            tally.outcome.value,
+        )
+        await self.refresh_card(round_id)
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        people = await self.wiq.storage.people.by_ids(
+            sorted(set(stored) | {c.person_id for c in carried_rows})
+        )
+        lang = self.wiq.default_language
+        lines = cards.render_round_result(proposal, round_, tally, stored, tracked, people, lang)
+        lines.append(await self._next_text(proposal, step, lang))
+        await self.wiq.outbox.send(team.chat_id, Html("\n".join(lines)))
+        refreshed = await self.store.get(proposal_id)
+        assert refreshed is not None
+        await self._after(refreshed, step, applied, announce=False)
+        return True
+
+    async def _next_text(self, proposal: ProposalRecord, step: Step, lang: str) -> Html:
+        match step:
+            case RecordDecision(outcome=outcome):
+                return t(lang, "result.decision", outcome=t(lang, f"outcome.{outcome.value}"))
+            case AwaitRevision(until=until):
+                proposer = await self.wiq.storage.people.by_id(proposal.proposer_id or 0)
+                return t(
+                    lang,
+                    "result.await_revision",
+                    id=proposal.id,
+                    proposer=proposer.display_name if proposer else "?",
+                    until=self._when(until),
+                )
+            case OpenNextRound(round_number=number):
+                return t(lang, "result.next_round", round=number)
+            case StartVote():
+                return t(lang, "result.vote_starts")
+        return Html("")
+
+    # -- after any step: post what is new, arm the next deadline -----------------------------
+
+    async def _after(
+        self, proposal: ProposalRecord, step: Step, applied: Applied | None, announce: bool = True
+    ) -> None:
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        if applied is not None and applied.round_id is not None:
+            await self.post_card(applied.round_id, team.chat_id)
+        if applied is not None and applied.vote_id is not None:
+            await self.post_poll(proposal, applied.vote_id, team.chat_id)
+        if isinstance(step, RecordDecision) and announce:
+            lang = self.wiq.default_language
+            await self.wiq.outbox.send(
+                team.chat_id,
+                t(
+                    lang,
+                    "result.closed_by",
+                    id=proposal.id,
+                    title=proposal.title,
+                    outcome=t(lang, f"outcome.{step.outcome.value}"),
+                ),
+            )
+        state = await self.state_of(proposal)
+        if state.next_deadline is not None:
+            self.arm(proposal.id, state.next_deadline)
+
+    # -- votes -------------------------------------------------------------------------------
+
+    async def post_poll(self, proposal: ProposalRecord, vote_id: int, chat_id: int) -> None:
+        lang = self.wiq.default_language
+        round_ = await self.store.current_round(proposal.id)
+        reply_to = round_.card_message_id if round_ and round_.card_chat_id == chat_id else None
+
+        async def remember(message: Message) -> None:
+            if message.poll is not None:
+                await self.store.add_poll(
+                    vote_id, message.poll.id, message.chat_id, message.message_id
+                )
+
+        kwargs: dict[str, Any] = {
+            "chat_id": chat_id,
+            "question": cards.poll_question(proposal, lang),
+            "options": cards.poll_options(lang),
+            "is_anonymous": False,
+            "allows_multiple_answers": False,
+            "api_kwargs": {"hide_results_until_closes": True},
+        }
+        if reply_to is not None:
+            kwargs["reply_to_message_id"] = reply_to
+            kwargs["allow_sending_without_reply"] = True
+        await self.wiq.outbox.submit(chat_id, "send_poll", kwargs, Priority.REPLY, on_sent=remember)
+
+    async def ballot(
+        self, poll_id: str, telegram_id: int, person_id: int, option_ids: list[int], update_id: int
+    ) -> None:
+        poll = await self.store.poll(poll_id)
+        if poll is None:
+            return
+        vote = await self.store.vote(poll.vote_id)
+        if vote is None or vote.closed_at is not None:
+            return
+        proposal = await self.store.get(vote.proposal_id)
+        assert proposal is not None
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        choice: str | None = None
+        if option_ids:
+            if len(option_ids) != 1 or not 0 <= option_ids[0] < len(rules.BALLOT_OPTIONS):
+                return  # cannot come from our poll
+            choice = rules.BALLOT_OPTIONS[option_ids[0]].value
+        electorate = await self.store.vote_electorate(vote.id)
+        joins = person_id not in electorate and choice is not None
+        if joins and await self._joins_open_electorate(team, telegram_id, person_id):
+            await self.store.join_vote(vote.id, person_id, self.now())
+        await self.store.record_ballot(vote.id, person_id, choice, update_id, self.now(), team.id)
+        electorate = await self.store.vote_electorate(vote.id)
+        ballots = await self.store.ballots(vote.id)
+        if rules.everyone_responded(ballots, electorate):
+            await self.close_vote(proposal.id)
+
+    async def close_vote(self, proposal_id: int) -> bool:
+        proposal = await self.store.get(proposal_id)
+        vote = await self.store.vote_of(proposal_id)
+        if proposal is None or vote is None or vote.closed_at is not None:
+            return False
+        policy = policy_from_json(proposal.policy)
+        electorate = await self.store.vote_electorate(vote.id)
+        ballots = {p: rules.Ballot(c) for p, c in (await self.store.ballots(vote.id)).items()}
+        tally = rules.tally_vote(ballots, electorate, policy)
+        step = rules.after_vote(tally.outcome)
+        state = rules.advance(await self.state_of(proposal), step)
+        now = self.now()
+        transition = self._transition(
+            state,
+            step,
+            proposal.text,
+            frozenset(),
+            (),
+            event="vote.closed",
+            close_vote=(
+                vote.id,
+                VoteResult(tally.outcome.value, tally.yes, tally.no, tally.abstain, tally.ignored),
+            ),
+        )
+        applied = await self.store.transition(
+            proposal_id, ProposalStatus.VOTE_OPEN.value, None, transition, None, now
+        )
+        if applied is None:
+            return False
+        log.info("event=vote_closed proposal=%s outcome=%s", proposal_id, tally.outcome.value)
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        for poll in await self.store.polls(vote.id):
+            if poll.active:
+                await self.wiq.outbox.submit(
+                    poll.chat_id,
+                    "stop_poll",
+                    {"chat_id": poll.chat_id, "message_id": poll.message_id},
+                    Priority.REPLY,
+                )
+        lang = self.wiq.default_language
+        await self.wiq.outbox.send(team.chat_id, cards.render_vote_result(proposal, tally, lang))
+        return True
+
+    # -- proposer's requests -----------------------------------------------------------------
+
+    async def revise(
+        self, proposal: ProposalRecord, actor_id: int, text: str
+    ) -> rules.Refusal | None:
+        state = await self.state_of(proposal)
+        now = self.now()
+        refusal = rules.can_revise(state, proposal.proposer_id == actor_id, now)
+        if refusal is not None:
+            return refusal
+        step = rules.after_revision(state, now)
+        await self._open_next(proposal, state, step, text, actor_id, "proposal.revised")
+        return None
+
+    async def _open_next(
+        self,
+        proposal: ProposalRecord,
+        state: ProposalState,
+        step: OpenNextRound,
+        text: str,
+        actor_id: int | None,
+        event: str,
+    ) -> bool:
+        new_state = rules.advance(state, step)
+        electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
+        last = await self.store.current_round(proposal.id)
+        carried: tuple[CarriedObjection, ...] = ()
+        if last is not None:
+            carried = await self._standing_after(last)
+        transition = self._transition(
+            new_state,
+            step,
+            text,
+            electorate,
+            carried,
+            event=event,
+            new_text=text if text != proposal.text else None,
+        )
+        applied = await self.store.transition(
+            proposal.id, state.status.value, state.round_number, transition, actor_id, self.now()
+        )
+        if applied is None:
+            return False
+        refreshed = await self.store.get(proposal.id)
+        assert refreshed is not None
+        await self._after(refreshed, step, applied)
+        return True
+
+    async def _standing_after(self, round_: RoundRecord) -> tuple[CarriedObjection, ...]:
+        """The objections that stood when `round_` closed: they carry into the next round."""
+        stored = await self.store.responses(round_.id)
+        carried = [
+            Objection(c.person_id, c.reason, c.first_round)
+            for c in await self.store.carried(round_.id)
+        ]
+        tracked = rules.track_objections(
+            carried,
+            {p: Response(r.choice) for p, r in stored.items()},
+            round_.number,
+            reasons={p: r.reason for p, r in stored.items()},
+            electorate=await self.store.round_electorate(round_.id),
+        )
+        return tuple(
+            CarriedObjection(o.person, o.reason, o.round_number)
+            for o in rules.objections_to_carry(tracked)
+        )
+
+    async def request_majority(
+        self, proposal: ProposalRecord, actor_id: int
+    ) -> rules.Refusal | None:
+        state = await self.state_of(proposal)
+        refusal = rules.can_request_majority(state, proposal.proposer_id == actor_id)
+        if refusal is not None:
+            return refusal
+        now = self.now()
+        step = rules.after_majority_request(state, now)
+        new_state = rules.advance(state, step)
+        electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
+        round_ = await self.store.current_round(proposal.id)
+        superseded = None
+        if state.status is ProposalStatus.ROUND_OPEN and round_ is not None:
+            superseded = (round_.id, None)
+        transition = self._transition(
+            new_state,
+            step,
+            proposal.text,
+            electorate,
+            (),
+            event="vote.requested",
+            close_round=superseded,
+        )
+        applied = await self.store.transition(
+            proposal.id, state.status.value, state.round_number, transition, actor_id, now
+        )
+        if applied is None:
+            return rules.Refusal.CLOSED
+        if superseded is not None:
+            await self.refresh_card(superseded[0])
+        refreshed = await self.store.get(proposal.id)
+        assert refreshed is not None
+        await self._after(refreshed, step, applied)
+        return None
+
+    async def withdraw(self, proposal: ProposalRecord, actor_id: int) -> rules.Refusal | None:
+        state = await self.state_of(proposal)
+        refusal = rules.can_withdraw(state, proposal.proposer_id == actor_id)
+        if refusal is not None:
+            return refusal
+        step = RecordDecision(DecisionOutcome.WITHDRAWN)
+        new_state = rules.advance(state, step)
+        round_ = await self.store.current_round(proposal.id)
+        vote = await self.store.vote_of(proposal.id)
+        close_round = (round_.id, None) if round_ and round_.closed_at is None else None
+        transition = self._transition(
+            new_state,
+            step,
+            proposal.text,
+            frozenset(),
+            (),
+            event="proposal.withdrawn",
+            close_round=close_round,
+        )
+        applied = await self.store.transition(
+            proposal.id, state.status.value, state.round_number, transition, actor_id, self.now()
+        )
+        if applied is None:
+            return rules.Refusal.CLOSED
+        if close_round is not None:
+            await self.refresh_card(close_round[0])
+        if vote is not None and vote.closed_at is None:
+            for poll in await self.store.polls(vote.id):
+                if poll.active:
+                    await self.wiq.outbox.submit(
+                        poll.chat_id,
+                        "stop_poll",
+                        {"chat_id": poll.chat_id, "message_id": poll.message_id},
+                        Priority.REPLY,
+                    )
+        refreshed = await self.store.get(proposal.id)
+        assert refreshed is not None
+        await self._after(refreshed, step, applied)
+        return None
+
+    # -- deadlines ---------------------------------------------------------------------------
+
+    async def on_deadline(self, proposal_id: int) -> None:
+        """Whatever is due for this proposal now; idempotent, guarded in the database."""
+        proposal = await self.store.get(proposal_id)
+        if proposal is None or proposal.status == ProposalStatus.CLOSED.value:
+            return
+        state = await self.state_of(proposal)
+        now = self.now()
+        due = state.next_deadline
+        if due is None:
+            return
+        if due > now:
+            self.arm(proposal_id, due)
+            return
+        if state.status is ProposalStatus.ROUND_OPEN:
+            round_ = await self.store.current_round(proposal_id)
+            if round_ is not None:
+                await self.close_round(proposal_id, round_.id)
+        elif state.status is ProposalStatus.AWAITING_REVISION:
+            step = rules.after_revision_window(state, now)
+            await self._open_next(proposal, state, step, proposal.text, None, "round.reopened")
+        elif state.status is ProposalStatus.VOTE_OPEN:
+            vote = await self.store.vote_of(proposal_id)
+            if vote is not None and not await self.store.polls(vote.id):
+                # The poll never went out (a crash before it was sent): post it, then close
+                # at the next deadline check.
+                team = await self.wiq.storage.teams.by_id(proposal.team_id)
+                assert team is not None
+                await self.post_poll(proposal, vote.id, team.chat_id)
+            await self.close_vote(proposal_id)
+
+    async def run_due(self) -> None:
+        """Handle every deadline that has passed (at start: before polling begins)."""
+        for proposal in await self.store.open_proposals():
+            await self.on_deadline(proposal.id)
+
+    async def rearm_all(self) -> None:
+        for proposal in await self.store.open_proposals():
+            state = await self.state_of(proposal)
+            if state.next_deadline is not None:
+                self.arm(proposal.id, state.next_deadline)
+
+    async def member_left(self, team: Team) -> None:
+        """Someone left the team: their open rounds may now be complete, cards change."""
+        for proposal in await self.store.open_proposals(team.id):
+            round_ = await self.store.current_round(proposal.id)
+            if proposal.status == ProposalStatus.ROUND_OPEN.value and round_ is not None:
+                await self.after_press(round_.id)
+            elif proposal.status == ProposalStatus.VOTE_OPEN.value:
+                vote = await self.store.vote_of(proposal.id)
+                if vote is not None:
+                    electorate = await self.store.vote_electorate(vote.id)
+                    ballots = await self.store.ballots(vote.id)
+                    if rules.everyone_responded(ballots, electorate):
+                        await self.close_vote(proposal.id)
+
+    # -- a supergroup migration ------------------------------------------------------------
+
+    async def chat_migrated(self, team: Team, old_chat_id: int) -> None:
+        """Repost open cards and replace open polls in the new chat (answers carry over)."""
+        for proposal in await self.store.open_proposals(team.id):
+            round_ = await self.store.current_round(proposal.id)
+            if proposal.status == ProposalStatus.ROUND_OPEN.value and round_ is not None:
+                await self.post_card(round_.id, team.chat_id)
+            if proposal.status == ProposalStatus.VOTE_OPEN.value:
+                vote = await self.store.vote_of(proposal.id)
+                if vote is not None:
+                    await self.post_poll(proposal, vote.id, team.chat_id)
+
+    # helpers for handlers
+
+    def policy_of(self, proposal: ProposalRecord) -> Policy:
+        return policy_from_json(proposal.policy)

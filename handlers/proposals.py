@@ -1,0 +1,378 @@
+"""Proposals in a team chat: /propose, /revise, /majority, /withdraw, /open, /decisions, the
+card's buttons, the vote's poll answers, and the reasons for Einwand and Bedenken."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.callbacks import decode
+from bot.deadlines import DeadlineError, parse_deadline, split_deadline
+from bot.decisions import PressResult
+from bot.i18n import Html, t
+from bot.policy import format_duration
+from bot.rules import Response
+from handlers.common import (
+    Context,
+    bound_team,
+    current_person,
+    lang_of,
+    reply,
+    reply_html,
+    services,
+)
+from storage.proposals import ProposalRecord
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+MAX_PROPOSAL = 4000
+MAX_REASON = 1000
+_ID = re.compile(r"^#?(\d{1,9})$")
+REASON_PAYLOAD = "reason_"
+
+
+def command_rest(update: Update) -> str:
+    """Everything after the command word, line breaks kept."""
+    text = update.effective_message.text or ""
+    parts = text.split(None, 1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+async def member_of(update: Update, context: Context, team: Team) -> int | None:
+    """The person's id if they are on the team's roster; otherwise tell them and None."""
+    person = await current_person(update, context)
+    if person is None:
+        return None
+    if not await services(context).storage.rosters.is_member(team.id, person.id):
+        await reply(update, context, "proposal.not_member", team=team.name)
+        return None
+    return person.id
+
+
+async def propose(update: Update, context: Context) -> None:
+    """A member puts a proposal to the team: /propose [DEADLINE] TEXT."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    person_id = await member_of(update, context, team)
+    if person_id is None:
+        return
+    wiq = services(context)
+    token, text = split_deadline(command_rest(update))
+    if not text.strip():
+        await reply(update, context, "proposal.usage")
+        return
+    if len(text) > MAX_PROPOSAL:
+        await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
+        return
+    deadline = None
+    if token is not None:
+        policy = wiq.policy(team)
+        try:
+            deadline = parse_deadline(
+                token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
+            )
+        except DeadlineError as exc:
+            await reply(
+                update,
+                context,
+                f"deadline.{exc.reason.value}",
+                text=token,
+                min=format_duration(policy.min_deadline),
+            )
+            return
+    await wiq.decisions.propose(team, person_id, text, deadline)
+
+
+async def _own_proposal(
+    update: Update, context: Context, usage: str, needs_text: bool = False
+) -> tuple[Team, ProposalRecord, int, str] | None:
+    """Common part of /revise, /majority, /withdraw: the team, the proposal, the person."""
+    team = await bound_team(update, context)
+    if team is None:
+        return None
+    rest = command_rest(update)
+    first, _, text = rest.partition(" ")
+    if "\n" in first:
+        first, _, more = first.partition("\n")
+        text = more + (" " + text if text else "")
+    match = _ID.match(first)
+    if match is None or (needs_text and not text.strip()):
+        await reply(update, context, usage)
+        return None
+    proposal = await services(context).storage.proposals.get(int(match.group(1)))
+    if proposal is None or proposal.team_id != team.id:
+        await reply(update, context, "proposal.unknown", id=match.group(1))
+        return None
+    person = await current_person(update, context)
+    if person is None:
+        return None
+    return team, proposal, person.id, text.strip()
+
+
+async def revise(update: Update, context: Context) -> None:
+    """The proposer revises after a failed round: /revise ID TEXT."""
+    found = await _own_proposal(update, context, "revise.usage", needs_text=True)
+    if found is None:
+        return
+    _, proposal, person_id, text = found
+    if len(text) > MAX_PROPOSAL:
+        await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
+        return
+    refusal = await services(context).decisions.revise(proposal, person_id, text)
+    if refusal is not None:
+        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+
+
+async def request_majority(update: Update, context: Context) -> None:
+    """The proposer asks for the majority vote early: /majority ID."""
+    found = await _own_proposal(update, context, "majority.usage")
+    if found is None:
+        return
+    _, proposal, person_id, _ = found
+    refusal = await services(context).decisions.request_majority(proposal, person_id)
+    if refusal is not None:
+        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+
+
+async def withdraw(update: Update, context: Context) -> None:
+    """The proposer withdraws: /withdraw ID."""
+    found = await _own_proposal(update, context, "withdraw.usage")
+    if found is None:
+        return
+    _, proposal, person_id, _ = found
+    refusal = await services(context).decisions.withdraw(proposal, person_id)
+    if refusal is not None:
+        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+
+
+async def list_open(update: Update, context: Context) -> None:
+    """What is open in this team, with deadlines and who has not responded: /open."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    wiq = services(context)
+    lang = lang_of(update, context)
+    store = wiq.storage.proposals
+    lines = [t(lang, "open.header", team=team.name)]
+    for proposal in await store.open_proposals(team.id):
+        if proposal.status == "vote_open":
+            vote = await store.vote_of(proposal.id)
+            assert vote is not None
+            electorate = await store.vote_electorate(vote.id)
+            answered = set(await store.ballots(vote.id))
+            line = t(
+                lang,
+                "open.vote",
+                id=proposal.id,
+                title=proposal.title,
+                deadline=wiq.local_datetime(vote.deadline, lang),
+            )
+        else:
+            round_ = await store.current_round(proposal.id)
+            assert round_ is not None
+            if proposal.status == "awaiting_revision":
+                lines.append(
+                    t(
+                        lang,
+                        "open.revision",
+                        id=proposal.id,
+                        title=proposal.title,
+                        until=wiq.local_datetime(proposal.revision_until, lang),
+                    )
+                )
+                continue
+            electorate = await store.round_electorate(round_.id)
+            answered = set(await store.responses(round_.id))
+            line = t(
+                lang,
+                "open.round",
+                id=proposal.id,
+                title=proposal.title,
+                round=round_.number,
+                deadline=wiq.local_datetime(round_.deadline, lang),
+            )
+        missing = await wiq.storage.people.by_ids(sorted(electorate - answered))
+        lines.append(line)
+        if missing:
+            names = ", ".join(sorted(p.display_name for p in missing.values()))
+            lines.append(t(lang, "open.missing", names=names))
+    if len(lines) == 1:
+        await reply(update, context, "open.none", team=team.name)
+        return
+    await reply_html(update, context, Html("\n".join(lines)))
+
+
+async def list_decisions(update: Update, context: Context) -> None:
+    """The team's decisions, newest first: /decisions."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    wiq = services(context)
+    lang = lang_of(update, context)
+    decided = await wiq.storage.proposals.decisions(team.id)
+    if not decided:
+        await reply(update, context, "decisions.none", team=team.name)
+        return
+    lines = [t(lang, "decisions.header", team=team.name)]
+    for proposal in decided:
+        lines.append(
+            t(
+                lang,
+                "decisions.line",
+                id=proposal.id,
+                title=proposal.title,
+                outcome=t(lang, f"outcome.{proposal.outcome}"),
+                date=wiq.local_date(proposal.closed_at, lang),
+            )
+        )
+    await reply_html(update, context, Html("\n".join(lines)))
+
+
+async def press_response(update: Update, context: Context) -> None:
+    """A member pressed Zustimmung, Bedenken, Enthaltung or Einwand on a card."""
+    query = update.callback_query
+    assert query is not None
+    wiq = services(context)
+    lang = lang_of(update, context)
+    press = decode(query.data)
+    message = query.message
+    person = await current_person(update, context)
+    if press is None or message is None or person is None:
+        await _answer(query, t(lang, "press.invalid"), alert=True)
+        return
+    outcome = await wiq.decisions.press(
+        press.round_id,
+        message.chat.id,
+        query.from_user.id,
+        person.id,
+        press.choice,
+        update.update_id,
+    )
+    choice = t(lang, f"choice.{press.choice.value}")
+    match outcome.result:
+        case PressResult.INVALID:
+            await _answer(query, t(lang, "press.invalid"), alert=True)
+            return
+        case PressResult.CLOSED:
+            await _answer(query, t(lang, "press.closed"), alert=True)
+            return
+        case PressResult.NOT_MEMBER:
+            await _answer(query, t(lang, "press.not_member", team=outcome.team_name), alert=True)
+            return
+        case PressResult.ASK_REASON:
+            if person.started_bot:
+                await _answer(query, t(lang, "press.reason_private", choice=choice))
+                await ask_for_reason(
+                    context, person.telegram_id, outcome.proposal_id or 0, press.choice, lang
+                )
+            else:
+                url = wiq.deep_link(f"{REASON_PAYLOAD}{press.round_id}")
+                await _answer(query, t(lang, "press.recorded", choice=choice), url=url)
+        case PressResult.RECORDED:
+            await _answer(query, t(lang, "press.recorded", choice=choice))
+    await wiq.decisions.after_press(press.round_id)
+
+
+async def _answer(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Answer a press; if Telegram says the query is too old, the committed response stays."""
+    try:
+        await query.answer(text=text, show_alert=alert, url=url)
+    except TelegramError as exc:
+        log.info("event=answer_failed error=%s", exc)
+
+
+async def ask_for_reason(
+    context: Context, telegram_id: int | None, proposal_id: int, choice: Response, lang: str
+) -> None:
+    if telegram_id is None:
+        return
+    await services(context).outbox.send(
+        telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id)
+    )
+
+
+async def reason_by_deep_link(update: Update, context: Context, payload: str) -> bool:
+    """/start reason_<round>: the person came from the card to give their reason."""
+    if not payload.startswith(REASON_PAYLOAD) or not payload[len(REASON_PAYLOAD) :].isdigit():
+        return False
+    round_id = int(payload[len(REASON_PAYLOAD) :])
+    wiq = services(context)
+    person = await current_person(update, context)
+    lang = lang_of(update, context)
+    round_ = await wiq.storage.proposals.round(round_id)
+    if person is None or round_ is None:
+        await reply(update, context, "reason.nothing_pending")
+        return True
+    response = (await wiq.storage.proposals.responses(round_id)).get(person.id)
+    if response is None or response.choice not in ("object", "concern"):
+        await reply(update, context, "reason.nothing_pending")
+        return True
+    await wiq.storage.proposals.ask_reason(person.id, round_id, wiq.clock.now())
+    await ask_for_reason(
+        context, person.telegram_id, round_.proposal_id, Response(response.choice), lang
+    )
+    return True
+
+
+async def private_reason(update: Update, context: Context) -> None:
+    """A private message: the answer to our question for a reason, if one is open."""
+    wiq = services(context)
+    person = await current_person(update, context)
+    if person is None:
+        return
+    round_id = await wiq.storage.proposals.pending_reason(person.id)
+    text = (update.effective_message.text or "").strip()
+    if round_id is None:
+        await reply(update, context, "reason.nothing_pending")
+        return
+    if len(text) > MAX_REASON:
+        await reply(update, context, "error.too_long", limit=MAX_REASON)
+        return
+    round_ = await wiq.storage.proposals.round(round_id)
+    attached = await wiq.decisions.attach_reason(round_id, person.id, text)
+    key = "reason.saved" if attached else "reason.not_applicable"
+    await reply(update, context, key, id=round_.proposal_id if round_ else "?")
+
+
+async def reply_to_card(update: Update, context: Context) -> None:
+    """A reply to a card in the group: the reason for the replier's Einwand or Bedenken."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or not message.text:
+        return
+    wiq = services(context)
+    round_ = await wiq.storage.proposals.round_by_card(
+        message.chat_id, message.reply_to_message.message_id
+    )
+    if round_ is None:
+        return
+    person = await current_person(update, context)
+    if person is None:
+        return
+    response = (await wiq.storage.proposals.responses(round_.id)).get(person.id)
+    if response is None or response.choice not in ("object", "concern"):
+        return  # an ordinary reply in the conversation
+    if await wiq.decisions.attach_reason(round_.id, person.id, message.text[:MAX_REASON]):
+        await wiq.outbox.send(
+            message.chat_id,
+            t(lang_of(update, context), "reason.saved", id=round_.proposal_id),
+            reply_to=message.message_id,
+            disable_notification=True,
+        )
+
+
+async def poll_answer(update: Update, context: Context) -> None:
+    """Someone answered (or retracted) a majority vote's poll."""
+    answer = update.poll_answer
+    if answer is None or answer.user is None or answer.user.is_bot:
+        return  # answers on behalf of a chat cannot be attributed to a person
+    person = await current_person(update, context)
+    if person is None:
+        return
+    await services(context).decisions.ballot(
+        answer.poll_id, answer.user.id, person.id, list(answer.option_ids), update.update_id
+    )
