@@ -110,6 +110,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
             clock,
             _job_scheduler(application),
             group_per_minute=config.limits.group_per_minute,
+            edits_per_minute=config.limits.card_edits_per_minute,
             retry_base=config.limits.retry_base,
             retry_max=config.limits.retry_max,
         )

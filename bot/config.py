@@ -51,6 +51,7 @@ class NetworkConfig:
 class LimitsConfig:
     overall_per_second: float = 30.0
     group_per_minute: int = 20
+    card_edits_per_minute: int = 12
     retry_base: float = 1.0
     retry_max: float = 60.0
 
@@ -207,16 +208,19 @@ def _load_limits(section: _Section) -> LimitsConfig:
     defaults = LimitsConfig()
     overall = section.get("overall_per_second", (int, float), defaults.overall_per_second)
     group = section.get("group_per_minute", int, defaults.group_per_minute)
+    edits = section.get("card_edits_per_minute", int, defaults.card_edits_per_minute)
     retry_base = section.get("retry_base", (int, float), defaults.retry_base)
     retry_max = section.get("retry_max", (int, float), defaults.retry_max)
     if overall <= 0:
         raise section.fail("overall_per_second", "must be greater than 0")
     if not 1 <= group <= 20:
         raise section.fail("group_per_minute", "must be between 1 and 20 (Telegram's limit)")
+    if not 1 <= edits <= group:
+        raise section.fail("card_edits_per_minute", "must be between 1 and group_per_minute")
     if retry_base <= 0 or retry_max < retry_base:
         raise section.fail("retry_max", "must be at least retry_base, and both above 0")
     section.reject_unknown()
-    return LimitsConfig(float(overall), group, float(retry_base), float(retry_max))
+    return LimitsConfig(float(overall), group, edits, float(retry_base), float(retry_max))
 
 
 def _load_digest(section: _Section) -> DigestConfig:

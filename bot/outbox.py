@@ -78,6 +78,7 @@ class _ChatQueue:
     by_key: dict[str, _Item] = field(default_factory=dict)
     sent_times: deque[float] = field(default_factory=deque)
     blocked_until: float = 0.0
+    last_edit_at: float = float("-inf")
     flush_at: float | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -95,6 +96,7 @@ class Outbox:
         schedule: Schedule,
         *,
         group_per_minute: int = 20,
+        edits_per_minute: int = 12,
         retry_base: float = 1.0,
         retry_max: float = 60.0,
     ) -> None:
@@ -102,6 +104,9 @@ class Outbox:
         self.clock = clock
         self.schedule = schedule
         self.group_per_minute = group_per_minute
+        # Card edits are spaced out so that a burst of presses costs a few edits and leaves
+        # room in the group's budget for replies and results.
+        self.edit_interval = WINDOW / edits_per_minute
         self.retry_base = retry_base
         self.retry_max = retry_max
         self._queues: dict[int, _ChatQueue] = {}
@@ -230,9 +235,12 @@ class Outbox:
             return 0.0
         while queue.sent_times and queue.sent_times[0] <= now - WINDOW:
             queue.sent_times.popleft()
-        if len(queue.sent_times) < self.group_per_minute:
-            return 0.0
-        return queue.sent_times[0] + WINDOW - now
+        wait = 0.0
+        if len(queue.sent_times) >= self.group_per_minute:
+            wait = queue.sent_times[0] + WINDOW - now
+        if queue.heap[0].priority == Priority.EDIT:
+            wait = max(wait, queue.last_edit_at + self.edit_interval - now)
+        return wait
 
     def _schedule_flush(self, chat_id: int, queue: _ChatQueue, delay: float) -> None:
         due = self.clock.monotonic() + delay
@@ -287,6 +295,8 @@ class Outbox:
     def _done(self, queue: _ChatQueue, item: _Item, status: str, result: Any) -> None:
         if is_group(item.chat_id):
             queue.sent_times.append(self.clock.monotonic())
+            if item.priority == Priority.EDIT:
+                queue.last_edit_at = self.clock.monotonic()
         item.delivery.status = status
         item.delivery.result = result
 

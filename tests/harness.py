@@ -14,7 +14,7 @@ from typing import Any
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot.app import ALLOWED_UPDATES, build_application
-from bot.clock import Clock
+from bot.clock import Clock, ManualClock
 from bot.config import Config, load_config
 from bot.services import SERVICES_KEY, Services
 from localapi.model import BotApiModel
@@ -156,6 +156,13 @@ class Harness:
                 raise TimeoutError("the bot did not finish handling its updates")
             await asyncio.sleep(0.005)
 
+    async def flush_edits(self) -> None:
+        """Let the outbox's spaced-out card edits go out (time moves on by one interval)."""
+        if isinstance(self.clock, ManualClock):
+            self.clock.advance(self.services.outbox.edit_interval)
+            await self.services.outbox.flush_all()
+            await self.settle()
+
     def last_id(self, chat_id: int) -> int:
         messages = self.model.messages(chat_id)
         return max((m.message_id for m in messages), default=0)
@@ -217,4 +224,20 @@ class DecisionSteps:
         )
         answer = await self.h.model.wait_callback_answer(query)
         await self.h.settle()
+        await self.h.flush_edits()
+        return answer
+
+    async def press_closed(
+        self, chat_id: int, proposal_id: int, user_id: int, round_number: int = 1
+    ) -> dict[str, Any]:
+        """Press a button of a card whose keyboard is gone (as a stale client still shows)."""
+        card = self.card(chat_id, proposal_id, round_number)
+        round_ = await self.h.services.storage.proposals.round_by_card(chat_id, card.message_id)
+        assert round_ is not None
+        query = self.h.model.press_button(
+            chat_id, card.message_id, user_id, callback_data=f"1:{round_.id}:a", forge=True
+        )
+        answer = await self.h.model.wait_callback_answer(query)
+        await self.h.settle()
+        await self.h.flush_edits()
         return answer
