@@ -19,7 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("--config", required=True, help="path to the TOML config")
+    demo = commands.add_parser("demo", help="play a scripted decision in-process and print it")
+    demo.add_argument("--language", default="de", choices=["de", "en"])
     args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from bot.demo import main as run_demo
+
+        return run_demo(args.language)
 
     try:
         config = load_config(args.config)

@@ -1,5 +1,6 @@
 """Telegram adapters. `register` is the one place where every handler is added, in groups
-whose order matters: tracking first, then commands, then the catch-all for unknown ones."""
+whose order matters: the guard, then tracking, then the handlers with the catch-all for
+unknown commands last."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from handlers import proposals, roster, setup, tracking
 GROUP_GUARD = -2  # anonymous admins are turned away before anything else
 GROUP_TRACK = -1  # every update: remember who we saw
 GROUP_MAIN = 0
-GROUP_FALLBACK = 1  # unknown commands, after every real command had its chance
 
 COMMANDS = [
     (("start",), help_.start),
@@ -76,8 +76,10 @@ def register(application: Application) -> None:
         ),
         group=GROUP_MAIN,
     )
+    # Last in the main group: within a group only the first matching handler runs, so this
+    # sees only the commands no handler above took.
     application.add_handler(
-        MessageHandler(filters.COMMAND, help_.unknown_command), group=GROUP_FALLBACK
+        MessageHandler(filters.COMMAND, help_.unknown_command), group=GROUP_MAIN
     )
 
 

@@ -189,3 +189,11 @@ async def test_commands_are_registered_per_scope_and_language(h: Harness) -> Non
     )
     descriptions = {c["command"]: c["description"] for c in german.params["commands"]}
     assert descriptions["members"] == "Mitglieder des Teams"
+
+
+async def test_a_known_command_gets_exactly_one_answer(h: Harness) -> None:
+    before = len(h.model.bot_messages(ANNA))
+    await h.say(ANNA, ANNA, "/help")
+    await h.say(ANNA, ANNA, "/start")
+    assert len(h.model.bot_messages(ANNA)) == before + 2
+    assert not any("kenne ich nicht" in text for text in h.bot_texts(ANNA))

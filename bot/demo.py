@@ -1,0 +1,512 @@
+"""`wiq-bot demo`: a steering team takes one decision, start to finish, with no token and no
+network, and the chats are printed as a transcript.
+
+Everything runs in this process: the real Application (`bot.app.build_application`) talks to
+the local Bot API model (`localapi`) instead of Telegram, the database is a real SQLite file
+in a temporary directory, and a manual clock lets days pass in an instant. The scenario below
+reads like what the people do; the helpers (`say`, `press`, `vote`, `pass_time`) do the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import sys
+import tempfile
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_datetime
+from telegram.ext import Application, SimpleUpdateProcessor
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import ManualClock
+from bot.config import Config, load_config
+from bot.i18n import LANGUAGES, t
+from bot.services import SERVICES_KEY, Services
+from localapi.model import BotApiModel
+from localapi.records import MessageRec
+from localapi.request import ModelRequest
+from localapi.transcript import render
+
+TOKEN = "123456789:DEMO"
+BOT_USERNAME = "wiq_demo_bot"
+
+# The people (Telegram user ids) and the steering team's chat.
+ADA = 1  # network admin
+ANNA = 10
+BERT = 11
+CARL = 12
+DORA = 13
+EMIL = 14
+MEMBERS = (ANNA, BERT, CARL, DORA, EMIL)
+NAMES = {ADA: "Ada", ANNA: "Anna", BERT: "Bert", CARL: "Carl", DORA: "Dora", EMIL: "Emil"}
+ST = -1001000000002
+
+SEATS = {
+    ANNA: "politik Stadtbezirksbeirat Alt-West",
+    BERT: "verwaltung Amt für Stadtgrün und Gewässer",
+    CARL: "zivilgesellschaft",
+    DORA: "zivilgesellschaft",
+    EMIL: "ut Projektteam",
+}
+
+# What the people write, in the network's language.
+SCRIPT: dict[str, dict[str, str]] = {
+    "de": {
+        "hello": "Hallo zusammen!",
+        "propose": (
+            "/vorschlag 3d Straßenfest „Lindenau feiert“ am Samstag, 12. September: Wir sperren "
+            "die Merseburger Straße zwischen Lindenauer Markt und Hahnemannstraße von 10 bis "
+            "20 Uhr, beantragen das beim Ordnungsamt und nehmen 300 € aus dem Quartiersfonds "
+            "für Bänke, Strom und eine Toilette."
+        ),
+        "bert_reason": (
+            "Samstags ist Wochenmarkt am Lindenauer Markt – die Händler brauchen die Zufahrt "
+            "bis 14 Uhr, sonst fällt der Markt aus."
+        ),
+        "carl_reason": "Bitte die Anwohner rechtzeitig informieren, auch die ohne Internet.",
+        "revise": (
+            "/ueberarbeiten 1 Straßenfest „Lindenau feiert“ am Sonntag, 13. September: Wir "
+            "sperren die Merseburger Straße zwischen Lindenauer Markt und Hahnemannstraße von "
+            "12 bis 20 Uhr, beantragen das beim Ordnungsamt und nehmen 300 € aus dem "
+            "Quartiersfonds für Bänke, Strom und eine Toilette. Aushänge in allen Hausfluren "
+            "zwei Wochen vorher."
+        ),
+        "bert_reason_2": (
+            "Auch sonntags: Die Umleitung der Buslinie 60 führt genau dort entlang. Ohne "
+            "Absprache mit den Verkehrsbetrieben bleibt mein Einwand."
+        ),
+    },
+    "en": {
+        "hello": "Hello everyone!",
+        "propose": (
+            "/propose 3d Street party “Lindenau celebrates” on Saturday, 12 September: we close "
+            "Merseburger Strasse between Lindenauer Markt and Hahnemannstrasse from 10 am to "
+            "8 pm, apply for it with the public order office and take €300 from the "
+            "neighbourhood fund for benches, power and a toilet."
+        ),
+        "bert_reason": (
+            "Saturday is market day at Lindenauer Markt – the traders need the access road "
+            "until 2 pm, or there is no market."
+        ),
+        "carl_reason": "Please tell the residents in good time, including those without internet.",
+        "revise": (
+            "/revise 1 Street party “Lindenau celebrates” on Sunday, 13 September: we close "
+            "Merseburger Strasse between Lindenauer Markt and Hahnemannstrasse from 12 noon to "
+            "8 pm, apply for it with the public order office and take €300 from the "
+            "neighbourhood fund for benches, power and a toilet. Notices in every stairwell "
+            "two weeks ahead."
+        ),
+        "bert_reason_2": (
+            "Sundays too: the bus 60 diversion runs right through there. Without an agreement "
+            "with the transport company my objection stands."
+        ),
+    },
+}
+
+# What happens, as headings in the transcript.
+SCENES: dict[str, dict[str, str]] = {
+    "de": {
+        "setup": "Ada (Netzwerk-Admin) richtet den Chat des Steuerungsteams ein",
+        "propose": "Anna schlägt ein Straßenfest vor",
+        "bert": "Bert erhebt einen Einwand und begründet ihn privat",
+        "carl": "Carl hat Bedenken und antwortet auf die Karte",
+        "dora": "Dora stimmt zu; Emil meldet sich nicht",
+        "close1": "Die Frist der ersten Runde ist abgelaufen",
+        "revise": "Anna überarbeitet den Vorschlag: zweite Runde",
+        "bert2": "Bert bleibt bei seinem Einwand",
+        "others2": "Anna, Carl und Emil stimmen zu; Dora ist verreist",
+        "close2": "Die zweite Runde endet: die Mehrheitsabstimmung beginnt von selbst",
+        "vote": "Die Mitglieder stimmen ab",
+        "vote2": "Zwei weitere Stimmen; Emil stimmt nicht ab",
+        "result": "Die Abstimmung endet",
+    },
+    "en": {
+        "setup": "Ada (network admin) sets up the steering team's chat",
+        "propose": "Anna proposes a street party",
+        "bert": "Bert objects and gives his reason privately",
+        "carl": "Carl has concerns and replies to the card",
+        "dora": "Dora agrees; Emil does not respond",
+        "close1": "The first round's deadline has passed",
+        "revise": "Anna revises the proposal: round two",
+        "bert2": "Bert keeps his objection",
+        "others2": "Anna, Carl and Emil agree; Dora is away",
+        "close2": "Round two ends: the majority vote starts by itself",
+        "vote": "The members vote",
+        "vote2": "Two more votes; Emil does not vote",
+        "result": "The vote ends",
+    },
+}
+
+
+class DemoFailure(Exception):
+    """The bot did not do what the scenario expects at this step."""
+
+
+def config_text(db_path: Path, language: str) -> str:
+    return f"""
+[telegram]
+token = "{TOKEN}"
+base_url = "http://127.0.0.1:9/bot"
+poll_timeout = 1
+[network]
+name = "Wir im Quartier (Demo)"
+admins = [{ADA}]
+timezone = "Europe/Berlin"
+language = "{language}"
+[storage]
+path = "{db_path}"
+"""
+
+
+def make_config(directory: Path, language: str) -> Config:
+    path = directory / "config.toml"
+    path.write_text(config_text(directory / "wiq-demo.sqlite", language), encoding="utf-8")
+    return load_config(path, env={})
+
+
+def make_model(clock: ManualClock, language: str) -> BotApiModel:
+    model = BotApiModel(
+        token=TOKEN,
+        bot_username=BOT_USERNAME,
+        clock=clock.monotonic,
+        wall_clock=lambda: clock.now().timestamp(),
+    )
+    for user_id, name in NAMES.items():
+        username = "ada_admin" if user_id == ADA else name.lower()
+        model.add_user(user_id, name, username=username, language_code=language)
+    model.add_group(
+        ST,
+        "ST Steuerungsteam",
+        members=MEMBERS,
+        admins=[ADA],
+        bot_status="administrator",
+        label="ST",
+    )
+    return model
+
+
+def plain(text: str) -> str:
+    """What a reader sees of a catalogue text: no tags, no entities."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+class CountingProcessor(SimpleUpdateProcessor):
+    """One update at a time, like `wiq-bot run`, counting the updates still being handled."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.in_flight = 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.in_flight += 1
+        try:
+            await coroutine
+        finally:
+            self.in_flight -= 1
+
+
+@dataclass
+class Demo:
+    language: str
+    directory: Path
+    clock: ManualClock = field(default_factory=ManualClock)
+    processor: CountingProcessor = field(default_factory=CountingProcessor)
+    scenes: list[tuple[int, str]] = field(default_factory=list)
+    app: Application | None = None
+
+    def __post_init__(self) -> None:
+        self.config = make_config(self.directory, self.language)
+        self.model = make_model(self.clock, self.language)
+        self.script = SCRIPT[self.language]
+        self.start_time = self.clock.now()
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data[SERVICES_KEY]
+
+    # -- the bot's life ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.app = build_application(
+            self.config,
+            self.clock,
+            request=ModelRequest(self.model),
+            get_updates_request=ModelRequest(self.model),
+            update_processor=self.processor,
+        )
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        app, self.app = self.app, None
+        try:
+            await self._settle(app)
+        finally:
+            assert app.updater is not None
+            await app.updater.stop()
+            await app.stop()
+            if app.post_shutdown:
+                await app.post_shutdown(app)
+            await app.shutdown()
+
+    async def settle(self, limit: float = 5.0) -> None:
+        """Until the bot has fetched and finished handling every update injected so far."""
+        assert self.app is not None
+        await self._settle(self.app, limit)
+
+    async def _settle(self, app: Application, limit: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        quiet = 0
+        while quiet < 3:
+            idle = (
+                not self.model.pending_updates
+                and app.update_queue.empty()
+                and self.processor.in_flight == 0
+            )
+            quiet = quiet + 1 if idle else 0
+            if loop.time() > deadline:
+                raise DemoFailure("the bot did not finish handling its updates")
+            await asyncio.sleep(0.005)
+
+    # -- what people do ------------------------------------------------------------------
+
+    async def scene(self, key: str, when: str) -> None:
+        """The next part of the story, from `when` ("DAY HH:MM", see pass_time): its heading
+        goes into the transcript, then the time passes (and whatever falls due happens)."""
+        shown = format_datetime(
+            self.moment(when),
+            "EEE d MMM, HH:mm",
+            tzinfo=self.config.network.timezone,
+            locale=self.language,
+        )
+        self.scenes.append((len(self.model.log), f"{shown} · {SCENES[self.language][key]}"))
+        await self.pass_time(until=when)
+
+    async def say(
+        self, chat_id: int, user_id: int, text: str, reply_to: int | None = None
+    ) -> MessageRec | None:
+        """A person writes (a private chat's id is the person's); returns the bot's answer."""
+        sent = self.model.send_message(chat_id, user_id, text, reply_to=reply_to)
+        await self.settle()
+        return next(
+            (m for m in self.model.bot_messages(chat_id) if m.message_id > sent["message_id"]),
+            None,
+        )
+
+    async def press(self, user_id: int, choice: str) -> dict[str, Any]:
+        """A member taps Zustimmung/Bedenken/Enthaltung/Einwand on the open card."""
+        label = t(self.language, f"choice.{choice}")
+        card = self.card()
+        query = self.model.press_button(ST, card.message_id, user_id, button_text=label)
+        answer = await self.model.wait_callback_answer(query)
+        await self.settle()
+        return answer
+
+    async def vote(self, user_id: int, ballot: str) -> None:
+        """A member answers the majority vote's poll: yes, no or abstain."""
+        poll = self.poll()
+        option = t(self.language, f"ballot.{ballot}")
+        index = [o.text for o in poll.options].index(option)
+        self.model.answer_poll(poll.id, user_id, [index])
+        await self.settle()
+
+    async def pass_time(
+        self, days: float = 0, hours: float = 0, minutes: float = 0, *, until: str | None = None
+    ) -> None:
+        """Time goes by (a while, or `until="3 09:31"`: day 3 of the demo, local time): due
+        deadlines are handled and the outbox spends its new budget."""
+        seconds = timedelta(days=days, hours=hours, minutes=minutes).total_seconds()
+        if until is not None:
+            seconds += (self.moment(until) - self.clock.now()).total_seconds()
+        if seconds < 0:
+            raise ValueError(f"time does not run backwards ({until})")
+        self.clock.advance(seconds)
+        await self.services.decisions.run_due()
+        await self.services.outbox.flush_all()
+        await self.settle()
+
+    def moment(self, when: str) -> datetime:
+        """"DAY HH:MM" -> that moment; day 0 is the demo's first day, in the network's zone."""
+        day, _, hh_mm = when.partition(" ")
+        hour, minute = (int(part) for part in hh_mm.split(":"))
+        zone = self.config.network.timezone
+        first = self.start_time.astimezone(zone)
+        local = first.replace(hour=hour, minute=minute, second=0) + timedelta(days=int(day))
+        return local.astimezone(UTC)
+
+    # -- what the bot shows --------------------------------------------------------------
+
+    def card(self) -> MessageRec:
+        """The newest message in the team chat that still has response buttons."""
+        for message in reversed(self.model.bot_messages(ST)):
+            if not message.deleted and message.button_texts:
+                return message
+        raise DemoFailure("there is no open proposal card with buttons in the ST chat")
+
+    def poll(self) -> Any:
+        polls = [m.poll for m in self.model.bot_messages(ST) if m.poll is not None]
+        if not polls:
+            raise DemoFailure("the bot has posted no poll in the ST chat")
+        return self.model.polls[polls[-1].id]
+
+    def bot_texts(self, chat_id: int, since: int = 0) -> list[str]:
+        return [
+            " ".join(filter(None, (m.text, m.poll.question if m.poll else None)))
+            for m in self.model.bot_messages(chat_id)
+            if m.message_id > since
+        ]
+
+    def expect(self, condition: object, what: str) -> None:
+        if not condition:
+            raise DemoFailure(what)
+
+    def expect_text(self, chat_id: int, needle: str, what: str, since: int = 0) -> None:
+        texts = self.bot_texts(chat_id, since)
+        if not any(needle in text for text in texts):
+            shown = texts[-1] if texts else "(nothing)"
+            raise DemoFailure(f"{what}: expected a bot message containing {needle!r}; last: {shown!r}")
+
+    def last_id(self, chat_id: int) -> int:
+        return max((m.message_id for m in self.model.messages(chat_id)), default=0)
+
+    def transcript(self) -> str:
+        labels = {chat.id: chat.label for chat in self.model.chats.values()}
+        bounds = [*self.scenes, (len(self.model.log), "")]
+        parts = []
+        if bounds[0][0] > 0:
+            parts.append(render(self.model.log[: bounds[0][0]], labels, ids=True))
+        for (start, title), (end, _) in zip(bounds, bounds[1:], strict=False):
+            parts.append(f"\n── {title} ──")
+            body = render(self.model.log[start:end], labels, ids=True)
+            if body:
+                parts.append(body)
+        return "\n".join(parts).strip("\n")
+
+
+async def scenario(demo: Demo) -> None:
+    """What the steering team does over nine days (day 0 is a Monday)."""
+    lang, script = demo.language, demo.script
+    scene, say, press, vote, pass_time = demo.scene, demo.say, demo.press, demo.vote, demo.pass_time
+
+    await scene("setup", "0 09:00")
+    reply = await say(ST, ADA, "/setup ST Steuerungsteam")
+    demo.expect(reply is not None and "✅" in (reply.text or ""), "/setup did not bind the chat")
+    for member in MEMBERS:  # the bot learns who they are when they write
+        await say(ST, member, script["hello"])
+    await say(BERT, BERT, "/start")  # Bert also opens the bot privately
+    await pass_time(until="0 09:05")
+    for member in MEMBERS:
+        username = NAMES[member].lower()
+        reply = await say(ST, ADA, f"/admit @{username} {SEATS[member]}")
+        demo.expect(
+            reply is not None and "✅" in (reply.text or ""),
+            f"/admit @{username} was not accepted: {reply.text if reply else '(no reply)'}",
+        )
+
+    await scene("propose", "0 09:30")
+    await say(ST, ANNA, script["propose"])
+    demo.expect("Merseburger" in (demo.card().text or ""), "no card shows the proposal")
+    await pass_time(until="0 09:32")
+    await press(ANNA, "agree")
+
+    await scene("bert", "0 12:15")
+    before = demo.last_id(BERT)
+    await press(BERT, "object")
+    demo.expect_text(BERT, "#1", "Bert was not asked privately for his reason", since=before)
+    await pass_time(until="0 12:20")
+    await say(BERT, BERT, script["bert_reason"])
+
+    await scene("carl", "0 18:40")
+    await press(CARL, "concern")
+    await pass_time(until="0 18:43")
+    await say(ST, CARL, script["carl_reason"], reply_to=demo.card().message_id)
+
+    await scene("dora", "1 07:45")
+    await press(DORA, "agree")
+
+    await scene("close1", "3 09:31")
+    demo.expect_text(ST, plain(t(lang, "round_outcome.objections")), "round 1 did not fail")
+    demo.expect_text(ST, script["bert_reason"], "round 1's result does not give Bert's reason")
+
+    await scene("revise", "3 11:00")
+    await say(ST, ANNA, script["revise"])
+    demo.expect(
+        "Hahnemann" in (demo.card().text or "") and "· 2" not in "",
+        "no card for the revised proposal",
+    )
+    demo.expect_text(ST, plain(t(lang, "card.round", round=2, max=2)), "no card for round 2")
+
+    await scene("bert2", "3 13:00")
+    await press(BERT, "object")
+    await pass_time(until="3 13:10")
+    await say(BERT, BERT, script["bert_reason_2"])
+
+    await scene("others2", "3 17:30")
+    await press(ANNA, "agree")
+    await press(CARL, "agree")
+    await pass_time(until="4 08:00")
+    await press(EMIL, "agree")
+
+    await scene("close2", "6 11:01")
+    demo.expect_text(ST, plain(t(lang, "poll.question", id=1)), "the majority vote did not start")
+
+    await scene("vote", "6 12:00")
+    await vote(ANNA, "yes")
+    await vote(BERT, "no")
+    await pass_time(until="7 19:00")
+    await vote(CARL, "yes")
+    await vote(DORA, "yes")
+
+    await scene("result", "9 11:02")
+    demo.expect(demo.poll().is_closed, "the poll was not closed at its deadline")
+    demo.expect_text(ST, plain(t(lang, "outcome.accepted")), "the vote was not accepted")
+
+
+async def run(language: str) -> tuple[str, DemoFailure | None]:
+    """Play the scenario; the transcript, and what went wrong if the bot misbehaved."""
+    with tempfile.TemporaryDirectory(prefix="wiq-demo-") as directory:
+        demo = Demo(language, Path(directory))
+        failure: DemoFailure | None = None
+        await demo.start()
+        try:
+            await scenario(demo)
+        except DemoFailure as exc:
+            failure = exc
+        finally:
+            await demo.stop()
+        return demo.transcript(), failure
+
+
+def main(language: str = "de") -> int:
+    if language not in LANGUAGES:
+        print(f"wiq-bot demo: unknown language {language!r}", file=sys.stderr)
+        return 2
+    # The bot's own logs go to stderr, and only warnings: stdout is the transcript.
+    logging.basicConfig(
+        level=logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    transcript, failure = asyncio.run(run(language))
+    print(transcript)
+    if failure is not None:
+        print(f"\nwiq-bot demo: FAILED: {failure}", file=sys.stderr)
+        return 1
+    return 0
