@@ -296,16 +296,19 @@ class Decisions:
         return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
 
     async def refresh_card(self, round_id: int) -> None:
+        """Show the round's current state on its card; rendered when the edit goes out."""
         round_ = await self.store.round(round_id)
         if round_ is None or round_.card_message_id is None or round_.card_chat_id is None:
             return
-        view = await self.round_view(
-            round_, closed_outcome=(round_.outcome or "superseded") if round_.closed_at else None
-        )
-        text, keyboard = cards.render_card(view, self.wiq.default_language, self._when)
-        await self.wiq.outbox.edit(
-            round_.card_chat_id, round_.card_message_id, text, reply_markup=keyboard
-        )
+
+        async def render() -> tuple[str, Any]:
+            current = await self.store.round(round_id)
+            assert current is not None
+            closed = (current.outcome or "superseded") if current.closed_at else None
+            view = await self.round_view(current, closed_outcome=closed)
+            return cards.render_card(view, self.wiq.default_language, self._when)
+
+        await self.wiq.outbox.edit_later(round_.card_chat_id, round_.card_message_id, render)
 
     def _when(self, moment: datetime) -> str:
         return self.wiq.local_datetime(moment, self.wiq.default_language)
@@ -704,13 +707,6 @@ class Decisions:
             step = rules.after_revision_window(state, now)
             await self._open_next(proposal, state, step, proposal.text, None, "round.reopened")
         elif state.status is ProposalStatus.VOTE_OPEN:
-            vote = await self.store.vote_of(proposal_id)
-            if vote is not None and not await self.store.polls(vote.id):
-                # The poll never went out (a crash before it was sent): post it, then close
-                # at the next deadline check.
-                team = await self.wiq.storage.teams.by_id(proposal.team_id)
-                assert team is not None
-                await self.post_poll(proposal, vote.id, team.chat_id)
             await self.close_vote(proposal_id)
 
     async def run_due(self) -> None:
@@ -719,7 +715,19 @@ class Decisions:
             await self.on_deadline(proposal.id)
 
     async def rearm_all(self) -> None:
+        """At start: arm every open deadline, and post a card or poll that never went out
+        (the bot stopped between committing a round or vote and sending it)."""
         for proposal in await self.store.open_proposals():
+            team = await self.wiq.storage.teams.by_id(proposal.team_id)
+            assert team is not None
+            if proposal.status == ProposalStatus.ROUND_OPEN.value:
+                round_ = await self.store.current_round(proposal.id)
+                if round_ is not None and round_.card_message_id is None:
+                    await self.post_card(round_.id, team.chat_id)
+            elif proposal.status == ProposalStatus.VOTE_OPEN.value:
+                vote = await self.store.vote_of(proposal.id)
+                if vote is not None and not await self.store.polls(vote.id):
+                    await self.post_poll(proposal, vote.id, team.chat_id)
             state = await self.state_of(proposal)
             if state.next_deadline is not None:
                 self.arm(proposal.id, state.next_deadline)

@@ -69,7 +69,7 @@ class _Item:
     on_sent: OnSent | None = field(compare=False, default=None)
     delivery: Delivery = field(compare=False, default_factory=Delivery)
     attempts: int = field(compare=False, default=0)
-    dropped: bool = field(compare=False, default=False)
+    build: Callable[[], Awaitable[dict[str, Any]]] | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -171,6 +171,34 @@ class Outbox:
             chat_id, "edit_message_text", kwargs, priority, coalesce_key=f"edit:{message_id}"
         )
 
+    async def edit_later(
+        self,
+        chat_id: int,
+        message_id: int,
+        render: Callable[[], Awaitable[tuple[str, Any]]],
+    ) -> Delivery:
+        """Edit a message to what `render` gives when the edit actually goes out: a burst of
+        changes costs one render per edit sent, not one per change."""
+
+        async def kwargs() -> dict[str, Any]:
+            text, markup = await render()
+            return {
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "text": shorten(text),
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": markup,
+            }
+
+        return await self.submit(
+            chat_id,
+            "edit_message_text",
+            {},
+            Priority.EDIT,
+            coalesce_key=f"edit:{message_id}",
+            build=kwargs,
+        )
+
     async def submit(
         self,
         chat_id: int,
@@ -180,14 +208,26 @@ class Outbox:
         *,
         coalesce_key: str | None = None,
         on_sent: OnSent | None = None,
+        build: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> Delivery:
-        """Any Bot method (send_poll, stop_poll, send_document, …) through the chat's budget."""
+        """Any Bot method (send_poll, stop_poll, send_document, …) through the chat's budget.
+        `build`, if given, makes the arguments when the call is made."""
         queue = self._queue(chat_id)
         if coalesce_key is not None and coalesce_key in queue.by_key:
             waiting = queue.by_key[coalesce_key]
             waiting.kwargs = kwargs  # still queued: it will simply carry the newest state
+            waiting.build = build
             return waiting.delivery
-        item = _Item(int(priority), next(self._seq), chat_id, method, kwargs, coalesce_key, on_sent)
+        item = _Item(
+            int(priority),
+            next(self._seq),
+            chat_id,
+            method,
+            kwargs,
+            coalesce_key,
+            on_sent,
+            build=build,
+        )
         heapq.heappush(queue.heap, item)
         if coalesce_key is not None:
             queue.by_key[coalesce_key] = item
@@ -256,6 +296,11 @@ class Outbox:
 
     async def _perform(self, queue: _ChatQueue, item: _Item) -> float | None:
         """Do one call. None when done (sent or failed for good), else seconds to wait."""
+        if item.build is not None:
+            item.kwargs = await item.build()
+            item.build = None
+            if item.chat_id != item.kwargs.get("chat_id", item.chat_id):
+                item.kwargs["chat_id"] = item.chat_id
         try:
             result = await getattr(self.bot, item.method)(**item.kwargs)
         except RetryAfter as exc:

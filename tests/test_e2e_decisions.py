@@ -181,7 +181,7 @@ async def test_withdraw_by_the_proposer_only(st) -> None:
 
 
 async def test_bad_arguments_change_nothing(st) -> None:
-    h, d = st
+    h, _d = st
     for text, expected in (
         ("/propose", "/vorschlag [FRIST] TEXT"),
         ("/propose 3d", "/vorschlag [FRIST] TEXT"),
@@ -225,7 +225,7 @@ async def test_forged_callback_data_changes_nothing(st) -> None:
 
 
 async def test_a_press_from_another_chat_changes_nothing(st) -> None:
-    h, d = st
+    h, _d = st
     await h.say(ST, ANNA, "/propose 1d Etwas")
     await h.bind(-1001000000004, "KT", "Kernteam")
     kt_message = h.model.bot_messages(-1001000000004)[-1]

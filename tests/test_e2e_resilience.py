@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import ManualClock
+from bot.rules import Response
 from tests.harness import (
     ADMIN,
     ANNA,
@@ -125,7 +126,7 @@ async def test_a_429_delays_a_card_edit_without_losing_it(tmp_path: Path) -> Non
 
 
 async def test_a_long_text_is_shortened_on_the_card_and_posted_in_full(tmp_path: Path) -> None:
-    h, d = await setup_team(tmp_path)
+    h, _d = await setup_team(tmp_path)
     try:
         text = "Lange Begründung\n" + ("Viele Worte über den Garten. " * 120)
         await h.say(ST, ANNA, f"/propose 1d {text}")
@@ -190,19 +191,15 @@ async def test_after_close_tally_shows_only_who_is_missing(tmp_path: Path) -> No
 
 
 async def test_presses_apply_in_update_order(tmp_path: Path) -> None:
-    h, d = await setup_team(tmp_path)
+    h, _d = await setup_team(tmp_path)
     try:
         await h.say(ST, ANNA, "/propose 1d Etwas")
         round_ = await h.services.storage.proposals.current_round(1)
         bert = await h.services.storage.people.by_telegram_id(BERT)
         decisions = h.services.decisions
-        await decisions.press(
-            round_.id, ST, BERT, bert.id, __import__("bot.rules").rules.Response.AGREE, 50
-        )
+        await decisions.press(round_.id, ST, BERT, bert.id, Response.AGREE, 50)
         # An older press that arrives late never overwrites the newer one.
-        await decisions.press(
-            round_.id, ST, BERT, bert.id, __import__("bot.rules").rules.Response.OBJECT, 49
-        )
+        await decisions.press(round_.id, ST, BERT, bert.id, Response.OBJECT, 49)
         stored = await h.services.storage.proposals.responses(round_.id)
         assert stored[bert.id].choice == "agree"
     finally:
