@@ -17,8 +17,8 @@ import sys
 import tempfile
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from itertools import pairwise
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
             EMIL: "ut Projektteam",
         },
         "propose": (
-            "/vorschlag 3d Straßenfest „Lindenau feiert“ am 12. September\n"
+            "/vorschlag 3d Straßenfest auf der Merseburger Straße am 12. September\n"
             "Wir sperren am Samstag, 12. September, die Merseburger Straße zwischen Lindenauer "
             "Markt und Hahnemannstraße von 10 bis 20 Uhr. Das ST beantragt die Sperrung beim "
             "Ordnungsamt; aus dem Quartiersfonds nehmen wir 300 € für Bänke, Strom und eine "
@@ -77,7 +77,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
         ),
         "carl_reason": "Bitte die Anwohner rechtzeitig informieren, auch die ohne Internet.",
         "revise": (
-            "/ueberarbeiten 1 Straßenfest „Lindenau feiert“ am 13. September\n"
+            "/ueberarbeiten 1 Straßenfest auf der Merseburger Straße am 13. September\n"
             "Wir sperren am Sonntag, 13. September, die Merseburger Straße zwischen Lindenauer "
             "Markt und Hahnemannstraße von 12 bis 20 Uhr; der Wochenmarkt am Samstag bleibt "
             "unberührt. Das ST beantragt die Sperrung beim Ordnungsamt; aus dem Quartiersfonds "
@@ -101,7 +101,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
             EMIL: "ut Project team",
         },
         "propose": (
-            "/propose 3d Street party “Lindenau celebrates” on 12 September\n"
+            "/propose 3d Street party on Merseburger Strasse on 12 September\n"
             "On Saturday, 12 September, we close Merseburger Strasse between Lindenauer Markt "
             "and Hahnemannstrasse from 10 am to 8 pm. The ST applies to the public order office "
             "for the closure; we take €300 from the neighbourhood fund for benches, power and a "
@@ -113,7 +113,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
         ),
         "carl_reason": "Please tell the residents in good time, including those without internet.",
         "revise": (
-            "/revise 1 Street party “Lindenau celebrates” on 13 September\n"
+            "/revise 1 Street party on Merseburger Strasse on 13 September\n"
             "On Sunday, 13 September, we close Merseburger Strasse between Lindenauer Markt and "
             "Hahnemannstrasse from 12 noon to 8 pm; Saturday's market is not affected. The ST "
             "applies to the public order office for the closure; we take €300 from the "

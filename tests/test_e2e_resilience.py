@@ -297,3 +297,62 @@ async def test_no_quorum_rounds_count_toward_the_maximum(tmp_path: Path) -> None
         _ = ADMIN
     finally:
         await h.stop()
+
+
+async def test_a_card_and_a_poll_that_never_went_out_are_posted_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    h, d = await setup_team(tmp_path)
+    try:
+        h.model.fail_next("sendMessage", network_error=True)
+        await h.say(ST, ANNA, "/propose 1d Verloren?")
+        assert not any("Verloren?" in t for t in h.bot_texts(ST))
+    finally:
+        await h.stop()  # the outbox's retry never runs: as if the process died
+    again = Harness(h.model, h.config, clock=h.clock)
+    await again.start()
+    try:
+        cards = [t for t in again.bot_texts(ST) if "Verloren?" in t]
+        assert len(cards) == 1
+        d2 = DecisionSteps(again)
+        await d2.press(ST, 1, BERT, "object")
+        await due(again, 86400 + 1)
+        again.model.fail_next("sendPoll", network_error=True)
+        await again.say(ST, ANNA, "/majority 1")
+        assert not any(m.poll for m in again.model.bot_messages(ST))
+    finally:
+        await again.stop()
+    third = Harness(h.model, h.config, clock=h.clock)
+    await third.start()
+    try:
+        polls = [m.poll for m in third.model.bot_messages(ST) if m.poll]
+        assert len(polls) == 1 and polls[0].question.startswith("Mehrheitsabstimmung zu #1")
+        third.model.answer_poll(polls[0].id, ANNA, [0])
+        await third.settle()
+        assert await third.services.storage.proposals.ballots(1)
+    finally:
+        await third.stop()
+
+
+async def test_a_failed_answer_keeps_the_committed_response(tmp_path: Path) -> None:
+    h, d = await setup_team(tmp_path)
+    try:
+        await h.say(ST, ANNA, "/propose 1d Etwas")
+        h.model.fail_next(
+            "answerCallbackQuery",
+            error_code=400,
+            description="Bad Request: query is too old and response timeout expired or query "
+            "ID is invalid",
+        )
+        card = d.card(ST, 1)
+        h.model.press_button(ST, card.message_id, BERT, button_text="Zustimmung")
+        await h.settle()
+        bert = await h.services.storage.people.by_telegram_id(BERT)
+        round_ = await h.services.storage.proposals.current_round(1)
+        stored = await h.services.storage.proposals.responses(round_.id)
+        assert stored[bert.id].choice == "agree"
+        # The commit came before the answer was even tried.
+        calls = [c.method for c in h.model.calls]
+        assert "answerCallbackQuery" in calls
+    finally:
+        await h.stop()
