@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import logging
 import math
+import os
 import random
 import sys
 import tempfile
@@ -321,8 +323,12 @@ class World:
             round_ = await store.round(round_id)
             return round_ is not None and round_.card_message_id == message.message_id
 
-        while not await card_stored():
+        for _ in range(3000):  # the bot stores the card's message id once it was sent
+            if await card_stored():
+                break
             await asyncio.sleep(0.01)
+        else:
+            raise TimeoutError("the bot did not store its card")
         round_ = await store.round(round_id)
         assert round_ is not None
         parts = [
@@ -375,7 +381,7 @@ class World:
         actual = {person: response.choice for person, response in stored.items()}
         if actual != last:
             wrong = sum(1 for p in last.keys() | actual.keys() if last.get(p) != actual.get(p))
-            progress(f"card #{card.proposal_id}: {wrong} stored response(s) differ from the presses")
+            progress(f"card #{card.proposal_id}: {wrong} stored response(s) differ from presses")
         return actual == last
 
     async def fresh_card_text(self, card: Card) -> str:
@@ -426,7 +432,8 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
     exhausted = False
     done = 0
     step = max(1, len(presses) // 5)
-    started = time.monotonic()
+    started = lap = time.monotonic()
+    reported = 0
 
     def answered() -> int:
         count = 0
@@ -454,8 +461,13 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
         before = done
         done += got
         if done // step != before // step:
-            rate = done / (time.monotonic() - started)
-            progress(f"{label}: {done}/{len(presses)} answered ({rate:.0f}/s)")
+            now = time.monotonic()
+            recent = (done - reported) / max(now - lap, 1e-9)
+            lap, reported = now, done
+            progress(
+                f"{label}: {done}/{len(presses)} answered "
+                f"({done / (now - started):.0f}/s; lately {recent:.0f}/s)"
+            )
     return time.monotonic() - started
 
 
@@ -646,8 +658,8 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
         group = world.group_calls(calls_before)
         sent = [c for c in group if c.ok]
         edit_times = [c.at for c in sent if c.method == "editMessageText"]
-        window_end = max(burst_end, max(edit_times, default=burst_end))
-        minutes = max(window_end - started, 1e-9) / 60
+        during = [at for at in edit_times if at <= burst_end]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(edit_times)]
         figure("burst_seconds", round(burst_end - started, 1))
         figure("burst_presses", len(presses))
         figure("burst_rate_per_s", len(presses) / max(burst_end - started, 1e-9))
@@ -655,7 +667,8 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
         figure("burst_answer_latency_p99_ms", percentile(burst_ms, 0.99))
         figure("burst_answer_latency_max_ms", max(burst_ms, default=math.nan))
         figure("card_edits_total", len(edit_times))
-        figure("card_edits_per_min_avg", len(edit_times) / minutes)
+        figure("card_edits_per_min_avg", len(during) / max(burst_end - started, 1e-9) * 60)
+        figure("card_edit_gap_min_s", min(gaps, default=math.nan))
         figure("card_edits_per_min_max", max_in_window(edit_times))
         figure("group_messages_per_min_max", max_in_window(c.at for c in sent))
         figure("provoked_429", sum(1 for c in group if c.status == 429))
@@ -677,7 +690,9 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.votes", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.votes", description=(__doc__ or "").split("\n")[0]
+    )
     parser.add_argument("--http", action="store_true", help="talk to the model over HTTP")
     parser.add_argument("--part", choices=("1", "2", "both"), default="both")
     parser.add_argument("--quick", action="store_true", help="a 20 s burst: a smoke check")
@@ -699,6 +714,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> bool:
     ok = True
+    load = os.getloadavg()[0]
+    progress(f"load average at start: {load:.2f} on {os.cpu_count()} CPU(s)")
+    figure("host_load_avg_1m_at_start", load)
     with tempfile.TemporaryDirectory(prefix="wiq-bench-", dir=args.db_dir) as tmp:
         root = Path(tmp)
         parts: list[tuple[str, Callable[..., Any]]] = []

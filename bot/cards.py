@@ -36,6 +36,16 @@ def title_of(text: str) -> str:
     return shorten_plain(first_line, TITLE_LIMIT)
 
 
+def body_after_title(text: str) -> str:
+    """What the card shows under the bold title: the rest, or all of it if the title had to
+    be shortened."""
+    stripped = text.strip()
+    first, _, rest = stripped.partition("\n")
+    if title_of(stripped) != first.strip():
+        return stripped
+    return rest.strip()
+
+
 @dataclass(frozen=True, slots=True)
 class RoundView:
     """Everything a round's card shows, gathered by the service."""
@@ -74,14 +84,14 @@ def render_card(
         ),
         Html(f"<b>{escape(title_of(round_.text))}</b>"),
     ]
-    body = round_.text
+    body = body_after_title(round_.text)
     if len(body) > CARD_TEXT_LIMIT:
         lines.append(escape(shorten_plain(body, CARD_TEXT_LIMIT)))
         if view.full_text_link:
             lines.append(t(lang, "card.full_text_link", url=view.full_text_link))
         else:
             lines.append(t(lang, "card.full_text_above"))
-    elif body.strip() != title_of(body):
+    elif body:
         lines.append(escape(body))
     lines.append(
         t(
@@ -242,8 +252,10 @@ def render_vote_result(proposal: ProposalRecord, tally: VoteTally, lang: str) ->
 
 def poll_question(proposal: ProposalRecord, lang: str) -> str:
     prefix = t(lang, "poll.question", id=proposal.id)
-    room = POLL_QUESTION_LIMIT - len(prefix) - 1
-    return f"{prefix} {shorten_plain(proposal.text, room)}"
+    title = title_of(proposal.text)
+    if body_after_title(proposal.text) and not title.endswith("…"):
+        title += " …"  # the card, which the poll replies to, holds the full text
+    return f"{prefix} {shorten_plain(title, POLL_QUESTION_LIMIT - len(prefix) - 1)}"
 
 
 def poll_options(lang: str) -> list[str]:

@@ -250,7 +250,9 @@ class Decisions:
         attached = await self.store.set_reason(
             round_id, person_id, reason, self.now(), proposal.team_id
         )
-        if attached and round_.closed_at is None:
+        # The card shows reasons only for objections carried from an earlier round.
+        carried = {c.person_id for c in await self.store.carried(round_id)}
+        if attached and round_.closed_at is None and person_id in carried:
             await self.refresh_card(round_id)
         return attached
 

@@ -305,7 +305,7 @@ class Demo:
                 raise DemoFailure("the bot did not finish handling its updates")
             await asyncio.sleep(0.005)
 
-    # -- what people do ------------------------------------------------------------------
+    # -- what people do (each action takes a minute: nobody acts in the same second) -----
 
     async def scene(self, key: str, when: str) -> None:
         """The next part of the story, from `when` ("DAY HH:MM", see pass_time): its heading
@@ -501,6 +501,11 @@ async def scenario(demo: Demo) -> None:
     await scene("result", "9 11:10")
     demo.expect(demo.poll().is_closed, "the poll was not closed at its deadline")
     demo.expect_text(ST, plain(t(lang, "outcome.accepted")), "the vote was not accepted")
+    decided = await demo.services.storage.proposals.get(1)
+    demo.expect(
+        decided is not None and decided.outcome == "accepted",
+        f"the chat says accepted, the record says {decided.outcome if decided else None!r}",
+    )
 
 
 async def run(language: str) -> tuple[str, str | None]:
@@ -516,8 +521,11 @@ async def run(language: str) -> tuple[str, str | None]:
         except Exception as exc:  # the transcript so far is the best help in finding out why
             log.exception("the demo broke off")
             failure = f"{type(exc).__name__}: {exc}"
-        finally:
+        try:
             await demo.stop()
+        except Exception as exc:
+            log.exception("the bot did not stop cleanly")
+            failure = failure or f"stopping the bot: {type(exc).__name__}: {exc}"
         return demo.transcript(), failure
 
 

@@ -302,7 +302,7 @@ async def test_no_quorum_rounds_count_toward_the_maximum(tmp_path: Path) -> None
 async def test_a_card_and_a_poll_that_never_went_out_are_posted_after_a_restart(
     tmp_path: Path,
 ) -> None:
-    h, d = await setup_team(tmp_path)
+    h, _ = await setup_team(tmp_path)
     try:
         h.model.fail_next("sendMessage", network_error=True)
         await h.say(ST, ANNA, "/propose 1d Verloren?")
