@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 
 from bot.clock import Clock
 from bot.config import Config
@@ -51,6 +51,10 @@ class Services:
 
     def local_date(self, moment: datetime, lang: str) -> str:
         return format_date(moment.astimezone(self.config.network.timezone), "medium", locale=lang)
+
+    def duration(self, value: timedelta, lang: str) -> str:
+        """`7 Tage`, `3 days`: a policy's durations in words."""
+        return format_timedelta(value, locale=lang, threshold=1.0, format="long")
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot_username}?start={payload}"

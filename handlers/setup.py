@@ -155,8 +155,8 @@ async def show_team(update: Update, context: Context) -> None:
         kind=kind_name(lang, team.kind),
         process=describe_process(lang, policy.process),
         rounds=policy.max_consensus_rounds,
-        round_length=wiq_duration(lang, policy.consensus_deadline.total_seconds()),
-        vote_length=wiq_duration(lang, policy.majority_deadline.total_seconds()),
+        round_length=wiq.duration(policy.consensus_deadline, lang),
+        vote_length=wiq.duration(policy.majority_deadline, lang),
         quorum=round(policy.quorum * 100),
         admission=admission,
         admission_process=describe_process(lang, wiq.policy(team, DecisionKind.ADMISSION).process),
@@ -168,12 +168,6 @@ async def show_team(update: Update, context: Context) -> None:
 
 def describe_process(lang: str, process: Process) -> str:
     return t(lang, f"process.{process.value}")
-
-
-def wiq_duration(lang: str, seconds: float) -> str:
-    from babel.dates import format_timedelta
-
-    return format_timedelta(seconds, locale=lang, threshold=1.0, format="long")
 
 
 async def bot_rights_changed(update: Update, context: Context) -> None:
