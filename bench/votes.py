@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot import cards
 from bot.app import ALLOWED_UPDATES, build_application
@@ -192,9 +192,10 @@ class Answers:
 class World:
     """One model, one Application on a fresh SQLite file, one team of `size` members."""
 
-    def __init__(self, directory: Path, size: int, http: bool) -> None:
+    def __init__(self, directory: Path, size: int, http: bool, concurrent: int = 1) -> None:
         self.directory = directory
         self.http = http
+        self.concurrent = concurrent  # updates handled at once; 1 is what `wiq-bot run` does
         self.members = make_members(size)
         self.model = BotApiModel(token=TOKEN, bot_username=BOT_USERNAME)
         self.server: LocalBotApiServer | None = None
@@ -230,14 +231,16 @@ class World:
             config_text(self.directory / "wiq.sqlite", base_url), encoding="utf-8"
         )
         config = load_config(config_path, env={})
+        processor = SimpleUpdateProcessor(self.concurrent) if self.concurrent > 1 else None
         if self.http:
-            app = build_application(config, Clock())
+            app = build_application(config, Clock(), update_processor=processor)
         else:
             app = build_application(
                 config,
                 Clock(),
                 request=ModelRequest(model),
                 get_updates_request=ModelRequest(model),
+                update_processor=processor,
             )
         self.app = app
         await app.initialize()
@@ -506,7 +509,7 @@ def _other(choice: str) -> str:
 
 
 async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
-    world = World(directory, args.electorate, args.http)
+    world = World(directory, args.electorate, args.http, args.concurrent_updates)
     progress(f"part 1: throughput ({'HTTP' if args.http else 'in-process'})")
     await world.start()
     try:
@@ -538,6 +541,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
         edits = [c for c in group if c.method == "editMessageText" and c.ok]
         figure("throughput_presses", len(loaded))
         figure("throughput_window", args.window)
+        figure("throughput_concurrent_updates", args.concurrent_updates)
         figure("throughput_elapsed_s", elapsed)
         figure("throughput_responses_per_s", throughput)
         figure("answer_latency_p50_ms", percentile(loaded_ms, 0.50))
@@ -561,7 +565,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
 
 
 async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
-    world = World(directory, args.electorate, args.http)
+    world = World(directory, args.electorate, args.http, args.concurrent_updates)
     seconds = args.burst_seconds
     progress(
         f"part 2: burst of {seconds:.0f}s at {args.rate}/s over two cards "
@@ -702,6 +706,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--presses-per-member", type=int, default=4, help="part 1")
     parser.add_argument("--window", type=int, default=10, help="presses in flight in part 1")
     parser.add_argument("--unloaded-presses", type=int, default=100, help="part 1, one by one")
+    parser.add_argument(
+        "--concurrent-updates",
+        type=int,
+        default=1,
+        help="updates the Application handles at once (default 1, as `wiq-bot run`)",
+    )
     parser.add_argument("--final-timeout", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--db-dir", type=Path, default=None, help="where the SQLite files go")
