@@ -3,7 +3,7 @@ and the result messages. One renderer per message; texts from the catalogue."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,8 +66,15 @@ def name(people: Mapping[int, Person], person_id: int | None) -> str:
     return person.display_name if person else "?"
 
 
-def names(people: Mapping[int, Person], person_ids: object) -> str:
-    return ", ".join(sorted(name(people, p) for p in person_ids))  # type: ignore[attr-defined]
+MAX_NAMES = 30  # a card of a large team lists the first names and counts the rest
+
+
+def names(people: Mapping[int, Person], person_ids: Iterable[int], lang: str) -> str:
+    listed = sorted(name(people, p) for p in person_ids)
+    if len(listed) <= MAX_NAMES:
+        return ", ".join(listed)
+    rest = len(listed) - MAX_NAMES
+    return ", ".join(listed[:MAX_NAMES]) + " " + t(lang, "card.more", count=rest)
 
 
 def render_card(
@@ -141,7 +148,7 @@ def render_card(
                         lang,
                         "card.who",
                         choice=t(lang, f"choice.{choice.value}"),
-                        names=names(view.people, chose),
+                        names=names(view.people, chose, lang),
                     )
                 )
     else:
@@ -149,7 +156,7 @@ def render_card(
             t(lang, "card.tally_hidden", responded=len(counted), electorate=len(view.electorate))
         )
     if missing:
-        lines.append(t(lang, "card.missing", names=names(view.people, missing)))
+        lines.append(t(lang, "card.missing", names=names(view.people, missing, lang)))
     if view.closed_outcome is not None:
         lines.append("")
         lines.append(

@@ -18,6 +18,7 @@ from bot.cards import RoundView, title_of
 from bot.i18n import Html, t
 from bot.outbox import Priority
 from bot.policy import DecisionKind, Policy, policy_from_json, policy_to_json
+from bot.render import shorten
 from bot.rules import (
     AwaitRevision,
     DecisionOutcome,
@@ -190,47 +191,41 @@ class Decisions:
         choice: Response,
         update_id: int,
     ) -> PressOutcome:
-        """A button press on a card. Committed before the caller answers it."""
-        round_ = await self.store.round(round_id)
-        if round_ is None or round_.card_chat_id not in (None, chat_id):
+        """A button press on a card. Committed before the caller answers it.
+
+        This is the hot path (SPEC §9: every press answered at once): few queries, no render."""
+        context = await self.store.press_context(round_id)
+        if context is None or context.chat_id != chat_id:
             return PressOutcome(PressResult.INVALID)
-        proposal = await self.store.get(round_.proposal_id)
-        if proposal is None:
+        if context.card_chat_id not in (None, chat_id):
             return PressOutcome(PressResult.INVALID)
-        team = await self.wiq.storage.teams.by_id(proposal.team_id)
-        if team is None or team.chat_id != chat_id:
-            return PressOutcome(PressResult.INVALID)
-        outcome = PressOutcome(PressResult.RECORDED, round_id, proposal.id, team.name)
-        if round_.closed_at is not None:
-            return PressOutcome(PressResult.CLOSED, round_id, proposal.id, team.name)
-        electorate = await self.store.round_electorate(round_id)
-        if person_id not in electorate:
-            if not await self._joins_open_electorate(team, telegram_id, person_id):
-                return PressOutcome(PressResult.NOT_MEMBER, round_id, proposal.id, team.name)
+        found = (round_id, context.proposal_id, context.team_name)
+        if context.closed:
+            return PressOutcome(PressResult.CLOSED, *found)
+        if not await self.store.in_round(round_id, person_id):
+            team = await self.wiq.storage.teams.by_id(context.team_id)
+            if team is None or not await self._joins_open_electorate(team, telegram_id, person_id):
+                return PressOutcome(PressResult.NOT_MEMBER, *found)
             await self.store.join_round(round_id, person_id, self.now())
         recorded = await self.store.record_response(
-            round_id, person_id, choice.value, update_id, self.now(), team.id
+            round_id, person_id, choice.value, update_id, self.now(), context.team_id
         )
-        if not recorded:
-            current = await self.store.round(round_id)
-            if current is not None and current.closed_at is not None:
-                return PressOutcome(PressResult.CLOSED, round_id, proposal.id, team.name)
+        if recorded is None:
+            return PressOutcome(PressResult.CLOSED, *found)
         if choice in (Response.OBJECT, Response.CONCERN):
             await self.store.ask_reason(person_id, round_id, self.now())
-            outcome = PressOutcome(PressResult.ASK_REASON, round_id, proposal.id, team.name)
-        return outcome
+            return PressOutcome(PressResult.ASK_REASON, *found)
+        return PressOutcome(PressResult.RECORDED, *found)
 
     async def after_press(self, round_id: int) -> None:
         """Show the new state on the card (coalesced) and close early if all responded."""
-        round_ = await self.store.round(round_id)
-        if round_ is None or round_.closed_at is not None:
+        context = await self.store.press_context(round_id)
+        if context is None or context.closed:
             return
-        electorate = await self.store.round_electorate(round_id)
-        responses = await self.store.responses(round_id)
-        if rules.everyone_responded(responses, electorate):
-            await self.close_round(round_.proposal_id, round_id)
-        else:
-            await self.refresh_card(round_id)
+        if await self.store.missing_in_round(round_id) == 0:
+            await self.close_round(context.proposal_id, round_id)
+        elif context.card_message_id is not None and context.card_chat_id is not None:
+            await self._edit_card(context.card_chat_id, context.card_message_id, round_id)
 
     async def _joins_open_electorate(self, team: Team, telegram_id: int, person_id: int) -> bool:
         """Roster mode `chat`: a confirmed chat member joins the open round (SPEC §3.3)."""
@@ -302,7 +297,9 @@ class Decisions:
         round_ = await self.store.round(round_id)
         if round_ is None or round_.card_message_id is None or round_.card_chat_id is None:
             return
+        await self._edit_card(round_.card_chat_id, round_.card_message_id, round_id)
 
+    async def _edit_card(self, chat_id: int, message_id: int, round_id: int) -> None:
         async def render() -> tuple[str, Any]:
             current = await self.store.round(round_id)
             assert current is not None
@@ -310,7 +307,7 @@ class Decisions:
             view = await self.round_view(current, closed_outcome=closed)
             return cards.render_card(view, self.wiq.default_language, self._when)
 
-        await self.wiq.outbox.edit_later(round_.card_chat_id, round_.card_message_id, render)
+        await self.wiq.outbox.edit_later(chat_id, message_id, render)
 
     def _when(self, moment: datetime) -> str:
         return self.wiq.local_datetime(moment, self.wiq.default_language)
@@ -320,6 +317,7 @@ class Decisions:
         assert round_ is not None
         view = await self.round_view(round_)
         text, keyboard = cards.render_card(view, self.wiq.default_language, self._when)
+        text = shorten(text)  # a card is one message: its buttons belong to all of it
 
         async def remember(message: Message) -> None:
             await self.store.set_card(round_id, message.chat_id, message.message_id)

@@ -31,16 +31,18 @@ def _plain(line: str) -> str:
 
 def _hard_split(line: str, limit: int) -> list[str]:
     """A single line longer than a message: drop its markup and cut it by characters."""
-    plain = _plain(line)
     pieces: list[str] = []
-    current = ""
-    for char in plain:
-        if visible_length(html.escape(current + char, quote=False)) > limit:
-            pieces.append(html.escape(current, quote=False))
-            current = ""
-        current += char
+    current: list[str] = []
+    size = 0
+    for char in _plain(line):
+        width = 2 if ord(char) > 0xFFFF else 1  # UTF-16 code units, as Telegram counts
+        if size + width > limit:
+            pieces.append(html.escape("".join(current), quote=False))
+            current, size = [], 0
+        current.append(char)
+        size += width
     if current:
-        pieces.append(html.escape(current, quote=False))
+        pieces.append(html.escape("".join(current), quote=False))
     return pieces
 
 

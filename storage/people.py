@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from storage.db import Database, to_db
@@ -35,10 +35,17 @@ def new_pseudonym() -> str:
     return f"Person-{secrets.token_hex(3)}"
 
 
+# How often a person's last_seen_at is rewritten when nothing else about them changed.
+SEEN_REFRESH = timedelta(hours=1)
+
+
 class People:
     def __init__(self, db: Database, network_id: int) -> None:
         self.db = db
         self.network_id = network_id
+        # Every update names its sender; most senders are unchanged since the last one, so
+        # `seen` answers them from memory instead of writing the same row again.
+        self._known: dict[int, tuple[Person, datetime]] = {}
 
     async def seen(
         self,
@@ -50,8 +57,18 @@ class People:
         now: datetime,
     ) -> Person:
         """Remember (or refresh) a user the bot has seen; usernames move between people."""
+        known = self._known.get(telegram_id)
+        if known is not None:
+            person, written = known
+            same = (person.first_name, person.last_name, person.username) == (
+                first_name,
+                last_name,
+                username,
+            ) and (language_code is None or language_code == person.language_code)
+            if same and now - written < SEEN_REFRESH:
+                return person
         async with self.db.transaction() as tx:
-            if username:
+            if username and (known is None or known[0].username != username):
                 # A username belongs to one account at a time; whoever had it before lost it.
                 await tx.execute(
                     "UPDATE people SET username = NULL WHERE network_id = ?"
@@ -88,13 +105,25 @@ class People:
                     (first_name, last_name, username, language_code, to_db(now), person_id),
                 )
             fresh = await tx.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
-        return _person(fresh)
+        person = _person(fresh)
+        if username:
+            self._forget_username(username, keep=telegram_id)
+        self._known[telegram_id] = (person, now)
+        return person
+
+    def _forget_username(self, username: str, keep: int) -> None:
+        for telegram_id, (person, _) in list(self._known.items()):
+            if telegram_id != keep and (person.username or "").lower() == username.lower():
+                del self._known[telegram_id]
 
     async def mark_started(self, person_id: int, started: bool = True) -> None:
         """Whether the bot may write to this person privately (they sent it a message)."""
         await self.db.execute(
             "UPDATE people SET started_bot = ? WHERE id = ?", (int(started), person_id)
         )
+        for telegram_id, (person, written) in list(self._known.items()):
+            if person.id == person_id:
+                self._known[telegram_id] = (replace(person, started_bot=started), written)
 
     async def by_id(self, person_id: int) -> Person | None:
         row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))

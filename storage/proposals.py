@@ -76,6 +76,19 @@ class PollRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PressContext:
+    round_id: int
+    proposal_id: int
+    closed: bool
+    card_chat_id: int | None
+    card_message_id: int | None
+    team_id: int
+    chat_id: int
+    team_name: str
+    roster_mode: str
+
+
+@dataclass(frozen=True, slots=True)
 class CarriedObjection:
     person_id: int
     reason: str | None
@@ -432,6 +445,49 @@ class Proposals:
         )
         return _round(row) if row else None
 
+    # -- the hot path: one press -------------------------------------------------------------
+
+    async def press_context(self, round_id: int) -> PressContext | None:
+        """What a press needs to know, in one query."""
+        row = await self.db.fetchone(
+            "SELECT r.id AS round_id, r.proposal_id, r.closed_at, r.card_chat_id,"
+            " r.card_message_id, t.id AS team_id, t.chat_id, t.name, t.roster_mode"
+            " FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            " JOIN teams t ON t.id = p.team_id WHERE r.id = ? AND p.network_id = ?",
+            (round_id, self.network_id),
+        )
+        if row is None:
+            return None
+        return PressContext(
+            round_id=row["round_id"],
+            proposal_id=row["proposal_id"],
+            closed=row["closed_at"] is not None,
+            card_chat_id=row["card_chat_id"],
+            card_message_id=row["card_message_id"],
+            team_id=row["team_id"],
+            chat_id=row["chat_id"],
+            team_name=row["name"],
+            roster_mode=row["roster_mode"],
+        )
+
+    async def in_round(self, round_id: int, person_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM round_electorate WHERE round_id = ? AND person_id = ?"
+            " AND left_at IS NULL",
+            (round_id, person_id),
+        )
+        return row is not None
+
+    async def missing_in_round(self, round_id: int) -> int:
+        """How many of the round's electorate have not responded (0: it may close early)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM round_electorate e LEFT JOIN responses r"
+            " ON r.round_id = e.round_id AND r.person_id = e.person_id"
+            " WHERE e.round_id = ? AND e.left_at IS NULL AND r.person_id IS NULL",
+            (round_id,),
+        )
+        return int(row[0]) if row else 0
+
     # -- responses and ballots -----------------------------------------------------------
 
     async def record_response(
@@ -442,16 +498,15 @@ class Proposals:
         update_id: int,
         now: datetime,
         team_id: int,
-    ) -> bool:
-        """Store a press unless a newer one of this person is already stored (SPEC §9)."""
+    ) -> bool | None:
+        """Store a press unless a newer one of this person is already stored (SPEC §9).
+        True: stored; False: an older press; None: the round is closed."""
         async with self.db.transaction() as tx:
-            if (
-                await tx.fetchone(
-                    "SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL", (round_id,)
-                )
-                is None
-            ):
-                return False
+            closed = await tx.fetchone(
+                "SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL", (round_id,)
+            )
+            if closed is None:
+                return None
             changed = await tx.rowcount(
                 "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
                 " VALUES (?, ?, ?, NULL, ?, ?)"
