@@ -64,6 +64,11 @@ class PressOutcome:
     round_id: int | None = None
     proposal_id: int | None = None
     team_name: str = ""
+    card: tuple[int, int] | None = None  # (chat id, message id) of the round's card
+
+    @property
+    def counted(self) -> bool:
+        return self.result in (PressResult.RECORDED, PressResult.ASK_REASON)
 
 
 class Decisions:
@@ -199,7 +204,10 @@ class Decisions:
             return PressOutcome(PressResult.INVALID)
         if context.card_chat_id not in (None, chat_id):
             return PressOutcome(PressResult.INVALID)
-        found = (round_id, context.proposal_id, context.team_name)
+        card = None
+        if context.card_chat_id is not None and context.card_message_id is not None:
+            card = (context.card_chat_id, context.card_message_id)
+        found = (round_id, context.proposal_id, context.team_name, card)
         if context.closed:
             return PressOutcome(PressResult.CLOSED, *found)
         if not await self.store.in_round(round_id, person_id):
@@ -208,7 +216,7 @@ class Decisions:
                 return PressOutcome(PressResult.NOT_MEMBER, *found)
             await self.store.join_round(round_id, person_id, self.now())
         recorded = await self.store.record_response(
-            round_id, person_id, choice.value, update_id, self.now(), context.team_id
+            round_id, person_id, choice.value, update_id, self.now()
         )
         if recorded is None:
             return PressOutcome(PressResult.CLOSED, *found)
@@ -217,15 +225,27 @@ class Decisions:
             return PressOutcome(PressResult.ASK_REASON, *found)
         return PressOutcome(PressResult.RECORDED, *found)
 
-    async def after_press(self, round_id: int) -> None:
-        """Show the new state on the card (coalesced) and close early if all responded."""
-        context = await self.store.press_context(round_id)
-        if context is None or context.closed:
+    async def after_press(self, press: PressOutcome) -> None:
+        """Close early if everyone responded; otherwise show the new state on the card (the
+        edit is coalesced and rendered when it goes out)."""
+        if not press.counted or press.round_id is None or press.proposal_id is None:
             return
-        if await self.store.missing_in_round(round_id) == 0:
-            await self.close_round(context.proposal_id, round_id)
-        elif context.card_message_id is not None and context.card_chat_id is not None:
-            await self._edit_card(context.card_chat_id, context.card_message_id, round_id)
+        if await self.store.missing_in_round(press.round_id) == 0:
+            await self.close_round(press.proposal_id, press.round_id)
+        elif press.card is not None:
+            await self._edit_card(press.card[0], press.card[1], press.round_id)
+
+    async def round_changed(self, round_id: int) -> None:
+        """The electorate changed (someone left): maybe everyone left has responded now."""
+        round_ = await self.store.round(round_id)
+        if round_ is None or round_.closed_at is not None:
+            return
+        card = None
+        if round_.card_chat_id is not None and round_.card_message_id is not None:
+            card = (round_.card_chat_id, round_.card_message_id)
+        await self.after_press(
+            PressOutcome(PressResult.RECORDED, round_id, round_.proposal_id, card=card)
+        )
 
     async def _joins_open_electorate(self, team: Team, telegram_id: int, person_id: int) -> bool:
         """Roster mode `chat`: a confirmed chat member joins the open round (SPEC §3.3)."""
@@ -491,7 +511,7 @@ class Decisions:
         joins = person_id not in electorate and choice is not None
         if joins and await self._joins_open_electorate(team, telegram_id, person_id):
             await self.store.join_vote(vote.id, person_id, self.now())
-        await self.store.record_ballot(vote.id, person_id, choice, update_id, self.now(), team.id)
+        await self.store.record_ballot(vote.id, person_id, choice, update_id, self.now())
         electorate = await self.store.vote_electorate(vote.id)
         ballots = await self.store.ballots(vote.id)
         if rules.everyone_responded(ballots, electorate):
@@ -737,7 +757,7 @@ class Decisions:
         for proposal in await self.store.open_proposals(team.id):
             round_ = await self.store.current_round(proposal.id)
             if proposal.status == ProposalStatus.ROUND_OPEN.value and round_ is not None:
-                await self.after_press(round_.id)
+                await self.round_changed(round_.id)
             elif proposal.status == ProposalStatus.VOTE_OPEN.value:
                 vote = await self.store.vote_of(proposal.id)
                 if vote is not None:

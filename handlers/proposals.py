@@ -275,7 +275,7 @@ async def press_response(update: Update, context: Context) -> None:
                 await _answer(query, t(lang, "press.recorded", choice=choice), url=url)
         case PressResult.RECORDED:
             await _answer(query, t(lang, "press.recorded", choice=choice))
-    await wiq.decisions.after_press(press.round_id)
+    await wiq.decisions.after_press(outcome)
 
 
 async def _answer(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]

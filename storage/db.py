@@ -95,18 +95,28 @@ class Database:
         row = await self.fetchone("SELECT MAX(version) FROM schema_migrations")
         return int(row[0]) if row and row[0] is not None else 0
 
+    # Each call is one trip to aiosqlite's thread: on the hot path (a press) the trips, not
+    # SQLite, are what costs.
+
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        async with self._lock:
+            rows = await self.conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._lock, self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid."""
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
+
+    async def change(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement on its own, atomic by itself (autocommit); returns the rows changed."""
+        async with self._lock:
+            cursor = await self.conn.execute(sql, params)
+            return cursor.rowcount
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -130,20 +140,20 @@ class Transaction:
         self._conn = conn
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.lastrowid or 0
+        """Run a statement; returns lastrowid (of an INSERT)."""
+        cursor = await self._conn.execute(sql, params)
+        return cursor.lastrowid or 0
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
     async def rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        cursor = await self._conn.execute(sql, params)
+        return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))

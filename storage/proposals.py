@@ -491,44 +491,30 @@ class Proposals:
     # -- responses and ballots -----------------------------------------------------------
 
     async def record_response(
-        self,
-        round_id: int,
-        person_id: int,
-        choice: str,
-        update_id: int,
-        now: datetime,
-        team_id: int,
+        self, round_id: int, person_id: int, choice: str, update_id: int, now: datetime
     ) -> bool | None:
         """Store a press unless a newer one of this person is already stored (SPEC §9).
-        True: stored; False: an older press; None: the round is closed."""
-        async with self.db.transaction() as tx:
-            closed = await tx.fetchone(
-                "SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL", (round_id,)
-            )
-            if closed is None:
-                return None
-            changed = await tx.rowcount(
-                "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
-                " VALUES (?, ?, ?, NULL, ?, ?)"
-                " ON CONFLICT (round_id, person_id) DO UPDATE SET"
-                "  choice = excluded.choice, update_id = excluded.update_id, at = excluded.at,"
-                # A reason belongs to an Einwand or Bedenken; keep it while the choice keeps one.
-                "  reason = CASE WHEN excluded.choice IN ('object', 'concern')"
-                "                THEN responses.reason END"
-                " WHERE excluded.update_id > responses.update_id",
-                (round_id, person_id, choice, update_id, to_db(now)),
-            )
-            if changed:
-                await events.append(
-                    tx,
-                    self.network_id,
-                    "round.response",
-                    now,
-                    team_id=team_id,
-                    actor_id=person_id,
-                    data={"round": round_id, "choice": choice},
-                )
-        return bool(changed)
+        True: stored; False: an older press; None: the round is closed.
+
+        One statement, atomic by itself; a trigger writes it into the record."""
+        changed = await self.db.change(
+            "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
+            " SELECT ?, ?, ?, NULL, ?, ?"
+            " WHERE EXISTS (SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL)"
+            " ON CONFLICT (round_id, person_id) DO UPDATE SET"
+            "  choice = excluded.choice, update_id = excluded.update_id, at = excluded.at,"
+            # A reason belongs to an Einwand or Bedenken; keep it while the choice keeps one.
+            "  reason = CASE WHEN excluded.choice IN ('object', 'concern')"
+            "                THEN responses.reason END"
+            " WHERE excluded.update_id > responses.update_id",
+            (round_id, person_id, choice, update_id, to_db(now), round_id),
+        )
+        if changed:
+            return True
+        still_open = await self.db.fetchone(
+            "SELECT 1 FROM rounds WHERE id = ? AND closed_at IS NULL", (round_id,)
+        )
+        return False if still_open else None
 
     async def set_reason(
         self, round_id: int, person_id: int, reason: str, now: datetime, team_id: int
@@ -587,41 +573,19 @@ class Proposals:
         )
 
     async def record_ballot(
-        self,
-        vote_id: int,
-        person_id: int,
-        choice: str | None,
-        update_id: int,
-        now: datetime,
-        team_id: int,
+        self, vote_id: int, person_id: int, choice: str | None, update_id: int, now: datetime
     ) -> bool:
-        """Store a poll answer (None: retracted) unless a newer one is already stored."""
-        async with self.db.transaction() as tx:
-            if (
-                await tx.fetchone(
-                    "SELECT 1 FROM votes WHERE id = ? AND closed_at IS NULL", (vote_id,)
-                )
-                is None
-            ):
-                return False
-            changed = await tx.rowcount(
-                "INSERT INTO ballots (vote_id, person_id, choice, update_id, at)"
-                " VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (vote_id, person_id) DO UPDATE SET choice = excluded.choice,"
-                "  update_id = excluded.update_id, at = excluded.at"
-                " WHERE excluded.update_id > ballots.update_id",
-                (vote_id, person_id, choice, update_id, to_db(now)),
-            )
-            if changed:
-                await events.append(
-                    tx,
-                    self.network_id,
-                    "vote.ballot",
-                    now,
-                    team_id=team_id,
-                    actor_id=person_id,
-                    data={"vote": vote_id, "choice": choice},
-                )
+        """Store a poll answer (None: retracted) unless a newer one is already stored, while
+        the vote is open. One statement; a trigger writes it into the record."""
+        changed = await self.db.change(
+            "INSERT INTO ballots (vote_id, person_id, choice, update_id, at)"
+            " SELECT ?, ?, ?, ?, ?"
+            " WHERE EXISTS (SELECT 1 FROM votes WHERE id = ? AND closed_at IS NULL)"
+            " ON CONFLICT (vote_id, person_id) DO UPDATE SET choice = excluded.choice,"
+            "  update_id = excluded.update_id, at = excluded.at"
+            " WHERE excluded.update_id > ballots.update_id",
+            (vote_id, person_id, choice, update_id, to_db(now), vote_id),
+        )
         return bool(changed)
 
     # -- messages on Telegram ------------------------------------------------------------
