@@ -30,6 +30,7 @@ from bot.decisions import Decisions
 from bot.i18n import LANGUAGES, t
 from bot.outbox import Outbox
 from bot.services import SERVICES_KEY, Services
+from bot.updates import OrderedUpdateProcessor
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,7 @@ def build_application(
         .post_init(_post_init(config, clock))
         .post_shutdown(_post_shutdown)
     )
-    if update_processor is not None:
-        builder = builder.concurrent_updates(update_processor)
+    builder = builder.concurrent_updates(update_processor or OrderedUpdateProcessor())
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

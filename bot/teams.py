@@ -66,12 +66,11 @@ def may_admit_directly(*, is_network_admin: bool, in_setup_phase: bool) -> Refus
     return None
 
 
-def joins_by_sighting(roster_mode: str, *, left_on_request: bool, pressed: bool) -> bool:
+def joins_by_sighting(roster_mode: str, *, left_on_request: bool) -> bool:
     """In roster mode `chat` everyone the bot sees in the chat is on the roster — except a
-    person who left with /leave, until they take part again by pressing a button."""
-    if roster_mode != RosterMode.CHAT:
-        return False
-    return pressed or not left_on_request
+    person who left with /leave: only taking part again (a press, bot.decisions) brings
+    them back."""
+    return roster_mode == RosterMode.CHAT and not left_on_request
 
 
 def parse_seat(words: list[str]) -> tuple[str | None, str | None]:

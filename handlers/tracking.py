@@ -33,6 +33,8 @@ async def remember_sender(update: Update, context: Context) -> None:
         replied = message.reply_to_message.from_user
         if not replied.is_bot:
             await remember_user(context, replied)
+    if update.callback_query is not None:
+        return  # a press joins a chat-mode roster where it is counted (bot.decisions)
     team = await wiq.storage.teams.by_chat(chat.id)
     if team is None or team.roster_mode != "chat":
         return
@@ -42,7 +44,6 @@ async def remember_sender(update: Update, context: Context) -> None:
     if joins_by_sighting(
         team.roster_mode,
         left_on_request=departure is not None and departure.left_how == "left",
-        pressed=update.callback_query is not None,
     ):
         await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
 

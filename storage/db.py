@@ -28,7 +28,7 @@ def to_db(moment: datetime) -> str:
 def from_db(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)  # the trailing Z makes it aware (UTC)
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application, SimpleUpdateProcessor
+from telegram.ext import Application
 
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock, ManualClock
 from bot.config import Config, load_config
 from bot.services import SERVICES_KEY, Services
+from bot.updates import OrderedUpdateProcessor
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
 from localapi.request import ModelRequest
@@ -81,17 +82,17 @@ def make_model(clock: Any = None) -> BotApiModel:
     return model
 
 
-class RecordingProcessor(SimpleUpdateProcessor):
-    """Handles updates one at a time, like production, and counts what is still in flight."""
+class RecordingProcessor(OrderedUpdateProcessor):
+    """The production processor, counting what is still in flight."""
 
     def __init__(self) -> None:
-        super().__init__(1)
+        super().__init__()
         self.in_flight = 0
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self.in_flight += 1
         try:
-            await coroutine
+            await super().do_process_update(update, coroutine)
         finally:
             self.in_flight -= 1
 
