@@ -176,6 +176,19 @@ def render_card(
     return Html("\n".join(lines)), keyboard
 
 
+def render_vote_card(proposal: ProposalRecord, proposer: str, deadline: str, lang: str) -> Html:
+    """The card of a proposal that goes straight to the vote (process `majority`)."""
+    lines = [
+        t(lang, "card.vote_header", id=proposal.id),
+        Html(f"<b>{escape(title_of(proposal.text))}</b>"),
+    ]
+    body = body_after_title(proposal.text)
+    if body:
+        lines.append(escape(shorten_plain(body, CARD_TEXT_LIMIT)))
+    lines.append(t(lang, "card.meta", proposer=proposer, deadline=deadline))
+    return Html("\n".join(lines))
+
+
 def render_round_result(
     proposal: ProposalRecord,
     round_: RoundRecord,

@@ -469,6 +469,20 @@ class Decisions:
         lang = self.wiq.default_language
         round_ = await self.store.current_round(proposal.id)
         reply_to = round_.card_message_id if round_ and round_.card_chat_id == chat_id else None
+        if round_ is None:
+            # Process `majority`: no round, so the proposal's card is posted with the vote.
+            vote = await self.store.vote(vote_id)
+            proposer = await self.wiq.storage.people.by_id(proposal.proposer_id or 0)
+            assert vote is not None
+            card = cards.render_vote_card(
+                proposal,
+                proposer.display_name if proposer else "?",
+                self._when(vote.deadline),
+                lang,
+            )
+            delivery = await self.wiq.outbox.send(chat_id, card)
+            if delivery.message is not None:
+                reply_to = delivery.message.message_id
 
         async def remember(message: Message) -> None:
             if message.poll is not None:

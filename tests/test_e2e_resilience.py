@@ -356,3 +356,34 @@ async def test_a_failed_answer_keeps_the_committed_response(tmp_path: Path) -> N
         assert "answerCallbackQuery" in calls
     finally:
         await h.stop()
+
+
+async def test_process_majority_goes_straight_to_the_vote(tmp_path: Path) -> None:
+    h, _ = await setup_team(
+        tmp_path, chat_id=PLAIN, kind="KT", extra='[policy.KT]\nprocess = "majority"\n'
+    )
+    try:
+        await h.say(PLAIN, ANNA, "/propose 1d Gleich abstimmen\nOhne Konsensrunde")
+        card, poll_message = h.model.bot_messages(PLAIN)[-2:]
+        assert "Mehrheitsabstimmung" in card.text and "Ohne Konsensrunde" in card.text
+        assert card.reply_markup is None
+        assert poll_message.poll is not None and poll_message.reply_to == card.message_id
+        for user in (ANNA, BERT, CARL):
+            h.model.answer_poll(poll_message.poll.id, user, [0])
+        await h.settle()
+        await due(h, 86400 + 1)
+        assert "Angenommen" in h.bot_texts(PLAIN)[-1]
+    finally:
+        await h.stop()
+
+
+async def test_consent_process_takes_silence_as_consent(tmp_path: Path) -> None:
+    h, _ = await setup_team(
+        tmp_path, chat_id=PLAIN, kind="KT", extra='[policy.KT]\nprocess = "consent"\n'
+    )
+    try:
+        await h.say(PLAIN, ANNA, "/propose 1d Wer schweigt, stimmt zu")
+        await due(h, 86400 + 1)
+        assert (await h.services.storage.proposals.get(1)).outcome == "consensus"
+    finally:
+        await h.stop()
