@@ -563,7 +563,14 @@ class Decisions:
         log.info("event=vote_closed proposal=%s outcome=%s", proposal_id, tally.outcome.value)
         team = await self.wiq.storage.teams.by_id(proposal.team_id)
         assert team is not None
-        for poll in await self.store.polls(vote.id):
+        await self._stop_polls(vote.id)
+        lang = self.wiq.default_language
+        await self.wiq.outbox.send(team.chat_id, cards.render_vote_result(proposal, tally, lang))
+        return True
+
+    async def _stop_polls(self, vote_id: int) -> None:
+        """The bot closes its polls itself, so that Telegram's poll and the record agree."""
+        for poll in await self.store.polls(vote_id):
             if poll.active:
                 await self.wiq.outbox.submit(
                     poll.chat_id,
@@ -571,9 +578,6 @@ class Decisions:
                     {"chat_id": poll.chat_id, "message_id": poll.message_id},
                     Priority.REPLY,
                 )
-        lang = self.wiq.default_language
-        await self.wiq.outbox.send(team.chat_id, cards.render_vote_result(proposal, tally, lang))
-        return True
 
     # -- proposer's requests -----------------------------------------------------------------
 
@@ -705,14 +709,7 @@ class Decisions:
         if close_round is not None:
             await self.refresh_card(close_round[0])
         if vote is not None and vote.closed_at is None:
-            for poll in await self.store.polls(vote.id):
-                if poll.active:
-                    await self.wiq.outbox.submit(
-                        poll.chat_id,
-                        "stop_poll",
-                        {"chat_id": poll.chat_id, "message_id": poll.message_id},
-                        Priority.REPLY,
-                    )
+            await self._stop_polls(vote.id)
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
         await self._after(refreshed, step, applied)

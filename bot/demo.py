@@ -15,7 +15,6 @@ import logging
 import re
 import sys
 import tempfile
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -23,16 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_datetime
-from telegram.ext import Application, SimpleUpdateProcessor
 
-from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.i18n import LANGUAGES, t
-from bot.services import SERVICES_KEY, Services
+from bot.local import LocalBot
+from bot.services import Services
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
-from localapi.request import ModelRequest
 from localapi.transcript import render
 
 TOKEN = "123456789:DEMO"
@@ -217,93 +214,38 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-class CountingProcessor(SimpleUpdateProcessor):
-    """One update at a time, like `wiq-bot run`, counting the updates still being handled."""
-
-    def __init__(self) -> None:
-        super().__init__(1)
-        self.in_flight = 0
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.in_flight += 1
-        try:
-            await coroutine
-        finally:
-            self.in_flight -= 1
-
-
 @dataclass
 class Demo:
     language: str
     directory: Path
     clock: ManualClock = field(default_factory=ManualClock)
-    processor: CountingProcessor = field(default_factory=CountingProcessor)
     scenes: list[tuple[int, str]] = field(default_factory=list)
-    app: Application | None = None
 
     def __post_init__(self) -> None:
         self.config = make_config(self.directory, self.language)
         self.model = make_model(self.clock, self.language)
         self.script = SCRIPT[self.language]
         self.start_time = self.clock.now()
+        self.bot = LocalBot(self.model, self.config, self.clock)
 
     @property
     def services(self) -> Services:
-        assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY]
+        return self.bot.services
 
     # -- the bot's life ------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.app = build_application(
-            self.config,
-            self.clock,
-            request=ModelRequest(self.model),
-            get_updates_request=ModelRequest(self.model),
-            update_processor=self.processor,
-        )
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
-        )
+        await self.bot.start()
 
     async def stop(self) -> None:
-        if self.app is None:
-            return
-        app, self.app = self.app, None
-        try:
-            await self._settle(app)
-        finally:
-            assert app.updater is not None
-            await app.updater.stop()
-            await app.stop()
-            if app.post_shutdown:
-                await app.post_shutdown(app)
-            await app.shutdown()
+        await self.bot.stop()
 
     async def settle(self, limit: float = 5.0) -> None:
         """Until the bot has fetched and finished handling every update injected so far."""
-        assert self.app is not None
-        await self._settle(self.app, limit)
-
-    async def _settle(self, app: Application, limit: float = 5.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        quiet = 0
-        while quiet < 3:
-            idle = (
-                not self.model.pending_updates
-                and app.update_queue.empty()
-                and self.processor.in_flight == 0
-            )
-            quiet = quiet + 1 if idle else 0
-            if loop.time() > deadline:
-                raise DemoFailure("the bot did not finish handling its updates")
-            await asyncio.sleep(0.005)
+        try:
+            await self.bot.settle(limit)
+        except TimeoutError:
+            raise DemoFailure("the bot did not finish handling its updates") from None
 
     # -- what people do (each action takes a minute: nobody acts in the same second) -----
 

@@ -16,6 +16,7 @@ from handlers.common import (
     current_person,
     lang_of,
     named_person,
+    remember_user,
     reply,
     reply_html,
     services,
@@ -203,14 +204,7 @@ async def chat_member_changed(update: Update, context: Context) -> None:
     is_in = change.new_chat_member.status in IN_CHAT
     if was_in == is_in:
         return
-    person = await wiq.storage.people.seen(
-        user.id,
-        user.first_name,
-        user.last_name,
-        user.username,
-        user.language_code,
-        wiq.clock.now(),
-    )
+    person = await remember_user(context, user)
     if is_in:
         if team.roster_mode == "chat":
             await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
@@ -220,14 +214,7 @@ async def chat_member_changed(update: Update, context: Context) -> None:
     if change.from_user and change.from_user.id != user.id:
         how = "removed_from_chat"
         if not change.from_user.is_bot:
-            by_person = await wiq.storage.people.seen(
-                change.from_user.id,
-                change.from_user.first_name,
-                change.from_user.last_name,
-                change.from_user.username,
-                change.from_user.language_code,
-                wiq.clock.now(),
-            )
+            by_person = await remember_user(context, change.from_user)
             by = by_person.id
     if await wiq.storage.rosters.leave(team.id, person.id, how, wiq.clock.now(), by=by):
         log.info("event=left_chat team=%s person=%s how=%s", team.id, person.id, how)

@@ -19,7 +19,15 @@ from bot.teams import (
     may_bind,
     roster_mode_for,
 )
-from handlers.common import Context, bound_team, current_person, lang_of, reply, services
+from handlers.common import (
+    Context,
+    bound_team,
+    current_person,
+    lang_of,
+    remember_user,
+    reply,
+    services,
+)
 from storage.teams import AlreadyBound, KindTaken, Team
 
 log = logging.getLogger(__name__)
@@ -121,14 +129,7 @@ async def add_chat_admins(context: Context, team: Team) -> None:
     for admin in admins:
         if admin.user.is_bot:
             continue
-        person = await wiq.storage.people.seen(
-            admin.user.id,
-            admin.user.first_name,
-            admin.user.last_name,
-            admin.user.username,
-            admin.user.language_code,
-            wiq.clock.now(),
-        )
+        person = await remember_user(context, admin.user)
         await wiq.storage.rosters.admit(team.id, person.id, "chat_admin", wiq.clock.now())
 
 

@@ -5,22 +5,14 @@ sent back; `settle()` waits until every injected update has been handled."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telegram.ext import Application
-
-from bot.app import ALLOWED_UPDATES, build_application
-from bot.clock import Clock, ManualClock
+from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.services import SERVICES_KEY, Services
-from bot.updates import OrderedUpdateProcessor
+from bot.local import LocalBot
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
-from localapi.request import ModelRequest
 
 TOKEN = "123456789:TEST-wiq-local"
 BOT_USERNAME = "wiq_test_bot"
@@ -82,80 +74,8 @@ def make_model(clock: Any = None) -> BotApiModel:
     return model
 
 
-class RecordingProcessor(OrderedUpdateProcessor):
-    """The production processor, counting what is still in flight."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_flight = 0
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self.in_flight += 1
-        try:
-            await super().do_process_update(update, coroutine)
-        finally:
-            self.in_flight -= 1
-
-
-@dataclass
-class Harness:
-    model: BotApiModel
-    config: Config
-    clock: Clock | None = None
-    app: Application | None = None
-    processor: RecordingProcessor = field(default_factory=RecordingProcessor)
-
-    @property
-    def services(self) -> Services:
-        assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY]
-
-    async def start(self) -> None:
-        self.processor = RecordingProcessor()
-        self.app = build_application(
-            self.config,
-            self.clock,
-            request=ModelRequest(self.model),
-            get_updates_request=ModelRequest(self.model),
-            update_processor=self.processor,
-        )
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        await self.app.start()
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(
-            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
-        )
-
-    async def stop(self) -> None:
-        if self.app is None:
-            return
-        await self.settle()
-        assert self.app.updater is not None
-        await self.app.updater.stop()
-        await self.app.stop()
-        if self.app.post_shutdown:
-            await self.app.post_shutdown(self.app)
-        await self.app.shutdown()
-        self.app = None
-
-    async def settle(self, limit: float = 5.0) -> None:
-        """Until the bot has fetched and finished handling every update injected so far."""
-        assert self.app is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        quiet = 0
-        while quiet < 3:
-            idle = (
-                not self.model.pending_updates
-                and self.app.update_queue.empty()
-                and self.processor.in_flight == 0
-            )
-            quiet = quiet + 1 if idle else 0
-            if loop.time() > deadline:
-                raise TimeoutError("the bot did not finish handling its updates")
-            await asyncio.sleep(0.005)
+class Harness(LocalBot):
+    """The bot on the local Bot API, with what the tests say and read."""
 
     async def flush_edits(self) -> None:
         """Let the outbox's spaced-out card edits go out (time moves on by one interval)."""

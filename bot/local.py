@@ -1,0 +1,100 @@
+"""The bot running against the local Bot API model, in this process: what the demo and the
+end-to-end tests both drive. `settle()` waits until every injected update has been handled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.app import ALLOWED_UPDATES, build_application
+from bot.clock import Clock
+from bot.config import Config
+from bot.services import SERVICES_KEY, Services
+from bot.updates import OrderedUpdateProcessor
+from localapi.model import BotApiModel
+from localapi.request import ModelRequest
+
+
+class CountingProcessor(OrderedUpdateProcessor):
+    """The production processor, counting the updates still being handled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.in_flight += 1
+        try:
+            await super().do_process_update(update, coroutine)
+        finally:
+            self.in_flight -= 1
+
+
+class LocalBot:
+    """The real Application (as `wiq-bot run` builds it) on an in-process BotApiModel."""
+
+    def __init__(self, model: BotApiModel, config: Config, clock: Clock | None = None) -> None:
+        self.model = model
+        self.config = config
+        self.clock = clock
+        self.app: Application | None = None
+        self.processor = CountingProcessor()
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data[SERVICES_KEY]
+
+    async def start(self) -> None:
+        self.processor = CountingProcessor()
+        self.app = build_application(
+            self.config,
+            self.clock,
+            request=ModelRequest(self.model),
+            get_updates_request=ModelRequest(self.model),
+            update_processor=self.processor,
+        )
+        await self.app.initialize()
+        # run_polling would call post_init; starting by hand, we do.
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def stop(self) -> None:
+        if self.app is None:
+            return
+        app = self.app
+        try:
+            await self.settle()
+        finally:
+            self.app = None
+            assert app.updater is not None
+            await app.updater.stop()
+            await app.stop()
+            if app.post_shutdown:
+                await app.post_shutdown(app)
+            await app.shutdown()
+
+    async def settle(self, limit: float = 5.0) -> None:
+        """Until the bot has fetched and finished handling every update injected so far."""
+        assert self.app is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        quiet = 0
+        while quiet < 3:
+            idle = (
+                not self.model.pending_updates
+                and self.app.update_queue.empty()
+                and self.processor.in_flight == 0
+            )
+            quiet = quiet + 1 if idle else 0
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not finish handling its updates")
+            await asyncio.sleep(0.005)
