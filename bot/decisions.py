@@ -590,7 +590,7 @@ class Decisions:
         if refusal is not None:
             return refusal
         step = rules.after_revision(state, now)
-        await self._open_next(proposal, state, step, text, actor_id, "proposal.revised")
+        await self._open_next(proposal, state, step, text, actor_id, event="proposal.revised")
         return None
 
     async def _open_next(
@@ -736,7 +736,9 @@ class Decisions:
                 await self.close_round(proposal_id, round_.id)
         elif state.status is ProposalStatus.AWAITING_REVISION:
             step = rules.after_revision_window(state, now)
-            await self._open_next(proposal, state, step, proposal.text, None, "round.reopened")
+            await self._open_next(
+                proposal, state, step, proposal.text, None, event="round.reopened"
+            )
         elif state.status is ProposalStatus.VOTE_OPEN:
             await self.close_vote(proposal_id)
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import rules
 from bot.app import GROUP_MENU, PRIVATE_MENU
+from bot.deadlines import DeadlineReason
 from bot.i18n import Html, catalogue, keys, placeholders, t
 from bot.policy import Process, RosterMode, TeamKind
 from bot.render import MAX_MESSAGE, shorten, split_message, visible_length
@@ -16,7 +18,8 @@ from handlers import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 # t(lang, "key" …), reply(update, context, "key" …), and "key" literals passed on
-LITERAL_KEY = re.compile(r'["\']((?:[a-z_]+\.)+[a-z_A-Z]+)["\']')
+# (event names, `event="proposal.created"`, are record kinds, not texts)
+LITERAL_KEY = re.compile(r'(?<!event=)["\']((?:[a-z_]+\.)+[a-z_A-Z]+)["\']')
 KEY_PREFIXES = (
     "command.",
     "kind.",
@@ -34,6 +37,24 @@ KEY_PREFIXES = (
     "leave.",
     "error.",
     "help.",
+    "card.",
+    "result.",
+    "outcome.",
+    "round_outcome.",
+    "choice.",
+    "ballot.",
+    "poll.",
+    "proposal.",
+    "deadline.",
+    "revise.",
+    "majority.",
+    "withdraw.",
+    "refused.",
+    "open.",
+    "decisions.",
+    "press.",
+    "reason.",
+    "objection.",
 )
 
 
@@ -70,6 +91,15 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"members.how.{how}" for how in ("admitted", "chat", "chat_admin")}
     computed |= {f"command.{name}" for name in GROUP_MENU + PRIVATE_MENU}
     computed |= {f"command.{names[0]}" for names, _ in COMMANDS}
+    computed |= {f"refused.{r.value}" for r in rules.Refusal}
+    computed |= {f"deadline.{r.value}" for r in DeadlineReason}
+    computed |= {f"outcome.{o.value}" for o in rules.DecisionOutcome}
+    computed |= {f"round_outcome.{o.value}" for o in rules.RoundOutcome}
+    computed |= {"round_outcome.superseded"}
+    computed |= {f"choice.{r.value}" for r in rules.Response}
+    computed |= {f"ballot.{b.value}" for b in rules.Ballot}
+    computed |= {f"objection.{o.value}" for o in rules.ObjectionStatus}
+    computed |= {f"reason.ask.{r}" for r in ("object", "concern")}
     assert sorted(computed - keys("de")) == []
 
 
