@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -54,6 +55,7 @@ GROUP_MENU = [
     "revise",
     "majority",
     "withdraw",
+    "request_support",
     "team",
     "members",
     "leave",
@@ -119,6 +121,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         services.decisions = Decisions(
             services, _deadline_arm(application, clock), _member_check(application)
         )
+        support.register(services)
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).

@@ -48,6 +48,7 @@ from storage.teams import Team
 log = logging.getLogger(__name__)
 
 Arm = Callable[[int, datetime], None]
+OnDecided = Callable[[ProposalRecord, DecisionOutcome], Awaitable[None]]
 
 
 class PressResult(StrEnum):
@@ -80,6 +81,8 @@ class Decisions:
         self.wiq = services
         self.arm = arm  # arm(proposal_id, when): (re)schedule the proposal's deadline job
         self.confirm_member = confirm_member  # (chat_id, telegram_id) -> is in the chat
+        # What a recorded Beschluss sets in motion, per kind of decision (bot/appointments.py)
+        self.on_decided: dict[DecisionKind, OnDecided] = {}
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
@@ -98,6 +101,7 @@ class Decisions:
         deadline: datetime | None,
         kind: DecisionKind = DecisionKind.PROPOSAL,
         subject_id: int | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> int:
         policy = self.wiq.policy(team, kind)
         now = self.now()
@@ -117,6 +121,7 @@ class Decisions:
             round_length_s=int(state.round_length.total_seconds()),
             first=transition,
             now=now,
+            payload=payload,
         )
         log.info("event=proposal_created proposal=%s team=%s", proposal_id, team.id)
         proposal = await self.store.get(proposal_id)
@@ -459,9 +464,18 @@ class Decisions:
                     outcome=t(lang, f"outcome.{step.outcome.value}"),
                 ),
             )
+        if isinstance(step, RecordDecision):
+            await self._decided(proposal, step.outcome)
         state = await self.state_of(proposal)
         if state.next_deadline is not None:
             self.arm(proposal.id, state.next_deadline)
+
+    async def _decided(self, proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
+        """A Beschluss was recorded: what follows from it for its kind of decision (an
+        admission, an appointment, a setting) is done by the hook registered for that kind."""
+        hook = self.on_decided.get(DecisionKind(proposal.kind))
+        if hook is not None:
+            await hook(proposal, outcome)
 
     # -- votes -------------------------------------------------------------------------------
 
@@ -566,6 +580,7 @@ class Decisions:
         await self._stop_polls(vote.id)
         lang = self.wiq.default_language
         await self.wiq.outbox.send(team.chat_id, cards.render_vote_result(proposal, tally, lang))
+        await self._decided(proposal, step.outcome)
         return True
 
     async def _stop_polls(self, vote_id: int) -> None:

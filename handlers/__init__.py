@@ -39,6 +39,7 @@ COMMANDS = [
     (("withdraw", "zurueckziehen"), proposals.withdraw),
     (("open", "offen"), proposals.list_open),
     (("decisions", "beschluesse"), proposals.list_decisions),
+    (("request_support", "unterstuetzung"), proposals.request_support),
 ]
 
 

@@ -17,6 +17,7 @@ TEAM_COMMANDS = [
     ("revise", "ueberarbeiten"),
     ("majority", "abstimmung"),
     ("withdraw", "zurueckziehen"),
+    ("request_support", "unterstuetzung"),
     ("team", None),
     ("members", "mitglieder"),
     ("leave", "austreten"),

@@ -9,6 +9,7 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot import support
 from bot.callbacks import decode
 from bot.deadlines import DeadlineError, parse_deadline, split_deadline
 from bot.decisions import PressResult
@@ -376,3 +377,26 @@ async def poll_answer(update: Update, context: Context) -> None:
     await services(context).decisions.ballot(
         answer.poll_id, answer.user.id, person.id, list(answer.option_ids), update.update_id
     )
+
+
+async def request_support(update: Update, context: Context) -> None:
+    """An LT asks the ST for support: /request_support TEXT."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    person_id = await member_of(update, context, team)
+    if person_id is None:
+        return
+    text = command_rest(update)
+    if not text:
+        await reply(update, context, "support.usage")
+        return
+    if len(text) > MAX_PROPOSAL:
+        await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
+        return
+    try:
+        proposal_id = await support.request_support(services(context), team, person_id, text)
+    except support.SupportRefusal as refusal:
+        await reply(update, context, refusal.key)
+        return
+    await reply(update, context, "support.sent", id=proposal_id)
