@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import support
+from bot import admissions, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -56,6 +56,8 @@ GROUP_MENU = [
     "majority",
     "withdraw",
     "request_support",
+    "settings",
+    "join",
     "team",
     "members",
     "leave",
@@ -64,7 +66,7 @@ GROUP_MENU = [
     "setup",
     "help",
 ]
-PRIVATE_MENU = ["start", "help"]
+PRIVATE_MENU = ["start", "join", "help"]
 
 
 def build_application(
@@ -122,6 +124,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
             services, _deadline_arm(application, clock), _member_check(application)
         )
         support.register(services)
+        admissions.register(services)
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).

@@ -182,7 +182,10 @@ class PolicyBook:
         policy = policy.with_overrides(builtin_overrides(team, decision))
         policy = policy.with_overrides(self.by_team_decision.get((team, decision), {}))
         if team_overrides:
-            policy = policy.with_overrides(team_overrides)
+            # A team's stored choices are plain JSON: give them their types.
+            policy = policy.with_overrides(
+                {name: coerce_field(name, value) for name, value in team_overrides.items()}
+            )
         return policy
 
 

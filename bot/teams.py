@@ -66,6 +66,16 @@ def may_admit_directly(*, is_network_admin: bool, in_setup_phase: bool) -> Refus
     return None
 
 
+def decided_by_the_team(
+    kind: str, roster_mode: str, is_network_admin: bool, in_setup_phase: bool
+) -> bool:
+    """An LT with an explicit roster admits by its own decision; only during the set-up
+    phase does a network admin still enter members directly."""
+    if kind != TeamKind.LT or roster_mode != RosterMode.EXPLICIT:
+        return False
+    return not (is_network_admin and in_setup_phase)
+
+
 def joins_by_sighting(roster_mode: str, *, left_on_request: bool) -> bool:
     """In roster mode `chat` everyone the bot sees in the chat is on the roster — except a
     person who left with /leave: only taking part again (a press, bot.decisions) brings

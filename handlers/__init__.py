@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatJoinRequestHandler,
     ChatMemberHandler,
     CommandHandler,
     MessageHandler,
@@ -16,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import admissions, proposals, roster, setup, tracking
 from handlers import help as help_
-from handlers import proposals, roster, setup, tracking
 
 # Handler groups run in this order; within a group the first matching handler wins.
 GROUP_GUARD = -2  # anonymous admins are turned away before anything else
@@ -40,6 +41,8 @@ COMMANDS = [
     (("open", "offen"), proposals.list_open),
     (("decisions", "beschluesse"), proposals.list_decisions),
     (("request_support", "unterstuetzung"), proposals.request_support),
+    (("join", "beitreten"), admissions.join),
+    (("settings", "einstellungen"), admissions.show_or_change_settings),
 ]
 
 
@@ -64,6 +67,7 @@ def register(application: Application) -> None:
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
+    application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
     application.add_handler(
         MessageHandler(
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, proposals.private_reason

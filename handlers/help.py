@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot import admissions
 from bot.i18n import Html, t
 from handlers import proposals
-from handlers.common import Context, lang_of, reply, reply_html, services
+from handlers.common import Context, current_person, lang_of, reply, reply_html, services
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
-PRIVATE_COMMANDS = [("start", None), ("help", "hilfe")]
+PRIVATE_COMMANDS = [("start", None), ("join", "beitreten"), ("help", "hilfe")]
 TEAM_COMMANDS = [
     ("propose", "vorschlag"),
     ("open", "offen"),
@@ -18,6 +19,7 @@ TEAM_COMMANDS = [
     ("majority", "abstimmung"),
     ("withdraw", "zurueckziehen"),
     ("request_support", "unterstuetzung"),
+    ("settings", "einstellungen"),
     ("team", None),
     ("members", "mitglieder"),
     ("leave", "austreten"),
@@ -33,6 +35,9 @@ async def start(update: Update, context: Context) -> None:
     if payload and await proposals.reason_by_deep_link(update, context, payload):
         return
     await show_help(update, context)
+    person = await current_person(update, context)
+    if person is not None and update.effective_chat and update.effective_chat.type == "private":
+        await admissions.deliver_invitations(services(context), person)
 
 
 async def show_help(update: Update, context: Context) -> None:

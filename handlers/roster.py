@@ -7,9 +7,18 @@ import logging
 
 from telegram import ChatMember, Update
 
+from bot import admissions
 from bot.i18n import Html, t
 from bot.render import mention
-from bot.teams import MAX_BODY, MAX_REASON, SEATS, Refusal, may_admit_directly, parse_seat
+from bot.teams import (
+    MAX_BODY,
+    MAX_REASON,
+    SEATS,
+    Refusal,
+    decided_by_the_team,
+    may_admit_directly,
+    parse_seat,
+)
 from handlers.common import (
     Context,
     bound_team,
@@ -21,7 +30,9 @@ from handlers.common import (
     reply_html,
     services,
 )
+from handlers.proposals import member_of
 from storage.rosters import Member
+from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +85,10 @@ async def admit_member(update: Update, context: Context) -> None:
         return
     wiq = services(context)
     actor = await current_person(update, context)
+    is_admin = wiq.is_network_admin(update.effective_user.id)
+    if decided_by_the_team(team.kind, team.roster_mode, is_admin, team.in_setup_phase):
+        await admit_by_decision(update, context, team)
+        return
     refusal = may_admit_directly(
         is_network_admin=wiq.is_network_admin(update.effective_user.id),
         in_setup_phase=team.in_setup_phase,
@@ -123,6 +138,30 @@ async def admit_member(update: Update, context: Context) -> None:
         name=mention(named.person.telegram_id, named.person.display_name),
         team=team.name,
     )
+
+
+async def admit_by_decision(update: Update, context: Context, team: Team) -> None:
+    """An LT with an explicit roster admits by its own decision (SPEC §5)."""
+    proposer_id = await member_of(update, context, team)
+    if proposer_id is None:
+        return
+    wiq = services(context)
+    named = await named_person(update, context, context.args or [])
+    if named.person is None:
+        await reply(
+            update,
+            context,
+            named.problem or "error.name_a_person",
+            username=named.username or "",
+            usage=t(lang_of(update, context), "admit.usage"),
+        )
+        return
+    proposer = await wiq.storage.people.by_id(proposer_id)
+    assert proposer is not None
+    try:
+        await admissions.propose_admission(wiq, team, proposer, named.person)
+    except admissions.Refused as refused:
+        await reply(update, context, refused.key, **refused.params)
 
 
 async def remove_member(update: Update, context: Context) -> None:

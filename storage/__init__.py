@@ -8,6 +8,7 @@ from pathlib import Path
 
 from storage.db import Database, to_db
 from storage.events import Events
+from storage.invitations import Invitations
 from storage.people import People
 from storage.proposals import Proposals
 from storage.rosters import Rosters
@@ -23,6 +24,7 @@ class Storage:
     rosters: Rosters
     events: Events
     proposals: Proposals
+    invitations: Invitations
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -54,6 +56,7 @@ class Storage:
             rosters=Rosters(db, network_id),
             events=Events(db, network_id),
             proposals=Proposals(db, network_id),
+            invitations=Invitations(db, network_id),
         )
 
     async def close(self) -> None:

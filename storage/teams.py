@@ -127,6 +127,39 @@ class Teams:
                 )
         return bool(changed)
 
+    async def change_settings(
+        self,
+        team_id: int,
+        now: datetime,
+        *,
+        roster_mode: str | None = None,
+        policy: dict[str, Any] | None = None,
+        decision_id: int | None = None,
+    ) -> None:
+        """A team's own choices (LT self-government): roster mode and policy overrides."""
+        async with self.db.transaction() as tx:
+            if roster_mode is not None:
+                await tx.execute(
+                    "UPDATE teams SET roster_mode = ? WHERE id = ?", (roster_mode, team_id)
+                )
+            if policy:
+                row = await tx.fetchone(
+                    "SELECT policy_overrides FROM teams WHERE id = ?", (team_id,)
+                )
+                merged = {**json.loads(row["policy_overrides"]), **policy}
+                await tx.execute(
+                    "UPDATE teams SET policy_overrides = ? WHERE id = ?",
+                    (json.dumps(merged, sort_keys=True), team_id),
+                )
+            await events.append(
+                tx,
+                self.network_id,
+                "team.settings",
+                now,
+                team_id=team_id,
+                data={"roster_mode": roster_mode, "policy": policy or {}, "decision": decision_id},
+            )
+
     async def move_chat(self, old_chat_id: int, new_chat_id: int, now: datetime) -> Team | None:
         """A group became a supergroup: the binding follows it. Idempotent."""
         async with self.db.transaction() as tx:
