@@ -173,18 +173,16 @@ async def admission_decided(
                 person.telegram_id, t(lang, "admission.not_admitted", team=team.name)
             )
         return
-    admitted = await wiq.storage.rosters.admit(
-        team.id, person.id, "decision", wiq.clock.now(), by=None
-    )
-    if not admitted:
-        return
-    group_lang = wiq.default_language
-    await wiq.outbox.send(
-        team.chat_id, t(group_lang, "admission.welcome", name=person.display_name, team=team.name)
-    )
-    if person.telegram_id is not None and person.started_bot:
-        await wiq.outbox.send(person.telegram_id, t(lang, "admission.admitted", team=team.name))
-    if team.kind == TeamKind.PT:
+    # Idempotent: a restart after a crash may run this again.
+    if await wiq.storage.rosters.admit(team.id, person.id, "decision", wiq.clock.now()):
+        group_lang = wiq.default_language
+        await wiq.outbox.send(
+            team.chat_id,
+            t(group_lang, "admission.welcome", name=person.display_name, team=team.name),
+        )
+        if person.telegram_id is not None and person.started_bot:
+            await wiq.outbox.send(person.telegram_id, t(lang, "admission.admitted", team=team.name))
+    if team.kind == TeamKind.PT and not await wiq.storage.invitations.exists(team.id, person.id):
         await invite(wiq, team, person)
 
 

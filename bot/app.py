@@ -128,8 +128,19 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).
+        await services.decisions.finish_interrupted()
         await services.decisions.run_due()
         await services.decisions.rearm_all()
+        # A safety net under the per-proposal jobs: whatever is due is handled within a
+        # minute, even if a job was lost.
+        assert application.job_queue is not None
+        application.job_queue.run_repeating(
+            _sweep,
+            interval=60,
+            first=60,
+            name="deadline-sweep",
+            job_kwargs={"misfire_grace_time": None, "coalesce": True},
+        )
         await set_command_menus(application, config.network.language)
         log.info(
             "event=started network=%s schema=%s",
@@ -155,9 +166,18 @@ def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
             await run()
 
         assert application.job_queue is not None
-        application.job_queue.run_once(job, when=delay, name=f"outbox-flush:{chat_id}")
+        application.job_queue.run_once(
+            job,
+            when=delay,
+            name=f"outbox-flush:{chat_id}",
+            job_kwargs={"misfire_grace_time": None},
+        )
 
     return schedule
+
+
+async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot_data[SERVICES_KEY].decisions.run_due()
 
 
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:
@@ -174,7 +194,8 @@ def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, date
             await context.bot_data[SERVICES_KEY].decisions.on_deadline(proposal_id)
 
         delay = max(0.0, (when - clock.now()).total_seconds())
-        job_queue.run_once(fire, when=delay, name=name)
+        # A job that fires late (a busy loop, a paused machine) must still run.
+        job_queue.run_once(fire, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
 
     return arm
 

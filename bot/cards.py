@@ -25,6 +25,7 @@ from storage.proposals import ProposalRecord, RoundRecord, StoredResponse
 
 CARD_TEXT_LIMIT = 1500  # longer texts are shortened on the card and posted in full
 TITLE_LIMIT = 80
+REASON_ON_CARD = 200  # the result message gives reasons in full
 POLL_QUESTION_LIMIT = 300
 CHOICES = (Response.AGREE, Response.CONCERN, Response.ABSTAIN, Response.OBJECT)
 
@@ -117,7 +118,9 @@ def render_card(
                     lang,
                     "card.objection_line",
                     person=name(view.people, item.objection.person),
-                    reason=item.objection.reason or t(lang, "result.no_reason"),
+                    reason=shorten_plain(item.objection.reason, REASON_ON_CARD)
+                    if item.objection.reason
+                    else t(lang, "result.no_reason"),
                     status=t(lang, f"objection.{item.status.value}"),
                 )
             )
@@ -240,7 +243,9 @@ def render_round_result(
                     lang,
                     "result.reason_line",
                     person=name(people, item.objection.person),
-                    reason=item.objection.reason or t(lang, "result.no_reason"),
+                    reason=shorten_plain(item.objection.reason, REASON_ON_CARD)
+                    if item.objection.reason
+                    else t(lang, "result.no_reason"),
                 )
             )
     return lines

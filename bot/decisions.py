@@ -20,7 +20,6 @@ from bot.outbox import Priority
 from bot.policy import DecisionKind, Policy, policy_from_json, policy_to_json
 from bot.render import shorten
 from bot.rules import (
-    AwaitRevision,
     DecisionOutcome,
     Objection,
     OpenNextRound,
@@ -32,6 +31,7 @@ from bot.rules import (
     StartVote,
     Step,
 )
+from bot.teams import REMOVED
 from storage.proposals import (
     Applied,
     CarriedObjection,
@@ -40,6 +40,7 @@ from storage.proposals import (
     ProposalRecord,
     RoundRecord,
     StateChange,
+    StoredResponse,
     Transition,
     VoteResult,
 )
@@ -57,6 +58,15 @@ class PressResult(StrEnum):
     CLOSED = "closed"
     NOT_MEMBER = "not_member"
     INVALID = "invalid"
+    STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    electorate: frozenset[int]
+    stored: dict[int, StoredResponse]
+    tally: rules.RoundTally
+    objections: list[rules.TrackedObjection]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +116,7 @@ class Decisions:
         policy = self.wiq.policy(team, kind)
         now = self.now()
         state, step = rules.new_proposal(kind, policy, now, deadline)
-        electorate = await self.wiq.storage.rosters.member_ids(team.id)
-        transition = self._transition(
-            state, step, text, electorate, carried=(), event="proposal.created"
-        )
+        transition = self._transition(state, step, text, carried=(), event="proposal.created")
         proposal_id, applied = await self.store.create(
             team_id=team.id,
             kind=kind.value,
@@ -155,9 +162,11 @@ class Decisions:
             round_number=proposal.round_number,
             failed_rounds=proposal.failed_rounds,
             any_objection_ever=proposal.any_objection_ever,
-            round_deadline=round_.deadline if round_ and round_.closed_at is None else None,
+            # A claimed round (closed_at set, no outcome yet: a close interrupted by a
+            # restart) still has its deadline due, so that the close is finished.
+            round_deadline=round_.deadline if round_ and round_.outcome is None else None,
             revision_until=proposal.revision_until,
-            vote_deadline=vote.deadline if vote and vote.closed_at is None else None,
+            vote_deadline=vote.deadline if vote and vote.outcome is None else None,
             outcome=DecisionOutcome(proposal.outcome) if proposal.outcome else None,
         )
 
@@ -166,7 +175,6 @@ class Decisions:
         state: ProposalState,
         step: Step,
         text: str,
-        electorate: frozenset[int],
         carried: tuple[CarriedObjection, ...],
         event: str,
         **extra: Any,
@@ -183,9 +191,9 @@ class Decisions:
         )
         new_round = new_vote = None
         if isinstance(step, OpenRound | OpenNextRound):
-            new_round = NewRound(state.round_number, text, step.deadline, electorate, carried)
+            new_round = NewRound(state.round_number, text, step.deadline, carried)
         elif isinstance(step, StartVote):
-            new_vote = NewVote(step.deadline, electorate)
+            new_vote = NewVote(step.deadline)
         return Transition(
             change=change, event=event, new_round=new_round, new_vote=new_vote, **extra
         )
@@ -225,6 +233,8 @@ class Decisions:
         )
         if recorded is None:
             return PressOutcome(PressResult.CLOSED, *found)
+        if recorded is False:
+            return PressOutcome(PressResult.STALE, *found)  # a newer press is stored
         if choice in (Response.OBJECT, Response.CONCERN):
             await self.store.ask_reason(person_id, round_id, self.now())
             return PressOutcome(PressResult.ASK_REASON, *found)
@@ -235,7 +245,9 @@ class Decisions:
         edit is coalesced and rendered when it goes out)."""
         if not press.counted or press.round_id is None or press.proposal_id is None:
             return
-        if await self.store.missing_in_round(press.round_id) == 0:
+        size, responded = await self.store.round_progress(press.round_id)
+        # An empty electorate (everyone left) waits for its deadline (rules.everyone_responded).
+        if size and responded == size:
             await self.close_round(press.proposal_id, press.round_id)
         elif press.card is not None:
             await self._edit_card(press.card[0], press.card[1], press.round_id)
@@ -256,6 +268,9 @@ class Decisions:
         """Roster mode `chat`: a confirmed chat member joins the open round (SPEC §3.3)."""
         if team.roster_mode != "chat":
             return False
+        departure = await self.wiq.storage.rosters.last_departure(team.id, person_id)
+        if departure is not None and departure.left_how == REMOVED:
+            return False  # a network admin's /remove is not undone by a press
         if not await self.confirm_member(team.chat_id, telegram_id):
             return False
         await self.wiq.storage.rosters.admit(team.id, person_id, "chat", self.now())
@@ -281,21 +296,12 @@ class Decisions:
     async def round_view(self, round_: RoundRecord, closed_outcome: str | None = None) -> RoundView:
         proposal = await self.store.get(round_.proposal_id)
         assert proposal is not None
-        electorate = await self.store.round_electorate(round_.id)
-        responses = await self.store.responses(round_.id)
-        carried = await self.store.carried(round_.id)
-        objections = (
-            rules.track_objections(
-                [Objection(c.person_id, c.reason, c.first_round) for c in carried],
-                {p: Response(r.choice) for p, r in responses.items()},
-                round_.number,
-                reasons={p: r.reason for p, r in responses.items()},
-                electorate=electorate,
-            )
-            if carried
-            else []
-        )
-        people_ids = set(electorate) | set(responses) | {c.person_id for c in carried}
+        result = await self._round_result(round_)
+        # The card lists the objections carried from earlier rounds with where they stand;
+        # this round's own Einwände show in the tally.
+        carried = [o for o in result.objections if o.objection.round_number < round_.number]
+        people_ids = set(result.electorate) | set(result.stored)
+        people_ids |= {o.objection.person for o in carried}
         if proposal.proposer_id is not None:
             people_ids.add(proposal.proposer_id)
         people = await self.wiq.storage.people.by_ids(sorted(people_ids))
@@ -304,9 +310,9 @@ class Decisions:
             round=round_,
             policy=policy_from_json(proposal.policy),
             people=people,
-            electorate=electorate,
-            responses=responses,
-            objections=objections,
+            electorate=result.electorate,
+            responses=result.stored,
+            objections=carried,
             full_text_link=self._link(proposal),
             closed_outcome=closed_outcome,
         )
@@ -352,48 +358,39 @@ class Decisions:
     # -- closing a round -------------------------------------------------------------------
 
     async def close_round(self, proposal_id: int, round_id: int) -> bool:
-        """Close the round now (deadline or everyone responded); False if it already was."""
-        proposal = await self.store.get(proposal_id)
+        """Close the round now (deadline or everyone responded); False if it already was.
+
+        The round is claimed first (no response can come in after that), then its result is
+        worked out from what is stored and written with the next step in one transaction."""
         round_ = await self.store.round(round_id)
-        if proposal is None or round_ is None or round_.closed_at is not None:
+        if round_ is None or round_.outcome is not None:
+            return False
+        now = self.now()
+        if round_.closed_at is None:
+            await self.store.claim_round(round_id, now)
+        proposal = await self.store.get(proposal_id)
+        if proposal is None:
             return False
         state = await self.state_of(proposal)
         if state.status is not ProposalStatus.ROUND_OPEN or state.round_number != round_.number:
             return False
-        electorate = await self.store.round_electorate(round_id)
-        stored = await self.store.responses(round_id)
-        responses = {p: Response(r.choice) for p, r in stored.items()}
-        carried_rows = await self.store.carried(round_id)
-        carried = [Objection(c.person_id, c.reason, c.first_round) for c in carried_rows]
-        tally = rules.tally_round(responses, electorate, state.policy, carried)
-        tracked = rules.track_objections(
-            carried,
-            responses,
-            round_.number,
-            reasons={p: r.reason for p, r in stored.items()},
-            electorate=electorate,
-        )
-        now = self.now()
-        new_state, step = rules.close_round(state, tally.outcome, now)
-        next_electorate = frozenset()
-        if isinstance(step, OpenNextRound | StartVote):
-            next_electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
+        result = await self._round_result(round_)
+        new_state, step = rules.close_round(state, result.tally.outcome, now)
         to_carry = tuple(
             CarriedObjection(o.person, o.reason, o.round_number)
-            for o in rules.objections_to_carry(tracked)
+            for o in rules.objections_to_carry(result.objections)
         )
         transition = self._transition(
             new_state,
             step,
             proposal.text,
-            next_electorate,
             to_carry,
             event="round.closed",
-            close_round=(round_id, tally.outcome.value),
+            close_round=(round_id, result.tally.outcome.value),
             data={
-                "round_outcome": tally.outcome.value,
-                "responses": tally.responses,
-                "electorate": len(electorate),
+                "round_outcome": result.tally.outcome.value,
+                "responses": result.tally.responses,
+                "electorate": len(result.electorate),
             },
         )
         applied = await self.store.transition(
@@ -405,40 +402,80 @@ class Decisions:
             "event=round_closed proposal=%s round=%s outcome=%s",
             proposal_id,
             round_.number,
-            tally.outcome.value,
+            result.tally.outcome.value,
         )
-        await self.refresh_card(round_id)
-        team = await self.wiq.storage.teams.by_id(proposal.team_id)
-        assert team is not None
-        people = await self.wiq.storage.people.by_ids(
-            sorted(set(stored) | {c.person_id for c in carried_rows})
-        )
-        lang = self.wiq.default_language
-        lines = cards.render_round_result(proposal, round_, tally, stored, tracked, people, lang)
-        lines.append(await self._next_text(proposal, step, lang))
-        await self.wiq.outbox.send(team.chat_id, Html("\n".join(lines)))
         refreshed = await self.store.get(proposal_id)
         assert refreshed is not None
+        await self._announce_round(refreshed, round_id)
         await self._after(refreshed, step, applied, announce=False)
         return True
 
-    async def _next_text(self, proposal: ProposalRecord, step: Step, lang: str) -> Html:
-        match step:
-            case RecordDecision(outcome=outcome):
-                return t(lang, "result.decision", outcome=t(lang, f"outcome.{outcome.value}"))
-            case AwaitRevision(until=until):
-                proposer = await self.wiq.storage.people.by_id(proposal.proposer_id or 0)
-                return t(
-                    lang,
-                    "result.await_revision",
-                    id=proposal.id,
-                    proposer=proposer.display_name if proposer else "?",
-                    until=self._when(until),
-                )
-            case OpenNextRound(round_number=number):
-                return t(lang, "result.next_round", round=number)
-            case StartVote():
-                return t(lang, "result.vote_starts")
+    async def _round_result(self, round_: RoundRecord) -> RoundResult:
+        """A round's tally and objections, from what is stored (stable once it is claimed)."""
+        electorate = await self.store.round_electorate(round_.id)
+        stored = await self.store.responses(round_.id)
+        responses = {p: Response(r.choice) for p, r in stored.items()}
+        carried = [
+            Objection(c.person_id, c.reason, c.first_round)
+            for c in await self.store.carried(round_.id)
+        ]
+        proposal = await self.store.get(round_.proposal_id)
+        assert proposal is not None
+        policy = policy_from_json(proposal.policy)
+        return RoundResult(
+            electorate=electorate,
+            stored=stored,
+            tally=rules.tally_round(responses, electorate, policy, carried),
+            objections=rules.track_objections(
+                carried,
+                responses,
+                round_.number,
+                reasons={p: r.reason for p, r in stored.items()},
+                electorate=electorate,
+            ),
+        )
+
+    async def _announce_round(self, proposal: ProposalRecord, round_id: int) -> None:
+        """The card's final state and the result message (again after a restart, if the
+        crash came first: what is marked announced was sent)."""
+        round_ = await self.store.round(round_id)
+        assert round_ is not None
+        await self.refresh_card(round_id)
+        result = await self._round_result(round_)
+        team = await self.wiq.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        people = await self.wiq.storage.people.by_ids(
+            sorted(set(result.stored) | {o.objection.person for o in result.objections})
+        )
+        lang = self.wiq.default_language
+        lines = cards.render_round_result(
+            proposal, round_, result.tally, result.stored, result.objections, people, lang
+        )
+        lines.append(await self._next_text(proposal, lang))
+
+        async def announced(_: Message) -> None:
+            await self.store.mark_announced("rounds", round_id, self.now())
+
+        await self.wiq.outbox.send(team.chat_id, Html("\n".join(lines)), on_sent=announced)
+
+    async def _next_text(self, proposal: ProposalRecord, lang: str) -> Html:
+        """What happens now, from the proposal's current state."""
+        status = ProposalStatus(proposal.status)
+        if status is ProposalStatus.CLOSED and proposal.outcome:
+            return t(lang, "result.decision", outcome=t(lang, f"outcome.{proposal.outcome}"))
+        if status is ProposalStatus.AWAITING_REVISION and proposal.revision_until:
+            proposer = await self.wiq.storage.people.by_id(proposal.proposer_id or 0)
+            return t(
+                lang,
+                "result.await_revision",
+                id=proposal.id,
+                proposer=proposer.display_name if proposer else "?",
+                until=self._when(proposal.revision_until),
+            )
+        if status is ProposalStatus.ROUND_OPEN:
+            return t(lang, "result.next_round", round=proposal.round_number)
+        if status is ProposalStatus.VOTE_OPEN:
+            return t(lang, "result.vote_starts")
         return Html("")
 
     # -- after any step: post what is new, arm the next deadline -----------------------------
@@ -475,7 +512,8 @@ class Decisions:
         admission, an appointment, a setting) is done by the hook registered for that kind."""
         hook = self.on_decided.get(DecisionKind(proposal.kind))
         if hook is not None:
-            await hook(proposal, outcome)
+            await hook(proposal, outcome)  # hooks are idempotent: a restart may repeat one
+        await self.store.mark_effects_done(proposal.id, self.now())
 
     # -- votes -------------------------------------------------------------------------------
 
@@ -546,22 +584,23 @@ class Decisions:
             await self.close_vote(proposal.id)
 
     async def close_vote(self, proposal_id: int) -> bool:
-        proposal = await self.store.get(proposal_id)
+        """Close the vote now (deadline or everyone voted); claimed first, like a round."""
         vote = await self.store.vote_of(proposal_id)
-        if proposal is None or vote is None or vote.closed_at is not None:
+        if vote is None or vote.outcome is not None:
             return False
-        policy = policy_from_json(proposal.policy)
-        electorate = await self.store.vote_electorate(vote.id)
-        ballots = {p: rules.Ballot(c) for p, c in (await self.store.ballots(vote.id)).items()}
-        tally = rules.tally_vote(ballots, electorate, policy)
+        now = self.now()
+        if vote.closed_at is None:
+            await self.store.claim_vote(vote.id, now)
+        proposal = await self.store.get(proposal_id)
+        if proposal is None or proposal.status != ProposalStatus.VOTE_OPEN.value:
+            return False
+        tally = await self._vote_tally(proposal, vote.id)
         step = rules.after_vote(tally.outcome)
         state = rules.advance(await self.state_of(proposal), step)
-        now = self.now()
         transition = self._transition(
             state,
             step,
             proposal.text,
-            frozenset(),
             (),
             event="vote.closed",
             close_vote=(
@@ -575,13 +614,30 @@ class Decisions:
         if applied is None:
             return False
         log.info("event=vote_closed proposal=%s outcome=%s", proposal_id, tally.outcome.value)
+        refreshed = await self.store.get(proposal_id)
+        assert refreshed is not None
+        await self._announce_vote(refreshed, vote.id)
+        await self._decided(refreshed, step.outcome)
+        return True
+
+    async def _vote_tally(self, proposal: ProposalRecord, vote_id: int) -> rules.VoteTally:
+        electorate = await self.store.vote_electorate(vote_id)
+        ballots = {p: rules.Ballot(c) for p, c in (await self.store.ballots(vote_id)).items()}
+        return rules.tally_vote(ballots, electorate, policy_from_json(proposal.policy))
+
+    async def _announce_vote(self, proposal: ProposalRecord, vote_id: int) -> None:
+        await self._stop_polls(vote_id)
         team = await self.wiq.storage.teams.by_id(proposal.team_id)
         assert team is not None
-        await self._stop_polls(vote.id)
+        tally = await self._vote_tally(proposal, vote_id)
+
+        async def announced(_: Message) -> None:
+            await self.store.mark_announced("votes", vote_id, self.now())
+
         lang = self.wiq.default_language
-        await self.wiq.outbox.send(team.chat_id, cards.render_vote_result(proposal, tally, lang))
-        await self._decided(proposal, step.outcome)
-        return True
+        await self.wiq.outbox.send(
+            team.chat_id, cards.render_vote_result(proposal, tally, lang), on_sent=announced
+        )
 
     async def _stop_polls(self, vote_id: int) -> None:
         """The bot closes its polls itself, so that Telegram's poll and the record agree."""
@@ -605,7 +661,11 @@ class Decisions:
         if refusal is not None:
             return refusal
         step = rules.after_revision(state, now)
-        await self._open_next(proposal, state, step, text, actor_id, event="proposal.revised")
+        revised = await self._open_next(
+            proposal, state, step, text, actor_id, event="proposal.revised"
+        )
+        if not revised:
+            return rules.Refusal.WINDOW_ENDED  # the window's end opened the round first
         return None
 
     async def _open_next(
@@ -618,16 +678,15 @@ class Decisions:
         event: str,
     ) -> bool:
         new_state = rules.advance(state, step)
-        electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
         last = await self.store.current_round(proposal.id)
         carried: tuple[CarriedObjection, ...] = ()
         if last is not None:
-            carried = await self._standing_after(last)
+            standing = rules.objections_to_carry((await self._round_result(last)).objections)
+            carried = tuple(CarriedObjection(o.person, o.reason, o.round_number) for o in standing)
         transition = self._transition(
             new_state,
             step,
             text,
-            electorate,
             carried,
             event=event,
             new_text=text if text != proposal.text else None,
@@ -639,27 +698,14 @@ class Decisions:
             return False
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
+        if text != proposal.text and len(text) > cards.CARD_TEXT_LIMIT:
+            team = await self.wiq.storage.teams.by_id(proposal.team_id)
+            assert team is not None
+            await self._post_full_text(team, refreshed)  # the new card links the new text
+            refreshed = await self.store.get(proposal.id)
+            assert refreshed is not None
         await self._after(refreshed, step, applied)
         return True
-
-    async def _standing_after(self, round_: RoundRecord) -> tuple[CarriedObjection, ...]:
-        """The objections that stood when `round_` closed: they carry into the next round."""
-        stored = await self.store.responses(round_.id)
-        carried = [
-            Objection(c.person_id, c.reason, c.first_round)
-            for c in await self.store.carried(round_.id)
-        ]
-        tracked = rules.track_objections(
-            carried,
-            {p: Response(r.choice) for p, r in stored.items()},
-            round_.number,
-            reasons={p: r.reason for p, r in stored.items()},
-            electorate=await self.store.round_electorate(round_.id),
-        )
-        return tuple(
-            CarriedObjection(o.person, o.reason, o.round_number)
-            for o in rules.objections_to_carry(tracked)
-        )
 
     async def request_majority(
         self, proposal: ProposalRecord, actor_id: int
@@ -671,19 +717,12 @@ class Decisions:
         now = self.now()
         step = rules.after_majority_request(state, now)
         new_state = rules.advance(state, step)
-        electorate = await self.wiq.storage.rosters.member_ids(proposal.team_id)
         round_ = await self.store.current_round(proposal.id)
         superseded = None
         if state.status is ProposalStatus.ROUND_OPEN and round_ is not None:
             superseded = (round_.id, None)
         transition = self._transition(
-            new_state,
-            step,
-            proposal.text,
-            electorate,
-            (),
-            event="vote.requested",
-            close_round=superseded,
+            new_state, step, proposal.text, (), event="vote.requested", close_round=superseded
         )
         applied = await self.store.transition(
             proposal.id, state.status.value, state.round_number, transition, actor_id, now
@@ -707,11 +746,12 @@ class Decisions:
         round_ = await self.store.current_round(proposal.id)
         vote = await self.store.vote_of(proposal.id)
         close_round = (round_.id, None) if round_ and round_.closed_at is None else None
+        if vote is not None and vote.closed_at is None:
+            await self.store.claim_vote(vote.id, self.now())  # no ballot counts from now on
         transition = self._transition(
             new_state,
             step,
             proposal.text,
-            frozenset(),
             (),
             event="proposal.withdrawn",
             close_round=close_round,
@@ -723,7 +763,7 @@ class Decisions:
             return rules.Refusal.CLOSED
         if close_round is not None:
             await self.refresh_card(close_round[0])
-        if vote is not None and vote.closed_at is None:
+        if vote is not None and vote.outcome is None:
             await self._stop_polls(vote.id)
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
@@ -761,6 +801,21 @@ class Decisions:
         """Handle every deadline that has passed (at start: before polling begins)."""
         for proposal in await self.store.open_proposals():
             await self.on_deadline(proposal.id)
+
+    async def finish_interrupted(self) -> None:
+        """At start: what a crash interrupted after a commit is done now — a result not yet
+        posted, a poll not yet stopped, a Beschluss whose consequences were not carried out."""
+        for round_ in await self.store.unannounced_rounds():
+            proposal = await self.store.get(round_.proposal_id)
+            if proposal is not None:
+                await self._announce_round(proposal, round_.id)
+        for vote in await self.store.unannounced_votes():
+            proposal = await self.store.get(vote.proposal_id)
+            if proposal is not None:
+                await self._announce_vote(proposal, vote.id)
+        for proposal in await self.store.effects_pending():
+            if proposal.outcome:
+                await self._decided(proposal, DecisionOutcome(proposal.outcome))
 
     async def rearm_all(self) -> None:
         """At start: arm every open deadline, and post a card or poll that never went out

@@ -283,8 +283,9 @@ class Outbox:
         return wait
 
     def _schedule_flush(self, chat_id: int, queue: _ChatQueue, delay: float) -> None:
-        due = self.clock.monotonic() + delay
-        if queue.flush_at is not None and queue.flush_at <= due:
+        now = self.clock.monotonic()
+        due = now + delay
+        if queue.flush_at is not None and now <= queue.flush_at <= due:
             return  # an earlier flush is already planned; it will plan the next one
         queue.flush_at = due
 
@@ -346,6 +347,11 @@ class Outbox:
         item.delivery.result = result
 
     def _refile(self, item: _Item, new_chat_id: int) -> None:
+        if "message_id" in item.kwargs or item.build is not None:
+            # An edit or stopPoll names a message of the old chat, which is gone; the
+            # migration reposts what is still open.
+            item.delivery.status, item.delivery.error = "failed", "chat migrated"
+            return
         item.chat_id = new_chat_id
         item.kwargs["chat_id"] = new_chat_id
         queue = self._queue(new_chat_id)

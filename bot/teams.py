@@ -76,11 +76,17 @@ def decided_by_the_team(
     return not (is_network_admin and in_setup_phase)
 
 
-def joins_by_sighting(roster_mode: str, *, left_on_request: bool) -> bool:
+# How a person left a roster that keeps them off it in roster mode `chat`.
+STAYS_OUT = frozenset({"left", "removed"})
+# ... of which only a network admin's removal also keeps them from rejoining by a press.
+REMOVED = "removed"
+
+
+def joins_by_sighting(roster_mode: str, *, last_left_how: str | None) -> bool:
     """In roster mode `chat` everyone the bot sees in the chat is on the roster — except a
-    person who left with /leave: only taking part again (a press, bot.decisions) brings
-    them back."""
-    return roster_mode == RosterMode.CHAT and not left_on_request
+    person who left with /leave (only taking part again, a press, brings them back) or was
+    removed by a network admin."""
+    return roster_mode == RosterMode.CHAT and last_left_how not in STAYS_OUT
 
 
 def parse_seat(words: list[str]) -> tuple[str | None, str | None]:

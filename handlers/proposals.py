@@ -3,6 +3,7 @@ card's buttons, the vote's poll answers, and the reasons for Einwand and Bedenke
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_PROPOSAL = 4000
 MAX_REASON = 1000
+MAX_ANSWER = 200  # Telegram's limit for the text of a callback answer
 _ID = re.compile(r"^#?(\d{1,9})$")
 REASON_PAYLOAD = "reason_"
 
@@ -262,6 +264,9 @@ async def press_response(update: Update, context: Context) -> None:
         case PressResult.CLOSED:
             await _answer(query, t(lang, "press.closed"), alert=True)
             return
+        case PressResult.STALE:
+            await _answer(query, t(lang, "press.stale"))
+            return
         case PressResult.NOT_MEMBER:
             await _answer(query, t(lang, "press.not_member", team=outcome.team_name), alert=True)
             return
@@ -280,9 +285,13 @@ async def press_response(update: Update, context: Context) -> None:
 
 
 async def _answer(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Answer a press; if Telegram says the query is too old, the committed response stays."""
+    """Answer a press; if Telegram says the query is too old, the committed response stays.
+    The answer is plain text (no parse mode), at most 200 characters."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    if len(plain) > MAX_ANSWER:
+        plain = plain[: MAX_ANSWER - 1] + "…"
     try:
-        await query.answer(text=text, show_alert=alert, url=url)
+        await query.answer(text=plain, show_alert=alert, url=url)
     except TelegramError as exc:
         log.info("event=answer_failed error=%s", exc)
 

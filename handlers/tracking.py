@@ -41,10 +41,7 @@ async def remember_sender(update: Update, context: Context) -> None:
     if await wiq.storage.rosters.is_member(team.id, person.id):
         return
     departure = await wiq.storage.rosters.last_departure(team.id, person.id)
-    if joins_by_sighting(
-        team.roster_mode,
-        left_on_request=departure is not None and departure.left_how == "left",
-    ):
+    if joins_by_sighting(team.roster_mode, last_left_how=departure.left_how if departure else None):
         await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
 
 

@@ -59,6 +59,12 @@ class Invitations:
         )
         return _invitation(row) if row else None
 
+    async def exists(self, team_id: int, person_id: int) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM invitations WHERE team_id = ? AND person_id = ?", (team_id, person_id)
+        )
+        return row is not None
+
     async def undelivered(self, person_id: int) -> list[Invitation]:
         rows = await self.db.fetchall(
             "SELECT * FROM invitations WHERE person_id = ? AND delivered_at IS NULL"

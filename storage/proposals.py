@@ -117,17 +117,20 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class NewRound:
+    """A round to open; its electorate is the team's roster at that moment (SPEC §3.3),
+    taken inside the same transaction."""
+
     number: int
     text: str
     deadline: datetime
-    electorate: frozenset[int]
     carried: tuple[CarriedObjection, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class NewVote:
+    """A vote to open; its electorate is the roster at that moment, like a round's."""
+
     deadline: datetime
-    electorate: frozenset[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,19 +258,20 @@ class Proposals:
         )
         if not updated:
             return None
+        # A round or vote being closed was claimed first (claim_round/claim_vote), so that no
+        # press or ballot slips in while the result is worked out; here its result is stored.
         if step.close_round is not None:
             round_id, outcome = step.close_round
-            closed = await tx.rowcount(
-                "UPDATE rounds SET closed_at = ?, outcome = ? WHERE id = ? AND closed_at IS NULL",
+            await tx.execute(
+                "UPDATE rounds SET closed_at = COALESCE(closed_at, ?), outcome = ?"
+                " WHERE id = ? AND outcome IS NULL",
                 (to_db(now), outcome, round_id),
             )
-            if not closed:
-                raise RuntimeError(f"round {round_id} was already closed")
         if step.close_vote is not None:
             vote_id, result = step.close_vote
-            closed = await tx.rowcount(
-                "UPDATE votes SET closed_at = ?, outcome = ?, yes = ?, no = ?, abstain = ?,"
-                " ignored = ? WHERE id = ? AND closed_at IS NULL",
+            await tx.execute(
+                "UPDATE votes SET closed_at = COALESCE(closed_at, ?), outcome = ?, yes = ?,"
+                " no = ?, abstain = ?, ignored = ? WHERE id = ? AND outcome IS NULL",
                 (
                     to_db(now),
                     result.outcome,
@@ -278,14 +282,16 @@ class Proposals:
                     vote_id,
                 ),
             )
-            if not closed:
-                raise RuntimeError(f"vote {vote_id} was already closed")
+        team_id = await _team_of(tx, proposal_id)
         applied = Applied()
         if step.new_round is not None:
-            applied = Applied(round_id=await self._open_round(tx, proposal_id, step.new_round, now))
+            applied = Applied(
+                round_id=await self._open_round(tx, proposal_id, team_id, step.new_round, now)
+            )
         if step.new_vote is not None:
-            applied = Applied(vote_id=await self._open_vote(tx, proposal_id, step.new_vote, now))
-        team_id = await _team_of(tx, proposal_id)
+            applied = Applied(
+                vote_id=await self._open_vote(tx, proposal_id, team_id, step.new_vote, now)
+            )
         if change.outcome in DECIDED:
             # The team's first Beschluss ends its set-up phase (direct /admit).
             await tx.execute(
@@ -310,16 +316,17 @@ class Proposals:
         return applied
 
     async def _open_round(
-        self, tx: Transaction, proposal_id: int, new: NewRound, now: datetime
+        self, tx: Transaction, proposal_id: int, team_id: int, new: NewRound, now: datetime
     ) -> int:
         round_id = await tx.execute(
             "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline)"
             " VALUES (?, ?, ?, ?, ?)",
             (proposal_id, new.number, new.text, to_db(now), to_db(new.deadline)),
         )
-        await tx.executemany(
-            "INSERT INTO round_electorate (round_id, person_id, joined_at) VALUES (?, ?, ?)",
-            [(round_id, person, to_db(now)) for person in sorted(new.electorate)],
+        await tx.execute(
+            "INSERT INTO round_electorate (round_id, person_id, joined_at)"
+            " SELECT ?, person_id, ? FROM roster_entries WHERE team_id = ? AND left_at IS NULL",
+            (round_id, to_db(now), team_id),
         )
         await tx.executemany(
             "INSERT INTO carried_objections (round_id, person_id, reason, first_round)"
@@ -329,17 +336,36 @@ class Proposals:
         return round_id
 
     async def _open_vote(
-        self, tx: Transaction, proposal_id: int, new: NewVote, now: datetime
+        self, tx: Transaction, proposal_id: int, team_id: int, new: NewVote, now: datetime
     ) -> int:
         vote_id = await tx.execute(
             "INSERT INTO votes (proposal_id, opened_at, deadline) VALUES (?, ?, ?)",
             (proposal_id, to_db(now), to_db(new.deadline)),
         )
-        await tx.executemany(
-            "INSERT INTO vote_electorate (vote_id, person_id, joined_at) VALUES (?, ?, ?)",
-            [(vote_id, person, to_db(now)) for person in sorted(new.electorate)],
+        await tx.execute(
+            "INSERT INTO vote_electorate (vote_id, person_id, joined_at)"
+            " SELECT ?, person_id, ? FROM roster_entries WHERE team_id = ? AND left_at IS NULL",
+            (vote_id, to_db(now), team_id),
         )
         return vote_id
+
+    async def claim_round(self, round_id: int, now: datetime) -> bool:
+        """Stop a round taking responses, before its result is worked out. False if it
+        already was (another close got there first, or a restart finishes one)."""
+        return bool(
+            await self.db.change(
+                "UPDATE rounds SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (to_db(now), round_id),
+            )
+        )
+
+    async def claim_vote(self, vote_id: int, now: datetime) -> bool:
+        return bool(
+            await self.db.change(
+                "UPDATE votes SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                (to_db(now), vote_id),
+            )
+        )
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -478,15 +504,15 @@ class Proposals:
         )
         return row is not None
 
-    async def missing_in_round(self, round_id: int) -> int:
-        """How many of the round's electorate have not responded (0: it may close early)."""
+    async def round_progress(self, round_id: int) -> tuple[int, int]:
+        """(size of the electorate, how many of it have responded): one query."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*) FROM round_electorate e LEFT JOIN responses r"
+            "SELECT COUNT(*), COUNT(r.person_id) FROM round_electorate e LEFT JOIN responses r"
             " ON r.round_id = e.round_id AND r.person_id = e.person_id"
-            " WHERE e.round_id = ? AND e.left_at IS NULL AND r.person_id IS NULL",
+            " WHERE e.round_id = ? AND e.left_at IS NULL",
             (round_id,),
         )
-        return int(row[0]) if row else 0
+        return (int(row[0]), int(row[1])) if row else (0, 0)
 
     # -- responses and ballots -----------------------------------------------------------
 
@@ -613,19 +639,46 @@ class Proposals:
                 (poll_id, vote_id, chat_id, message_id),
             )
 
-    async def mark_reminded_round(self, round_id: int, now: datetime) -> bool:
-        return bool(await self._once("rounds", round_id, now))
+    # -- what followed a close (finished after a restart if a crash interrupted it) ------
 
-    async def mark_reminded_vote(self, vote_id: int, now: datetime) -> bool:
-        return bool(await self._once("votes", vote_id, now))
+    async def mark_announced(self, table: str, row_id: int, now: datetime) -> None:
+        assert table in ("rounds", "votes")
+        await self.db.change(
+            f"UPDATE {table} SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
+            (to_db(now), row_id),
+        )
 
-    async def _once(self, table: str, row_id: int, now: datetime) -> int:
-        async with self.db.transaction() as tx:
-            return await tx.rowcount(
-                f"UPDATE {table} SET reminder_sent_at = ?"
-                " WHERE id = ? AND reminder_sent_at IS NULL",
-                (to_db(now), row_id),
-            )
+    async def mark_effects_done(self, proposal_id: int, now: datetime) -> None:
+        await self.db.change(
+            "UPDATE proposals SET effects_done_at = ? WHERE id = ? AND effects_done_at IS NULL",
+            (to_db(now), proposal_id),
+        )
+
+    async def unannounced_rounds(self) -> list[RoundRecord]:
+        rows = await self.db.fetchall(
+            "SELECT r.* FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            " WHERE p.network_id = ? AND r.outcome IS NOT NULL AND r.announced_at IS NULL"
+            " ORDER BY r.id",
+            (self.network_id,),
+        )
+        return [_round(row) for row in rows]
+
+    async def unannounced_votes(self) -> list[VoteRecord]:
+        rows = await self.db.fetchall(
+            "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " WHERE p.network_id = ? AND v.outcome IS NOT NULL AND v.announced_at IS NULL"
+            " ORDER BY v.id",
+            (self.network_id,),
+        )
+        return [_vote(row) for row in rows]
+
+    async def effects_pending(self) -> list[ProposalRecord]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM proposals WHERE network_id = ? AND status = 'closed'"
+            " AND effects_done_at IS NULL ORDER BY id",
+            (self.network_id,),
+        )
+        return [_proposal(row) for row in rows]
 
 
 async def leave_open_electorates(
