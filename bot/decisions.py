@@ -17,7 +17,7 @@ from bot import cards, rules
 from bot.cards import RoundView, title_of
 from bot.i18n import Html, t
 from bot.outbox import Priority
-from bot.policy import DecisionKind, Policy, policy_from_json, policy_to_json
+from bot.policy import DecisionKind, policy_from_json, policy_to_json
 from bot.render import shorten
 from bot.rules import (
     DecisionOutcome,
@@ -59,6 +59,7 @@ class PressResult(StrEnum):
     NOT_MEMBER = "not_member"
     INVALID = "invalid"
     STALE = "stale"
+    NEXT_ROUND = "next_round"
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +226,13 @@ class Decisions:
             return PressOutcome(PressResult.CLOSED, *found)
         if not await self.store.in_round(round_id, person_id):
             team = await self.wiq.storage.teams.by_id(context.team_id)
-            if team is None or not await self._joins_open_electorate(team, telegram_id, person_id):
-                return PressOutcome(PressResult.NOT_MEMBER, *found)
+            if team is None:
+                return PressOutcome(PressResult.INVALID)
+            if not await self._joins_open_electorate(team, telegram_id, person_id):
+                # Admitted while the round was open: they take part from the next one.
+                on_roster = await self.wiq.storage.rosters.is_member(team.id, person_id)
+                result = PressResult.NEXT_ROUND if on_roster else PressResult.NOT_MEMBER
+                return PressOutcome(result, *found)
             await self.store.join_round(round_id, person_id, self.now())
         recorded = await self.store.record_response(
             round_id, person_id, choice.value, update_id, self.now()
@@ -861,8 +867,3 @@ class Decisions:
                 vote = await self.store.vote_of(proposal.id)
                 if vote is not None:
                     await self.post_poll(proposal, vote.id, team.chat_id)
-
-    # helpers for handlers
-
-    def policy_of(self, proposal: ProposalRecord) -> Policy:
-        return policy_from_json(proposal.policy)

@@ -264,6 +264,9 @@ async def press_response(update: Update, context: Context) -> None:
         case PressResult.CLOSED:
             await _answer(query, t(lang, "press.closed"), alert=True)
             return
+        case PressResult.NEXT_ROUND:
+            await _answer(query, t(lang, "press.next_round"), alert=True)
+            return
         case PressResult.STALE:
             await _answer(query, t(lang, "press.stale"))
             return

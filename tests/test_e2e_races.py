@@ -176,3 +176,16 @@ async def test_a_revised_long_text_is_posted_in_full_for_the_next_round(tmp_path
         assert f"/{full[0].message_id}" in str(card.entities)
     finally:
         await h.stop()
+
+
+async def test_someone_admitted_mid_round_takes_part_from_the_next(tmp_path: Path) -> None:
+    h, d = await setup_team(tmp_path, chat_id=-5005, kind="KT")
+    try:
+        await h.say(-5005, ANNA, "/propose 1d Etwas")
+        h.model.send_message(-5005, EVE, "Hallo")
+        await h.settle()
+        await h.admit(-5005, "eve")  # still the set-up phase: no decision taken yet
+        answer = await d.press(-5005, 1, EVE, "agree")
+        assert "ab der nächsten" in answer["text"]
+    finally:
+        await h.stop()
