@@ -161,3 +161,28 @@ def test_installed_command_reports_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
     assert "policy.reminder_before" in result.stderr
+
+
+def test_the_installed_console_script_checks_the_example(tmp_path: Path) -> None:
+    """`pip install .` puts `wiq-bot` beside the interpreter; it validates the example."""
+    script = Path(sys.executable).parent / "wiq-bot"
+    if not script.exists():
+        pytest.skip("wiq-bot is not installed in this environment")
+    env = {"WIQ_BOT_TOKEN": "123:abc", "PATH": str(script.parent)}
+    result = subprocess.run(
+        [str(script), "check-config", "--config", str(EXAMPLE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    broken = write(tmp_path, MINIMAL + "[policy]\nquorum = 2")
+    result = subprocess.run(
+        [str(script), "check-config", "--config", str(broken)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
