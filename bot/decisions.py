@@ -71,6 +71,18 @@ class RoundResult:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenItem:
+    """One line of /open: a proposal, its stage, its next deadline and who has not answered
+    (only who has not: that much is public even with show_tally = after_close)."""
+
+    proposal: ProposalRecord
+    stage: str  # "round", "revision" or "vote"
+    round_number: int
+    until: datetime
+    missing: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class PressOutcome:
     result: PressResult
     round_id: int | None = None
@@ -296,6 +308,34 @@ class Decisions:
         if attached and round_.closed_at is None and person_id in carried:
             await self.refresh_card(round_id)
         return attached
+
+    async def open_items(self, team: Team) -> list[OpenItem]:
+        items = []
+        for proposal in await self.store.open_proposals(team.id):
+            status = ProposalStatus(proposal.status)
+            if status is ProposalStatus.AWAITING_REVISION and proposal.revision_until:
+                items.append(
+                    OpenItem(
+                        proposal, "revision", proposal.round_number, proposal.revision_until, []
+                    )
+                )
+                continue
+            if status is ProposalStatus.VOTE_OPEN:
+                vote = await self.store.vote_of(proposal.id)
+                assert vote is not None
+                electorate = await self.store.vote_electorate(vote.id)
+                answered = set(await self.store.ballots(vote.id))
+                stage, until = "vote", vote.deadline
+            else:
+                round_ = await self.store.current_round(proposal.id)
+                assert round_ is not None
+                electorate = await self.store.round_electorate(round_.id)
+                answered = set(await self.store.responses(round_.id))
+                stage, until = "round", round_.deadline
+            people = await self.wiq.storage.people.by_ids(sorted(electorate - answered))
+            missing = sorted(person.display_name for person in people.values())
+            items.append(OpenItem(proposal, stage, proposal.round_number, until, missing))
+        return items
 
     # -- the card ----------------------------------------------------------------------------
 

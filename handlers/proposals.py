@@ -160,53 +160,26 @@ async def list_open(update: Update, context: Context) -> None:
         return
     wiq = services(context)
     lang = lang_of(update, context)
-    store = wiq.storage.proposals
-    lines = [t(lang, "open.header", team=team.name)]
-    for proposal in await store.open_proposals(team.id):
-        if proposal.status == "vote_open":
-            vote = await store.vote_of(proposal.id)
-            assert vote is not None
-            electorate = await store.vote_electorate(vote.id)
-            answered = set(await store.ballots(vote.id))
-            line = t(
-                lang,
-                "open.vote",
-                id=proposal.id,
-                title=proposal.title,
-                deadline=wiq.local_datetime(vote.deadline, lang),
-            )
-        else:
-            round_ = await store.current_round(proposal.id)
-            assert round_ is not None
-            if proposal.status == "awaiting_revision":
-                lines.append(
-                    t(
-                        lang,
-                        "open.revision",
-                        id=proposal.id,
-                        title=proposal.title,
-                        until=wiq.local_datetime(proposal.revision_until, lang),
-                    )
-                )
-                continue
-            electorate = await store.round_electorate(round_.id)
-            answered = set(await store.responses(round_.id))
-            line = t(
-                lang,
-                "open.round",
-                id=proposal.id,
-                title=proposal.title,
-                round=round_.number,
-                deadline=wiq.local_datetime(round_.deadline, lang),
-            )
-        missing = await wiq.storage.people.by_ids(sorted(electorate - answered))
-        lines.append(line)
-        if missing:
-            names = ", ".join(sorted(p.display_name for p in missing.values()))
-            lines.append(t(lang, "open.missing", names=names))
-    if len(lines) == 1:
+    items = await wiq.decisions.open_items(team)
+    if not items:
         await reply(update, context, "open.none", team=team.name)
         return
+    lines = [t(lang, "open.header", team=team.name)]
+    for item in items:
+        when = wiq.local_datetime(item.until, lang)
+        lines.append(
+            t(
+                lang,
+                f"open.{item.stage}",
+                id=item.proposal.id,
+                title=item.proposal.title,
+                round=item.round_number,
+                deadline=when,
+                until=when,
+            )
+        )
+        if item.missing:
+            lines.append(t(lang, "open.missing", names=", ".join(item.missing)))
     await reply_html(update, context, Html("\n".join(lines)))
 
 
