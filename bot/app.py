@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admissions, support
+from bot import admissions, nominations, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -57,6 +57,7 @@ GROUP_MENU = [
     "withdraw",
     "request_support",
     "settings",
+    "nominate",
     "join",
     "team",
     "members",
@@ -125,11 +126,13 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         )
         support.register(services)
         admissions.register(services)
+        nominations.register(services)
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).
         await services.decisions.finish_interrupted()
         await services.decisions.run_due()
+        await nominations.lapse_due(services)
         await services.decisions.rearm_all()
         # A safety net under the per-proposal jobs: whatever is due is handled within a
         # minute, even if a job was lost.
@@ -177,7 +180,9 @@ def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
 
 
 async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await context.bot_data[SERVICES_KEY].decisions.run_due()
+    services = context.bot_data[SERVICES_KEY]
+    await services.decisions.run_due()
+    await nominations.lapse_due(services)
 
 
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:

@@ -36,3 +36,25 @@ def decode(data: str | None) -> Press | None:
     if match is None:
         return None
     return Press(round_id=int(match.group(1)), choice=_CHOICES[match.group(2)])
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A candidate's answer to a nomination: Annehmen or Ablehnen."""
+
+    nomination_id: int
+    accept: bool
+
+
+_ACCEPTANCE = re.compile(r"^n1:([1-9]\d{0,11}):([ad])$")
+
+
+def encode_acceptance(nomination_id: int, accept: bool) -> str:
+    return f"n1:{nomination_id}:{'a' if accept else 'd'}"
+
+
+def decode_acceptance(data: str | None) -> Acceptance | None:
+    match = _ACCEPTANCE.match(data or "")
+    if match is None:
+        return None
+    return Acceptance(int(match.group(1)), match.group(2) == "a")

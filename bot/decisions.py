@@ -787,26 +787,36 @@ class Decisions:
         refusal = rules.can_withdraw(state, proposal.proposer_id == actor_id)
         if refusal is not None:
             return refusal
+        if not await self.end(proposal.id, event="proposal.withdrawn", actor_id=actor_id):
+            return rules.Refusal.CLOSED
+        return None
+
+    async def end(self, proposal_id: int, event: str, actor_id: int | None = None) -> bool:
+        """End an open decision as Zurückgezogen: by its proposer (/withdraw), or from
+        outside (a nomination the candidate declined or the other team rejected)."""
+        proposal = await self.store.get(proposal_id)
+        if proposal is None or proposal.status == ProposalStatus.CLOSED.value:
+            return False
+        state = await self.state_of(proposal)
         step = RecordDecision(DecisionOutcome.WITHDRAWN)
-        new_state = rules.advance(state, step)
         round_ = await self.store.current_round(proposal.id)
         vote = await self.store.vote_of(proposal.id)
         close_round = (round_.id, None) if round_ and round_.closed_at is None else None
         if vote is not None and vote.closed_at is None:
-            await self.store.claim_vote(vote.id, self.now())  # no ballot counts from now on
+            await self.store.claim_vote(vote.id, self.now())
         transition = self._transition(
-            new_state,
+            rules.advance(state, step),
             step,
             proposal.text,
             (),
-            event="proposal.withdrawn",
+            event=event,
             close_round=close_round,
         )
         applied = await self.store.transition(
             proposal.id, state.status.value, state.round_number, transition, actor_id, self.now()
         )
         if applied is None:
-            return rules.Refusal.CLOSED
+            return False
         if close_round is not None:
             await self.refresh_card(close_round[0])
         if vote is not None and vote.outcome is None:
@@ -814,7 +824,7 @@ class Decisions:
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
         await self._after(refreshed, step, applied)
-        return None
+        return True
 
     # -- deadlines ---------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admissions, proposals, roster, setup, tracking
+from handlers import admissions, nominations, proposals, roster, setup, tracking
 from handlers import help as help_
 
 # Handler groups run in this order; within a group the first matching handler wins.
@@ -43,6 +43,7 @@ COMMANDS = [
     (("request_support", "unterstuetzung"), proposals.request_support),
     (("join", "beitreten"), admissions.join),
     (("settings", "einstellungen"), admissions.show_or_change_settings),
+    (("nominate", "nominieren"), nominations.nominate),
 ]
 
 
@@ -64,6 +65,9 @@ def register(application: Application) -> None:
     application.add_handler(
         ChatMemberHandler(roster.chat_member_changed, ChatMemberHandler.CHAT_MEMBER),
         group=GROUP_MAIN,
+    )
+    application.add_handler(
+        CallbackQueryHandler(nominations.answer_nomination, pattern=r"^n1:"), group=GROUP_MAIN
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)

@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.db import Database, to_db
 from storage.events import Events
 from storage.invitations import Invitations
+from storage.nominations import Nominations
 from storage.people import People
 from storage.proposals import Proposals
 from storage.rosters import Rosters
@@ -25,6 +26,7 @@ class Storage:
     events: Events
     proposals: Proposals
     invitations: Invitations
+    nominations: Nominations
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -57,6 +59,7 @@ class Storage:
             events=Events(db, network_id),
             proposals=Proposals(db, network_id),
             invitations=Invitations(db, network_id),
+            nominations=Nominations(db, network_id),
         )
 
     async def close(self) -> None:

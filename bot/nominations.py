@@ -1,0 +1,254 @@
+"""UT/KT nominations (SPEC §5): one joint candidate, a decision in the PT and one in the ST
+(each by its own process), and the candidate's own yes — in any order. Appointed exactly
+once when all three are there; ended when a team rejects or the candidate declines; lapsed
+when the candidate has not accepted within `acceptance_window` after the later decision."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import admissions
+from bot.callbacks import encode_acceptance
+from bot.i18n import t
+from bot.policy import DecisionKind, TeamKind
+from bot.rules import DecisionOutcome, approved
+from bot.services import Services
+from storage.nominations import Nomination
+from storage.people import Person
+from storage.proposals import ProposalRecord
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("UT", "KT")
+DEEP_LINK = "nom_"
+
+
+class Refused(admissions.Refused):
+    """Why a nomination cannot be made or answered."""
+
+
+async def _team(wiq: Services, kind: str) -> Team | None:
+    teams = await wiq.storage.teams.by_kind(kind)
+    return teams[0] if teams else None
+
+
+async def nominate(
+    wiq: Services,
+    team: Team,
+    nominator: Person,
+    candidate: Person | None,
+    username: str | None,
+    target: str,
+    reason: str,
+    deadline: datetime | None,
+) -> Nomination:
+    """/nominate: the nomination and its two linked decisions, then the candidate is asked."""
+    if team.kind not in (TeamKind.PT, TeamKind.ST):
+        raise Refused("nominate.where")
+    target = target.upper()
+    if target not in TARGETS:
+        raise Refused("nominate.usage")
+    target_team = await _team(wiq, target)
+    pt, st = await _team(wiq, TeamKind.PT.value), await _team(wiq, TeamKind.ST.value)
+    if target_team is None or pt is None or st is None:
+        raise Refused("nominate.teams_missing", target=target)
+    if candidate is not None and await wiq.storage.rosters.is_member(target_team.id, candidate.id):
+        raise Refused("nominate.already_member", name=candidate.display_name, team=target_team.name)
+    open_one = await wiq.storage.nominations.open_for(
+        target, candidate.id if candidate else None, username
+    )
+    if open_one is not None:
+        raise Refused("nominate.duplicate", id=open_one.pt_proposal_id or "?")
+    nomination = await wiq.storage.nominations.create(
+        target, candidate.id if candidate else None, username, nominator.id, wiq.clock.now()
+    )
+    lang = wiq.default_language
+    name = candidate.display_name if candidate else f"@{username}"
+    lines = [t(lang, "nominate.title", name=name, team=target_team.name)]
+    if reason:
+        lines.append(reason)
+    if candidate is None or not candidate.started_bot:
+        lines.append(
+            t(
+                lang,
+                "nominate.deep_link",
+                name=name,
+                link=wiq.deep_link(DEEP_LINK + nomination.token),
+            )
+        )
+    text = "\n".join(lines)
+    subject = candidate.id if candidate else None
+    payload = {"nomination": nomination.id}
+    ids = {}
+    for deciding in (pt, st):
+        ids[deciding.kind] = await wiq.decisions.propose(
+            deciding,
+            nominator.id,
+            text,
+            deadline,
+            kind=DecisionKind.NOMINATION,
+            subject_id=subject,
+            payload=payload,
+        )
+    await wiq.storage.nominations.set_proposals(nomination.id, ids["PT"], ids["ST"])
+    if candidate is not None and candidate.started_bot:
+        await ask_candidate(wiq, nomination.id, candidate)
+    log.info("event=nominated nomination=%s target=%s", nomination.id, target)
+    found = await wiq.storage.nominations.get(nomination.id)
+    assert found is not None
+    return found
+
+
+async def ask_candidate(wiq: Services, nomination_id: int, candidate: Person) -> None:
+    nomination = await wiq.storage.nominations.get(nomination_id)
+    target_team = await _team(wiq, nomination.target_kind) if nomination else None
+    if nomination is None or target_team is None or candidate.telegram_id is None:
+        return
+    lang = wiq.language_for("private", candidate.language_code)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "nominate.accept"), callback_data=encode_acceptance(nomination_id, True)
+                ),
+                InlineKeyboardButton(
+                    t(lang, "nominate.decline"),
+                    callback_data=encode_acceptance(nomination_id, False),
+                ),
+            ]
+        ]
+    )
+    await wiq.outbox.send(
+        candidate.telegram_id,
+        t(lang, "nominate.ask", team=target_team.name),
+        reply_markup=keyboard,
+    )
+
+
+async def open_by_deep_link(wiq: Services, person: Person, token: str) -> str:
+    """/start nom_<token>: bind an unseen @username, then ask. Returns a text key to answer
+    with, or "" when the question was sent."""
+    nomination = await wiq.storage.nominations.by_token(token)
+    if nomination is None or not nomination.is_open:
+        return "nominate.link_stale"
+    if nomination.candidate_id is None:
+        wanted = (nomination.candidate_username or "").lower()
+        if not person.username or person.username.lower() != wanted:
+            return "nominate.not_for_you"
+        await wiq.storage.nominations.bind_candidate(nomination.id, person.id, wiq.clock.now())
+    elif nomination.candidate_id != person.id:
+        return "nominate.not_for_you"
+    await ask_candidate(wiq, nomination.id, person)
+    return ""
+
+
+async def answer(wiq: Services, nomination_id: int, person: Person, accept: bool) -> str:
+    """The candidate pressed Annehmen or Ablehnen; returns the text key of the answer."""
+    nomination = await wiq.storage.nominations.get(nomination_id)
+    if nomination is None or nomination.candidate_id != person.id:
+        return "nominate.not_for_you"
+    if not nomination.is_open:
+        return "nominate.link_stale"
+    if accept:
+        await wiq.storage.nominations.accept(nomination.id, person.id, wiq.clock.now())
+        await settle(wiq, nomination.id)
+        return "nominate.accepted"
+    if await wiq.storage.nominations.close(nomination.id, "declined", wiq.clock.now()):
+        await _end_decisions(wiq, nomination)
+        await _tell(wiq, nomination, "nominate.declined_note")
+    return "nominate.declined"
+
+
+async def team_decided(wiq: Services, proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
+    """One team's Beschluss on the nomination (the on-decided hook; safe to repeat)."""
+    nomination = await wiq.storage.nominations.by_proposal(proposal.id)
+    team = await wiq.storage.teams.by_id(proposal.team_id)
+    if nomination is None or team is None or not nomination.is_open:
+        return
+    nomination = await wiq.storage.nominations.record_team_outcome(
+        nomination.id, team.kind, outcome.value, wiq.clock.now()
+    )
+    if nomination is None:
+        return
+    if not approved(outcome):
+        if await wiq.storage.nominations.close(nomination.id, "rejected", wiq.clock.now()):
+            await _end_decisions(wiq, nomination)
+            await _tell(wiq, nomination, "nominate.rejected_note", team=team.name)
+        return
+    await settle(wiq, nomination.id)
+
+
+async def settle(wiq: Services, nomination_id: int) -> None:
+    """Appoint if PT and ST approved and the candidate accepted (exactly once)."""
+    nomination = await wiq.storage.nominations.get(nomination_id)
+    if nomination is None or not nomination.is_open:
+        return
+    if nomination.both_approved_at is None or nomination.accepted_at is None:
+        return
+    if not await wiq.storage.nominations.close(nomination.id, "appointed", wiq.clock.now()):
+        return
+    target_team = await _team(wiq, nomination.target_kind)
+    candidate = await wiq.storage.people.by_id(nomination.candidate_id or 0)
+    if target_team is None or candidate is None:
+        return
+    await wiq.storage.rosters.admit(target_team.id, candidate.id, "appointed", wiq.clock.now())
+    log.info("event=appointed nomination=%s", nomination.id)
+    await _tell(wiq, nomination, "nominate.appointed", include_target=True)
+    await admissions.invite(wiq, target_team, candidate)
+
+
+async def lapse_due(wiq: Services) -> None:
+    """Nominations both teams approved whose candidate did not accept in time."""
+    now = wiq.clock.now()
+    for nomination in await wiq.storage.nominations.open_nominations():
+        if nomination.both_approved_at is None or nomination.accepted_at is not None:
+            continue
+        pt = await _team(wiq, TeamKind.PT.value)
+        window = wiq.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None
+        if window is None or now < nomination.both_approved_at + window:
+            continue
+        if await wiq.storage.nominations.close(nomination.id, "lapsed", now):
+            await _tell(wiq, nomination, "nominate.lapsed")
+
+
+async def _end_decisions(wiq: Services, nomination: Nomination) -> None:
+    for proposal_id in (nomination.pt_proposal_id, nomination.st_proposal_id):
+        if proposal_id is not None:
+            await wiq.decisions.end(proposal_id, "nomination.ended")
+
+
+async def _tell(
+    wiq: Services, nomination: Nomination, key: str, include_target: bool = False, **params: object
+) -> None:
+    """PT, ST (and the target team where it concerns it) and the candidate learn it."""
+    candidate = await wiq.storage.people.by_id(nomination.candidate_id or 0)
+    name = candidate.display_name if candidate else f"@{nomination.candidate_username}"
+    target_team = await _team(wiq, nomination.target_kind)
+    kinds = [TeamKind.PT.value, TeamKind.ST.value]
+    if include_target:
+        kinds.append(nomination.target_kind)
+    lang = wiq.default_language
+    for kind in kinds:
+        team = await _team(wiq, kind)
+        if team is not None:
+            await wiq.outbox.send(
+                team.chat_id,
+                t(lang, key, name=name, target=target_team.name if target_team else "?", **params),
+            )
+    if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
+        private = wiq.language_for("private", candidate.language_code)
+        await wiq.outbox.send(
+            candidate.telegram_id,
+            t(private, key, name=name, target=target_team.name if target_team else "?", **params),
+        )
+
+
+def register(wiq: Services) -> None:
+    async def hook(proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
+        await team_decided(wiq, proposal, outcome)
+
+    wiq.decisions.on_decided[DecisionKind.NOMINATION] = hook
