@@ -1,0 +1,242 @@
+"""End to end: UT/KT nominations — the joint candidate of PT and ST (SPEC §5)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import ManualClock
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    EVE,
+    LT,
+    PT,
+    ST,
+    DecisionSteps,
+    Harness,
+    make_config,
+    make_model,
+)
+
+UT = -1001000000005
+NEWBIE = 77
+OUTSIDER = 88
+
+
+@pytest.fixture
+async def net(tmp_path: Path) -> AsyncIterator[tuple[Harness, DecisionSteps]]:
+    """PT: Anna, Bert. ST: Carl, Dora. A UT with nobody yet. Eve is the candidate."""
+    clock = ManualClock()
+    config = make_config(tmp_path, extra='[policy]\nmin_deadline = "1s"\n')
+    model = make_model(clock=clock.monotonic)
+    model.group_limit_per_minute = None
+    model.users[CARL].username = "carl_x"
+    model.add_user(NEWBIE, "Nele", username="nele_neu")
+    model.add_user(OUTSIDER, "Otto", username="otto")
+    model.add_group(UT, "UT", members=[], admins=[ADMIN], bot_status="administrator")
+    h = Harness(model, config, clock=clock)
+    await h.start()
+    await h.bind(PT, "PT", "Projektteam")
+    await h.bind(ST, "ST", "Steuerungsteam")
+    await h.bind(UT, "UT", "Unterstützungsteam")
+    for user in (ANNA, BERT, CARL, DORA, EVE):
+        h.model.send_message(PT, user, "Hallo")
+    await h.settle()
+    for username in ("anna", "bert"):
+        await h.admit(PT, username)
+    for username in ("carl_x", "dora"):
+        await h.admit(ST, username, "zivilgesellschaft")
+    try:
+        yield h, DecisionSteps(h)
+    finally:
+        await h.stop()
+
+
+async def approve(h: Harness, d: DecisionSteps, chat: int, proposal_id: int, users) -> None:
+    for user in users:
+        await d.press(chat, proposal_id, user, "agree")
+
+
+async def accept(h: Harness, candidate: int, yes: bool = True) -> dict:
+    question = next(m for m in reversed(h.model.bot_messages(candidate)) if m.reply_markup)
+    query = h.model.press_button(
+        candidate, question.message_id, candidate, button_text="Annehmen" if yes else "Ablehnen"
+    )
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    return answer
+
+
+async def ut_members(h: Harness) -> list[int]:
+    team = await h.services.storage.teams.by_chat(UT)
+    return [m.person.telegram_id for m in await h.services.storage.rosters.members(team.id)]
+
+
+@pytest.mark.parametrize("when", ["before", "between", "after"])
+@pytest.mark.parametrize("first", ["PT", "ST"])
+async def test_appointed_once_whatever_the_order(net, first: str, when: str) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominieren 2d @eve UT kennt alle Lösungsteams")
+    pt_card, st_card = d.card(PT, 1), d.card(ST, 2)
+    assert "Nominierung von Eve" in pt_card.text and "Nominierung von Eve" in st_card.text
+    order = [(PT, 1, (ANNA, BERT)), (ST, 2, (CARL, DORA))]
+    if first == "ST":
+        order.reverse()
+    if when == "before":
+        await accept(h, EVE)
+    await approve(h, d, *order[0])
+    if when == "between":
+        await accept(h, EVE)
+    assert await ut_members(h) == []
+    await approve(h, d, *order[1])
+    if when == "after":
+        assert await ut_members(h) == []
+        await accept(h, EVE)
+    assert await ut_members(h) == [EVE]
+    assert sum("ist jetzt ernannt" in t for t in h.bot_texts(UT)) == 1
+    for chat in (PT, ST):
+        assert sum("ist jetzt ernannt" in t for t in h.bot_texts(chat)) == 1
+    links = [t for t in h.bot_texts(EVE) if "Link in den Chat" in t]
+    assert len(links) == 1
+    link = re.search(r"(https://\S+)", links[0]).group(1)
+    h.model.request_join(UT, OUTSIDER, link)  # a forwarded link lets nobody else in
+    h.model.request_join(UT, EVE, link)
+    await h.settle()
+    assert h.model.calls_of("declineChatJoinRequest")[-1].params["user_id"] == OUTSIDER
+    assert h.model.calls_of("approveChatJoinRequest")[-1].params["user_id"] == EVE
+
+
+@pytest.mark.parametrize("rejecting", ["PT", "ST"])
+async def test_one_team_rejecting_ends_it(net, rejecting: str) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    reply = await h.say(ST, CARL, "/nominate 1d @eve KT")  # no KT is set up
+    assert reply is not None and "eingerichtet" in reply.text
+    await h.say(ST, CARL, "/nominate 1d @eve UT")
+    await accept(h, EVE)
+    approving, refusing = ((ST, 2, (CARL, DORA)), (PT, 1, (ANNA, BERT)))
+    if rejecting == "ST":
+        approving, refusing = refusing, approving
+    await approve(h, d, *approving)
+    chat, proposal_id, users = refusing
+    await d.press(chat, proposal_id, users[0], "object")
+    h.clock.advance(86400 + 1)
+    await h.services.decisions.run_due()
+    await h.settle()
+    # A person decision: the next round opens by itself; the objection stands again.
+    h.clock.advance(86400 + 1)
+    await h.services.decisions.run_due()
+    await h.settle()
+    h.clock.advance(3 * 86400 + 1)  # the vote: nobody votes, rejected
+    await h.services.decisions.run_due()
+    await h.settle()
+    assert await ut_members(h) == []
+    for chat_id in (PT, ST, EVE):
+        assert any("abgelehnt; sie ist beendet" in t for t in h.bot_texts(chat_id)), chat_id
+
+
+async def test_st_objection_twice_then_the_majority_appoints(net) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominate 1d @eve UT")
+    await accept(h, EVE)
+    await approve(h, d, PT, 1, (ANNA, BERT))
+    await d.press(ST, 2, DORA, "object")
+    await d.press(ST, 2, CARL, "agree")  # everyone answered: round 1 fails at once
+    card2 = d.card(ST, 2, round_number=2)  # opened by itself: no text to revise
+    assert "besteht" in card2.text
+    await d.press(ST, 2, CARL, "agree", round_number=2)
+    await d.press(ST, 2, DORA, "object", round_number=2)
+    poll = next(m.poll for m in h.model.bot_messages(ST) if m.poll)
+    h.model.answer_poll(poll.id, CARL, [0])
+    h.model.answer_poll(poll.id, DORA, [2])
+    await h.settle()
+    assert await ut_members(h) == [EVE]
+
+
+async def test_the_candidate_declines(net) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominate 1d @eve UT")
+    answer = await accept(h, EVE, yes=False)
+    assert "Absage" in answer["text"]
+    for chat in (PT, ST):
+        assert any("hat die Nominierung für" in t for t in h.bot_texts(chat))
+    assert d.card(PT, 1).reply_markup is None and d.card(ST, 2).reply_markup is None
+    assert (await h.services.storage.nominations.get(1)).status == "declined"
+
+
+async def test_an_unseen_username_binds_by_the_deep_link(net) -> None:
+    h, d = net
+    await h.say(PT, ANNA, "/nominate 1d @nele_neu UT")
+    card = d.card(PT, 1)
+    link = re.search(r"start=(nom_\S+)", card.text).group(1)
+    h.model.start_bot(OUTSIDER, payload=link)  # someone else cannot take it
+    await h.settle()
+    assert "anderen Person" in h.bot_texts(OUTSIDER)[-1]
+    h.model.start_bot(NEWBIE, payload=link)
+    await h.settle()
+    assert "Nimmst du an" in h.bot_texts(NEWBIE)[-1]
+    await accept(h, NEWBIE)
+    await approve(h, d, PT, 1, (ANNA, BERT))
+    await approve(h, d, ST, 2, (CARL, DORA))
+    assert await ut_members(h) == [NEWBIE]
+
+
+async def test_the_nomination_lapses_without_an_answer(net) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominate 1d @eve UT")
+    await approve(h, d, PT, 1, (ANNA, BERT))
+    await approve(h, d, ST, 2, (CARL, DORA))
+    h.clock.advance(7 * 86400 + 1)
+    from bot import nominations
+
+    await nominations.lapse_due(h.services)
+    await h.settle()
+    assert (await h.services.storage.nominations.get(1)).status == "lapsed"
+    assert await ut_members(h) == []
+
+
+async def test_nomination_refusals(net) -> None:
+    h, d = net
+    reply = await h.say(PT, EVE, "/nominate @dora UT")
+    assert reply is not None and "nur Mitglieder" in reply.text
+    await h.bind(LT, "LT", "Garten", by=ANNA)
+    reply = await h.say(LT, ANNA, "/nominate @eve UT")
+    assert reply is not None and "PT und ST" in reply.text
+    reply = await h.say(PT, ANNA, "/nominate @eve")
+    assert reply is not None and "/nominieren" in reply.text
+    reply = await h.say(PT, ANNA, "/nominate @eve XT")
+    assert reply is not None and "/nominieren" in reply.text
+    await h.say(PT, ANNA, "/nominate @eve UT")
+    reply = await h.say(ST, CARL, "/nominate @eve UT")
+    assert reply is not None and "schon nominiert" in reply.text
+    # A PT member pressing the ST's card counts nothing there.
+    answer = await d.press(ST, 2, ANNA, "agree")
+    assert "nicht auf der Mitgliederliste" in answer["text"]
+    assert (
+        await h.services.storage.proposals.responses(
+            (await h.services.storage.proposals.current_round(2)).id
+        )
+        == {}
+    )
+    # An existing member cannot be nominated to their own team.
+    team = await h.services.storage.teams.by_chat(UT)
+    dora = await h.services.storage.people.by_telegram_id(DORA)
+    await h.services.storage.rosters.admit(team.id, dora.id, "admitted", h.clock.now())
+    reply = await h.say(PT, ANNA, "/nominate @dora UT")
+    assert reply is not None and "schon Mitglied" in reply.text
