@@ -88,7 +88,9 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"setup.next.{m.value}" for m in RosterMode}
     computed |= {f"seat.{seat}" for seat in SEATS}
     computed |= {f"refusal.{r.value}" for r in Refusal}
-    computed |= {f"members.how.{how}" for how in ("admitted", "chat", "chat_admin", "decision", "appointed")}
+    computed |= {
+        f"members.how.{how}" for how in ("admitted", "chat", "chat_admin", "decision", "appointed")
+    }
     computed |= {f"settings.title.{field}" for field in ("mode", "process")}
     computed |= {f"settings.changed.{field}" for field in ("mode", "process")}
     computed |= {f"command.{name}" for name in GROUP_MENU + PRIVATE_MENU}

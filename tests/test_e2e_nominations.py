@@ -240,3 +240,34 @@ async def test_nomination_refusals(net) -> None:
     await h.services.storage.rosters.admit(team.id, dora.id, "admitted", h.clock.now())
     reply = await h.say(PT, ANNA, "/nominate @dora UT")
     assert reply is not None and "schon Mitglied" in reply.text
+
+
+async def test_someone_in_neither_team_counts_nothing(net) -> None:
+    h, d = net
+    await h.say(PT, ANNA, "/nominate 1d @eve UT")
+    answer = await d.press(PT, 1, EVE, "object")
+    assert "nicht auf der Mitgliederliste" in answer["text"]
+    round_ = await h.services.storage.proposals.current_round(1)
+    assert await h.services.storage.proposals.responses(round_.id) == {}
+
+
+async def test_a_restart_between_the_approvals_still_appoints_once(net) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominate 1d @eve UT")
+    await accept(h, EVE)
+    await approve(h, d, PT, 1, (ANNA, BERT))
+    await h.stop()
+    again = Harness(h.model, h.config, clock=h.clock)
+    await again.start()
+    try:
+        d2 = DecisionSteps(again)
+        await approve(again, d2, ST, 2, (CARL, DORA))
+        assert await ut_members(again) == [EVE]
+        await again.services.decisions.finish_interrupted()
+        await again.settle()
+        assert sum("ist jetzt ernannt" in t for t in again.bot_texts(UT)) == 1
+        assert len([t for t in again.bot_texts(EVE) if "Link in den Chat" in t]) == 1
+    finally:
+        await again.stop()
