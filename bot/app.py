@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admissions, nominations, support
+from bot import admissions, delegations, nominations, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -58,6 +58,7 @@ GROUP_MENU = [
     "request_support",
     "settings",
     "nominate",
+    "delegate",
     "join",
     "team",
     "members",
@@ -127,6 +128,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         support.register(services)
         admissions.register(services)
         nominations.register(services)
+        delegations.register(services)
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).

@@ -58,3 +58,25 @@ def decode_acceptance(data: str | None) -> Acceptance | None:
     if match is None:
         return None
     return Acceptance(int(match.group(1)), match.group(2) == "a")
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A delegate's answer: Bestätigen or Ablehnen."""
+
+    delegation_id: int
+    confirm: bool
+
+
+_CONFIRMATION = re.compile(r"^d1:([1-9]\d{0,11}):([ad])$")
+
+
+def encode_confirmation(delegation_id: int, confirm: bool) -> str:
+    return f"d1:{delegation_id}:{'a' if confirm else 'd'}"
+
+
+def decode_confirmation(data: str | None) -> Confirmation | None:
+    match = _CONFIRMATION.match(data or "")
+    if match is None:
+        return None
+    return Confirmation(int(match.group(1)), match.group(2) == "a")

@@ -17,7 +17,15 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admissions, nominations, proposals, roster, setup, tracking
+from handlers import (
+    admissions,
+    delegations,
+    nominations,
+    proposals,
+    roster,
+    setup,
+    tracking,
+)
 from handlers import help as help_
 
 # Handler groups run in this order; within a group the first matching handler wins.
@@ -44,6 +52,7 @@ COMMANDS = [
     (("join", "beitreten"), admissions.join),
     (("settings", "einstellungen"), admissions.show_or_change_settings),
     (("nominate", "nominieren"), nominations.nominate),
+    (("delegate", "entsenden"), delegations.delegate),
 ]
 
 
@@ -68,6 +77,9 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         CallbackQueryHandler(nominations.answer_nomination, pattern=r"^n1:"), group=GROUP_MAIN
+    )
+    application.add_handler(
+        CallbackQueryHandler(delegations.answer_delegation, pattern=r"^d1:"), group=GROUP_MAIN
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storage.db import Database, to_db
+from storage.delegations import Delegations
 from storage.events import Events
 from storage.invitations import Invitations
 from storage.nominations import Nominations
@@ -27,6 +28,7 @@ class Storage:
     proposals: Proposals
     invitations: Invitations
     nominations: Nominations
+    delegations: Delegations
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -60,6 +62,7 @@ class Storage:
             proposals=Proposals(db, network_id),
             invitations=Invitations(db, network_id),
             nominations=Nominations(db, network_id),
+            delegations=Delegations(db, network_id),
         )
 
     async def close(self) -> None:

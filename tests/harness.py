@@ -30,6 +30,9 @@ ST = -1001000000002
 LT = -1001000000003
 KT = -1001000000004
 PLAIN = -5005  # a basic group, not a supergroup
+UT = -1001000000005
+NEWBIE = 77  # never seen by the bot
+OUTSIDER = 88
 
 
 def config_text(db_path: Path, language: str = "de", extra: str = "") -> str:

@@ -1,0 +1,96 @@
+"""ST seats by delegation: /delegate PERSON politik|verwaltung BODY, /delegate PERSON ut."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot import delegations
+from bot.admissions import Refused
+from bot.callbacks import decode_confirmation
+from bot.i18n import t
+from bot.policy import TeamKind
+from handlers.common import Context, current_person, lang_of, named_person, reply, services
+from handlers.proposals import _answer, member_of
+
+
+async def delegate(update: Update, context: Context) -> None:
+    """A delegation into the ST is recorded (outside seats) or put to the PT (UT seat)."""
+    wiq = services(context)
+    chat = update.effective_chat
+    actor = await current_person(update, context)
+    if chat is None or actor is None:
+        return
+    named = await named_person(update, context, context.args or [])
+    username = None
+    if named.person is None:
+        if named.problem != "error.unknown_username":
+            await reply(
+                update,
+                context,
+                named.problem or "error.name_a_person",
+                username="",
+                usage=t(lang_of(update, context), "delegate.usage"),
+            )
+            return
+        username = named.username
+    words = named.rest[1:] if username else named.rest
+    if not words:
+        await reply(update, context, "delegate.usage")
+        return
+    seat = words[0].lower()
+    try:
+        if seat == delegations.UT_SEAT:
+            team = await wiq.storage.teams.by_chat(chat.id)
+            if team is None or team.kind != TeamKind.PT or named.person is None:
+                await reply(update, context, "delegate.ut_in_pt")
+                return
+            if await member_of(update, context, team) is None:
+                return
+            await delegations.propose_ut_seat(wiq, team, actor, named.person)
+            return
+        if not await delegations.may_record(wiq, update.effective_user.id, actor.id):
+            await reply(update, context, "delegate.who")
+            return
+        recorded = await delegations.record(
+            wiq, actor, named.person, username, seat, " ".join(words[1:])
+        )
+    except Refused as refused:
+        await reply(update, context, refused.key, **refused.params)
+        return
+    person = named.person
+    if person is not None and person.started_bot:
+        await reply(update, context, "delegate.recorded", name=person.display_name)
+    else:
+        name = person.display_name if person else f"@{username}"
+        link = wiq.deep_link(delegations.DEEP_LINK + recorded.token)
+        await reply(update, context, "delegate.recorded_link", name=name, link=link)
+
+
+async def answer_delegation(update: Update, context: Context) -> None:
+    """The delegate pressed Bestätigen or Ablehnen."""
+    query = update.callback_query
+    assert query is not None
+    lang = lang_of(update, context)
+    confirmation = decode_confirmation(query.data)
+    person = await current_person(update, context)
+    if confirmation is None or person is None:
+        await _answer(query, t(lang, "press.invalid"), alert=True)
+        return
+    key = await delegations.answer(
+        services(context), confirmation.delegation_id, person, confirmation.confirm
+    )
+    await _answer(query, t(lang, key), alert=True)
+
+
+async def delegation_by_deep_link(update: Update, context: Context, payload: str) -> bool:
+    if not payload.startswith(delegations.DEEP_LINK):
+        return False
+    person = await current_person(update, context)
+    if person is None:
+        return True
+    key = await delegations.open_by_deep_link(
+        services(context), person, payload[len(delegations.DEEP_LINK) :]
+    )
+    if key:
+        await reply(update, context, key)
+    return True
