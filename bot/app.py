@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admissions, delegations, nominations, support
+from bot import admissions, delegations, elections, nominations, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -59,6 +59,7 @@ GROUP_MENU = [
     "settings",
     "nominate",
     "delegate",
+    "election",
     "join",
     "team",
     "members",
@@ -135,6 +136,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         await services.decisions.finish_interrupted()
         await services.decisions.run_due()
         await nominations.lapse_due(services)
+        await elections.run_due(services)
         await services.decisions.rearm_all()
         # A safety net under the per-proposal jobs: whatever is due is handled within a
         # minute, even if a job was lost.
@@ -185,6 +187,7 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     services = context.bot_data[SERVICES_KEY]
     await services.decisions.run_due()
     await nominations.lapse_due(services)
+    await elections.run_due(services)
 
 
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:

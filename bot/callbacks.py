@@ -80,3 +80,26 @@ def decode_confirmation(data: str | None) -> Confirmation | None:
     if match is None:
         return None
     return Confirmation(int(match.group(1)), match.group(2) == "a")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidacy:
+    """A candidate's answer to an election: standing or not."""
+
+    election_id: int
+    position: int
+    stands: bool
+
+
+_CANDIDACY = re.compile(r"^e1:([1-9]\d{0,11}):(\d{1,2}):([ad])$")
+
+
+def encode_candidacy(election_id: int, position: int, stands: bool) -> str:
+    return f"e1:{election_id}:{position}:{'a' if stands else 'd'}"
+
+
+def decode_candidacy(data: str | None) -> Candidacy | None:
+    match = _CANDIDACY.match(data or "")
+    if match is None:
+        return None
+    return Candidacy(int(match.group(1)), int(match.group(2)), match.group(3) == "a")

@@ -20,6 +20,7 @@ from telegram.ext import (
 from handlers import (
     admissions,
     delegations,
+    elections,
     nominations,
     proposals,
     roster,
@@ -53,6 +54,7 @@ COMMANDS = [
     (("settings", "einstellungen"), admissions.show_or_change_settings),
     (("nominate", "nominieren"), nominations.nominate),
     (("delegate", "entsenden"), delegations.delegate),
+    (("election", "wahl"), elections.call_election),
 ]
 
 
@@ -80,6 +82,9 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         CallbackQueryHandler(delegations.answer_delegation, pattern=r"^d1:"), group=GROUP_MAIN
+    )
+    application.add_handler(
+        CallbackQueryHandler(elections.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import admissions
 from bot.i18n import Html, t
-from handlers import delegations, nominations, proposals
+from handlers import delegations, elections, nominations, proposals
 from handlers.common import Context, current_person, lang_of, reply, reply_html, services
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
@@ -22,6 +22,7 @@ TEAM_COMMANDS = [
     ("settings", "einstellungen"),
     ("nominate", "nominieren"),
     ("delegate", "entsenden"),
+    ("election", "wahl"),
     ("team", None),
     ("members", "mitglieder"),
     ("leave", "austreten"),
@@ -39,6 +40,8 @@ async def start(update: Update, context: Context) -> None:
     if payload and await nominations.nomination_by_deep_link(update, context, payload):
         return
     if payload and await delegations.delegation_by_deep_link(update, context, payload):
+        return
+    if payload and await elections.candidacy_by_deep_link(update, context, payload):
         return
     await show_help(update, context)
     person = await current_person(update, context)

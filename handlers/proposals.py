@@ -10,7 +10,7 @@ import re
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import support
+from bot import elections, support
 from bot.callbacks import decode
 from bot.deadlines import DeadlineError, parse_deadline, split_deadline
 from bot.decisions import PressResult
@@ -359,9 +359,13 @@ async def poll_answer(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    await services(context).decisions.ballot(
-        answer.poll_id, answer.user.id, person.id, list(answer.option_ids), update.update_id
-    )
+    wiq = services(context)
+    options = list(answer.option_ids)
+    if await elections.ballot(
+        wiq, answer.poll_id, answer.user.id, person, options, update.update_id
+    ):
+        return
+    await wiq.decisions.ballot(answer.poll_id, answer.user.id, person.id, options, update.update_id)
 
 
 async def request_support(update: Update, context: Context) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from storage.db import Database, to_db
 from storage.delegations import Delegations
+from storage.elections import Elections
 from storage.events import Events
 from storage.invitations import Invitations
 from storage.nominations import Nominations
@@ -29,6 +30,7 @@ class Storage:
     invitations: Invitations
     nominations: Nominations
     delegations: Delegations
+    elections: Elections
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -63,6 +65,7 @@ class Storage:
             invitations=Invitations(db, network_id),
             nominations=Nominations(db, network_id),
             delegations=Delegations(db, network_id),
+            elections=Elections(db, network_id),
         )
 
     async def close(self) -> None:

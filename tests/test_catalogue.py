@@ -89,7 +89,16 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"seat.{seat}" for seat in SEATS}
     computed |= {f"refusal.{r.value}" for r in Refusal}
     computed |= {
-        f"members.how.{how}" for how in ("admitted", "chat", "chat_admin", "decision", "appointed", "delegated")
+        f"members.how.{how}"
+        for how in (
+            "admitted",
+            "chat",
+            "chat_admin",
+            "decision",
+            "appointed",
+            "delegated",
+            "elected",
+        )
     }
     computed |= {f"settings.title.{field}" for field in ("mode", "process")}
     computed |= {f"settings.changed.{field}" for field in ("mode", "process")}

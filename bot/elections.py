@@ -1,0 +1,299 @@
+"""Elections of the ST's civil-society seats (SPEC §5): candidates are asked to stand; the
+poll opens with those who agreed (once all answered, or when `acceptance_window` ends); a
+native multi-answer poll among the chat's roster; a ballot with more choices than seats is
+invalid; the candidates with the most valid votes win; a tie for the last seat is reported,
+not decided by chance. The winners take civil-society seats in the ST."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot import rules
+from bot.admissions import Refused
+from bot.callbacks import encode_candidacy
+from bot.i18n import t
+from bot.outbox import Priority
+from bot.policy import DecisionKind, TeamKind
+from bot.services import Services
+from storage.elections import Candidate, Election
+from storage.people import Person
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+DEEP_LINK = "cand_"
+MAX_CANDIDATES = 12  # a Telegram poll has at most 12 options
+SEAT = "zivilgesellschaft"
+
+
+async def call(
+    wiq: Services,
+    team: Team,
+    caller: Person,
+    seats: int,
+    candidates: list[tuple[Person | None, str | None]],
+    deadline: datetime | None,
+) -> int:
+    """/election: record it and ask every candidate to stand."""
+    if seats < 1:
+        raise Refused("election.usage")
+    if not 1 <= len(candidates) <= MAX_CANDIDATES:
+        raise Refused("election.count", max=MAX_CANDIDATES)
+    keys = [p.id if p else (u or "").lower() for p, u in candidates]
+    if len(set(keys)) != len(keys):
+        raise Refused("election.twice")
+    policy = wiq.policy(team, DecisionKind.ELECTION)
+    now = wiq.clock.now()
+    election_id = await wiq.storage.elections.create(
+        team.id,
+        seats,
+        caller.id,
+        [(p.id if p else None, u) for p, u in candidates],
+        now + policy.acceptance_window,
+        deadline,
+        now,
+    )
+    lang = wiq.default_language
+    links = []
+    for candidate in await wiq.storage.elections.candidates(election_id):
+        person = await wiq.storage.people.by_id(candidate.person_id or 0)
+        if person is not None and person.started_bot:
+            await ask(wiq, election_id, candidate, person, seats)
+        else:
+            name = person.display_name if person else f"@{candidate.username}"
+            links.append(
+                t(lang, "election.link", name=name, link=wiq.deep_link(DEEP_LINK + candidate.token))
+            )
+    text = "\n".join([t(lang, "election.called", id=election_id, seats=seats), *links])
+    await wiq.outbox.send(team.chat_id, text)
+    return election_id
+
+
+async def ask(
+    wiq: Services, election_id: int, candidate: Candidate, person: Person, seats: int
+) -> None:
+    if person.telegram_id is None:
+        return
+    lang = wiq.language_for("private", person.language_code)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "election.stand"),
+                    callback_data=encode_candidacy(election_id, candidate.position, True),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "nominate.decline"),
+                    callback_data=encode_candidacy(election_id, candidate.position, False),
+                ),
+            ]
+        ]
+    )
+    await wiq.outbox.send(
+        person.telegram_id, t(lang, "election.ask", seats=seats), reply_markup=keyboard
+    )
+
+
+async def open_by_deep_link(wiq: Services, person: Person, token: str) -> str:
+    found = await wiq.storage.elections.candidate_by_token(token)
+    if found is None:
+        return "election.stale"
+    election_id, candidate = found
+    election = await wiq.storage.elections.get(election_id)
+    if election is None or election.status != "asking" or candidate.status != "asked":
+        return "election.stale"
+    if candidate.person_id is None:
+        if not person.username or person.username.lower() != (candidate.username or "").lower():
+            return "nominate.not_for_you"
+    elif candidate.person_id != person.id:
+        return "nominate.not_for_you"
+    await ask(wiq, election_id, candidate, person, election.seats)
+    return ""
+
+
+async def answer(
+    wiq: Services, election_id: int, position: int, person: Person, stands: bool
+) -> str:
+    candidates = await wiq.storage.elections.candidates(election_id)
+    candidate = next((c for c in candidates if c.position == position), None)
+    if candidate is None:
+        return "election.stale"
+    if candidate.person_id is None and (
+        not person.username or person.username.lower() != (candidate.username or "").lower()
+    ):
+        return "nominate.not_for_you"
+    if candidate.person_id not in (None, person.id):
+        return "nominate.not_for_you"
+    if not await wiq.storage.elections.answer_candidate(
+        election_id, position, person.id, stands, wiq.clock.now()
+    ):
+        return "election.stale"
+    await maybe_open_poll(wiq, election_id)
+    return "election.standing" if stands else "election.not_standing"
+
+
+async def maybe_open_poll(wiq: Services, election_id: int, window_ended: bool = False) -> None:
+    """Open the poll once every candidate answered, or when the window to answer ends."""
+    election = await wiq.storage.elections.get(election_id)
+    if election is None or election.status != "asking":
+        return
+    candidates = await wiq.storage.elections.candidates(election_id)
+    if not window_ended and any(c.status == "asked" for c in candidates):
+        return
+    if not await wiq.storage.elections.claim_start(election_id):
+        return
+    team = await wiq.storage.teams.by_id(election.team_id)
+    assert team is not None
+    standing = [c for c in candidates if c.status == "standing"]
+    lang = wiq.default_language
+    if not standing:
+        await wiq.storage.elections.close(election_id, {"elected": [], "tied": []}, wiq.clock.now())
+        await wiq.outbox.send(team.chat_id, t(lang, "election.nobody", id=election_id))
+        return
+    people = await wiq.storage.people.by_ids([c.person_id for c in standing if c.person_id])
+    names = [people[c.person_id].display_name for c in standing if c.person_id in people]
+    policy = wiq.policy(team, DecisionKind.ELECTION)
+    vote_deadline = election.deadline or wiq.clock.now() + policy.majority_deadline
+    if vote_deadline <= wiq.clock.now():
+        vote_deadline = wiq.clock.now() + policy.min_deadline
+
+    async def started(message: Message) -> None:
+        if message.poll is not None:
+            await wiq.storage.elections.start_voting(
+                election_id,
+                message.poll.id,
+                message.chat_id,
+                message.message_id,
+                vote_deadline,
+                [c.position for c in standing],
+                team.id,
+                wiq.clock.now(),
+            )
+
+    question = t(lang, "election.question", id=election_id, seats=election.seats)
+    kwargs = {
+        "chat_id": team.chat_id,
+        "question": question,
+        "options": names,
+        "is_anonymous": False,
+        "allows_multiple_answers": True,
+        "api_kwargs": {"hide_results_until_closes": True},
+    }
+    if len(names) == 1:
+        # Telegram's polls want two options at least; one candidate is elected by "Ja".
+        kwargs["options"] = [names[0], t(lang, "ballot.abstain")]
+    await wiq.outbox.submit(team.chat_id, "send_poll", kwargs, Priority.REPLY, on_sent=started)
+
+
+async def ballot(
+    wiq: Services,
+    poll_id: str,
+    telegram_id: int,
+    person: Person,
+    options: list[int],
+    update_id: int,
+) -> bool:
+    """A poll answer; False if the poll is not an election's."""
+    election = await wiq.storage.elections.by_poll(poll_id)
+    if election is None:
+        return False
+    if election.status != "voting":
+        return True
+    electorate = await wiq.storage.elections.electorate(election.id)
+    team = await wiq.storage.teams.by_id(election.team_id)
+    # Roster mode `chat`: a confirmed member of the chat joins the electorate (SPEC §3.3).
+    grows = person.id not in electorate and team is not None and team.roster_mode == "chat"
+    if grows and await wiq.decisions.confirm_member(team.chat_id, telegram_id):
+        await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+        await wiq.storage.elections.join_electorate(election.id, person.id)
+    await wiq.storage.elections.record_ballot(
+        election.id, person.id, options, update_id, wiq.clock.now()
+    )
+    if len(options) > election.seats and person.started_bot and person.telegram_id:
+        lang = wiq.language_for("private", person.language_code)
+        await wiq.outbox.send(person.telegram_id, t(lang, "election.invalid", seats=election.seats))
+    return True
+
+
+async def run_due(wiq: Services) -> None:
+    """Windows to stand that ended, polls whose deadline passed (at start and every minute)."""
+    now = wiq.clock.now()
+    for election in await wiq.storage.elections.unfinished():
+        if election.status == "asking" and now >= election.stand_until:
+            await maybe_open_poll(wiq, election.id, window_ended=True)
+        elif (
+            election.status == "voting" and election.vote_deadline and now >= election.vote_deadline
+        ):
+            await close(wiq, election)
+
+
+async def close(wiq: Services, election: Election) -> None:
+    candidates = [
+        c
+        for c in await wiq.storage.elections.candidates(election.id)
+        if c.option_index is not None and c.person_id is not None
+    ]
+    by_option = {c.option_index: c.person_id for c in candidates}
+    raw = await wiq.storage.elections.ballots(election.id)
+    ballots = {
+        voter: frozenset(by_option.get(i, -1) for i in options) for voter, options in raw.items()
+    }
+    electorate = await wiq.storage.elections.electorate(election.id)
+    team = await wiq.storage.teams.by_id(election.team_id)
+    assert team is not None
+    policy = wiq.policy(team, DecisionKind.ELECTION)
+    tally = rules.tally_election(
+        ballots,
+        [c.person_id for c in sorted(candidates, key=lambda c: c.option_index)],
+        election.seats,
+        electorate,
+        policy,
+    )
+    result = {
+        "elected": list(tally.elected),
+        "tied": sorted(tally.tied),
+        "votes": {str(k): v for k, v in tally.votes.items()},
+    }
+    if not await wiq.storage.elections.close(election.id, result, wiq.clock.now()):
+        return
+    if election.poll_chat_id and election.poll_message_id:
+        await wiq.outbox.submit(
+            election.poll_chat_id,
+            "stop_poll",
+            {
+                "chat_id": election.poll_chat_id,
+                "message_id": election.poll_message_id,
+            },
+            Priority.REPLY,
+        )
+    people = await wiq.storage.people.by_ids(list(tally.votes))
+    steering = await wiq.storage.teams.by_kind(TeamKind.ST.value)
+    for person_id in tally.elected:
+        if steering:
+            await wiq.storage.rosters.admit(
+                steering[0].id,
+                person_id,
+                "elected",
+                wiq.clock.now(),
+                seat=SEAT,
+                body=team.name,
+            )
+    lang = wiq.default_language
+    lines = [t(lang, "election.result", id=election.id, seats=election.seats)]
+    for person_id, votes in sorted(tally.votes.items(), key=lambda item: -item[1]):
+        lines.append(t(lang, "election.votes", name=people[person_id].display_name, votes=votes))
+    elected = ", ".join(people[p].display_name for p in tally.elected) or "–"
+    lines.append(t(lang, "election.elected", names=elected))
+    if tally.tied:
+        tied = ", ".join(sorted(people[p].display_name for p in tally.tied))
+        lines.append(t(lang, "election.tie", names=tied, open=tally.seats_open))
+    if tally.invalid_voters:
+        lines.append(t(lang, "election.invalid_count", count=len(tally.invalid_voters)))
+    text = "\n".join(lines)
+    await wiq.outbox.send(team.chat_id, text)
+    if steering and steering[0].id != team.id:
+        await wiq.outbox.send(steering[0].chat_id, text)
+    log.info("event=election_closed election=%s", election.id)

@@ -1,0 +1,120 @@
+"""Elections: /election [DEADLINE] SEATS PERSON PERSON … and the candidates' answers."""
+
+from __future__ import annotations
+
+from telegram import MessageEntity, Update
+
+from bot import delegations, elections
+from bot.admissions import Refused
+from bot.callbacks import decode_candidacy
+from bot.deadlines import DeadlineError, parse_deadline, split_deadline
+from bot.i18n import t
+from bot.policy import DecisionKind, format_duration
+from handlers.common import (
+    Context,
+    bound_team,
+    current_person,
+    lang_of,
+    remember_user,
+    reply,
+    services,
+)
+from handlers.proposals import _answer, command_rest
+from storage.people import Person
+
+
+async def call_election(update: Update, context: Context) -> None:
+    """A network admin or KT member calls an election in this chat."""
+    team = await bound_team(update, context)
+    if team is None:
+        return
+    wiq = services(context)
+    caller = await current_person(update, context)
+    if caller is None:
+        return
+    if not await delegations.may_record(wiq, update.effective_user.id, caller.id):
+        await reply(update, context, "election.who")
+        return
+    token, rest = split_deadline(command_rest(update))
+    deadline = None
+    if token is not None:
+        policy = wiq.policy(team, DecisionKind.ELECTION)
+        try:
+            deadline = parse_deadline(
+                token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
+            )
+        except DeadlineError as exc:
+            await reply(
+                update,
+                context,
+                f"deadline.{exc.reason.value}",
+                text=token,
+                min=format_duration(policy.min_deadline),
+            )
+            return
+    words = rest.split()
+    if not words or not words[0].isdigit():
+        await reply(update, context, "election.usage")
+        return
+    candidates = await _candidates(update, context, words[1:])
+    if candidates is None:
+        await reply(update, context, "election.usage")
+        return
+    try:
+        await elections.call(wiq, team, caller, int(words[0]), candidates, deadline)
+    except Refused as refused:
+        await reply(update, context, refused.key, **refused.params)
+
+
+async def _candidates(
+    update: Update, context: Context, words: list[str]
+) -> list[tuple[Person | None, str | None]] | None:
+    """Each candidate by @username (seen or not) or by a text mention, in order."""
+    message = update.effective_message
+    mentions = [
+        entity.user
+        for entity in (message.entities if message else ())
+        if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None
+    ]
+    wiq = services(context)
+    found: list[tuple[Person | None, str | None]] = []
+    for user in mentions:
+        found.append((await remember_user(context, user), None))
+    for word in words:
+        if not word.startswith("@"):
+            continue
+        username = word[1:]
+        person = await wiq.storage.people.by_username(username)
+        found.append((person, None) if person else (None, username))
+    if not mentions and any(not word.startswith("@") for word in words):
+        return None
+    return found or None
+
+
+async def answer_candidacy(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None
+    lang = lang_of(update, context)
+    candidacy = decode_candidacy(query.data)
+    person = await current_person(update, context)
+    if candidacy is None or person is None:
+        await _answer(query, t(lang, "press.invalid"), alert=True)
+        return
+    key = await elections.answer(
+        services(context), candidacy.election_id, candidacy.position, person, candidacy.stands
+    )
+    await _answer(query, t(lang, key), alert=True)
+
+
+async def candidacy_by_deep_link(update: Update, context: Context, payload: str) -> bool:
+    if not payload.startswith(elections.DEEP_LINK):
+        return False
+    person = await current_person(update, context)
+    if person is None:
+        return True
+    key = await elections.open_by_deep_link(
+        services(context), person, payload[len(elections.DEEP_LINK) :]
+    )
+    if key:
+        await reply(update, context, key)
+    return True

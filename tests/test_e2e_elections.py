@@ -1,0 +1,93 @@
+"""End to end: electing the ST's civil-society seats (SPEC §5)."""
+
+from __future__ import annotations
+
+from bot import elections
+from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, KT, ST, Harness
+
+NET = KT  # a group of everyone, bound as the network's chat
+
+
+async def stand(h: Harness, user: int, yes: bool = True) -> dict:
+    question = next(m for m in reversed(h.model.bot_messages(user)) if m.reply_markup)
+    buttons = question.reply_markup["inline_keyboard"][0]  # [stand, decline], any language
+    query = h.model.press_button(
+        user, question.message_id, user, callback_data=buttons[0 if yes else 1]["callback_data"]
+    )
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    return answer
+
+
+async def st_seats(h: Harness) -> dict[int, str]:
+    team = await h.services.storage.teams.by_chat(ST)
+    return {m.person.telegram_id: m.seat for m in await h.services.storage.rosters.members(team.id)}
+
+
+async def test_two_seats_four_candidates_a_decline_a_tie_and_an_invalid_ballot(net) -> None:
+    h, _ = net
+    await h.bind(NET, "NET", "Wir im Quartier")
+    for user in (ANNA, BERT, CARL, DORA, EVE):
+        h.model.start_bot(user)
+        h.model.send_message(NET, user, "Hallo")
+    await h.settle()
+    await h.say(NET, ADMIN, "/wahl 3d 2 @anna @bert @carl_x @dora")
+    assert "Wahl #1" in h.bot_texts(NET)[-1]
+    for user in (ANNA, BERT, CARL):
+        await stand(h, user)
+    assert not any(m.poll for m in h.model.bot_messages(NET))  # Dora has not answered yet
+    await stand(h, DORA, yes=False)
+    poll = next(m.poll for m in h.model.bot_messages(NET) if m.poll)
+    assert [o.text for o in poll.options] == ["Anna", "Bert", "Carl"]
+    assert poll.allows_multiple_answers and not poll.is_anonymous
+    h.model.answer_poll(poll.id, ANNA, [0, 1])
+    h.model.answer_poll(poll.id, BERT, [0, 2])
+    h.model.answer_poll(poll.id, CARL, [1])
+    h.model.answer_poll(poll.id, CARL, [0])  # changed: counts once, as the last ballot
+    h.model.answer_poll(poll.id, EVE, [0, 1, 2])  # more ticks than seats: invalid
+    await h.settle()
+    assert "zählt so nicht" in h.bot_texts(EVE)[-1]
+    h.clock.advance(3 * 86400 + 1)
+    await elections.run_due(h.services)
+    await h.settle()
+    result = next(t for t in reversed(h.bot_texts(NET)) if "Ergebnis der Wahl #1" in t)
+    assert "Anna: 3" in result and "Bert: 1" in result and "Carl: 1" in result
+    assert "Gewählt: Anna" in result
+    assert "Gleichstand um den letzten Sitz: Bert, Carl" in result
+    assert "1 Stimmzettel" in result
+    assert poll.is_closed
+    seats = await st_seats(h)
+    assert seats.get(ANNA) == "zivilgesellschaft"
+    assert BERT not in seats  # the tied last seat stays open (Carl sat there already)
+
+
+async def test_the_poll_opens_when_the_window_to_stand_ends(net) -> None:
+    h, _ = net
+    await h.bind(NET, "NET", "Wir im Quartier")
+    h.model.start_bot(ANNA)
+    await h.settle()
+    await h.say(NET, ADMIN, "/election 1 @anna @nele_neu")
+    await stand(h, ANNA)
+    assert not any(m.poll for m in h.model.bot_messages(NET))
+    h.clock.advance(7 * 86400 + 1)
+    await elections.run_due(h.services)
+    await h.settle()
+    poll = next(m.poll for m in h.model.bot_messages(NET) if m.poll)
+    assert poll.options[0].text == "Anna"
+
+
+async def test_election_refusals(net) -> None:
+    h, _ = net
+    await h.bind(NET, "NET", "Wir im Quartier")
+    h.model.send_message(NET, ANNA, "Hallo")
+    await h.settle()
+    reply = await h.say(NET, ANNA, "/election 2 @bert @carl_x")
+    assert reply is not None and "Netzwerk-Admins" in reply.text
+    for text in ("/election", "/election zwei @anna", "/election 2 anna"):
+        reply = await h.say(NET, ADMIN, text)
+        assert reply is not None and "/wahl" in reply.text, text
+    reply = await h.say(NET, ADMIN, "/election 1 @anna @anna")
+    assert reply is not None and "nur einmal" in reply.text
+    many = " ".join(f"@u{n}" for n in range(13))
+    reply = await h.say(NET, ADMIN, f"/election 2 {many}")
+    assert reply is not None and "12" in reply.text
