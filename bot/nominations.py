@@ -195,7 +195,14 @@ async def settle(wiq: Services, nomination_id: int) -> None:
     candidate = await wiq.storage.people.by_id(nomination.candidate_id or 0)
     if target_team is None or candidate is None:
         return
-    await wiq.storage.rosters.admit(target_team.id, candidate.id, "appointed", wiq.clock.now())
+    # The roster entry names both decisions it rests on.
+    await wiq.storage.rosters.admit(
+        target_team.id,
+        candidate.id,
+        "appointed",
+        wiq.clock.now(),
+        body=f"#{nomination.pt_proposal_id}, #{nomination.st_proposal_id}",
+    )
     log.info("event=appointed nomination=%s", nomination.id)
     await _tell(wiq, nomination, "nominate.appointed", include_target=True)
     await admissions.invite(wiq, target_team, candidate)

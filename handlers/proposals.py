@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_PROPOSAL = 4000
 MAX_REASON = 1000
 MAX_ANSWER = 200  # Telegram's limit for the text of a callback answer
+COUNTED_ADMISSIONS = ("appointed", "delegated", "elected", "decision")
 _ID = re.compile(r"^#?(\d{1,9})$")
 REASON_PAYLOAD = "reason_"
 
@@ -191,7 +192,9 @@ async def list_decisions(update: Update, context: Context) -> None:
     wiq = services(context)
     lang = lang_of(update, context)
     decided = await wiq.storage.proposals.decisions(team.id)
-    if not decided:
+    # Who came in by the charter's ways: appointed, delegated, elected, admitted by decision.
+    joined = await wiq.storage.events.admissions(team.id, COUNTED_ADMISSIONS)
+    if not decided and not joined:
         await reply(update, context, "decisions.none", team=team.name)
         return
     lines = [t(lang, "decisions.header", team=team.name)]
@@ -206,6 +209,20 @@ async def list_decisions(update: Update, context: Context) -> None:
                 date=wiq.local_date(proposal.closed_at, lang),
             )
         )
+    if joined:
+        people = await wiq.storage.people.by_ids([e.subject_id for e in joined if e.subject_id])
+        lines.append(t(lang, "decisions.joined_header"))
+        for event in joined:
+            person = people.get(event.subject_id or 0)
+            lines.append(
+                t(
+                    lang,
+                    "decisions.joined",
+                    name=person.display_name if person else "?",
+                    how=t(lang, f"members.how.{event.data.get('how')}", by="–", decisions=""),
+                    date=wiq.local_date(event.at, lang),
+                )
+            )
     await reply_html(update, context, Html("\n".join(lines)))
 
 

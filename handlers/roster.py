@@ -70,6 +70,7 @@ def member_line(lang: str, context: Context, member: Member, admitters: dict) ->
         lang,
         f"members.how.{member.joined_how}",
         by=by.display_name if by else t(lang, "members.someone"),
+        decisions=f" ({member.body})" if member.body and not member.seat else "",
     )
     line = t(lang, "members.line", name=name, how=how, since=wiq.local_date(member.joined_at, lang))
     if member.seat:

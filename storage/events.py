@@ -59,6 +59,16 @@ class Events:
         )
         return [_event(row) for row in rows]
 
+    async def admissions(self, team_id: int, hows: tuple[str, ...], limit: int = 20) -> list[Event]:
+        """People who came onto the team's roster in one of these ways, newest first."""
+        marks = ",".join("?" * len(hows))
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE team_id = ? AND kind = 'roster.joined'"
+            f" AND json_extract(data, '$.how') IN ({marks}) ORDER BY id DESC LIMIT ?",
+            (team_id, *hows, limit),
+        )
+        return [_event(row) for row in rows]
+
     async def all(self) -> list[Event]:
         rows = await self.db.fetchall(
             "SELECT * FROM events WHERE network_id = ? ORDER BY id", (self.network_id,)

@@ -84,3 +84,14 @@ async def test_delegation_refusals(net) -> None:
     assert reply is not None and "PT-Chat" in reply.text
     reply = await h.say(ST, ADMIN, "/delegate @dora politik Beirat")
     assert reply is not None and "schon auf der Mitgliederliste" in reply.text
+
+
+async def test_decisions_show_who_came_in_by_delegation(net) -> None:
+    h, _ = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(ST, ADMIN, "/delegate @eve politik Stadtbezirksbeirat")
+    await confirm(h, EVE)
+    listing = await h.say(ST, ANNA, "/beschluesse")
+    assert listing is not None
+    assert "Aufnahmen nach dem Leitbild" in listing.text and "Eve – entsandt" in listing.text

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from tests.harness import (
+    ADMIN,
     ANNA,
     BERT,
     CARL,
@@ -67,6 +68,9 @@ async def test_appointed_once_whatever_the_order(net, first: str, when: str) -> 
         await accept(h, EVE)
     assert await ut_members(h) == [EVE]
     assert sum("ist jetzt ernannt" in t for t in h.bot_texts(UT)) == 1
+    h.model.send_message(UT, ADMIN, "/members")
+    await h.settle()
+    assert "ernannt von PT und ST (#1, #2)" in h.bot_texts(UT)[-1]
     for chat in (PT, ST):
         assert sum("ist jetzt ernannt" in t for t in h.bot_texts(chat)) == 1
     links = [t for t in h.bot_texts(EVE) if "Link in den Chat" in t]
