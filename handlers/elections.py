@@ -7,9 +7,8 @@ from telegram import MessageEntity, Update
 from bot import delegations, elections
 from bot.admissions import Refused
 from bot.callbacks import decode_candidacy
-from bot.deadlines import DeadlineError, parse_deadline, split_deadline
 from bot.i18n import t
-from bot.policy import DecisionKind, format_duration
+from bot.policy import DecisionKind
 from handlers.common import (
     Context,
     bound_team,
@@ -19,7 +18,7 @@ from handlers.common import (
     reply,
     services,
 )
-from handlers.proposals import _answer, command_rest
+from handlers.proposals import _answer, leading_deadline
 from storage.people import Person
 
 
@@ -35,23 +34,10 @@ async def call_election(update: Update, context: Context) -> None:
     if not await delegations.may_record(wiq, update.effective_user.id, caller.id):
         await reply(update, context, "election.who")
         return
-    token, rest = split_deadline(command_rest(update))
-    deadline = None
-    if token is not None:
-        policy = wiq.policy(team, DecisionKind.ELECTION)
-        try:
-            deadline = parse_deadline(
-                token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
-            )
-        except DeadlineError as exc:
-            await reply(
-                update,
-                context,
-                f"deadline.{exc.reason.value}",
-                text=token,
-                min=format_duration(policy.min_deadline),
-            )
-            return
+    parsed = await leading_deadline(update, context, team, DecisionKind.ELECTION)
+    if parsed is None:
+        return
+    deadline, rest = parsed
     words = rest.split()
     if not words or not words[0].isdigit():
         await reply(update, context, "election.usage")

@@ -6,9 +6,8 @@ from telegram import Update
 
 from bot import nominations
 from bot.callbacks import decode_acceptance
-from bot.deadlines import DeadlineError, parse_deadline, split_deadline
 from bot.i18n import t
-from bot.policy import DecisionKind, format_duration
+from bot.policy import DecisionKind
 from handlers.common import (
     Context,
     bound_team,
@@ -18,7 +17,7 @@ from handlers.common import (
     reply,
     services,
 )
-from handlers.proposals import _answer, command_rest, member_of
+from handlers.proposals import _answer, leading_deadline, member_of
 
 
 async def nominate(update: Update, context: Context) -> None:
@@ -31,23 +30,10 @@ async def nominate(update: Update, context: Context) -> None:
     if person_id is None:
         return
     wiq = services(context)
-    token, rest = split_deadline(command_rest(update))
-    deadline = None
-    if token is not None:
-        policy = wiq.policy(team, DecisionKind.NOMINATION)
-        try:
-            deadline = parse_deadline(
-                token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
-            )
-        except DeadlineError as exc:
-            await reply(
-                update,
-                context,
-                f"deadline.{exc.reason.value}",
-                text=token,
-                min=format_duration(policy.min_deadline),
-            )
-            return
+    parsed = await leading_deadline(update, context, team, DecisionKind.NOMINATION)
+    if parsed is None:
+        return
+    deadline, rest = parsed
     named = await named_person(update, context, rest.split())
     username = None
     if named.person is None:

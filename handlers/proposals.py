@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from datetime import datetime
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -15,7 +16,7 @@ from bot.callbacks import decode
 from bot.deadlines import DeadlineError, parse_deadline, split_deadline
 from bot.decisions import PressResult
 from bot.i18n import Html, t
-from bot.policy import format_duration
+from bot.policy import DecisionKind, format_duration
 from bot.rules import Response
 from handlers.common import (
     Context,
@@ -57,6 +58,32 @@ async def member_of(update: Update, context: Context, team: Team) -> int | None:
     return person.id
 
 
+async def leading_deadline(
+    update: Update, context: Context, team: Team, kind: DecisionKind
+) -> tuple[datetime | None, str] | None:
+    """The optional DEADLINE that starts a command's arguments, and the rest; None after
+    telling the person why the deadline cannot be used."""
+    wiq = services(context)
+    token, rest = split_deadline(command_rest(update))
+    if token is None:
+        return None, rest
+    policy = wiq.policy(team, kind)
+    try:
+        deadline = parse_deadline(
+            token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
+        )
+    except DeadlineError as exc:
+        await reply(
+            update,
+            context,
+            f"deadline.{exc.reason.value}",
+            text=token,
+            min=format_duration(policy.min_deadline),
+        )
+        return None
+    return deadline, rest
+
+
 async def propose(update: Update, context: Context) -> None:
     """A member puts a proposal to the team: /propose [DEADLINE] TEXT."""
     team = await bound_team(update, context)
@@ -66,29 +93,16 @@ async def propose(update: Update, context: Context) -> None:
     if person_id is None:
         return
     wiq = services(context)
-    token, text = split_deadline(command_rest(update))
+    parsed = await leading_deadline(update, context, team, DecisionKind.PROPOSAL)
+    if parsed is None:
+        return
+    deadline, text = parsed
     if not text.strip():
         await reply(update, context, "proposal.usage")
         return
     if len(text) > MAX_PROPOSAL:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
-    deadline = None
-    if token is not None:
-        policy = wiq.policy(team)
-        try:
-            deadline = parse_deadline(
-                token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
-            )
-        except DeadlineError as exc:
-            await reply(
-                update,
-                context,
-                f"deadline.{exc.reason.value}",
-                text=token,
-                min=format_duration(policy.min_deadline),
-            )
-            return
     await wiq.decisions.propose(team, person_id, text, deadline)
 
 
