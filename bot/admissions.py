@@ -135,14 +135,19 @@ async def join_request(wiq: Services, chat_id: int, telegram_id: int, link: str 
     (a forwarded link lets nobody else in)."""
     bot = wiq.outbox.bot
     invitation = await wiq.storage.invitations.by_link(link) if link else None
-    person = await wiq.storage.people.by_id(invitation.person_id) if invitation else None
     team = await wiq.storage.teams.by_chat(chat_id)
+    if invitation is None and (team is None or team.roster_mode == RosterMode.CHAT):
+        return False  # not ours to decide: the chat's own links, an LT or the NET chat
+    person = await wiq.storage.people.by_id(invitation.person_id) if invitation else None
     allowed = (
         invitation is not None
+        and invitation.used_at is None
         and person is not None
         and person.telegram_id == telegram_id
         and team is not None
         and invitation.team_id == team.id
+        # a link of someone removed or gone since lets nobody in
+        and await wiq.storage.rosters.is_member(team.id, person.id)
     )
     try:
         if allowed:

@@ -126,7 +126,7 @@ async def answer(wiq: Services, delegation_id: int, person: Person, confirm: boo
     if not confirm:
         return "delegate.declined"
     st = await _st(wiq)
-    await wiq.storage.rosters.admit(
+    if not await wiq.storage.rosters.admit(
         st.id,
         person.id,
         "delegated",
@@ -134,7 +134,8 @@ async def answer(wiq: Services, delegation_id: int, person: Person, confirm: boo
         by=delegation.recorded_by,
         seat=delegation.seat,
         body=delegation.body,
-    )
+    ):
+        return "delegate.already_seated"
     lang = wiq.default_language
     await wiq.outbox.send(
         st.chat_id,

@@ -17,6 +17,7 @@ from bot.callbacks import encode_candidacy
 from bot.i18n import t
 from bot.outbox import Priority
 from bot.policy import DecisionKind, TeamKind
+from bot.render import shorten_plain
 from bot.services import Services
 from storage.elections import Candidate, Election
 from storage.people import Person
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DEEP_LINK = "cand_"
 MAX_CANDIDATES = 12  # a Telegram poll has at most 12 options
+OPTION_LIMIT = 100  # characters of one poll option
 SEAT = "zivilgesellschaft"
 
 
@@ -117,9 +119,10 @@ async def open_by_deep_link(wiq: Services, person: Person, token: str) -> str:
 async def answer(
     wiq: Services, election_id: int, position: int, person: Person, stands: bool
 ) -> str:
+    election = await wiq.storage.elections.get(election_id)
     candidates = await wiq.storage.elections.candidates(election_id)
     candidate = next((c for c in candidates if c.position == position), None)
-    if candidate is None:
+    if election is None or election.status != "asking" or candidate is None:
         return "election.stale"
     if candidate.person_id is None and (
         not person.username or person.username.lower() != (candidate.username or "").lower()
@@ -143,48 +146,70 @@ async def maybe_open_poll(wiq: Services, election_id: int, window_ended: bool = 
     candidates = await wiq.storage.elections.candidates(election_id)
     if not window_ended and any(c.status == "asked" for c in candidates):
         return
-    if not await wiq.storage.elections.claim_start(election_id):
-        return
     team = await wiq.storage.teams.by_id(election.team_id)
     assert team is not None
     standing = [c for c in candidates if c.status == "standing"]
     lang = wiq.default_language
     if not standing:
-        await wiq.storage.elections.close(election_id, {"elected": [], "tied": []}, wiq.clock.now())
-        await wiq.outbox.send(team.chat_id, t(lang, "election.nobody", id=election_id))
+        if await wiq.storage.elections.close(
+            election_id, {"elected": [], "tied": []}, wiq.clock.now()
+        ):
+            await wiq.outbox.send(team.chat_id, t(lang, "election.nobody", id=election_id))
         return
-    people = await wiq.storage.people.by_ids([c.person_id for c in standing if c.person_id])
-    names = [people[c.person_id].display_name for c in standing if c.person_id in people]
     policy = wiq.policy(team, DecisionKind.ELECTION)
-    vote_deadline = election.deadline or wiq.clock.now() + policy.majority_deadline
-    if vote_deadline <= wiq.clock.now():
-        vote_deadline = wiq.clock.now() + policy.min_deadline
+    now = wiq.clock.now()
+    vote_deadline = election.deadline or now + policy.majority_deadline
+    if vote_deadline <= now:
+        vote_deadline = now + policy.min_deadline
+    if not await wiq.storage.elections.claim_start(
+        election_id, vote_deadline, [c.position for c in standing]
+    ):
+        return
+    await post_poll(wiq, election_id)
+
+
+async def post_poll(wiq: Services, election_id: int) -> None:
+    """The multi-answer poll of an election whose voting has opened."""
+    election = await wiq.storage.elections.get(election_id)
+    if election is None or election.status != "voting" or election.poll_id is not None:
+        return
+    team = await wiq.storage.teams.by_id(election.team_id)
+    assert team is not None
+    on_ballot = sorted(
+        (
+            c
+            for c in await wiq.storage.elections.candidates(election_id)
+            if c.option_index is not None and c.person_id is not None
+        ),
+        key=lambda c: c.option_index or 0,
+    )
+    people = await wiq.storage.people.by_ids([c.person_id for c in on_ballot if c.person_id])
+    names = [
+        shorten_plain(people[c.person_id].display_name, OPTION_LIMIT)
+        for c in on_ballot
+        if c.person_id in people
+    ]
+    lang = wiq.default_language
 
     async def started(message: Message) -> None:
         if message.poll is not None:
-            await wiq.storage.elections.start_voting(
+            await wiq.storage.elections.set_poll(
                 election_id,
                 message.poll.id,
                 message.chat_id,
                 message.message_id,
-                vote_deadline,
-                [c.position for c in standing],
                 team.id,
                 wiq.clock.now(),
             )
 
-    question = t(lang, "election.question", id=election_id, seats=election.seats)
     kwargs = {
         "chat_id": team.chat_id,
-        "question": question,
+        "question": t(lang, "election.question", id=election_id, seats=election.seats),
         "options": names,
         "is_anonymous": False,
         "allows_multiple_answers": True,
         "api_kwargs": {"hide_results_until_closes": True},
     }
-    if len(names) == 1:
-        # Telegram's polls want two options at least; one candidate is elected by "Ja".
-        kwargs["options"] = [names[0], t(lang, "ballot.abstain")]
     await wiq.outbox.submit(team.chat_id, "send_poll", kwargs, Priority.REPLY, on_sent=started)
 
 
@@ -224,10 +249,12 @@ async def run_due(wiq: Services) -> None:
     for election in await wiq.storage.elections.unfinished():
         if election.status == "asking" and now >= election.stand_until:
             await maybe_open_poll(wiq, election.id, window_ended=True)
-        elif (
-            election.status == "voting" and election.vote_deadline and now >= election.vote_deadline
-        ):
+        elif election.status != "voting":
+            continue
+        elif election.vote_deadline and now >= election.vote_deadline:
             await close(wiq, election)
+        elif election.poll_id is None:
+            await post_poll(wiq, election.id)  # the poll never went out (refused, or a crash)
 
 
 async def close(wiq: Services, election: Election) -> None:

@@ -59,7 +59,9 @@ async def nominate(
     if candidate is not None and await wiq.storage.rosters.is_member(target_team.id, candidate.id):
         raise Refused("nominate.already_member", name=candidate.display_name, team=target_team.name)
     open_one = await wiq.storage.nominations.open_for(
-        target, candidate.id if candidate else None, username
+        target,
+        candidate.id if candidate else None,
+        username or (candidate.username if candidate else None),
     )
     if open_one is not None:
         raise Refused("nominate.duplicate", id=open_one.pt_proposal_id or "?")
@@ -139,6 +141,11 @@ async def open_by_deep_link(wiq: Services, person: Person, token: str) -> str:
         wanted = (nomination.candidate_username or "").lower()
         if not person.username or person.username.lower() != wanted:
             return "nominate.not_for_you"
+        target_team = await _team(wiq, nomination.target_kind)
+        if target_team is not None and await wiq.storage.rosters.is_member(
+            target_team.id, person.id
+        ):
+            return "nominate.already_in"
         await wiq.storage.nominations.bind_candidate(nomination.id, person.id, wiq.clock.now())
     elif nomination.candidate_id != person.id:
         return "nominate.not_for_you"
@@ -196,13 +203,14 @@ async def settle(wiq: Services, nomination_id: int) -> None:
     if target_team is None or candidate is None:
         return
     # The roster entry names both decisions it rests on.
-    await wiq.storage.rosters.admit(
+    if not await wiq.storage.rosters.admit(
         target_team.id,
         candidate.id,
         "appointed",
         wiq.clock.now(),
         body=f"#{nomination.pt_proposal_id}, #{nomination.st_proposal_id}",
-    )
+    ):
+        return  # already a member meanwhile: nothing to announce
     log.info("event=appointed nomination=%s", nomination.id)
     await _tell(wiq, nomination, "nominate.appointed", include_target=True)
     await admissions.invite(wiq, target_team, candidate)
@@ -212,7 +220,10 @@ async def lapse_due(wiq: Services) -> None:
     """Nominations both teams approved whose candidate did not accept in time."""
     now = wiq.clock.now()
     for nomination in await wiq.storage.nominations.open_nominations():
-        if nomination.both_approved_at is None or nomination.accepted_at is not None:
+        if nomination.both_approved_at is None:
+            continue
+        if nomination.accepted_at is not None:
+            await settle(wiq, nomination.id)  # an appointment a crash interrupted
             continue
         pt = await _team(wiq, TeamKind.PT.value)
         window = wiq.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None

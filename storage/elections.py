@@ -137,30 +137,47 @@ class Elections:
                 )
         return bool(changed)
 
-    async def start_voting(
+    async def claim_start(
+        self, election_id: int, vote_deadline: datetime, option_positions: list[int]
+    ) -> bool:
+        """Open the voting (once: all answered and the window ending may race), with its
+        deadline and the poll's option order, before the poll is sent — so that a poll that
+        never went out is sent again, and the election still closes at its deadline."""
+        async with self.db.transaction() as tx:
+            changed = await tx.rowcount(
+                "UPDATE elections SET status = 'voting', vote_deadline = ?"
+                " WHERE id = ? AND status = 'asking'",
+                (to_db(vote_deadline), election_id),
+            )
+            if changed:
+                await tx.executemany(
+                    "UPDATE election_candidates SET option_index = ?"
+                    " WHERE election_id = ? AND position = ?",
+                    [
+                        (index, election_id, position)
+                        for index, position in enumerate(option_positions)
+                    ],
+                )
+        return bool(changed)
+
+    async def set_poll(
         self,
         election_id: int,
         poll_id: str,
         chat_id: int,
         message_id: int,
-        vote_deadline: datetime,
-        option_positions: list[int],
         team_id: int,
         now: datetime,
     ) -> None:
+        """The poll is out: its electorate is the chat's roster now."""
         async with self.db.transaction() as tx:
             await tx.execute(
-                "UPDATE elections SET status = 'voting', poll_id = ?, poll_chat_id = ?,"
-                " poll_message_id = ?, vote_deadline = ? WHERE id = ?",
-                (poll_id, chat_id, message_id, to_db(vote_deadline), election_id),
-            )
-            await tx.executemany(
-                "UPDATE election_candidates SET option_index = ?"
-                " WHERE election_id = ? AND position = ?",
-                [(index, election_id, position) for index, position in enumerate(option_positions)],
+                "UPDATE elections SET poll_id = ?, poll_chat_id = ?, poll_message_id = ?"
+                " WHERE id = ?",
+                (poll_id, chat_id, message_id, election_id),
             )
             await tx.execute(
-                "INSERT INTO election_electorate (election_id, person_id)"
+                "INSERT OR IGNORE INTO election_electorate (election_id, person_id)"
                 " SELECT ?, person_id FROM roster_entries WHERE team_id = ? AND left_at IS NULL",
                 (election_id, team_id),
             )
@@ -172,15 +189,6 @@ class Elections:
                 team_id=team_id,
                 data={"election": election_id},
             )
-
-    async def claim_start(self, election_id: int) -> bool:
-        """Only one caller opens the poll (all answered and the window ending may race)."""
-        return bool(
-            await self.db.change(
-                "UPDATE elections SET status = 'voting' WHERE id = ? AND status = 'asking'",
-                (election_id,),
-            )
-        )
 
     async def electorate(self, election_id: int) -> frozenset[int]:
         rows = await self.db.fetchall(

@@ -91,3 +91,18 @@ async def test_election_refusals(net) -> None:
     many = " ".join(f"@u{n}" for n in range(13))
     reply = await h.say(NET, ADMIN, f"/election 2 {many}")
     assert reply is not None and "12" in reply.text
+
+
+async def test_a_poll_that_never_went_out_is_sent_again(net) -> None:
+    h, _ = net
+    await h.bind(NET, "NET", "Wir im Quartier")
+    h.model.start_bot(ANNA)
+    await h.settle()
+    await h.say(NET, ADMIN, "/election 1 @anna")
+    h.model.fail_next("sendPoll", error_code=400, description="Bad Request: poll refused")
+    await stand(h, ANNA)
+    assert not any(m.poll for m in h.model.bot_messages(NET))
+    await elections.run_due(h.services)
+    await h.settle()
+    poll = next(m.poll for m in h.model.bot_messages(NET) if m.poll)
+    assert [o.text for o in poll.options] == ["Anna"]

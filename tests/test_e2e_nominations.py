@@ -239,3 +239,22 @@ async def test_a_restart_between_the_approvals_still_appoints_once(net) -> None:
         assert len([t for t in again.bot_texts(EVE) if "Link in den Chat" in t]) == 1
     finally:
         await again.stop()
+
+
+async def test_a_duplicate_is_refused_once_the_unseen_candidate_is_seen(net) -> None:
+    h, _ = net
+    await h.say(PT, ANNA, "/nominate @nele_neu UT")
+    h.model.member_joins(PT, NEWBIE)
+    h.model.send_message(PT, NEWBIE, "Hallo")
+    await h.settle()
+    reply = await h.say(ST, CARL, "/nominate @nele_neu UT")
+    assert reply is not None and "schon nominiert" in reply.text
+
+
+async def test_join_requests_by_other_links_are_left_to_the_chat(net) -> None:
+    h, _ = net
+    await h.bind(LT, "LT", "Garten", by=ANNA)
+    h.model.request_join(LT, OUTSIDER)
+    await h.settle()
+    assert not h.model.calls_of("declineChatJoinRequest")
+    assert not h.model.calls_of("approveChatJoinRequest")
