@@ -284,18 +284,6 @@ async def close(wiq: Services, election: Election) -> None:
         "tied": sorted(tally.tied),
         "votes": {str(k): v for k, v in tally.votes.items()},
     }
-    if not await wiq.storage.elections.close(election.id, result, wiq.clock.now()):
-        return
-    if election.poll_chat_id and election.poll_message_id:
-        await wiq.outbox.submit(
-            election.poll_chat_id,
-            "stop_poll",
-            {
-                "chat_id": election.poll_chat_id,
-                "message_id": election.poll_message_id,
-            },
-            Priority.REPLY,
-        )
     people = await wiq.storage.people.by_ids(list(tally.votes))
     steering = await wiq.storage.teams.by_kind(TeamKind.ST.value)
     for person_id in tally.elected:
@@ -308,6 +296,20 @@ async def close(wiq: Services, election: Election) -> None:
                 seat=SEAT,
                 body=team.name,
             )
+    # Seats first (idempotent), then the close that posts the result exactly once: a crash
+    # in between leaves the election open, and the next pass finishes it.
+    if not await wiq.storage.elections.close(election.id, result, wiq.clock.now()):
+        return
+    if election.poll_chat_id and election.poll_message_id:
+        await wiq.outbox.submit(
+            election.poll_chat_id,
+            "stop_poll",
+            {
+                "chat_id": election.poll_chat_id,
+                "message_id": election.poll_message_id,
+            },
+            Priority.REPLY,
+        )
     lang = wiq.default_language
     lines = [t(lang, "election.result", id=election.id, seats=election.seats)]
     for person_id, votes in sorted(tally.votes.items(), key=lambda item: -item[1]):

@@ -196,24 +196,26 @@ async def settle(wiq: Services, nomination_id: int) -> None:
         return
     if nomination.both_approved_at is None or nomination.accepted_at is None:
         return
-    if not await wiq.storage.nominations.close(nomination.id, "appointed", wiq.clock.now()):
-        return
     target_team = await _team(wiq, nomination.target_kind)
     candidate = await wiq.storage.people.by_id(nomination.candidate_id or 0)
     if target_team is None or candidate is None:
         return
-    # The roster entry names both decisions it rests on.
-    if not await wiq.storage.rosters.admit(
+    # The roster entry first (it names both decisions), then the close that makes it final
+    # exactly once: a crash in between leaves the nomination open, and the next pass
+    # (lapse_due at start and every minute) finishes it — the entry is not made twice.
+    await wiq.storage.rosters.admit(
         target_team.id,
         candidate.id,
         "appointed",
         wiq.clock.now(),
         body=f"#{nomination.pt_proposal_id}, #{nomination.st_proposal_id}",
-    ):
-        return  # already a member meanwhile: nothing to announce
+    )
+    if not await wiq.storage.nominations.close(nomination.id, "appointed", wiq.clock.now()):
+        return
     log.info("event=appointed nomination=%s", nomination.id)
     await _tell(wiq, nomination, "nominate.appointed", include_target=True)
-    await admissions.invite(wiq, target_team, candidate)
+    if not await wiq.storage.invitations.exists(target_team.id, candidate.id):
+        await admissions.invite(wiq, target_team, candidate)
 
 
 async def lapse_due(wiq: Services) -> None:

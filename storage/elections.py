@@ -113,7 +113,11 @@ class Elections:
         return [_candidate(row) for row in rows]
 
     async def candidate_by_token(self, token: str) -> tuple[int, Candidate] | None:
-        row = await self.db.fetchone("SELECT * FROM election_candidates WHERE token = ?", (token,))
+        row = await self.db.fetchone(
+            "SELECT c.* FROM election_candidates c JOIN elections e ON e.id = c.election_id"
+            " WHERE c.token = ? AND e.network_id = ?",
+            (token, self.network_id),
+        )
         return (row["election_id"], _candidate(row)) if row else None
 
     async def answer_candidate(

@@ -61,7 +61,8 @@ class Invitations:
 
     async def exists(self, team_id: int, person_id: int) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM invitations WHERE team_id = ? AND person_id = ?", (team_id, person_id)
+            "SELECT 1 FROM invitations WHERE team_id = ? AND person_id = ? AND link IS NOT NULL",
+            (team_id, person_id),
         )
         return row is not None
 

@@ -96,8 +96,9 @@ class Nominations:
 
     async def by_proposal(self, proposal_id: int) -> Nomination | None:
         row = await self.db.fetchone(
-            "SELECT * FROM nominations WHERE pt_proposal_id = ? OR st_proposal_id = ?",
-            (proposal_id, proposal_id),
+            "SELECT * FROM nominations WHERE network_id = ?"
+            " AND (pt_proposal_id = ? OR st_proposal_id = ?)",
+            (self.network_id, proposal_id, proposal_id),
         )
         return _nomination(row) if row else None
 
