@@ -258,6 +258,7 @@ async def run_due(wiq: Services) -> None:
 
 
 async def close(wiq: Services, election: Election) -> None:
+    await wiq.storage.elections.claim_count(election.id, wiq.clock.now())
     candidates = [
         c
         for c in await wiq.storage.elections.candidates(election.id)

@@ -219,7 +219,8 @@ class Elections:
             await self.db.change(
                 "INSERT INTO election_ballots (election_id, person_id, options, update_id, at)"
                 " SELECT ?, ?, ?, ?, ?"
-                " WHERE EXISTS (SELECT 1 FROM elections WHERE id = ? AND status = 'voting')"
+                " WHERE EXISTS (SELECT 1 FROM elections WHERE id = ? AND status = 'voting'"
+                "  AND counting_at IS NULL)"
                 " ON CONFLICT (election_id, person_id) DO UPDATE SET options = excluded.options,"
                 "  update_id = excluded.update_id, at = excluded.at"
                 " WHERE excluded.update_id > election_ballots.update_id",
@@ -232,6 +233,13 @@ class Elections:
                     election_id,
                 ),
             )
+        )
+
+    async def claim_count(self, election_id: int, now: datetime) -> None:
+        """Stop taking ballots before they are counted (a second claim changes nothing)."""
+        await self.db.change(
+            "UPDATE elections SET counting_at = ? WHERE id = ? AND counting_at IS NULL",
+            (to_db(now), election_id),
         )
 
     async def ballots(self, election_id: int) -> dict[int, list[int]]:
