@@ -102,16 +102,33 @@ def _label(field: str) -> str:
 async def invite(wiq: Services, team: Team, person: Person) -> None:
     """An invite link that creates a join request, which the bot approves for this person
     only; sent privately, or when the person next opens the bot."""
+    if await wiq.storage.invitations.exists(team.id, person.id):
+        return
     invitation_id = await wiq.storage.invitations.create(team.id, person.id, wiq.clock.now())
+    await _make_link(wiq, invitation_id, team, person)
+
+
+async def _make_link(wiq: Services, invitation_id: int, team: Team, person: Person) -> None:
     try:
         link = await wiq.outbox.bot.create_chat_invite_link(
             team.chat_id, name=f"wiq-{invitation_id}", creates_join_request=True
         )
     except TelegramError as exc:
+        # Retried by retry_invitations (at start and every minute): nobody loses a seat
+        # because Telegram was unreachable for a moment.
         log.warning("event=invite_link_failed team=%s error=%s", team.id, exc)
         return
     await wiq.storage.invitations.set_link(invitation_id, link.invite_link)
     await deliver_invitations(wiq, person)
+
+
+async def retry_invitations(wiq: Services) -> None:
+    """Invitations whose link could not be made yet."""
+    for invitation in await wiq.storage.invitations.without_link():
+        team = await wiq.storage.teams.by_id(invitation.team_id)
+        person = await wiq.storage.people.by_id(invitation.person_id)
+        if team is not None and person is not None:
+            await _make_link(wiq, invitation.id, team, person)
 
 
 async def deliver_invitations(wiq: Services, person: Person) -> None:
@@ -187,7 +204,7 @@ async def admission_decided(
         )
         if person.telegram_id is not None and person.started_bot:
             await wiq.outbox.send(person.telegram_id, t(lang, "admission.admitted", team=team.name))
-    if team.kind == TeamKind.PT and not await wiq.storage.invitations.exists(team.id, person.id):
+    if team.kind == TeamKind.PT:
         await invite(wiq, team, person)
 
 

@@ -137,6 +137,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         await services.decisions.run_due()
         await nominations.lapse_due(services)
         await elections.run_due(services)
+        await admissions.retry_invitations(services)
         await services.decisions.rearm_all()
         # A safety net under the per-proposal jobs: whatever is due is handled within a
         # minute, even if a job was lost.
@@ -188,6 +189,7 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     await services.decisions.run_due()
     await nominations.lapse_due(services)
     await elections.run_due(services)
+    await admissions.retry_invitations(services)
 
 
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:

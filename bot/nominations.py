@@ -214,8 +214,7 @@ async def settle(wiq: Services, nomination_id: int) -> None:
         return
     log.info("event=appointed nomination=%s", nomination.id)
     await _tell(wiq, nomination, "nominate.appointed", include_target=True)
-    if not await wiq.storage.invitations.exists(target_team.id, candidate.id):
-        await admissions.invite(wiq, target_team, candidate)
+    await admissions.invite(wiq, target_team, candidate)
 
 
 async def lapse_due(wiq: Services) -> None:

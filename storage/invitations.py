@@ -61,10 +61,17 @@ class Invitations:
 
     async def exists(self, team_id: int, person_id: int) -> bool:
         row = await self.db.fetchone(
-            "SELECT 1 FROM invitations WHERE team_id = ? AND person_id = ? AND link IS NOT NULL",
+            "SELECT 1 FROM invitations WHERE team_id = ? AND person_id = ? AND used_at IS NULL",
             (team_id, person_id),
         )
         return row is not None
+
+    async def without_link(self) -> list[Invitation]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM invitations WHERE network_id = ? AND link IS NULL ORDER BY id",
+            (self.network_id,),
+        )
+        return [_invitation(row) for row in rows]
 
     async def undelivered(self, person_id: int) -> list[Invitation]:
         rows = await self.db.fetchall(

@@ -123,3 +123,23 @@ async def test_an_lt_changes_its_process_by_its_current_one(tmp_path: Path) -> N
         assert h.model.bot_messages(LT)[-1].poll is not None
     finally:
         await h.stop()
+
+
+async def test_an_invite_link_that_failed_is_made_later(tmp_path: Path) -> None:
+    from bot import admissions
+
+    h, d = await setup_team(tmp_path, chat_id=PT, kind="PT")
+    try:
+        h.model.member_leaves(PT, EVE)
+        h.model.start_bot(EVE)
+        await h.settle()
+        await h.say(EVE, EVE, "/join Ich helfe gern")
+        h.model.fail_next("createChatInviteLink", network_error=True)
+        for user in (ANNA, BERT, CARL, DORA):
+            await d.press(PT, 1, user, "agree")
+        assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))
+        await admissions.retry_invitations(h.services)
+        await h.settle()
+        assert sum("Link in den Chat" in t for t in h.bot_texts(EVE)) == 1
+    finally:
+        await h.stop()
