@@ -22,6 +22,7 @@ from handlers import (
     delegations,
     elections,
     nominations,
+    personal,
     proposals,
     roster,
     setup,
@@ -78,13 +79,13 @@ def register(application: Application) -> None:
         group=GROUP_MAIN,
     )
     application.add_handler(
-        CallbackQueryHandler(nominations.answer_nomination, pattern=r"^n1:"), group=GROUP_MAIN
+        CallbackQueryHandler(personal.answer_nomination, pattern=r"^n1:"), group=GROUP_MAIN
     )
     application.add_handler(
-        CallbackQueryHandler(delegations.answer_delegation, pattern=r"^d1:"), group=GROUP_MAIN
+        CallbackQueryHandler(personal.answer_delegation, pattern=r"^d1:"), group=GROUP_MAIN
     )
     application.add_handler(
-        CallbackQueryHandler(elections.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
+        CallbackQueryHandler(personal.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)

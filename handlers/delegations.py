@@ -6,11 +6,10 @@ from telegram import Update
 
 from bot import delegations
 from bot.admissions import Refused
-from bot.callbacks import decode_confirmation
 from bot.i18n import t
 from bot.policy import TeamKind
 from handlers.common import Context, current_person, lang_of, named_person, reply, services
-from handlers.proposals import _answer, member_of
+from handlers.proposals import member_of
 
 
 async def delegate(update: Update, context: Context) -> None:
@@ -64,33 +63,3 @@ async def delegate(update: Update, context: Context) -> None:
         name = person.display_name if person else f"@{username}"
         link = wiq.deep_link(delegations.DEEP_LINK + recorded.token)
         await reply(update, context, "delegate.recorded_link", name=name, link=link)
-
-
-async def answer_delegation(update: Update, context: Context) -> None:
-    """The delegate pressed Bestätigen or Ablehnen."""
-    query = update.callback_query
-    assert query is not None
-    lang = lang_of(update, context)
-    confirmation = decode_confirmation(query.data)
-    person = await current_person(update, context)
-    if confirmation is None or person is None:
-        await _answer(query, t(lang, "press.invalid"), alert=True)
-        return
-    key = await delegations.answer(
-        services(context), confirmation.delegation_id, person, confirmation.confirm
-    )
-    await _answer(query, t(lang, key), alert=True)
-
-
-async def delegation_by_deep_link(update: Update, context: Context, payload: str) -> bool:
-    if not payload.startswith(delegations.DEEP_LINK):
-        return False
-    person = await current_person(update, context)
-    if person is None:
-        return True
-    key = await delegations.open_by_deep_link(
-        services(context), person, payload[len(delegations.DEEP_LINK) :]
-    )
-    if key:
-        await reply(update, context, key)
-    return True

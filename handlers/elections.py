@@ -6,19 +6,16 @@ from telegram import MessageEntity, Update
 
 from bot import delegations, elections
 from bot.admissions import Refused
-from bot.callbacks import decode_candidacy
-from bot.i18n import t
 from bot.policy import DecisionKind
 from handlers.common import (
     Context,
     bound_team,
     current_person,
-    lang_of,
     remember_user,
     reply,
     services,
 )
-from handlers.proposals import _answer, leading_deadline
+from handlers.proposals import leading_deadline
 from storage.people import Person
 
 
@@ -75,32 +72,3 @@ async def _candidates(
     if not mentions and any(not word.startswith("@") for word in words):
         return None
     return found or None
-
-
-async def answer_candidacy(update: Update, context: Context) -> None:
-    query = update.callback_query
-    assert query is not None
-    lang = lang_of(update, context)
-    candidacy = decode_candidacy(query.data)
-    person = await current_person(update, context)
-    if candidacy is None or person is None:
-        await _answer(query, t(lang, "press.invalid"), alert=True)
-        return
-    key = await elections.answer(
-        services(context), candidacy.election_id, candidacy.position, person, candidacy.stands
-    )
-    await _answer(query, t(lang, key), alert=True)
-
-
-async def candidacy_by_deep_link(update: Update, context: Context, payload: str) -> bool:
-    if not payload.startswith(elections.DEEP_LINK):
-        return False
-    person = await current_person(update, context)
-    if person is None:
-        return True
-    key = await elections.open_by_deep_link(
-        services(context), person, payload[len(elections.DEEP_LINK) :]
-    )
-    if key:
-        await reply(update, context, key)
-    return True

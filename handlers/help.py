@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot import admissions
 from bot.i18n import Html, t
-from handlers import delegations, elections, nominations, proposals
+from handlers import personal, proposals
 from handlers.common import Context, current_person, lang_of, reply, reply_html, services
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
@@ -37,11 +37,7 @@ async def start(update: Update, context: Context) -> None:
     payload = (context.args or [""])[0]
     if payload and await proposals.reason_by_deep_link(update, context, payload):
         return
-    if payload and await nominations.nomination_by_deep_link(update, context, payload):
-        return
-    if payload and await delegations.delegation_by_deep_link(update, context, payload):
-        return
-    if payload and await elections.candidacy_by_deep_link(update, context, payload):
+    if payload and await personal.by_deep_link(update, context, payload):
         return
     await show_help(update, context)
     person = await current_person(update, context)

@@ -5,19 +5,17 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import nominations
-from bot.callbacks import decode_acceptance
 from bot.i18n import t
 from bot.policy import DecisionKind
 from handlers.common import (
     Context,
     bound_team,
-    current_person,
     lang_of,
     named_person,
     reply,
     services,
 )
-from handlers.proposals import _answer, leading_deadline, member_of
+from handlers.proposals import leading_deadline, member_of
 
 
 async def nominate(update: Update, context: Context) -> None:
@@ -66,33 +64,3 @@ async def nominate(update: Update, context: Context) -> None:
         )
     except nominations.Refused as refused:
         await reply(update, context, refused.key, **refused.params)
-
-
-async def answer_nomination(update: Update, context: Context) -> None:
-    """The candidate pressed Annehmen or Ablehnen in their private chat."""
-    query = update.callback_query
-    assert query is not None
-    lang = lang_of(update, context)
-    acceptance = decode_acceptance(query.data)
-    person = await current_person(update, context)
-    if acceptance is None or person is None:
-        await _answer(query, t(lang, "press.invalid"), alert=True)
-        return
-    key = await nominations.answer(
-        services(context), acceptance.nomination_id, person, acceptance.accept
-    )
-    await _answer(query, t(lang, key), alert=True)
-
-
-async def nomination_by_deep_link(update: Update, context: Context, payload: str) -> bool:
-    if not payload.startswith(nominations.DEEP_LINK):
-        return False
-    person = await current_person(update, context)
-    if person is None:
-        return True
-    key = await nominations.open_by_deep_link(
-        services(context), person, payload[len(nominations.DEEP_LINK) :]
-    )
-    if key:
-        await reply(update, context, key)
-    return True
