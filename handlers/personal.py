@@ -12,7 +12,7 @@ from bot.callbacks import decode_acceptance, decode_candidacy, decode_confirmati
 from bot.i18n import t
 from bot.services import Services
 from handlers.common import Context, current_person, lang_of, reply, services
-from handlers.proposals import _answer
+from handlers.proposals import answer_query
 from storage.people import Person
 
 # Deep-link payload prefix -> what opening it does; each returns a text key ("" = asked).
@@ -44,10 +44,10 @@ async def _answer_with(
     lang = lang_of(update, context)
     person = await current_person(update, context)
     if act is None or person is None:
-        await _answer(query, t(lang, "press.invalid"), alert=True)
+        await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
     key = await act(services(context), person)
-    await _answer(query, t(lang, key), alert=True)
+    await answer_query(query, t(lang, key), alert=True)
 
 
 async def answer_nomination(update: Update, context: Context) -> None:

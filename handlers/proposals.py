@@ -250,7 +250,7 @@ async def press_response(update: Update, context: Context) -> None:
     message = query.message
     person = await current_person(update, context)
     if press is None or message is None or person is None:
-        await _answer(query, t(lang, "press.invalid"), alert=True)
+        await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
     outcome = await wiq.decisions.press(
         press.round_id,
@@ -263,35 +263,37 @@ async def press_response(update: Update, context: Context) -> None:
     choice = t(lang, f"choice.{press.choice.value}")
     match outcome.result:
         case PressResult.INVALID:
-            await _answer(query, t(lang, "press.invalid"), alert=True)
+            await answer_query(query, t(lang, "press.invalid"), alert=True)
             return
         case PressResult.CLOSED:
-            await _answer(query, t(lang, "press.closed"), alert=True)
+            await answer_query(query, t(lang, "press.closed"), alert=True)
             return
         case PressResult.NEXT_ROUND:
-            await _answer(query, t(lang, "press.next_round"), alert=True)
+            await answer_query(query, t(lang, "press.next_round"), alert=True)
             return
         case PressResult.STALE:
-            await _answer(query, t(lang, "press.stale"))
+            await answer_query(query, t(lang, "press.stale"))
             return
         case PressResult.NOT_MEMBER:
-            await _answer(query, t(lang, "press.not_member", team=outcome.team_name), alert=True)
+            await answer_query(
+                query, t(lang, "press.not_member", team=outcome.team_name), alert=True
+            )
             return
         case PressResult.ASK_REASON:
             if person.started_bot:
-                await _answer(query, t(lang, "press.reason_private", choice=choice))
+                await answer_query(query, t(lang, "press.reason_private", choice=choice))
                 await ask_for_reason(
                     context, person.telegram_id, outcome.proposal_id or 0, press.choice, lang
                 )
             else:
                 url = wiq.deep_link(f"{REASON_PAYLOAD}{press.round_id}")
-                await _answer(query, t(lang, "press.recorded", choice=choice), url=url)
+                await answer_query(query, t(lang, "press.recorded", choice=choice), url=url)
         case PressResult.RECORDED:
-            await _answer(query, t(lang, "press.recorded", choice=choice))
+            await answer_query(query, t(lang, "press.recorded", choice=choice))
     await wiq.decisions.after_press(outcome)
 
 
-async def _answer(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
+async def answer_query(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
     """Answer a press; if Telegram says the query is too old, the committed response stays.
     The answer is plain text (no parse mode), at most 200 characters."""
     plain = html.unescape(re.sub(r"<[^>]+>", "", text))
