@@ -41,9 +41,9 @@ async def test_wiq_bot_run_serves_a_team_and_survives_a_restart(tmp_path: Path) 
     model = make_model()
     async with LocalBotApiServer(model) as server:
         config_path = tmp_path / "config.toml"
-        text = config_text(tmp_path / "wiq.sqlite").replace(
-            "http://127.0.0.1:9/bot", server.base_url
-        )
+        text = config_text(
+            tmp_path / "wiq.sqlite", extra='[policy]\nmin_deadline = "1s"\n'
+        ).replace("http://127.0.0.1:9/bot", server.base_url)
         config_path.write_text(text, encoding="utf-8")
 
         process = await start_process(config_path)
@@ -54,6 +54,11 @@ async def test_wiq_bot_run_serves_a_team_and_survives_a_restart(tmp_path: Path) 
             model.send_message(PT, ANNA, "Hallo")
             sent = model.send_message(PT, ADMIN, "/admit @anna")
             await model.wait_for_message(PT, "Anna", after=sent["message_id"], timeout=10)
+            # A real deadline, armed in the real JobQueue: the round closes by itself.
+            sent = model.send_message(PT, ANNA, "/propose 2s Kurz und knapp")
+            await model.wait_for_message(PT, "Vorschlag #1", after=sent["message_id"], timeout=10)
+            result = await model.wait_for_message(PT, "Ergebnis Runde 1", timeout=15)
+            assert "Kein Quorum" in (result.text or "")  # nobody answered within 2 s
         finally:
             log = await stop_process(process)
         assert "event=started" in log and "event=stopped" in log
