@@ -136,3 +136,16 @@ def _text_mention_first(message: Message, args: list[str]) -> tuple[User, int] |
         if entity.user is not None and first_args.startswith(" ".join(mention_text.split())):
             return entity.user, len(mention_text.split())
     return None
+
+
+async def reply_naming_problem(
+    update: Update, context: Context, named: Named, usage_key: str
+) -> None:
+    """Tell the person why nobody was named, and how to name someone for this command."""
+    await reply(
+        update,
+        context,
+        named.problem or "error.name_a_person",
+        username=named.username or "",
+        usage=t(lang_of(update, context), usage_key),
+    )

@@ -6,9 +6,15 @@ from telegram import Update
 
 from bot import delegations
 from bot.admissions import Refused
-from bot.i18n import t
 from bot.policy import TeamKind
-from handlers.common import Context, current_person, lang_of, named_person, reply, services
+from handlers.common import (
+    Context,
+    current_person,
+    named_person,
+    reply,
+    reply_naming_problem,
+    services,
+)
 from handlers.proposals import member_of
 
 
@@ -23,13 +29,7 @@ async def delegate(update: Update, context: Context) -> None:
     username = None
     if named.person is None:
         if named.problem != "error.unknown_username":
-            await reply(
-                update,
-                context,
-                named.problem or "error.name_a_person",
-                username="",
-                usage=t(lang_of(update, context), "delegate.usage"),
-            )
+            await reply_naming_problem(update, context, named, "delegate.usage")
             return
         username = named.username
     words = named.rest[1:] if username else named.rest

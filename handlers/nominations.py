@@ -5,14 +5,13 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import nominations
-from bot.i18n import t
 from bot.policy import DecisionKind
 from handlers.common import (
     Context,
     bound_team,
-    lang_of,
     named_person,
     reply,
+    reply_naming_problem,
     services,
 )
 from handlers.proposals import leading_deadline, member_of
@@ -36,13 +35,7 @@ async def nominate(update: Update, context: Context) -> None:
     username = None
     if named.person is None:
         if named.problem != "error.unknown_username":
-            await reply(
-                update,
-                context,
-                named.problem or "error.name_a_person",
-                username="",
-                usage=t(lang_of(update, context), "nominate.usage"),
-            )
+            await reply_naming_problem(update, context, named, "nominate.usage")
             return
         username = named.username  # an unseen @username: bound when they open the link
     words = named.rest[1:] if username else named.rest

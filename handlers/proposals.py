@@ -6,7 +6,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -14,7 +16,7 @@ from telegram.error import TelegramError
 from bot import elections, support
 from bot.callbacks import decode
 from bot.deadlines import DeadlineError, parse_deadline, split_deadline
-from bot.decisions import PressResult
+from bot.decisions import Decisions, PressResult
 from bot.i18n import Html, t
 from bot.policy import DecisionKind, format_duration
 from bot.rules import Response
@@ -148,22 +150,23 @@ async def revise(update: Update, context: Context) -> None:
 
 async def request_majority(update: Update, context: Context) -> None:
     """The proposer asks for the majority vote early: /majority ID."""
-    found = await _own_proposal(update, context, "majority.usage")
-    if found is None:
-        return
-    _, proposal, person_id, _ = found
-    refusal = await services(context).decisions.request_majority(proposal, person_id)
-    if refusal is not None:
-        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+    await _proposers_request(update, context, "majority.usage", lambda d: d.request_majority)
 
 
 async def withdraw(update: Update, context: Context) -> None:
     """The proposer withdraws: /withdraw ID."""
-    found = await _own_proposal(update, context, "withdraw.usage")
+    await _proposers_request(update, context, "withdraw.usage", lambda d: d.withdraw)
+
+
+async def _proposers_request(
+    update: Update, context: Context, usage: str, action: Callable[[Decisions], Any]
+) -> None:
+    """/majority and /withdraw: the proposal named by its id, asked for by its proposer."""
+    found = await _own_proposal(update, context, usage)
     if found is None:
         return
     _, proposal, person_id, _ = found
-    refusal = await services(context).decisions.withdraw(proposal, person_id)
+    refusal = await action(services(context).decisions)(proposal, person_id)
     if refusal is not None:
         await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
 

@@ -28,6 +28,7 @@ from handlers.common import (
     remember_user,
     reply,
     reply_html,
+    reply_naming_problem,
     services,
 )
 from handlers.proposals import member_of
@@ -102,13 +103,7 @@ async def admit_member(update: Update, context: Context) -> None:
         return
     named = await named_person(update, context, context.args or [])
     if named.person is None:
-        await reply(
-            update,
-            context,
-            named.problem or "error.name_a_person",
-            username=named.username or "",
-            usage=t(lang_of(update, context), "admit.usage"),
-        )
+        await reply_naming_problem(update, context, named, "admit.usage")
         return
     seat = body = None
     if team.kind == "ST":
@@ -149,13 +144,7 @@ async def admit_by_decision(update: Update, context: Context, team: Team) -> Non
     wiq = services(context)
     named = await named_person(update, context, context.args or [])
     if named.person is None:
-        await reply(
-            update,
-            context,
-            named.problem or "error.name_a_person",
-            username=named.username or "",
-            usage=t(lang_of(update, context), "admit.usage"),
-        )
+        await reply_naming_problem(update, context, named, "admit.usage")
         return
     proposer = await wiq.storage.people.by_id(proposer_id)
     assert proposer is not None
@@ -175,15 +164,8 @@ async def remove_member(update: Update, context: Context) -> None:
         await reply(update, context, f"refusal.{Refusal.NOT_NETWORK_ADMIN.value}")
         return
     named = await named_person(update, context, context.args or [])
-    lang = lang_of(update, context)
     if named.person is None:
-        await reply(
-            update,
-            context,
-            named.problem or "error.name_a_person",
-            username=named.username or "",
-            usage=t(lang, "remove.usage"),
-        )
+        await reply_naming_problem(update, context, named, "remove.usage")
         return
     reason = " ".join(named.rest).strip()
     if not reason:

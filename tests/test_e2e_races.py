@@ -139,8 +139,11 @@ async def test_an_older_press_is_not_shown_as_saved(tmp_path: Path) -> None:
         bert = await h.services.storage.people.by_telegram_id(BERT)
         decisions = h.services.decisions
         await decisions.press(round_.id, ST, BERT, bert.id, Response.AGREE, 50)
+        # An older press that arrives late never overwrites the newer one, and says so.
         older = await decisions.press(round_.id, ST, BERT, bert.id, Response.OBJECT, 49)
         assert older.result is PressResult.STALE
+        stored = await h.services.storage.proposals.responses(round_.id)
+        assert stored[bert.id].choice == "agree"
     finally:
         await h.stop()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.rules import Response
 from tests.harness import (
     ADMIN,
     ANNA,
@@ -186,22 +185,6 @@ async def test_after_close_tally_shows_only_who_is_missing(tmp_path: Path) -> No
         await due(h, 86400 + 1)
         card = d.card(ST, 1).text
         assert "Einwand: Bert" in card
-    finally:
-        await h.stop()
-
-
-async def test_presses_apply_in_update_order(tmp_path: Path) -> None:
-    h, _d = await setup_team(tmp_path)
-    try:
-        await h.say(ST, ANNA, "/propose 1d Etwas")
-        round_ = await h.services.storage.proposals.current_round(1)
-        bert = await h.services.storage.people.by_telegram_id(BERT)
-        decisions = h.services.decisions
-        await decisions.press(round_.id, ST, BERT, bert.id, Response.AGREE, 50)
-        # An older press that arrives late never overwrites the newer one.
-        await decisions.press(round_.id, ST, BERT, bert.id, Response.OBJECT, 49)
-        stored = await h.services.storage.proposals.responses(round_.id)
-        assert stored[bert.id].choice == "agree"
     finally:
         await h.stop()
 
