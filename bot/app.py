@@ -69,7 +69,7 @@ GROUP_MENU = [
     "setup",
     "help",
 ]
-PRIVATE_MENU = ["start", "join", "help"]
+PRIVATE_MENU = ["start", "join", "concern", "mydata", "forgetme", "help"]
 
 
 def build_application(

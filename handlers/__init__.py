@@ -19,10 +19,12 @@ from telegram.ext import (
 
 from handlers import (
     admissions,
+    concerns,
     delegations,
     elections,
     nominations,
     personal,
+    privacy,
     proposals,
     roster,
     setup,
@@ -56,6 +58,9 @@ COMMANDS = [
     (("nominate", "nominieren"), nominations.nominate),
     (("delegate", "entsenden"), delegations.delegate),
     (("election", "wahl"), elections.call_election),
+    (("concern", "anliegen"), concerns.raise_concern),
+    (("mydata", "meinedaten"), privacy.send_my_data),
+    (("forgetme", "vergessen"), privacy.ask_to_forget),
 ]
 
 
@@ -87,19 +92,28 @@ def register(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(personal.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
     )
+    application.add_handler(
+        CallbackQueryHandler(concerns.choose, pattern=r"^c1:"), group=GROUP_MAIN
+    )
+    application.add_handler(
+        CallbackQueryHandler(privacy.answer_forget, pattern=r"^f1:"), group=GROUP_MAIN
+    )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
     application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
     application.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, proposals.private_reason
+            # a concern's text or a follow-up first; else the reason asked for
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            concerns.private_text,
         ),
         group=GROUP_MAIN,
     )
     application.add_handler(
         MessageHandler(
+            # a reply to an Anliegen goes to its sender; else it may be a reason
             filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            proposals.reply_to_card,
+            concerns.reply_in_group,
         ),
         group=GROUP_MAIN,
     )

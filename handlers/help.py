@@ -10,7 +10,14 @@ from handlers import personal, proposals
 from handlers.common import Context, current_person, lang_of, reply, reply_html, services
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
-PRIVATE_COMMANDS = [("start", None), ("join", "beitreten"), ("help", "hilfe")]
+PRIVATE_COMMANDS = [
+    ("start", None),
+    ("join", "beitreten"),
+    ("concern", "anliegen"),
+    ("mydata", "meinedaten"),
+    ("forgetme", "vergessen"),
+    ("help", "hilfe"),
+]
 TEAM_COMMANDS = [
     ("propose", "vorschlag"),
     ("open", "offen"),

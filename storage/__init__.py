@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from storage.concerns import Concerns
 from storage.db import Database, to_db
 from storage.delegations import Delegations
 from storage.elections import Elections
@@ -13,6 +14,7 @@ from storage.events import Events
 from storage.invitations import Invitations
 from storage.nominations import Nominations
 from storage.people import People
+from storage.privacy import Privacy
 from storage.proposals import Proposals
 from storage.rosters import Rosters
 from storage.teams import Teams
@@ -31,6 +33,8 @@ class Storage:
     nominations: Nominations
     delegations: Delegations
     elections: Elections
+    concerns: Concerns
+    privacy: Privacy
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -66,6 +70,8 @@ class Storage:
             nominations=Nominations(db, network_id),
             delegations=Delegations(db, network_id),
             elections=Elections(db, network_id),
+            concerns=Concerns(db, network_id),
+            privacy=Privacy(db, network_id),
         )
 
     async def close(self) -> None:

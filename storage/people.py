@@ -125,6 +125,13 @@ class People:
             if person.id == person_id:
                 self._known[telegram_id] = (replace(person, started_bot=started), written)
 
+    def drop_cached(self, person_id: int) -> None:
+        """After /forgetme: their next update must not find them here, only in the table,
+        where nobody has their Telegram id any more — so they are a new person."""
+        for telegram_id, (person, _) in list(self._known.items()):
+            if person.id == person_id:
+                del self._known[telegram_id]
+
     async def by_id(self, person_id: int) -> Person | None:
         row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
         return _person(row) if row else None

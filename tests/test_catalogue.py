@@ -55,6 +55,10 @@ KEY_PREFIXES = (
     "press.",
     "reason.",
     "objection.",
+    "concern.",
+    "privacy.",
+    "mydata.",
+    "forget.",
 )
 
 

@@ -1,0 +1,101 @@
+"""A person's own data: /mydata sends it as a JSON file, /forgetme (confirmed by a button)
+forgets them. Both only in a private chat."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import privacy
+from bot.i18n import t
+from bot.outbox import Priority
+from handlers.common import Context, current_person, lang_of, reply, services
+from handlers.proposals import answer_query
+
+
+async def _privately(update: Update, context: Context) -> bool:
+    """Personal data never goes to a group: there, say where to ask instead."""
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == "private":
+        return True
+    await reply(
+        update,
+        context,
+        "privacy.private_only",
+        link=f"https://t.me/{services(context).bot_username}",
+    )
+    return False
+
+
+async def send_my_data(update: Update, context: Context) -> None:
+    """Someone asks what the bot stores about them: /mydata."""
+    if not await _privately(update, context):
+        return
+    person = await current_person(update, context)
+    if person is None or person.telegram_id is None:
+        return
+    wiq = services(context)
+    document = await privacy.personal_data(wiq, person)
+    await wiq.outbox.submit(
+        person.telegram_id,
+        "send_document",
+        {
+            "chat_id": person.telegram_id,
+            "document": document,
+            "filename": privacy.FILE_NAME,
+            "caption": t(lang_of(update, context), "mydata.caption"),
+        },
+        Priority.REPLY,
+    )
+
+
+async def ask_to_forget(update: Update, context: Context) -> None:
+    """Someone asks to be forgotten: /forgetme. Nothing happens before they confirm."""
+    if not await _privately(update, context):
+        return
+    person = await current_person(update, context)
+    if person is None or person.telegram_id is None:
+        return
+    wiq = services(context)
+    lang = lang_of(update, context)
+    teams = await privacy.team_names(wiq, person)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "forget.button.yes"), callback_data=privacy.encode(person.id, True)
+                ),
+                InlineKeyboardButton(
+                    t(lang, "forget.button.no"), callback_data=privacy.encode(person.id, False)
+                ),
+            ]
+        ]
+    )
+    text = t(
+        lang,
+        "forget.ask",
+        teams=", ".join(teams) if teams else t(lang, "forget.no_teams"),
+    )
+    await wiq.outbox.send(person.telegram_id, text, reply_markup=keyboard)
+
+
+async def answer_forget(update: Update, context: Context) -> None:
+    """The person pressed Ja, vergiss mich or Abbrechen."""
+    query = update.callback_query
+    assert query is not None
+    wiq = services(context)
+    lang = lang_of(update, context)
+    press = privacy.decode(query.data)
+    person = await current_person(update, context)
+    # Someone forgotten is a new person to the bot, so their old question is stale.
+    if press is None or person is None or person.id != press.person_id:
+        await answer_query(query, t(lang, "forget.stale"), alert=True)
+        return
+    if press.confirm:
+        done = await privacy.forget(wiq, person)
+        key = "forget.done" if done else "forget.stale"
+    else:
+        key = "forget.kept"
+    await answer_query(query, t(lang, key))
+    if query.message is not None:
+        await wiq.outbox.edit(query.message.chat.id, query.message.message_id, t(lang, key))
