@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -217,8 +218,9 @@ async def _replace_names(tx: Transaction, person: Row, pseudonym: str) -> None:
 
 
 def _swap(text: str, names: list[str], pseudonym: str) -> str:
+    """Whole names only: "Eve" goes, "Evening" stays."""
     for name in names:
-        text = text.replace(name, pseudonym)
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", pseudonym, text)
     return text
 
 
