@@ -60,6 +60,7 @@ GROUP_MENU = [
     "nominate",
     "delegate",
     "election",
+    "export",
     "join",
     "team",
     "members",
@@ -69,7 +70,7 @@ GROUP_MENU = [
     "setup",
     "help",
 ]
-PRIVATE_MENU = ["start", "join", "concern", "mydata", "forgetme", "help"]
+PRIVATE_MENU = ["start", "join", "concern", "mydata", "forgetme", "export", "help"]
 
 
 def build_application(

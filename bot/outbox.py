@@ -150,6 +150,27 @@ class Outbox:
         assert first is not None
         return first
 
+    async def send_document(
+        self,
+        chat_id: int,
+        data: bytes,
+        filename: str,
+        *,
+        caption: str | None = None,
+        reply_to: int | None = None,
+        priority: Priority = Priority.REPLY,
+    ) -> Delivery:
+        """Send a file (one message); the caption is HTML. The bytes stay with the item, so a
+        retry uploads them again."""
+        kwargs: dict[str, Any] = {"chat_id": chat_id, "document": data, "filename": filename}
+        if caption is not None:
+            kwargs["caption"] = caption
+            kwargs["parse_mode"] = ParseMode.HTML
+        if reply_to is not None:
+            kwargs["reply_to_message_id"] = reply_to
+            kwargs["allow_sending_without_reply"] = True
+        return await self.submit(chat_id, "send_document", kwargs, priority)
+
     async def edit(
         self,
         chat_id: int,

@@ -22,6 +22,7 @@ from handlers import (
     concerns,
     delegations,
     elections,
+    export,
     nominations,
     personal,
     privacy,
@@ -61,6 +62,7 @@ COMMANDS = [
     (("concern", "anliegen"), concerns.raise_concern),
     (("mydata", "meinedaten"), privacy.send_my_data),
     (("forgetme", "vergessen"), privacy.ask_to_forget),
+    (("export", "exportieren"), export.export),
 ]
 
 

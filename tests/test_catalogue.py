@@ -52,6 +52,7 @@ KEY_PREFIXES = (
     "refused.",
     "open.",
     "decisions.",
+    "export.",
     "press.",
     "reason.",
     "objection.",
