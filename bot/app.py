@@ -28,8 +28,10 @@ from bot import admissions, delegations, elections, nominations, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
+from bot.digests import DigestRunner
 from bot.i18n import LANGUAGES, t
 from bot.outbox import Outbox
+from bot.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
 from bot.updates import OrderedUpdateProcessor
 from storage import Storage
@@ -52,6 +54,7 @@ GROUP_MENU = [
     "propose",
     "open",
     "decisions",
+    "digest",
     "revise",
     "majority",
     "withdraw",
@@ -127,6 +130,8 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         services.decisions = Decisions(
             services, _deadline_arm(application, clock), _member_check(application)
         )
+        services.reminders = Reminders(services, _reminder_arm(application, clock))
+        services.digests = DigestRunner(services, _digest_arm(application, clock))
         support.register(services)
         admissions.register(services)
         nominations.register(services)
@@ -140,6 +145,9 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         await elections.run_due(services)
         await admissions.retry_invitations(services)
         await services.decisions.rearm_all()
+        await services.reminders.run_due()
+        # A digest missed while the bot was down goes out once now; the next one is armed.
+        await services.digests.start()
         # A safety net under the per-proposal jobs: whatever is due is handled within a
         # minute, even if a job was lost.
         assert application.job_queue is not None
@@ -191,6 +199,8 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     await nominations.lapse_due(services)
     await elections.run_due(services)
     await admissions.retry_invitations(services)
+    await services.reminders.run_due()
+    await services.digests.run_due()
 
 
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:
@@ -209,6 +219,46 @@ def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, date
         delay = max(0.0, (when - clock.now()).total_seconds())
         # A job that fires late (a busy loop, a paused machine) must still run.
         job_queue.run_once(fire, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
+        # A round or vote may have opened: its reminder is armed (or sent, if due) next.
+        job_queue.run_once(_check_reminders, when=0, name="reminder-check")
+
+    return arm
+
+
+async def _check_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot_data[SERVICES_KEY].reminders.run_due()
+
+
+def _reminder_arm(application: Application, clock: Clock) -> Callable[[str, datetime], None]:
+    """A JobQueue job per reminder, at its moment; each one runs the same due check."""
+
+    def arm(name: str, when: datetime) -> None:
+        job_queue = application.job_queue
+        assert job_queue is not None
+        for job in job_queue.get_jobs_by_name(name):
+            job.schedule_removal()
+        delay = max(0.0, (when - clock.now()).total_seconds())
+        job_queue.run_once(
+            _check_reminders, when=delay, name=name, job_kwargs={"misfire_grace_time": None}
+        )
+
+    return arm
+
+
+def _digest_arm(application: Application, clock: Clock) -> Callable[[datetime], None]:
+    """One JobQueue job at the next digest moment (computed in the network's timezone, so
+    it stays at the local time across daylight-saving changes)."""
+
+    async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await context.bot_data[SERVICES_KEY].digests.run_due()
+
+    def arm(when: datetime) -> None:
+        job_queue = application.job_queue
+        assert job_queue is not None
+        for job in job_queue.get_jobs_by_name("digest"):
+            job.schedule_removal()
+        delay = max(0.0, (when - clock.now()).total_seconds())
+        job_queue.run_once(fire, when=delay, name="digest", job_kwargs={"misfire_grace_time": None})
 
     return arm
 

@@ -18,7 +18,7 @@ from bot.cards import RoundView, title_of
 from bot.i18n import Html, t
 from bot.outbox import Priority
 from bot.policy import DecisionKind, policy_from_json, policy_to_json
-from bot.render import shorten
+from bot.render import message_link, shorten
 from bot.rules import (
     DecisionOutcome,
     Objection,
@@ -364,10 +364,7 @@ class Decisions:
         )
 
     def _link(self, proposal: ProposalRecord) -> str | None:
-        chat_id, message_id = proposal.full_text_chat_id, proposal.full_text_message_id
-        if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
-            return None  # only supergroups have message links
-        return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
+        return message_link(proposal.full_text_chat_id, proposal.full_text_message_id)
 
     async def refresh_card(self, round_id: int) -> None:
         """Show the round's current state on its card; rendered when the edit goes out."""

@@ -25,6 +25,13 @@ def mention(telegram_id: int | None, name: str) -> Html:
     return Html(f'<a href="tg://user?id={telegram_id}">{html.escape(name, quote=False)}</a>')
 
 
+def message_link(chat_id: int | None, message_id: int | None) -> str | None:
+    """A link to a message; only supergroups and channels (ids -100…) have them."""
+    if chat_id is None or message_id is None or not str(chat_id).startswith("-100"):
+        return None
+    return f"https://t.me/c/{str(chat_id)[4:]}/{message_id}"
+
+
 def _plain(line: str) -> str:
     return html.unescape(_TAG.sub("", line))
 

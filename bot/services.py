@@ -27,6 +27,8 @@ class Services:
     outbox: Outbox
     bot_username: str = ""
     decisions: Any = None  # bot.decisions.Decisions, set at start
+    reminders: Any = None  # bot.reminders.Reminders, set at start
+    digests: Any = None  # bot.digests.DigestRunner, set at start
 
     @property
     def default_language(self) -> str:

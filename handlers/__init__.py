@@ -21,6 +21,7 @@ from handlers import (
     admissions,
     concerns,
     delegations,
+    digests,
     elections,
     export,
     nominations,
@@ -62,6 +63,7 @@ COMMANDS = [
     (("concern", "anliegen"), concerns.raise_concern),
     (("mydata", "meinedaten"), privacy.send_my_data),
     (("forgetme", "vergessen"), privacy.ask_to_forget),
+    (("digest", "rueckblick"), digests.show_digest),
     (("export", "exportieren"), export.export),
 ]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from storage.concerns import Concerns
 from storage.db import Database, to_db
 from storage.delegations import Delegations
+from storage.digests import Digests
 from storage.elections import Elections
 from storage.events import Events
 from storage.invitations import Invitations
@@ -16,6 +17,7 @@ from storage.nominations import Nominations
 from storage.people import People
 from storage.privacy import Privacy
 from storage.proposals import Proposals
+from storage.reminders import Reminders
 from storage.rosters import Rosters
 from storage.teams import Teams
 
@@ -35,6 +37,8 @@ class Storage:
     elections: Elections
     concerns: Concerns
     privacy: Privacy
+    reminders: Reminders
+    digests: Digests
 
     @classmethod
     async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
@@ -72,6 +76,8 @@ class Storage:
             elections=Elections(db, network_id),
             concerns=Concerns(db, network_id),
             privacy=Privacy(db, network_id),
+            reminders=Reminders(db, network_id),
+            digests=Digests(db, network_id),
         )
 
     async def close(self) -> None:

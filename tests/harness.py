@@ -31,6 +31,7 @@ LT = -1001000000003
 KT = -1001000000004
 PLAIN = -5005  # a basic group, not a supergroup
 UT = -1001000000005
+PUBLIC = -1001000000099  # a chat for the public digest, bound to no team
 NEWBIE = 77  # never seen by the bot
 OUTSIDER = 88
 
@@ -71,6 +72,7 @@ def make_model(clock: Any = None) -> BotApiModel:
     model.add_group(ST, "ST", members=everyone, admins=[ADMIN], bot_status="administrator")
     model.add_group(KT, "KT", members=everyone, admins=[ADMIN], bot_status="administrator")
     model.add_group(LT, "LT", members=[BERT, CARL, EVE], admins=[ANNA], bot_status="administrator")
+    model.add_group(PUBLIC, "Öffentlich", members=[EVE], admins=[ADMIN], bot_status="administrator")
     model.add_group(
         PLAIN, "Plain", type="group", members=everyone, admins=[ADMIN], bot_status="administrator"
     )
@@ -165,3 +167,31 @@ class DecisionSteps:
         await self.h.settle()
         await self.h.flush_edits()
         return answer
+
+
+async def start_net(tmp_path: Path, extra: str = "", language: str = "de") -> Harness:
+    """A started network: PT with Anna and Bert, ST with Carl and Dora, a UT with nobody
+    yet; Eve is in no team (the usual candidate). Deadlines may be as short as 1 s."""
+    clock = ManualClock()
+    config = make_config(
+        tmp_path, language=language, extra='[policy]\nmin_deadline = "1s"\n' + extra
+    )
+    model = make_model(clock=clock.monotonic)
+    model.group_limit_per_minute = None
+    model.users[CARL].username = "carl_x"
+    model.add_user(NEWBIE, "Nele", username="nele_neu")
+    model.add_user(OUTSIDER, "Otto", username="otto")
+    model.add_group(UT, "UT", members=[], admins=[ADMIN], bot_status="administrator")
+    h = Harness(model, config, clock=clock)
+    await h.start()
+    await h.bind(PT, "PT", "Projektteam")
+    await h.bind(ST, "ST", "Steuerungsteam")
+    await h.bind(UT, "UT", "Unterstützungsteam")
+    for user in (ANNA, BERT, CARL, DORA, EVE):
+        h.model.send_message(PT, user, "Hallo")
+    await h.settle()
+    for username in ("anna", "bert"):
+        await h.admit(PT, username)
+    for username in ("carl_x", "dora"):
+        await h.admit(ST, username, "zivilgesellschaft")
+    return h

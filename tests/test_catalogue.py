@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # (event names, `event="proposal.created"`, are record kinds, not texts)
 LITERAL_KEY = re.compile(r'(?<!event=)["\']((?:[a-z_]+\.)+[a-z_A-Z]+)["\']')
 KEY_PREFIXES = (
+    "digest.",
+    "reminder.",
     "command.",
     "kind.",
     "process.",

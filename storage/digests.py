@@ -1,0 +1,168 @@
+"""Weekly digests: what a week held (decisions, roster changes), and which digests went out,
+so that a digest missed while the bot was down is sent once, and never twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A proposal closed in the week, with where its card or poll can be found."""
+
+    proposal_id: int
+    team_id: int
+    kind: str
+    title: str
+    outcome: str
+    closed_at: datetime
+    chat_id: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterChange:
+    team_id: int
+    person_id: int
+    joined: bool  # False: left
+    how: str
+    at: datetime
+    by: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    slot: datetime
+    target: str
+    chat_id: int
+    team_id: int | None
+
+
+class Digests:
+    def __init__(self, db: Database, network_id: int) -> None:
+        self.db = db
+        self.network_id = network_id
+
+    # -- what the week held ------------------------------------------------------------------
+
+    async def decided(self, start: datetime, end: datetime) -> list[Decided]:
+        """Proposals closed in [start, end), oldest first, with the last card or poll."""
+        rows = await self.db.fetchall(
+            "SELECT p.id, p.team_id, p.kind, p.title, p.outcome, p.closed_at,"
+            " COALESCE(vp.chat_id, r.card_chat_id) AS chat_id,"
+            " COALESCE(vp.message_id, r.card_message_id) AS message_id"
+            " FROM proposals p"
+            " LEFT JOIN rounds r ON r.proposal_id = p.id AND r.number = p.round_number"
+            " LEFT JOIN votes v ON v.proposal_id = p.id"
+            " LEFT JOIN vote_polls vp ON vp.vote_id = v.id AND vp.active = 1"
+            " WHERE p.network_id = ? AND p.status = 'closed' AND p.closed_at >= ?"
+            " AND p.closed_at < ? ORDER BY p.closed_at, p.id",
+            (self.network_id, to_db(start), to_db(end)),
+        )
+        found: dict[int, Decided] = {}
+        for row in rows:
+            closed_at = from_db(row["closed_at"])
+            assert closed_at is not None
+            found.setdefault(
+                int(row["id"]),
+                Decided(
+                    proposal_id=int(row["id"]),
+                    team_id=int(row["team_id"]),
+                    kind=row["kind"],
+                    title=row["title"],
+                    outcome=row["outcome"],
+                    closed_at=closed_at,
+                    chat_id=row["chat_id"],
+                    message_id=row["message_id"],
+                ),
+            )
+        return list(found.values())
+
+    async def roster_changes(self, start: datetime, end: datetime) -> list[RosterChange]:
+        """Who joined or left which team in [start, end), in time order."""
+        window = (self.network_id, to_db(start), to_db(end))
+        rows = await self.db.fetchall(
+            "SELECT team_id, person_id, 1 AS joined, joined_how AS how, joined_at AS at,"
+            " joined_by AS by, NULL AS reason FROM roster_entries"
+            " WHERE network_id = ? AND joined_at >= ? AND joined_at < ?"
+            " UNION ALL"
+            " SELECT team_id, person_id, 0, left_how, left_at, left_by, left_reason"
+            " FROM roster_entries WHERE network_id = ? AND left_at >= ? AND left_at < ?"
+            " ORDER BY at",
+            (*window, *window),
+        )
+        changes = []
+        for row in rows:
+            at = from_db(row["at"])
+            assert at is not None
+            changes.append(
+                RosterChange(
+                    team_id=int(row["team_id"]),
+                    person_id=int(row["person_id"]),
+                    joined=bool(row["joined"]),
+                    how=row["how"],
+                    at=at,
+                    by=row["by"],
+                    reason=row["reason"],
+                )
+            )
+        return changes
+
+    # -- which digests went out ----------------------------------------------------------------
+
+    async def network_created_at(self) -> datetime:
+        row = await self.db.fetchone(
+            "SELECT created_at FROM networks WHERE id = ?", (self.network_id,)
+        )
+        assert row is not None
+        created = from_db(row[0])
+        assert created is not None
+        return created
+
+    async def claim_slot(
+        self, slot: datetime, now: datetime, targets: list[tuple[str, int, int | None]]
+    ) -> bool:
+        """Start the digest of one scheduled moment, with every chat it goes to (target,
+        chat id, team id), in one transaction; False if it was started before."""
+        async with self.db.transaction() as tx:
+            started = await tx.rowcount(
+                "INSERT OR IGNORE INTO digest_slots (network_id, slot, started_at)"
+                " VALUES (?, ?, ?)",
+                (self.network_id, to_db(slot), to_db(now)),
+            )
+            if not started:
+                return False
+            await tx.executemany(
+                "INSERT OR IGNORE INTO digest_deliveries (network_id, slot, target, chat_id,"
+                " team_id, claimed_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (self.network_id, to_db(slot), target, chat_id, team_id, to_db(now))
+                    for target, chat_id, team_id in targets
+                ],
+            )
+        return True
+
+    async def mark_sent(self, slot: datetime, chat_id: int, now: datetime) -> None:
+        await self.db.change(
+            "UPDATE digest_deliveries SET sent_at = ? WHERE network_id = ? AND slot = ?"
+            " AND chat_id = ? AND sent_at IS NULL",
+            (to_db(now), self.network_id, to_db(slot), chat_id),
+        )
+
+    async def unsent(self) -> list[PendingDelivery]:
+        """Digests claimed but never sent: the bot stopped while they waited in the outbox."""
+        rows = await self.db.fetchall(
+            "SELECT slot, target, chat_id, team_id FROM digest_deliveries"
+            " WHERE network_id = ? AND sent_at IS NULL ORDER BY slot, chat_id",
+            (self.network_id,),
+        )
+        pending = []
+        for row in rows:
+            slot = from_db(row["slot"])
+            assert slot is not None
+            pending.append(PendingDelivery(slot, row["target"], row["chat_id"], row["team_id"]))
+        return pending

@@ -1,0 +1,108 @@
+"""Reminders before a round or a vote closes: which are open, and a claim so each is sent
+at most once (rounds.reminder_sent_at, votes.reminder_sent_at)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Database, from_db, to_db
+
+
+@dataclass(frozen=True, slots=True)
+class OpenStage:
+    """An open consensus round ("round") or majority vote ("vote") of a proposal."""
+
+    stage: str
+    stage_id: int
+    proposal_id: int
+    team_id: int
+    title: str
+    round_number: int
+    policy: dict[str, Any]
+    opened_at: datetime
+    deadline: datetime
+    # the card (round) or the poll (vote) the reminder answers, if it went out
+    chat_id: int | None
+    message_id: int | None
+
+
+class Reminders:
+    def __init__(self, db: Database, network_id: int) -> None:
+        self.db = db
+        self.network_id = network_id
+
+    async def unsent(self) -> list[OpenStage]:
+        """Open rounds and votes whose reminder has not been sent."""
+        rounds = await self.db.fetchall(
+            "SELECT r.id, r.proposal_id, p.team_id, p.title, r.number, p.policy, r.opened_at,"
+            " r.deadline, r.card_chat_id AS chat_id, r.card_message_id AS message_id"
+            " FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            " WHERE p.network_id = ? AND r.closed_at IS NULL AND r.reminder_sent_at IS NULL"
+            " AND p.status = 'round_open'",
+            (self.network_id,),
+        )
+        votes = await self.db.fetchall(
+            "SELECT v.id, v.proposal_id, p.team_id, p.title, p.round_number AS number,"
+            " p.policy, v.opened_at, v.deadline, vp.chat_id, vp.message_id"
+            " FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " LEFT JOIN vote_polls vp ON vp.vote_id = v.id AND vp.active = 1"
+            " WHERE p.network_id = ? AND v.closed_at IS NULL AND v.reminder_sent_at IS NULL"
+            " AND p.status = 'vote_open'",
+            (self.network_id,),
+        )
+        stages = [_stage("round", row) for row in rounds]
+        seen_votes: set[int] = set()
+        for row in votes:  # after a migration a vote has two polls: the active one counts
+            if row["id"] not in seen_votes:
+                seen_votes.add(row["id"])
+                stages.append(_stage("vote", row))
+        return stages
+
+    async def claim(self, stage: str, stage_id: int, now: datetime) -> bool:
+        """Mark the reminder as sent; False if it already was (nothing is sent twice)."""
+        table = {"round": "rounds", "vote": "votes"}[stage]
+        changed = await self.db.change(
+            f"UPDATE {table} SET reminder_sent_at = ? WHERE id = ? AND reminder_sent_at IS NULL"
+            " AND closed_at IS NULL",
+            (to_db(now), stage_id),
+        )
+        return changed == 1
+
+    async def not_responded(self, stage: str, stage_id: int) -> list[int]:
+        """The electorate members (still in it) without a response or ballot."""
+        if stage == "round":
+            sql = (
+                "SELECT e.person_id FROM round_electorate e WHERE e.round_id = ?"
+                " AND e.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM responses r"
+                " WHERE r.round_id = e.round_id AND r.person_id = e.person_id)"
+                " ORDER BY e.person_id"
+            )
+        else:
+            sql = (
+                "SELECT e.person_id FROM vote_electorate e WHERE e.vote_id = ?"
+                " AND e.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM ballots b"
+                " WHERE b.vote_id = e.vote_id AND b.person_id = e.person_id"
+                " AND b.choice IS NOT NULL) ORDER BY e.person_id"
+            )
+        return [int(row[0]) for row in await self.db.fetchall(sql, (stage_id,))]
+
+
+def _stage(stage: str, row: Any) -> OpenStage:
+    opened_at, deadline = from_db(row["opened_at"]), from_db(row["deadline"])
+    assert opened_at is not None and deadline is not None
+    return OpenStage(
+        stage=stage,
+        stage_id=int(row["id"]),
+        proposal_id=int(row["proposal_id"]),
+        team_id=int(row["team_id"]),
+        title=row["title"],
+        round_number=int(row["number"]),
+        policy=json.loads(row["policy"]),
+        opened_at=opened_at,
+        deadline=deadline,
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+    )

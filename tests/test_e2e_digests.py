@@ -1,0 +1,221 @@
+"""End to end: the weekly digests (SPEC §7) — when they go out (local time, across a
+daylight-saving change, caught up once after downtime), what they say, and what the
+public one never says."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.clock import ManualClock
+from localapi.records import MessageRec
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    EVE,
+    PT,
+    PUBLIC,
+    ST,
+    UT,
+    DecisionSteps,
+    Harness,
+    make_config,
+    make_model,
+    start_net,
+)
+from tests.test_e2e_nominations import accept, approve
+
+DAY = 86400
+
+
+def digest_messages(h: Harness, chat_id: int) -> list[MessageRec]:
+    return [
+        m
+        for m in h.model.bot_messages(chat_id)
+        if "Wochenrückblick" in (m.text or "") or "weekly digest" in (m.text or "").lower()
+    ]
+
+
+def digests(h: Harness, chat_id: int) -> list[str]:
+    return [m.text or "" for m in digest_messages(h, chat_id)]
+
+
+def links(message: MessageRec) -> list[str]:
+    return [e["url"] for e in message.entities if e["type"] == "text_link"]
+
+
+async def at(h: Harness, moment: datetime) -> None:
+    """Time moves on to `moment`; the digest job does what is due."""
+    assert isinstance(h.clock, ManualClock)
+    h.clock.advance((moment - h.clock.now()).total_seconds())
+    await h.services.digests.run_due()
+    await h.settle()
+
+
+async def bot_with_st(tmp_path: Path, start: datetime, extra: str = "") -> Harness:
+    clock = ManualClock(start)
+    model = make_model(clock=clock.monotonic)
+    model.group_limit_per_minute = None
+    h = Harness(model, make_config(tmp_path, extra=extra), clock=clock)
+    await h.start()
+    await h.bind(ST, "ST", "Steuerungsteam")
+    return h
+
+
+async def test_the_digest_fires_at_nine_local_time_across_the_clock_change(
+    tmp_path: Path,
+) -> None:
+    # Monday 19 October 2026, 08:00 in Berlin (summer time, UTC+2)
+    h = await bot_with_st(tmp_path, datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    try:
+        await at(h, datetime(2026, 10, 19, 6, 59, 59, tzinfo=UTC))
+        assert digests(h, ST) == []
+        await at(h, datetime(2026, 10, 19, 7, 0, tzinfo=UTC))  # 09:00 CEST
+        assert len(digests(h, ST)) == 1
+        # The JobQueue holds the next run: Monday 26 October, 09:00 CET = 08:00 UTC.
+        [job] = h.app.job_queue.get_jobs_by_name("digest")
+        expected = datetime(2026, 10, 26, 8, 0, tzinfo=UTC) - h.clock.now()
+        real_delay = job.next_t - datetime.now(UTC)
+        assert abs(real_delay.total_seconds() - expected.total_seconds()) < 30
+        await at(h, datetime(2026, 10, 26, 7, 0, tzinfo=UTC))  # 08:00 CET: not yet
+        assert len(digests(h, ST)) == 1
+        await at(h, datetime(2026, 10, 26, 8, 0, tzinfo=UTC))  # 09:00 CET
+        assert len(digests(h, ST)) == 2
+        await at(h, datetime(2026, 10, 26, 8, 30, tzinfo=UTC))  # the sweep again: nothing
+        assert len(digests(h, ST)) == 2
+    finally:
+        await h.stop()
+
+
+async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    h = await bot_with_st(tmp_path, datetime(2026, 11, 4, 10, 0, tzinfo=UTC))  # a Wednesday
+    await h.stop()
+    h.clock.advance(9 * DAY)  # down over Monday 9 and until Friday 13 November
+    for _ in range(2):
+        again = Harness(h.model, h.config, clock=h.clock)
+        await again.start()
+        try:
+            await again.settle()
+            await again.services.digests.run_due()
+            await again.settle()
+        finally:
+            await again.stop()
+        assert len(digests(h, ST)) == 1  # once, however often the bot restarts
+    # A digest claimed by a run that stopped before it went out is sent at the next start.
+    with sqlite3.connect(h.config.storage_path) as db:
+        db.execute("UPDATE digest_deliveries SET sent_at = NULL")
+    third = Harness(h.model, h.config, clock=h.clock)
+    await third.start()
+    try:
+        await third.settle()
+        assert len(digests(h, ST)) == 2
+    finally:
+        await third.stop()
+
+
+async def test_a_quiet_week_is_one_line(tmp_path: Path) -> None:
+    h = await bot_with_st(tmp_path, datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    try:
+        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+        [line] = digests(h, ST)
+        assert "ruhige Woche" in line and "\n" not in line
+    finally:
+        await h.stop()
+
+
+async def test_a_quiet_week_can_be_nothing(tmp_path: Path) -> None:
+    quiet = await bot_with_st(
+        tmp_path,
+        datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+        extra='[digest]\nquiet_week = "nothing"\n',
+    )
+    try:
+        await at(quiet, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+        assert digests(quiet, ST) == []
+        # On demand, /rueckblick still answers.
+        reply = await quiet.say(ST, ADMIN, "/rueckblick")
+        assert reply is not None and "ruhige Woche" in (reply.text or "")
+    finally:
+        await quiet.stop()
+
+
+async def a_busy_week(tmp_path: Path) -> tuple[Harness, DecisionSteps]:
+    """PT: Anna, Bert; ST: Carl, Dora. In one week: a Konsens in the ST, a round still
+    open, Eve appointed to the UT, a nomination of Otto still open, Bert removed."""
+    h = await start_net(tmp_path, extra=f"[digest]\npublic_chat_id = {PUBLIC}\n")
+    d = DecisionSteps(h)
+    await h.say(ST, CARL, "/propose 1d Haushalt 2027 beschließen")
+    await approve(h, d, ST, 1, (CARL, DORA))
+    await h.say(ST, DORA, "/propose 10d Offene Frage zum Sommerfest")
+    await d.press(ST, 2, CARL, "agree")
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominieren 2d @eve UT kennt alle Lösungsteams")
+    await approve(h, d, PT, 3, (ANNA, BERT))
+    await approve(h, d, ST, 4, (CARL, DORA))
+    await accept(h, EVE)
+    await h.say(PT, ANNA, "/nominieren 10d @otto UT")  # a username the bot has not seen
+    await h.say(PT, ADMIN, "/remove @bert zieht aus dem Quartier weg")
+    return h, d
+
+
+async def test_the_digests_of_a_busy_week(tmp_path: Path) -> None:
+    h, d = await a_busy_week(tmp_path)
+    try:
+        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+        [st] = digests(h, ST)
+        assert "Wochenrückblick Steuerungsteam" in st
+        assert "#1 „Haushalt 2027 beschließen“ – Konsens" in st
+        [st_message] = digest_messages(h, ST)
+        card = d.card(ST, 1)
+        assert links(st_message)[0] == f"https://t.me/c/1000000002/{card.message_id}"
+        assert "#2 „Offene Frage zum Sommerfest“ – Runde 1" in st
+        assert "1 noch ohne Antwort" in st
+        assert "@otto für das Unterstützungsteam (UT): PT offen, ST offen, Zusage steht aus" in st
+        [ut] = digests(h, UT)
+        assert "Eve – ernannt von PT und ST" in ut
+        # The PT gets the network digest: a section per team with news.
+        [pt] = digests(h, PT)
+        assert "Netzwerk-Wochenrückblick" in pt
+        for section in ("Projektteam", "Steuerungsteam", "Unterstützungsteam"):
+            assert f"<b>{section}</b>" in pt or section in pt
+        assert "Bert – entfernt von Ada (Grund: zieht aus dem Quartier weg)" in pt
+        assert "Haushalt 2027" in pt
+        # Each chat got exactly one digest; running again sends nothing.
+        await h.services.digests.run_due()
+        await h.settle()
+        assert [len(digests(h, chat)) for chat in (PT, ST, UT, PUBLIC)] == [1, 1, 1, 1]
+    finally:
+        await h.stop()
+
+
+async def test_the_public_digest_names_no_proposer_responder_or_voter(tmp_path: Path) -> None:
+    h, _ = await a_busy_week(tmp_path)
+    try:
+        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+        [public] = digests(h, PUBLIC)
+        assert "„Haushalt 2027 beschließen“ – Konsens" in public
+        assert "Eve – ernannt in: Unterstützungsteam" in public  # accepted a public role
+        for name in ("Anna", "Bert", "Carl", "Dora", "Otto", "Ada", "@", "tg://user"):
+            assert name not in public, name
+        assert "Nominierung" not in public  # decisions about a person stay internal
+        assert "Sommerfest" not in public  # still open: not a decision yet
+    finally:
+        await h.stop()
+
+
+async def test_digest_on_demand_and_where_it_is_refused(tmp_path: Path) -> None:
+    h, _ = await a_busy_week(tmp_path)
+    try:
+        reply = await h.say(ST, DORA, "/digest")
+        assert reply is not None and "Haushalt 2027" in (reply.text or "")
+        private = await h.say(DORA, DORA, "/rueckblick")
+        assert private is not None and "group chat" in (private.text or "")  # Dora speaks English
+    finally:
+        await h.stop()
