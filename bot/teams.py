@@ -9,6 +9,31 @@ from enum import StrEnum
 from bot.policy import SINGLE_TEAM_KINDS, RosterMode, TeamKind
 
 SEATS = ("politik", "verwaltung", "zivilgesellschaft", "ut")
+# The seats' English names, accepted as well in commands (an English-speaking network).
+SEAT_ALIASES = {
+    "politics": "politik",
+    "administration": "verwaltung",
+    "civil_society": "zivilgesellschaft",
+    "civil-society": "zivilgesellschaft",
+}
+
+
+def seat_words(lang: str) -> list[str]:
+    """The seats as a person of this language types them."""
+    if lang == "de":
+        return list(SEATS)
+    english = {}
+    for alias, stored in SEAT_ALIASES.items():
+        english.setdefault(stored, alias)  # the first alias is the one shown
+    return [english.get(seat, seat) for seat in SEATS]
+
+
+def seat_word(word: str) -> str:
+    """A seat as typed (German or English, any case) -> its stored name."""
+    lowered = word.lower()
+    return SEAT_ALIASES.get(lowered, lowered)
+
+
 MAX_TEAM_NAME = 64
 MAX_BODY = 100
 MAX_REASON = 500
@@ -93,7 +118,7 @@ def parse_seat(words: list[str]) -> tuple[str | None, str | None]:
     """`politik Stadtbezirksbeirat West` -> ("politik", "Stadtbezirksbeirat West")."""
     if not words:
         return None, None
-    seat = words[0].lower()
+    seat = seat_word(words[0])
     if seat not in SEATS:
         return None, None
     body = " ".join(words[1:]).strip() or None

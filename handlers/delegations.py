@@ -7,6 +7,7 @@ from telegram import Update
 from bot import delegations
 from bot.admissions import Refused
 from bot.policy import TeamKind
+from bot.teams import seat_word
 from handlers.common import (
     Context,
     current_person,
@@ -36,7 +37,7 @@ async def delegate(update: Update, context: Context) -> None:
     if not words:
         await reply(update, context, "delegate.usage")
         return
-    seat = words[0].lower()
+    seat = seat_word(words[0])
     try:
         if seat == delegations.UT_SEAT:
             team = await wiq.storage.teams.by_chat(chat.id)

@@ -22,6 +22,8 @@ TEAM_COMMANDS = [
     ("propose", "vorschlag"),
     ("open", "offen"),
     ("decisions", "beschluesse"),
+    ("digest", "rueckblick"),
+    ("export", "exportieren"),
     ("revise", "ueberarbeiten"),
     ("majority", "abstimmung"),
     ("withdraw", "zurueckziehen"),
@@ -82,7 +84,8 @@ async def show_help(update: Update, context: Context) -> None:
 
 
 def command_line(lang: str, name: str, alias: str | None) -> Html:
-    label = f"/{name}" + (f" · /{alias}" if alias else "")
+    # The German aliases are shown to German speakers; every alias works in any language.
+    label = f"/{name}" + (f" · /{alias}" if alias and lang == "de" else "")
     return t(lang, "help.command", command=label, description=t(lang, f"command.{name}"))
 
 

@@ -13,11 +13,11 @@ from bot.render import mention
 from bot.teams import (
     MAX_BODY,
     MAX_REASON,
-    SEATS,
     Refusal,
     decided_by_the_team,
     may_admit_directly,
     parse_seat,
+    seat_words,
 )
 from handlers.common import (
     Context,
@@ -109,7 +109,12 @@ async def admit_member(update: Update, context: Context) -> None:
     if team.kind == "ST":
         seat, body = parse_seat(named.rest)
         if seat is None:
-            await reply(update, context, "admit.seat_needed", seats=" | ".join(SEATS))
+            await reply(
+                update,
+                context,
+                "admit.seat_needed",
+                seats=" | ".join(seat_words(lang_of(update, context))),
+            )
             return
         if body and len(body) > MAX_BODY:
             await reply(update, context, "error.too_long", limit=MAX_BODY)

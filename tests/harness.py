@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.i18n import t
 from bot.local import LocalBot
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
@@ -118,23 +119,20 @@ class Harness(LocalBot):
         return reply
 
 
-RESPONSE_LABELS = {
-    "agree": "Zustimmung",
-    "concern": "Bedenken",
-    "abstain": "Enthaltung",
-    "object": "Einwand",
-}
+CARD_WORDS = {"de": ("Vorschlag", "Konsensrunde"), "en": ("Proposal", "consensus round")}
 
 
 class DecisionSteps:
     """Mixin-free helpers for the decision tests, on top of a Harness."""
 
-    def __init__(self, h: Harness) -> None:
+    def __init__(self, h: Harness, lang: str = "de") -> None:
         self.h = h
+        self.lang = lang
 
     def card(self, chat_id: int, proposal_id: int, round_number: int = 1) -> MessageRec:
-        header = f"Vorschlag #{proposal_id}</b> · Konsensrunde {round_number} "
-        plain = f"Vorschlag #{proposal_id} · Konsensrunde {round_number} "
+        proposal, round_ = CARD_WORDS[self.lang]
+        header = f"{proposal} #{proposal_id}</b> · {round_} {round_number} "
+        plain = f"{proposal} #{proposal_id} · {round_} {round_number} "
         for message in reversed(self.h.model.bot_messages(chat_id)):
             text = message.text or ""
             if plain in text or header in text:
@@ -146,7 +144,7 @@ class DecisionSteps:
     ) -> dict[str, Any]:
         card = self.card(chat_id, proposal_id, round_number)
         query = self.h.model.press_button(
-            chat_id, card.message_id, user_id, button_text=RESPONSE_LABELS[choice]
+            chat_id, card.message_id, user_id, button_text=str(t(self.lang, f"choice.{choice}"))
         )
         answer = await self.h.model.wait_callback_answer(query)
         await self.h.settle()
@@ -169,6 +167,12 @@ class DecisionSteps:
         return answer
 
 
+TEAM_NAMES = {
+    "de": ("Projektteam", "Steuerungsteam", "Unterstützungsteam"),
+    "en": ("Project team", "Steering team", "Support team"),
+}
+
+
 async def start_net(tmp_path: Path, extra: str = "", language: str = "de") -> Harness:
     """A started network: PT with Anna and Bert, ST with Carl and Dora, a UT with nobody
     yet; Eve is in no team (the usual candidate). Deadlines may be as short as 1 s."""
@@ -182,11 +186,15 @@ async def start_net(tmp_path: Path, extra: str = "", language: str = "de") -> Ha
     model.add_user(NEWBIE, "Nele", username="nele_neu")
     model.add_user(OUTSIDER, "Otto", username="otto")
     model.add_group(UT, "UT", members=[], admins=[ADMIN], bot_status="administrator")
+    if language != "de":  # everyone speaks the network's language (Dora always English)
+        for user in model.users.values():
+            user.language_code = language
     h = Harness(model, config, clock=clock)
     await h.start()
-    await h.bind(PT, "PT", "Projektteam")
-    await h.bind(ST, "ST", "Steuerungsteam")
-    await h.bind(UT, "UT", "Unterstützungsteam")
+    pt, st, ut = TEAM_NAMES[language]
+    await h.bind(PT, "PT", pt)
+    await h.bind(ST, "ST", st)
+    await h.bind(UT, "UT", ut)
     for user in (ANNA, BERT, CARL, DORA, EVE):
         h.model.send_message(PT, user, "Hallo")
     await h.settle()
