@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admissions, delegations, elections, nominations, support
+from bot import admissions, concerns, delegations, elections, nominations, support
 from bot.clock import Clock
 from bot.config import Config
 from bot.decisions import Decisions
@@ -144,6 +144,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         await nominations.lapse_due(services)
         await elections.run_due(services)
         await admissions.retry_invitations(services)
+        await concerns.post_interrupted(services)
         await services.decisions.rearm_all()
         await services.reminders.run_due()
         # A digest missed while the bot was down goes out once now; the next one is armed.

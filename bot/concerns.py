@@ -173,6 +173,19 @@ async def choose(wiq: Services, sender: Person, press: ConcernPress) -> Answer:
     return Answer("concern.posted_toast", key, concern.id)
 
 
+async def post_interrupted(wiq: Services) -> None:
+    """At start: a concern whose sender chose, but whose post was still waiting in the outbox
+    when the bot stopped, is posted now (the claim keeps it from going out twice while the
+    bot runs)."""
+    for concern in await wiq.storage.concerns.posting():
+        sender = await wiq.storage.people.by_id(concern.sender_id or 0)
+        pt = await wiq.storage.teams.by_id(concern.team_id or 0)
+        if pt is None or concern.anonymous is None or (sender is None and not concern.anonymous):
+            continue  # a named concern whose sender was forgotten meanwhile is not posted
+        await _post(wiq, pt, concern, sender, concern.anonymous)
+        log.info("event=concern_reposted concern=%s", concern.id)
+
+
 def _sender_name(sender: Person) -> Html:
     name = sender.display_name
     if sender.username and f"@{sender.username}" != name:
@@ -181,12 +194,12 @@ def _sender_name(sender: Person) -> Html:
 
 
 async def _post(
-    wiq: Services, pt: Team, concern: Concern, sender: Person, anonymous: bool
+    wiq: Services, pt: Team, concern: Concern, sender: Person | None, anonymous: bool
 ) -> Delivery:
     """A new message in the PT chat, written by the bot: nothing in it points at an
     anonymous sender."""
     lang = wiq.default_language
-    if anonymous:
+    if anonymous or sender is None:
         text = t(lang, "concern.post.anonymous", id=concern.id, text=concern.text or "")
     else:
         text = t(

@@ -35,7 +35,7 @@ PERSONAL_KINDS = frozenset(
 # elected, delegated): only these name people in the public digest.
 PUBLIC_ROLES = ("appointed", "decision", "elected", "delegated")
 # Ways off a roster with their own words; any other is "left".
-LEFT_HOWS = ("left", "removed", "left_chat", "removed_from_chat", "forgotten")
+LEFT_HOWS = ("left", "removed", "left_chat", "removed_from_chat")
 # Chats that get the network digest (one section per team) instead of their own.
 NETWORK_CHATS = (TeamKind.PT.value, TeamKind.KT.value)
 

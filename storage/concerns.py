@@ -59,6 +59,14 @@ class Concerns:
         )
         return _concern(row) if row else None
 
+    async def posting(self) -> list[Concern]:
+        """Concerns whose sender chose but whose post never went out (the bot stopped)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM concerns WHERE network_id = ? AND status = 'posting' ORDER BY id",
+            (self.network_id,),
+        )
+        return [_concern(row) for row in rows]
+
     async def awaiting_text(self, sender_id: int, now: datetime) -> Concern | None:
         """The sender's concern that waits for its text — unless the bot has asked them for
         a reason since (the newer question is the one their next message answers)."""

@@ -5,6 +5,7 @@ sender's answers reach the PT — and an anonymous sender stays unknown to the P
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from localapi.records import MessageRec
@@ -218,6 +219,28 @@ async def test_a_concern_carries_on_across_restarts(net: tuple[Harness, Decision
         assert "Gute Frage." in last(third, EVE).text
     finally:
         await third.stop()
+
+
+async def test_a_concern_chosen_but_not_yet_posted_when_the_bot_stopped_is_posted_once(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, _ = net
+    choice = await h.say(EVE, EVE, "/anliegen Ging beim Absturz fast verloren.")
+    assert choice is not None
+    pt = await h.services.storage.teams.by_chat(PT)
+    await h.stop()
+    # The state right after the choice was claimed, while the post waited in the outbox.
+    with sqlite3.connect(h.config.storage_path) as db:
+        db.execute("UPDATE concerns SET status = 'posting', anonymous = 1, team_id = ?", (pt.id,))
+    for _ in range(2):
+        again = Harness(h.model, h.config, clock=h.clock)
+        await again.start()
+        try:
+            await again.settle()
+        finally:
+            await again.stop()
+        (post,) = concern_posts(again)
+        assert "Ging beim Absturz fast verloren." in post.text and "Eve" not in post.text
 
 
 async def test_a_reason_asked_for_after_a_concern_is_answered_first(
