@@ -196,6 +196,11 @@ def _roster_line(week: Week, change: RosterChange, lang: str) -> Html:
     return line
 
 
+def _section(team: Team, lang: str) -> list[str]:
+    """A blank line and the team's heading, before its part of a longer digest."""
+    return ["", t(lang, "digest.section", team=team.name, kind=team.kind)]
+
+
 def render_team(week: Week, team_week: TeamWeek, fmt: Formats, *, quiet_line: bool) -> Html | None:
     """A team's own Wochenrückblick; None for a quiet week when the config says nothing."""
     name = team_week.team.name
@@ -217,15 +222,7 @@ def render_network(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None
         return t(lang, "digest.network_quiet", network=week.network, period=_period(week, fmt))
     lines = [t(lang, "digest.network_header", network=week.network, period=_period(week, fmt))]
     for team_week in busy:
-        lines.append("")
-        lines.append(
-            t(
-                lang,
-                "digest.section",
-                team=team_week.team.name,
-                kind=team_week.team.kind,
-            )
-        )
+        lines.extend(_section(team_week.team, lang))
         lines.extend(_team_lines(week, team_week, fmt))
     quiet = [w.team.name for w in week.teams if w.quiet]
     if quiet:
@@ -244,15 +241,7 @@ def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
         decided = [d for d in team_week.decided if d.kind not in PERSONAL_KINDS]
         if not decided:
             continue
-        lines.append("")
-        lines.append(
-            t(
-                lang,
-                "digest.section",
-                team=team_week.team.name,
-                kind=team_week.team.kind,
-            )
-        )
+        lines.extend(_section(team_week.team, lang))
         for item in decided:
             lines.append(
                 t(

@@ -7,7 +7,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import privacy
 from bot.i18n import t
-from bot.outbox import Priority
 from handlers.common import Context, current_person, lang_of, reply, services
 from handlers.proposals import answer_query
 
@@ -36,16 +35,11 @@ async def send_my_data(update: Update, context: Context) -> None:
         return
     wiq = services(context)
     document = await privacy.personal_data(wiq, person)
-    await wiq.outbox.submit(
+    await wiq.outbox.send_document(
         person.telegram_id,
-        "send_document",
-        {
-            "chat_id": person.telegram_id,
-            "document": document,
-            "filename": privacy.FILE_NAME,
-            "caption": t(lang_of(update, context), "mydata.caption"),
-        },
-        Priority.REPLY,
+        document,
+        privacy.FILE_NAME,
+        caption=t(lang_of(update, context), "mydata.caption"),
     )
 
 
