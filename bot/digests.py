@@ -359,8 +359,10 @@ class DigestRunner:
         self.arm(self.next_run(now))
 
     async def resend_unsent(self) -> None:
-        """Digests claimed by a run that stopped before they went out."""
-        pending = await self.wiq.storage.digests.unsent()
+        """Digests claimed by a run that stopped before they went out — the latest week's
+        only: an older one (a chat that refused it) would be stale news by now."""
+        latest = self._slot(self.wiq.clock.now())
+        pending = [p for p in await self.wiq.storage.digests.unsent() if p.slot == latest]
         for slot in sorted({p.slot for p in pending}):
             await self._deliver(
                 slot, [Target(p.target, p.chat_id, p.team_id) for p in pending if p.slot == slot]

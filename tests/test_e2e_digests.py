@@ -117,6 +117,17 @@ async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(
         assert len(digests(h, ST)) == 2
     finally:
         await third.stop()
+    # A week later, one that never went out is stale: only the new week's digest is sent.
+    with sqlite3.connect(h.config.storage_path) as db:
+        db.execute("UPDATE digest_deliveries SET sent_at = NULL")
+    h.clock.advance(7 * DAY)
+    fourth = Harness(h.model, h.config, clock=h.clock)
+    await fourth.start()
+    try:
+        await fourth.settle()
+        assert len(digests(h, ST)) == 3
+    finally:
+        await fourth.stop()
 
 
 async def test_a_quiet_week_is_one_line(tmp_path: Path) -> None:
