@@ -38,10 +38,10 @@ from storage import Storage
 
 log = logging.getLogger(__name__)
 
-# Telegram sends chat_member updates only when asked for them by name.
+# Telegram sends chat_member updates only when asked for them by name. Edited messages are
+# not asked for: an edit must not run a command, pass a reply on, or post a concern again.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
-    Update.EDITED_MESSAGE,
     Update.CALLBACK_QUERY,
     Update.POLL,
     Update.POLL_ANSWER,

@@ -113,7 +113,11 @@ def _name(week: Week, person_id: int | None) -> str:
     return person.display_name if person else "?"
 
 
-def _team_lines(week: Week, team_week: TeamWeek, fmt: Formats) -> list[str]:
+def _team_lines(
+    week: Week, team_week: TeamWeek, fmt: Formats, shown: set[int] | None = None
+) -> list[str]:
+    """A team's part of a digest. `shown`: nominations already listed in an earlier team's
+    part of the same digest (the network digest names each once)."""
     lang = fmt.lang
     lines: list[str] = []
     if team_week.decided:
@@ -146,9 +150,12 @@ def _team_lines(week: Week, team_week: TeamWeek, fmt: Formats) -> list[str]:
                     missing=len(item.missing),
                 )
             )
-    if team_week.nominations:
+    nominations = [n for n in team_week.nominations if shown is None or n.id not in shown]
+    if shown is not None:
+        shown.update(n.id for n in nominations)
+    if nominations:
         lines.append(t(lang, "digest.nominations_header"))
-        for nomination in team_week.nominations:
+        for nomination in nominations:
             candidate = (
                 _name(week, nomination.candidate_id)
                 if nomination.candidate_id is not None
@@ -221,9 +228,10 @@ def render_network(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None
             return None
         return t(lang, "digest.network_quiet", network=week.network, period=_period(week, fmt))
     lines = [t(lang, "digest.network_header", network=week.network, period=_period(week, fmt))]
+    shown: set[int] = set()
     for team_week in busy:
         lines.extend(_section(team_week.team, lang))
-        lines.extend(_team_lines(week, team_week, fmt))
+        lines.extend(_team_lines(week, team_week, fmt, shown))
     quiet = [w.team.name for w in week.teams if w.quiet]
     if quiet:
         lines.append("")
@@ -337,6 +345,12 @@ class DigestRunner:
         cfg = self.wiq.config
         return next_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
 
+    async def _targets(self) -> list[Target]:
+        public = self.wiq.config.digest.public_chat_id
+        if public is not None:  # the NET chat may have become a supergroup since
+            public = await self.wiq.storage.digests.current_chat(public)
+        return targets(await self.wiq.storage.teams.all(), public)
+
     async def start(self) -> None:
         """At start: send digests a stop interrupted, catch up a missed one, arm the next."""
         await self.resend_unsent()
@@ -350,8 +364,7 @@ class DigestRunner:
         store = self.wiq.storage.digests
         # A moment before the network existed was not missed: the bot was not there yet.
         if slot > await store.network_created_at():
-            teams = await self.wiq.storage.teams.all()
-            planned = targets(teams, self.wiq.config.digest.public_chat_id)
+            planned = await self._targets()
             rows = [(p.kind, p.chat_id, p.team_id) for p in planned]
             if await store.claim_slot(slot, now, rows):
                 log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
@@ -387,8 +400,7 @@ class DigestRunner:
 
     async def current(self, chat_id: int, lang: str) -> Html | None:
         """What this chat's digest would say now, for the past seven days (/digest)."""
-        teams = await self.wiq.storage.teams.all()
-        planned = targets(teams, self.wiq.config.digest.public_chat_id)
+        planned = await self._targets()
         target = next((p for p in planned if p.chat_id == chat_id), None)
         if target is None:
             return None

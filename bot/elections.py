@@ -138,6 +138,14 @@ async def answer(
     return "election.standing" if stands else "election.not_standing"
 
 
+async def withdraw(wiq: Services, election_id: int, position: int, person: Person) -> None:
+    """A candidate who had their data forgotten is off the ballot (the poll not yet open)."""
+    if await wiq.storage.elections.withdraw_candidate(
+        election_id, position, person.id, wiq.clock.now()
+    ):
+        await maybe_open_poll(wiq, election_id)
+
+
 async def maybe_open_poll(wiq: Services, election_id: int, window_ended: bool = False) -> None:
     """Open the poll once every candidate answered, or when the window to answer ends."""
     election = await wiq.storage.elections.get(election_id)
@@ -264,10 +272,20 @@ async def close(wiq: Services, election: Election) -> None:
         for c in await wiq.storage.elections.candidates(election.id)
         if c.option_index is not None and c.person_id is not None
     ]
+    # A candidate who had their data forgotten while the poll was open cannot take a seat:
+    # they are off the count, and a tick for them is as if it had not been made.
+    known = await wiq.storage.people.by_ids([c.person_id for c in candidates if c.person_id])
+    withdrawn = {
+        c.option_index
+        for c in candidates
+        if c.person_id not in known or known[c.person_id].telegram_id is None
+    }
+    candidates = [c for c in candidates if c.option_index not in withdrawn]
     by_option = {c.option_index: c.person_id for c in candidates}
     raw = await wiq.storage.elections.ballots(election.id)
     ballots = {
-        voter: frozenset(by_option.get(i, -1) for i in options) for voter, options in raw.items()
+        voter: frozenset(by_option.get(i, -1) for i in options if i not in withdrawn)
+        for voter, options in raw.items()
     }
     electorate = await wiq.storage.elections.electorate(election.id)
     team = await wiq.storage.teams.by_id(election.team_id)

@@ -66,11 +66,13 @@ async def forget(wiq: Services, person: Person) -> bool:
     # them end. Both while the bot still knows who they are, so every chat hears it.
     open_ = await wiq.storage.privacy.open_questions(person.id, person.username)
     for nomination_id in open_.nominations:
+        # One made by their @username is theirs to decline too (bound first, no-op if it is).
+        await wiq.storage.nominations.bind_candidate(nomination_id, person.id, now)
         await nominations.answer(wiq, nomination_id, person, False)
     for delegation_id in open_.delegations:
         await wiq.storage.delegations.close(delegation_id, "declined", now)
     for election_id, position in open_.candidacies:
-        await elections.answer(wiq, election_id, position, person, False)
+        await elections.withdraw(wiq, election_id, position, person)
     for proposal_id in open_.proposals:
         await wiq.decisions.end(proposal_id, event="proposal.subject_forgotten")
     # Off every roster, recorded like a leave; open rounds and votes lose them as well.

@@ -69,6 +69,11 @@ COMMANDS = [
 
 
 def register(application: Application) -> None:
+    # Edits are not asked for (bot.app.ALLOWED_UPDATES); should one come anyway, it changes
+    # nothing: a command is not run twice, a reply not passed on twice.
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED, tracking.ignore_edit), group=GROUP_GUARD
+    )
     application.add_handler(
         MessageHandler(filters.COMMAND & filters.SenderChat.ALL, tracking.refuse_anonymous_admin),
         group=GROUP_GUARD,

@@ -49,3 +49,8 @@ async def refuse_anonymous_admin(update: Update, context: Context) -> None:
     """Commands sent as the group (anonymous admin) cannot be attributed to a person."""
     await reply(update, context, "error.anonymous_admin")
     raise ApplicationHandlerStop
+
+
+async def ignore_edit(update: Update, context: Context) -> None:
+    """An edited message or post: nothing else sees it."""
+    raise ApplicationHandlerStop

@@ -112,6 +112,20 @@ class Digests:
             )
         return changes
 
+    async def current_chat(self, chat_id: int) -> int:
+        """The chat's id now: a group upgraded to a supergroup (as a bound team) has a new one."""
+        for _ in range(5):  # a chat migrates once; the bound guards against a loop
+            row = await self.db.fetchone(
+                "SELECT json_extract(data, '$.to') FROM events WHERE network_id = ?"
+                " AND kind = 'team.chat_migrated' AND json_extract(data, '$.from') = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (self.network_id, chat_id),
+            )
+            if row is None or row[0] is None:
+                break
+            chat_id = int(row[0])
+        return chat_id
+
     # -- which digests went out ----------------------------------------------------------------
 
     async def network_created_at(self) -> datetime:

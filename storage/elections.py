@@ -141,6 +141,28 @@ class Elections:
                 )
         return bool(changed)
 
+    async def withdraw_candidate(
+        self, election_id: int, position: int, person_id: int, now: datetime
+    ) -> bool:
+        """A candidate leaves the network before the poll opened: not on the ballot."""
+        async with self.db.transaction() as tx:
+            changed = await tx.rowcount(
+                "UPDATE election_candidates SET status = 'declined', person_id = ?"
+                " WHERE election_id = ? AND position = ? AND status IN ('asked', 'standing')"
+                " AND (person_id IS NULL OR person_id = ?)",
+                (person_id, election_id, position, person_id),
+            )
+            if changed:
+                await events.append(
+                    tx,
+                    self.network_id,
+                    "election.candidate",
+                    now,
+                    actor_id=person_id,
+                    data={"election": election_id, "stands": False},
+                )
+        return bool(changed)
+
     async def claim_start(
         self, election_id: int, vote_deadline: datetime, option_positions: list[int]
     ) -> bool:

@@ -103,20 +103,23 @@ class Privacy:
 
     async def open_questions(self, person_id: int, username: str | None) -> OpenQuestions:
         """What is still open about the person and ends when they are forgotten."""
+        # Also what names them by an @username they never confirmed (not bound to them yet).
         nominations = await self.db.fetchall(
-            "SELECT id FROM nominations WHERE network_id = ? AND candidate_id = ?"
-            " AND status = 'open' ORDER BY id",
-            (self.network_id, person_id),
+            "SELECT id FROM nominations WHERE network_id = ? AND status = 'open' AND"
+            " (candidate_id = ? OR (candidate_id IS NULL AND candidate_username = ?"
+            " COLLATE NOCASE)) ORDER BY id",
+            (self.network_id, person_id, username or ""),
         )
         delegations = await self.db.fetchall(
-            "SELECT id FROM delegations WHERE network_id = ? AND person_id = ?"
-            " AND status = 'pending' ORDER BY id",
-            (self.network_id, person_id),
+            "SELECT id FROM delegations WHERE network_id = ? AND status = 'pending' AND"
+            " (person_id = ? OR (person_id IS NULL AND username = ? COLLATE NOCASE))"
+            " ORDER BY id",
+            (self.network_id, person_id, username or ""),
         )
         candidacies = await self.db.fetchall(
             "SELECT c.election_id, c.position FROM election_candidates c"
             " JOIN elections e ON e.id = c.election_id WHERE e.network_id = ?"
-            " AND e.status = 'asking' AND c.status = 'asked'"
+            " AND e.status = 'asking' AND c.status IN ('asked', 'standing')"
             " AND (c.person_id = ? OR (c.person_id IS NULL AND c.username = ? COLLATE NOCASE))",
             (self.network_id, person_id, username or ""),
         )
@@ -207,13 +210,13 @@ async def _replace_names(tx: Transaction, person: Row, pseudonym: str) -> None:
         for table, columns in (("proposals", ("title", "text")), ("rounds", ("text",))):
             for column in columns:
                 rows = await tx.fetchall(
-                    f"SELECT rowid, {column} FROM {table} WHERE {column} LIKE ?",
-                    (f"%{username}%",),
+                    f"SELECT rowid AS rid, {column} FROM {table} WHERE instr(lower({column}), ?)",
+                    (handle.lower(),),
                 )
                 for row in rows:
                     await tx.execute(
                         f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
-                        (_swap_ci(row[column], handle, pseudonym), row["rowid"]),
+                        (_swap_ci(row[column], handle, pseudonym), row["rid"]),
                     )
 
 
@@ -225,15 +228,8 @@ def _swap(text: str, names: list[str], pseudonym: str) -> str:
 
 
 def _swap_ci(text: str, handle: str, pseudonym: str) -> str:
-    """Replace @username in any case."""
-    lower, wanted = text.lower(), handle.lower()
-    out, start = [], 0
-    while (found := lower.find(wanted, start)) >= 0:
-        out.append(text[start:found])
-        out.append(pseudonym)
-        start = found + len(wanted)
-    out.append(text[start:])
-    return "".join(out)
+    """Replace @username in any case, as a whole handle: "@anna" goes, "@annabelle" stays."""
+    return re.sub(rf"(?<!\w){re.escape(handle)}(?!\w)", pseudonym, text, flags=re.IGNORECASE)
 
 
 def _add(tables: dict[str, list[dict[str, Any]]], table: str, rows: list[Row]) -> None:

@@ -8,6 +8,8 @@ import json
 import sqlite3
 from typing import Any
 
+from telegram import Update
+
 from localapi.records import MessageRec
 from tests.harness import ANNA, BERT, CARL, EVE, PT, DecisionSteps, Harness
 
@@ -258,3 +260,40 @@ async def test_a_reason_asked_for_after_a_concern_is_answered_first(
     assert saved is not None and "Begründung zu #1 ist gespeichert" in saved.text
     choice = await h.say(ANNA, ANNA, "Und mein eigentliches Anliegen.")
     assert choice is not None and choice.button_texts[:2] == ["Mit meinem Namen", "Anonym"]
+
+
+async def test_edits_change_nothing(net: tuple[Harness, DecisionSteps]) -> None:
+    """An edited reply is not passed on again, an edited command not run again — whether
+    Telegram holds the edit back (not asked for) or delivers it anyway."""
+    h, _ = net
+    choice = await h.say(EVE, EVE, "/anliegen Zu späte Treffen")
+    assert choice is not None
+    await press(h, EVE, choice, "Anonym")
+    (post,) = concern_posts(h)
+    answer = h.model.send_message(PT, ANNA, "Danke, wir schauen", reply_to=post.message_id)
+    command = h.model.send_message(PT, BERT, "/vorschlag 1d Neue Stühle")
+    await h.settle()
+    said = (len(h.bot_texts(EVE)), len(h.bot_texts(PT)))
+    h.model.edit_user_message(PT, answer["message_id"], "Danke, wir schauen es uns an")
+    h.model.edit_user_message(PT, command["message_id"], "/vorschlag 1d Neue Tische")
+    await h.settle()
+    # Delivered anyway (a deployment asking for edits): the guard stops them.
+    edited = Update.de_json(
+        {
+            "update_id": 999_999,
+            "edited_message": {
+                "message_id": command["message_id"],
+                "date": 0,
+                "edit_date": 1,
+                "chat": {"id": PT, "type": "supergroup", "title": "PT"},
+                "from": {"id": BERT, "is_bot": False, "first_name": "Bert"},
+                "text": "/vorschlag 1d Neue Tische",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 10}],
+            },
+        },
+        h.app.bot,
+    )
+    await h.app.process_update(edited)
+    await h.settle()
+    assert (len(h.bot_texts(EVE)), len(h.bot_texts(PT))) == said
+    assert len(await h.services.storage.proposals.open_proposals()) == 1

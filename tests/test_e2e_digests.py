@@ -17,6 +17,7 @@ from tests.harness import (
     CARL,
     DORA,
     EVE,
+    PLAIN,
     PT,
     PUBLIC,
     ST,
@@ -36,7 +37,7 @@ def digest_messages(h: Harness, chat_id: int) -> list[MessageRec]:
     return [
         m
         for m in h.model.bot_messages(chat_id)
-        if "Wochenrückblick" in (m.text or "") or "weekly digest" in (m.text or "").lower()
+        if (m.text or "").startswith(("📅", "📰"))  # the digests' own marks
     ]
 
 
@@ -198,6 +199,7 @@ async def test_the_digests_of_a_busy_week(tmp_path: Path) -> None:
             assert f"<b>{section}</b>" in pt or section in pt
         assert "Bert – entfernt von Ada (Grund: zieht aus dem Quartier weg)" in pt
         assert "Haushalt 2027" in pt
+        assert pt.count("@otto für das Unterstützungsteam") == 1  # listed once, not per team
         # Each chat got exactly one digest; running again sends nothing.
         await h.services.digests.run_due()
         await h.settle()
@@ -228,5 +230,23 @@ async def test_digest_on_demand_and_where_it_is_refused(tmp_path: Path) -> None:
         assert reply is not None and "Haushalt 2027" in (reply.text or "")
         private = await h.say(DORA, DORA, "/rueckblick")
         assert private is not None and "group chat" in (private.text or "")  # Dora speaks English
+    finally:
+        await h.stop()
+
+
+async def test_the_public_chat_keeps_one_digest_after_becoming_a_supergroup(
+    tmp_path: Path,
+) -> None:
+    h = await start_net(tmp_path, extra=f"[digest]\npublic_chat_id = {PLAIN}\n")
+    try:
+        await h.bind(PLAIN, "NET", "Wir im Quartier")
+        new_id = h.model.migrate_to_supergroup(PLAIN)
+        await h.settle()
+        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+        await h.services.outbox.flush_all()
+        await h.settle()
+        [public] = digests(h, new_id)
+        assert public.startswith("📰")
+        assert digests(h, PLAIN) == []
     finally:
         await h.stop()

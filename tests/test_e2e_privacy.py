@@ -8,8 +8,23 @@ import json
 import sqlite3
 from typing import Any
 
+from bot import elections
 from localapi.records import MessageRec
-from tests.harness import ANNA, BERT, PT, DecisionSteps, Harness
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    EVE,
+    KT,
+    NEWBIE,
+    PT,
+    ST,
+    DecisionSteps,
+    Harness,
+)
+from tests.test_e2e_elections import stand
 
 FRIDO = 987654323
 FRIDO_TRACES = ("Fridolin", "Quastenberg", "frido_q", str(FRIDO))
@@ -238,3 +253,68 @@ async def test_forgetme_asks_first_and_can_be_called_off(
     query = h.model.press_button(ANNA, ask.message_id, ANNA, callback_data=data, forge=True)
     answer_again = await h.model.wait_callback_answer(query)
     assert "gilt nicht mehr" in answer_again["text"]
+
+
+async def forget_me(h: Harness, user_id: int) -> str:
+    h.model.start_bot(user_id)
+    await h.settle()
+    ask = await h.say(user_id, user_id, "/vergessen")
+    assert ask is not None
+    return await press(h, user_id, ask, user_id, "Ja, vergiss mich")
+
+
+async def test_forgetting_someone_mentioned_in_a_proposal(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """Their @username in someone else's text goes; a longer handle that begins the same
+    stays; and the forgetting is complete, not half done."""
+    h, _ = net
+    await h.say(PT, BERT, "/vorschlag 3d Sommerfest: @Anna plant mit @annabelle")
+    await forget_me(h, ANNA)
+    with database(h) as connection:
+        assert traces_in_database(connection, ("@anna ",)) == []
+        [(text,)] = connection.execute("SELECT text FROM proposals").fetchall()
+    assert text.startswith("Sommerfest: Person-") and text.endswith(" plant mit @annabelle")
+    assert await h.services.storage.people.by_telegram_id(ANNA) is None
+
+
+async def test_forgetting_ends_a_nomination_by_a_username_never_confirmed(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, _ = net
+    await h.say(PT, ANNA, "/nominieren 10d @nele_neu UT")
+    await h.say(NEWBIE, NEWBIE, "/start")  # Nele writes to the bot, not by the deep link
+    await forget_me(h, NEWBIE)
+    with database(h) as connection:
+        assert [tuple(r) for r in connection.execute("SELECT status FROM nominations")] == [
+            ("declined",)
+        ]
+        assert {r[0] for r in connection.execute("SELECT status FROM proposals")} == {"closed"}
+        assert traces_in_database(connection, ("nele",)) == []
+    digest = await h.say(PT, ANNA, "/rueckblick")
+    assert digest is not None and "None" not in (digest.text or "")
+
+
+async def test_a_forgotten_candidate_takes_no_seat(net: tuple[Harness, DecisionSteps]) -> None:
+    h, _ = net
+    await h.bind(KT, "NET", "Wir im Quartier")
+    for user in (ANNA, BERT, CARL, DORA, EVE):
+        h.model.start_bot(user)
+        h.model.send_message(KT, user, "Hallo")
+    await h.settle()
+    await h.say(KT, ADMIN, "/wahl 3d 1 @eve @bert")
+    await stand(h, EVE)
+    await stand(h, BERT)
+    poll = next(m.poll for m in h.model.bot_messages(KT) if m.poll)
+    for voter in (ANNA, CARL, DORA):
+        h.model.answer_poll(poll.id, voter, [0])  # Eve
+    h.model.answer_poll(poll.id, EVE, [1])  # Bert
+    await h.settle()
+    await forget_me(h, EVE)
+    h.clock.advance(3 * 86400 + 1)
+    await elections.run_due(h.services)
+    await h.settle()
+    st = await h.services.storage.teams.by_chat(ST)
+    members = await h.services.storage.rosters.members(st.id)
+    # Eve's votes went nowhere; Bert, the one left with a vote, takes the seat.
+    assert sorted(m.person.telegram_id for m in members) == [BERT, CARL, DORA]
