@@ -19,7 +19,7 @@ from bot.outbox import Priority
 from bot.policy import DecisionKind, TeamKind
 from bot.render import message_link
 from bot.schedule import WEEK, last_slot, next_slot
-from storage.digests import Decided, RosterChange
+from storage.digests import Decided, ElectionNews, RosterChange
 from storage.nominations import Nomination
 from storage.people import Person
 from storage.teams import Team
@@ -47,10 +47,11 @@ class TeamWeek:
     open: list[OpenItem] = field(default_factory=list)
     nominations: list[Nomination] = field(default_factory=list)
     roster: list[RosterChange] = field(default_factory=list)
+    elections: list[ElectionNews] = field(default_factory=list)
 
     @property
     def quiet(self) -> bool:
-        return not (self.decided or self.open or self.nominations or self.roster)
+        return not (self.decided or self.open or self.nominations or self.roster or self.elections)
 
 
 @dataclass
@@ -88,6 +89,10 @@ async def gather(wiq: Any, start: datetime, end: datetime) -> Week:
     for change in await store.digests.roster_changes(start, end):
         if change.team_id in weeks:
             weeks[change.team_id].roster.append(change)
+    elections = await store.digests.elections(start, end)
+    for election in elections:
+        if election.team_id in weeks:
+            weeks[election.team_id].elections.append(election)
     nominations = await store.nominations.open_nominations()
     for week in weeks.values():
         week.open = await wiq.decisions.open_items(week.team)
@@ -97,6 +102,7 @@ async def gather(wiq: Any, start: datetime, end: datetime) -> Week:
     ids = {c.person_id for w in weeks.values() for c in w.roster}
     ids |= {c.by for w in weeks.values() for c in w.roster if c.by is not None}
     ids |= {n.candidate_id for n in nominations if n.candidate_id is not None}
+    ids |= {i for e in elections for i in (*e.elected, *e.tied)}
     people = await store.people.by_ids(sorted(ids))
     return Week(start, end, wiq.config.network.name, list(weeks.values()), people)
 
@@ -175,11 +181,28 @@ def _team_lines(
                     ),
                 )
             )
+    if team_week.elections:
+        lines.append(t(lang, "digest.elections_header"))
+        lines.extend(_election_line(week, election, fmt) for election in team_week.elections)
     if team_week.roster:
         lines.append(t(lang, "digest.roster_header"))
         for change in team_week.roster:
             lines.append(_roster_line(week, change, lang))
     return lines
+
+
+def _election_line(week: Week, election: ElectionNews, fmt: Formats) -> Html:
+    lang = fmt.lang
+    if election.status != "closed":
+        until = fmt.moment(election.until) if election.until else "–"
+        key = "digest.election_voting" if election.status == "voting" else "digest.election_asking"
+        return t(lang, key, id=election.election_id, seats=election.seats, until=until)
+    elected = ", ".join(_name(week, i) for i in election.elected) or "–"
+    line = t(lang, "digest.election_closed", id=election.election_id, elected=elected)
+    if election.tied:
+        tied = ", ".join(_name(week, i) for i in election.tied)
+        line = Html(line + t(lang, "digest.election_tied", names=tied))
+    return line
 
 
 def _stand(lang: str, outcome: str | None) -> Html:

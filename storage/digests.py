@@ -3,6 +3,7 @@ so that a digest missed while the bot was down is sent once, and never twice."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,19 @@ class RosterChange:
     at: datetime
     by: int | None
     reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionNews:
+    """An election still running, or one that closed in the week, with who won."""
+
+    election_id: int
+    team_id: int
+    seats: int
+    status: str  # "asking", "voting" or "closed"
+    until: datetime | None  # the end of asking or of voting, while it runs
+    elected: list[int]
+    tied: list[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +139,31 @@ class Digests:
                 break
             chat_id = int(row[0])
         return chat_id
+
+    async def elections(self, start: datetime, end: datetime) -> list[ElectionNews]:
+        """Elections still running, and those closed in [start, end)."""
+        rows = await self.db.fetchall(
+            "SELECT id, team_id, seats, status, stand_until, vote_deadline, result"
+            " FROM elections WHERE network_id = ? AND (status != 'closed'"
+            " OR (closed_at >= ? AND closed_at < ?)) ORDER BY id",
+            (self.network_id, to_db(start), to_db(end)),
+        )
+        news = []
+        for row in rows:
+            result = json.loads(row["result"]) if row["result"] else {}
+            until = row["vote_deadline"] if row["status"] == "voting" else row["stand_until"]
+            news.append(
+                ElectionNews(
+                    election_id=int(row["id"]),
+                    team_id=int(row["team_id"]),
+                    seats=int(row["seats"]),
+                    status=row["status"],
+                    until=from_db(until) if row["status"] != "closed" else None,
+                    elected=[int(i) for i in result.get("elected", [])],
+                    tied=[int(i) for i in result.get("tied", [])],
+                )
+            )
+        return news
 
     # -- which digests went out ----------------------------------------------------------------
 

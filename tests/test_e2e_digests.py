@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot import elections
 from bot.clock import ManualClock
 from localapi.records import MessageRec
 from tests.harness import (
@@ -17,6 +18,7 @@ from tests.harness import (
     CARL,
     DORA,
     EVE,
+    KT,
     PLAIN,
     PT,
     PUBLIC,
@@ -28,6 +30,7 @@ from tests.harness import (
     make_model,
     start_net,
 )
+from tests.test_e2e_elections import stand
 from tests.test_e2e_nominations import accept, approve
 
 DAY = 86400
@@ -248,5 +251,33 @@ async def test_the_public_chat_keeps_one_digest_after_becoming_a_supergroup(
         [public] = digests(h, new_id)
         assert public.startswith("📰")
         assert digests(h, PLAIN) == []
+    finally:
+        await h.stop()
+
+
+async def test_elections_in_the_digest_of_the_chat_where_they_run(tmp_path: Path) -> None:
+    h = await start_net(tmp_path)
+    try:
+        await h.bind(KT, "NET", "Wir im Quartier")
+        for user in (ANNA, BERT, CARL, DORA, EVE):
+            h.model.start_bot(user)
+            h.model.send_message(KT, user, "Hallo")
+        await h.settle()
+        await h.say(KT, ADMIN, "/wahl 10d 1 @eve @bert")
+        await stand(h, EVE)
+        await stand(h, BERT)
+        running = await h.say(KT, ANNA, "/rueckblick")
+        assert running is not None
+        assert "Wahl #1 (1 Sitz(e)): Abstimmung bis" in (running.text or "")
+        poll = next(m.poll for m in h.model.bot_messages(KT) if m.poll)
+        for voter in (ANNA, CARL, DORA):
+            h.model.answer_poll(poll.id, voter, [0])
+        await h.settle()
+        h.clock.advance(10 * 86400 + 1)
+        await elections.run_due(h.services)
+        await h.settle()
+        h.clock.advance(60)
+        closed = await h.say(KT, ANNA, "/rueckblick")
+        assert closed is not None and "Wahl #1: gewählt Eve" in (closed.text or "")
     finally:
         await h.stop()
