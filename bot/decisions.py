@@ -4,6 +4,8 @@ deadline armed. Nothing here decides what the charter means."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from storage.proposals import (
     CarriedObjection,
     NewRound,
     NewVote,
+    PressContext,
     ProposalRecord,
     RoundRecord,
     StateChange,
@@ -93,6 +96,22 @@ class PressOutcome:
     @property
     def counted(self) -> bool:
         return self.result in (PressResult.RECORDED, PressResult.ASK_REASON)
+
+
+@dataclass
+class _RoundChecks:
+    """after_press's checks of one round whether everyone has responded."""
+
+    counted: int = 0  # presses that came to after_press
+    covered: int = 0  # of those, the ones the newest check started after
+    running: asyncio.Event | None = None  # set when the running check is done
+
+
+def _card(context: PressContext) -> tuple[int, int] | None:
+    """(chat id, message id) of the round's card, once it was sent."""
+    if context.card_chat_id is None or context.card_message_id is None:
+        return None
+    return (context.card_chat_id, context.card_message_id)
 
 
 class Decisions:
@@ -224,16 +243,25 @@ class Decisions:
     ) -> PressOutcome:
         """A button press on a card. Committed before the caller answers it.
 
-        This is the hot path (SPEC §9: every press answered at once): few queries, no render."""
+        This is the hot path (SPEC §9: every press answered at once): no render, and a press
+        by a member of an open round is one statement. Anything else (closed, not in the
+        electorate, a newer press stored, a forged round) goes the long way below."""
+        now = self.now()
+        context = await self.store.record_press(
+            round_id, chat_id, person_id, choice.value, update_id, now
+        )
+        if context is not None:
+            found = (round_id, context.proposal_id, context.team_name, _card(context))
+            if choice in (Response.OBJECT, Response.CONCERN):
+                await self.store.ask_reason(person_id, round_id, now)
+                return PressOutcome(PressResult.ASK_REASON, *found)
+            return PressOutcome(PressResult.RECORDED, *found)
         context = await self.store.press_context(round_id)
         if context is None or context.chat_id != chat_id:
             return PressOutcome(PressResult.INVALID)
         if context.card_chat_id not in (None, chat_id):
             return PressOutcome(PressResult.INVALID)
-        card = None
-        if context.card_chat_id is not None and context.card_message_id is not None:
-            card = (context.card_chat_id, context.card_message_id)
-        found = (round_id, context.proposal_id, context.team_name, card)
+        found = (round_id, context.proposal_id, context.team_name, _card(context))
         if context.closed:
             return PressOutcome(PressResult.CLOSED, *found)
         if not await self.store.in_round(round_id, person_id):
@@ -260,15 +288,44 @@ class Decisions:
 
     async def after_press(self, press: PressOutcome) -> None:
         """Close early if everyone responded; otherwise show the new state on the card (the
-        edit is coalesced and rendered when it goes out)."""
+        edit is coalesced and rendered when it goes out).
+
+        One check per round at a time: a press that comes while one runs waits for it, and
+        then one check looks at every press that came meanwhile. A burst of presses costs a
+        few trips to the database, not one each, and each press is still looked at by a
+        check that started after it was stored."""
         if not press.counted or press.round_id is None or press.proposal_id is None:
             return
-        size, responded = await self.store.round_progress(press.round_id)
-        # An empty electorate (everyone left) waits for its deadline (rules.everyone_responded).
-        if size and responded == size:
-            await self.close_round(press.proposal_id, press.round_id)
-        elif press.card is not None:
-            await self._edit_card(press.card[0], press.card[1], press.round_id)
+        round_id = press.round_id
+        checks = self._press_checks.setdefault(round_id, _RoundChecks())
+        checks.counted += 1
+        mine = checks.counted
+        while checks.covered < mine:
+            if checks.running is not None:
+                await checks.running.wait()
+                continue
+            checks.covered, checks.running = checks.counted, asyncio.Event()
+            try:
+                # An empty electorate (everyone left) waits for its deadline.
+                everyone = await self.store.everyone_responded(round_id)
+            except BaseException:
+                checks.covered = 0  # those waiting check for themselves
+                raise
+            finally:
+                checks.running.set()
+                checks.running = None
+            if everyone:
+                await self.close_round(press.proposal_id, round_id)
+            elif press.card is not None:
+                await self._edit_card(press.card[0], press.card[1], round_id)
+        idle = checks.running is None and checks.covered >= checks.counted
+        if idle and self._press_checks.get(round_id) is checks:
+            del self._press_checks[round_id]
+
+    @functools.cached_property
+    def _press_checks(self) -> dict[int, _RoundChecks]:
+        """after_press's checks, per round, while presses come in."""
+        return {}
 
     async def round_changed(self, round_id: int) -> None:
         """The electorate changed (someone left): maybe everyone left has responded now."""

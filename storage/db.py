@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
 
 Row = aiosqlite.Row
+T = TypeVar("T")
 
 
 def to_db(moment: datetime) -> str:
     """Times are stored as UTC ISO text of one fixed width, so text order is time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # "%Y-%m-%dT%H:%M:%S.%fZ", at a fraction of strftime's cost (a press stores one).
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def from_db(text: str | None) -> datetime | None:
@@ -42,13 +44,18 @@ def _migrations() -> list[tuple[int, str, str]]:
 
 
 class Database:
-    """Owns the aiosqlite connection. One lock serializes all access: a transaction's
-    statements never interleave with another coroutine's, and writes are one at a time."""
+    """Owns the aiosqlite connection. Writes are one at a time: aiosqlite runs every statement
+    in its one thread, in the order they were handed over. A transaction holds the lock from
+    BEGIN to COMMIT, so no other coroutine's statement runs inside it; a statement on its own
+    needs the lock only while a transaction holds it or waits for it, and otherwise goes
+    straight into aiosqlite's queue, so that many presses cost one hop each, not one hop after
+    another."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
+        self._exclusive = 0  # coroutines holding or waiting for the lock
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,13 +106,13 @@ class Database:
     # SQLite, are what costs.
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._lock:
-            rows = await self.conn.execute_fetchall(sql, params)
+        """The first row of one statement (autocommit; with RETURNING, a write that is
+        committed when this returns), or None."""
+        rows = await self._alone(lambda: self.conn.execute_fetchall(sql, params))
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._lock:
-            return list(await self.conn.execute_fetchall(sql, params))
+        return list(await self._alone(lambda: self.conn.execute_fetchall(sql, params)))
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid."""
@@ -114,14 +121,33 @@ class Database:
 
     async def change(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One statement on its own, atomic by itself (autocommit); returns the rows changed."""
-        async with self._lock:
-            cursor = await self.conn.execute(sql, params)
-            return cursor.rowcount
+        cursor = await self._alone(lambda: self.conn.execute(sql, params))
+        return cursor.rowcount
+
+    async def _alone(self, statement: Callable[[], Awaitable[T]]) -> T:
+        """Run one autocommit statement outside any other coroutine's transaction.
+
+        `statement()` hands it to aiosqlite's queue. With no transaction open or waiting, that
+        happens at once (it then runs before any BEGIN handed over later); otherwise it waits
+        its turn for the lock."""
+        if not self._exclusive:
+            return await statement()
+        async with self._locked():
+            return await statement()
+
+    @contextlib.asynccontextmanager
+    async def _locked(self) -> AsyncIterator[None]:
+        self._exclusive += 1
+        try:
+            async with self._lock:
+                yield
+        finally:
+            self._exclusive -= 1
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
-        async with self._lock:
+        async with self._locked():
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
             try:

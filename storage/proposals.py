@@ -88,6 +88,21 @@ class PressContext:
     roster_mode: str
 
 
+# What record_press returns about the round of the response it stored: RETURNING names only
+# the table written to, so subqueries read the rest.
+_PRESS_RETURNING = ", ".join(
+    [
+        f"(SELECT {column} FROM rounds WHERE id = responses.round_id) AS {column}"
+        for column in ("proposal_id", "card_chat_id", "card_message_id")
+    ]
+    + [
+        f"(SELECT t.{column} FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+        f" JOIN teams t ON t.id = p.team_id WHERE r.id = responses.round_id) AS {alias}"
+        for column, alias in (("id", "team_id"), ("name", "name"), ("roster_mode", "roster_mode"))
+    ]
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CarriedObjection:
     person_id: int
@@ -504,17 +519,72 @@ class Proposals:
         )
         return row is not None
 
-    async def round_progress(self, round_id: int) -> tuple[int, int]:
-        """(size of the electorate, how many of it have responded): one query."""
+    async def everyone_responded(self, round_id: int) -> bool:
+        """Whether every member of the round's electorate has responded, and it has members
+        (rules.everyone_responded): one query, asked after every press. While fewer responses
+        are stored than members counted — nearly always — it looks up no member one by one."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*), COUNT(r.person_id) FROM round_electorate e LEFT JOIN responses r"
-            " ON r.round_id = e.round_id AND r.person_id = e.person_id"
-            " WHERE e.round_id = ? AND e.left_at IS NULL",
+            "SELECT CASE"
+            " WHEN (SELECT COUNT(*) FROM responses WHERE round_id = ?1)"
+            "  < (SELECT COUNT(*) FROM round_electorate WHERE round_id = ?1 AND left_at IS NULL)"
+            " THEN 0"
+            " ELSE EXISTS (SELECT 1 FROM round_electorate WHERE round_id = ?1 AND left_at IS NULL)"
+            "  AND NOT EXISTS (SELECT 1 FROM round_electorate e"
+            "   WHERE e.round_id = ?1 AND e.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
+            "    responses r WHERE r.round_id = ?1 AND r.person_id = e.person_id))"
+            " END",
             (round_id,),
         )
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return bool(row and row[0])
 
     # -- responses and ballots -----------------------------------------------------------
+
+    async def record_press(
+        self,
+        round_id: int,
+        chat_id: int,
+        person_id: int,
+        choice: str,
+        update_id: int,
+        now: datetime,
+    ) -> PressContext | None:
+        """The usual press in one statement: stored if the round is open and this chat's,
+        the person is in its electorate, and no newer press of theirs is stored (SPEC §9).
+        Returns what the press needs to know once stored; None if nothing was stored, for
+        whatever reason (press_context, in_round and record_response then tell which).
+
+        Atomic by itself and committed when it returns; a trigger writes it into the record."""
+        row = await self.db.fetchone(
+            "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
+            " SELECT r.id, e.person_id, ?, NULL, ?, ?"
+            " FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            " JOIN teams t ON t.id = p.team_id"
+            " JOIN round_electorate e ON e.round_id = r.id"
+            " WHERE r.id = ? AND p.network_id = ? AND r.closed_at IS NULL AND t.chat_id = ?"
+            "  AND (r.card_chat_id IS NULL OR r.card_chat_id = ?)"
+            "  AND e.person_id = ? AND e.left_at IS NULL"
+            " ON CONFLICT (round_id, person_id) DO UPDATE SET"
+            "  choice = excluded.choice, update_id = excluded.update_id, at = excluded.at,"
+            # A reason belongs to an Einwand or Bedenken; keep it while the choice keeps one.
+            "  reason = CASE WHEN excluded.choice IN ('object', 'concern')"
+            "                THEN responses.reason END"
+            " WHERE excluded.update_id > responses.update_id"
+            " RETURNING " + _PRESS_RETURNING,
+            (choice, update_id, to_db(now), round_id, self.network_id, chat_id, chat_id, person_id),
+        )
+        if row is None:
+            return None
+        return PressContext(
+            round_id=round_id,
+            proposal_id=row["proposal_id"],
+            closed=False,
+            card_chat_id=row["card_chat_id"],
+            card_message_id=row["card_message_id"],
+            team_id=row["team_id"],
+            chat_id=chat_id,
+            team_name=row["name"],
+            roster_mode=row["roster_mode"],
+        )
 
     async def record_response(
         self, round_id: int, person_id: int, choice: str, update_id: int, now: datetime
