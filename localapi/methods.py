@@ -287,7 +287,7 @@ class BotApiMethods(MembershipMixin):
         timeout = max(p.number("timeout", 0.0), 0.0)
         self._poll_generation += 1
         generation = self._poll_generation
-        self._notify()  # an older long poll still waiting must end with 409 now
+        self._notify_updates()  # an older long poll still waiting must end with 409 now
         self._confirm(offset)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -296,7 +296,7 @@ class BotApiMethods(MembershipMixin):
             remaining = deadline - loop.time()
             if batch or remaining <= 0:
                 return [update.to_dict() for update in batch]
-            await self._wait_change(remaining)
+            await self._new_updates.wait(remaining)
             if self._poll_generation != generation:
                 raise ApiError(409, err.GETUPDATES_CONFLICT)
 

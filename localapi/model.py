@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 import logging
@@ -13,11 +12,12 @@ from localapi import errors as err
 from localapi.actions import UserActions
 from localapi.errors import ApiError, NetworkFailure
 from localapi.methods import API_METHODS, BotApiMethods
-from localapi.params import Params, UploadedFile
+from localapi.params import Params, UploadedFile, plain_copy
 from localapi.records import CallRecord, ForcedFailure, MessageRec, UpdateRec
 from localapi.transcript import render
 
 _LOGGER = logging.getLogger(__name__)
+_MAY_WAIT: dict[str, bool] = {}  # method name as called -> BotApiModel.may_wait
 
 
 class BotApiModel(BotApiMethods, UserActions):
@@ -36,6 +36,16 @@ class BotApiModel(BotApiMethods, UserActions):
         files: dict[str, UploadedFile] | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Run a Bot API method; returns (HTTP status, Telegram-shaped answer)."""
+        status, body = await self.call_json(method, params, files)
+        return status, json.loads(body)
+
+    async def call_json(
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        files: dict[str, UploadedFile] | None = None,
+    ) -> tuple[int, bytes]:
+        """Run a Bot API method; returns (HTTP status, the answer as Telegram sends it)."""
         params = dict(params or {})
         files = dict(files or {})
         entry = API_METHODS.get(method.lower())
@@ -56,14 +66,25 @@ class BotApiModel(BotApiMethods, UserActions):
         except ApiError as exc:
             self._record(name, params, files, exc.code, error=exc.description)
             self._log_failure(name, params, exc)
-            return exc.code, exc.body()
+            return exc.code, json.dumps(exc.body()).encode()
         except NetworkFailure:
             self._record(name, params, files, 0, error="network failure")
             raise
-        # A JSON round trip hands out copies: later changes never leak into old answers.
-        result = json.loads(json.dumps(result))
-        self._record(name, params, files, 200, result=result)
-        return 200, {"ok": True, "result": result}
+        # Encoded at once: later changes never leak into an answer (or its record, which is
+        # decoded from the same text when someone reads it).
+        encoded = json.dumps(result)
+        self._record(name, params, files, 200, result_json=encoded)
+        return 200, b'{"ok": true, "result": ' + encoded.encode() + b"}"
+
+    def may_wait(self, method: str) -> bool:
+        """Whether a method can keep the caller waiting (getUpdates' long poll); all others
+        answer at once."""
+        waits = _MAY_WAIT.get(method)
+        if waits is None:
+            entry = API_METHODS.get(method.lower())
+            waits = entry is not None and inspect.iscoroutinefunction(getattr(self, entry[1]))
+            _MAY_WAIT[method] = waits
+        return waits
 
     def _record(
         self,
@@ -71,20 +92,21 @@ class BotApiModel(BotApiMethods, UserActions):
         params: dict[str, Any],
         files: dict[str, UploadedFile],
         status: int,
-        result: Any = None,
+        result_json: str | None = None,
         error: str | None = None,
     ) -> None:
-        self.calls.append(
-            CallRecord(
-                method=method,
-                params=copy.deepcopy(params),
-                status=status,
-                result=result,
-                error=error,
-                at=self.clock(),
-                files={part: upload.filename or "" for part, upload in files.items()},
-            )
+        record = CallRecord(
+            method=method,
+            params=plain_copy(params),
+            status=status,
+            error=error,
+            at=self.clock(),
+            files={part: upload.filename or "" for part, upload in files.items()},
+            result_json=result_json,
         )
+        self.calls.append(record)
+        for listener in self.call_listeners:
+            listener(record)
         self._notify()
 
     def _log_failure(self, method: str, params: dict[str, Any], exc: ApiError) -> None:

@@ -49,6 +49,17 @@ def decode_form_value(name: str, value: str) -> Any:
         return value
 
 
+def plain_copy(value: Any) -> Any:
+    """A copy of JSON-like data as it reads after crossing the wire: fresh dicts and lists,
+    tuples as lists, keys as strings (json.loads(json.dumps(value)) at a fraction of the
+    cost: every request and every record goes through it)."""
+    if isinstance(value, dict):
+        return {str(key): plain_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_copy(item) for item in value]
+    return value
+
+
 @dataclass
 class UploadedFile:
     """A file part of a multipart request."""

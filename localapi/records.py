@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -292,14 +293,20 @@ class CallRecord:
     method: str
     params: dict[str, Any]
     status: int
-    result: Any = None
     error: str | None = None
     at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)  # part name -> file name
+    result_json: str | None = field(default=None, repr=False)  # the "result", as sent
 
     @property
     def ok(self) -> bool:
         return self.status == 200
+
+    @property
+    def result(self) -> Any:
+        """The answer's "result" (None for a failed call); decoded when asked for, as most
+        records (every getUpdates) are never read."""
+        return None if self.result_json is None else json.loads(self.result_json)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from telegram.request import BaseRequest, RequestData
 from localapi import errors as err
 from localapi.errors import NetworkFailure
 from localapi.model import BotApiModel
-from localapi.params import UploadedFile
+from localapi.params import UploadedFile, plain_copy
 
 _METHOD_PATH = re.compile(r"/bot(?P<token>[^/]+)/(?P<method>[A-Za-z_]+)$")
 _FILE_PATH = re.compile(r"/file/bot(?P<token>[^/]+)/(?P<path>.+)$")
@@ -43,6 +43,7 @@ class ModelRequest(BaseRequest):
     def __init__(self, model: BotApiModel, read_timeout: float | None = 5.0) -> None:
         self.model = model
         self._read_timeout = read_timeout
+        self._paths: dict[str, str] = {}  # url -> its path, unquoted: a bot uses a few dozen
 
     @property
     def read_timeout(self) -> float | None:
@@ -64,7 +65,9 @@ class ModelRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        path = unquote(urlsplit(url).path)
+        path = self._paths.get(url)
+        if path is None:
+            path = self._paths[url] = unquote(urlsplit(url).path)
         file_match = _FILE_PATH.search(path)
         if file_match:
             return self._download(file_match.group("token"), file_match.group("path"))
@@ -74,25 +77,26 @@ class ModelRequest(BaseRequest):
         if match.group("token") != self.model.token:
             return _json(401, {"ok": False, "error_code": 401, "description": err.UNAUTHORIZED})
 
-        # JSON round trip: the model gets plain data, exactly what would cross the wire.
-        params = json.loads(json.dumps(request_data.parameters)) if request_data else {}
+        # The model gets plain data, as it would cross the wire.
+        params = plain_copy(request_data.parameters) if request_data else {}
         files: dict[str, UploadedFile] = {}
         if request_data is not None and request_data.contains_files:
             for part, (filename, content, mime_type) in request_data.multipart_data.items():
                 files[part] = UploadedFile(filename, _read(content), mime_type)
 
         timeout = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
-        call = self.model.call(match.group("method"), params, files)
+        name = match.group("method")
         try:
-            if timeout is None:
-                status, body = await call
-            else:
-                status, body = await asyncio.wait_for(call, timeout)
+            if not self.model.may_wait(name):
+                # It answers before it returns: there is nothing a timeout could cut short.
+                return await self.model.call_json(name, params, files)
+            # asyncio.timeout, not wait_for: the call runs in this task, not in one of its own.
+            async with asyncio.timeout(timeout):
+                return await self.model.call_json(name, params, files)
         except NetworkFailure as exc:
             raise NetworkError(f"httpx.ConnectError: {exc}") from exc
         except TimeoutError as exc:
             raise TimedOut from exc
-        return _json(status, body)
 
     def _download(self, token: str, file_path: str) -> tuple[int, bytes]:
         if token != self.model.token:

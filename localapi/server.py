@@ -81,13 +81,13 @@ class LocalBotApiServer:
             return web.json_response(_UNAUTHORIZED, status=401)
         params, files = await _read_params(request)
         try:
-            status, body = await self.model.call(request.match_info["method"], params, files)
+            status, body = await self.model.call_json(request.match_info["method"], params, files)
         except NetworkFailure:
             # A real network failure: the connection just ends without an answer.
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPBadGateway() from None
-        return web.json_response(body, status=status)
+        return web.Response(body=body, status=status, content_type="application/json")
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.model.token:

@@ -100,6 +100,31 @@ def member_dict(
     return {"status": status, "user": user}
 
 
+class _Signal:
+    """Wakes everyone waiting on it, once per set()."""
+
+    def __init__(self) -> None:
+        self._event: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def set(self) -> None:
+        if self._event is not None:
+            self._event.set()
+            self._event = None
+
+    async def wait(self, seconds: float) -> None:
+        """Until the next set(), or `seconds` at most."""
+        loop = asyncio.get_running_loop()
+        if self._event is None or self._loop is not loop:
+            # One event per loop: tests may build the model outside the loop that runs it.
+            self._event, self._loop = asyncio.Event(), loop
+        event = self._event
+        # asyncio.timeout, not wait_for: no task of its own for every wait.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await event.wait()
+
+
 class ModelState:
     """Stores and helpers shared by the Bot API methods and the test-side injection API."""
 
@@ -133,6 +158,8 @@ class ModelState:
         self.documents: list[DocumentRec] = []
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.calls: list[CallRecord] = []
+        # Called with every call record as it is made (a benchmark counting answers).
+        self.call_listeners: list[Callable[[CallRecord], None]] = []
         self.log: list[LogEntry] = []
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self.webhook_url: str | None = None
@@ -143,8 +170,8 @@ class ModelState:
         self._counter = 0
         self._poll_generation = 0
         self._forced: dict[str, list[ForcedFailure]] = {}
-        self._change: asyncio.Event | None = None
-        self._change_loop: asyncio.AbstractEventLoop | None = None
+        self._change = _Signal()  # anything changed
+        self._new_updates = _Signal()  # an update was queued, or a newer getUpdates came
 
     # ------------------------------------------------------------ identity and time
 
@@ -170,19 +197,16 @@ class ModelState:
     # ------------------------------------------------------------ change notification
 
     def _notify(self) -> None:
-        """Wake everything waiting for the model to change (long polls, test waits)."""
-        if self._change is not None:
-            self._change.set()
-            self._change = None
+        """Wake everything waiting for the model to change (test waits)."""
+        self._change.set()
+
+    def _notify_updates(self) -> None:
+        """Wake the long polls too: they wait only for this, not for every change."""
+        self._new_updates.set()
+        self._change.set()
 
     async def _wait_change(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        if self._change is None or self._change_loop is not loop:
-            # One event per loop: tests may build the model outside the loop that runs it.
-            self._change, self._change_loop = asyncio.Event(), loop
-        event = self._change
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
+        await self._change.wait(seconds)
 
     async def wait_until(
         self,
@@ -330,7 +354,7 @@ class ModelState:
         update = UpdateRec(self._next_update_id, kind, payload)
         self._next_update_id += 1
         self._updates.append(update)
-        self._notify()
+        self._notify_updates()
         return update
 
     def _addressed_command(self, msg: MessageRec) -> bool | None:
