@@ -232,7 +232,8 @@ class Outbox:
         build: Callable[[], Awaitable[dict[str, Any]]] | None = None,
     ) -> Delivery:
         """Any Bot method (send_poll, stop_poll, send_document, …) through the chat's budget.
-        `build`, if given, makes the arguments when the call is made."""
+        `build`, if given, makes the arguments when the call is made; empty arguments drop
+        the call (what it would have said is no longer true)."""
         queue = self._queue(chat_id)
         if coalesce_key is not None and coalesce_key in queue.by_key:
             waiting = queue.by_key[coalesce_key]
@@ -321,6 +322,9 @@ class Outbox:
         if item.build is not None:
             item.kwargs = await item.build()
             item.build = None
+            if not item.kwargs:  # no longer needed by the time its turn came: costs nothing
+                item.delivery.status = "dropped"
+                return None
             if item.chat_id != item.kwargs.get("chat_id", item.chat_id):
                 item.kwargs["chat_id"] = item.chat_id
         try:

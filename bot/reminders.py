@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from telegram.constants import ParseMode
+
 from bot.i18n import Html, t
 from bot.outbox import Priority
 from bot.policy import policy_from_json
@@ -17,6 +19,9 @@ from bot.schedule import reminder_at
 from storage.reminders import OpenStage
 
 log = logging.getLogger(__name__)
+
+# Mentions in one reminder: beyond this the list ends with "and N more" (one message).
+MAX_MENTIONS = 50
 
 # arm(name, when): a JobQueue job that calls run_due at `when` (replacing one of that name)
 ArmReminder = Callable[[str, datetime], None]
@@ -42,34 +47,59 @@ class Reminders:
             await self.remind(stage)
 
     async def remind(self, stage: OpenStage) -> bool:
-        """Post the reminder of one round or vote; False if it was sent before or nobody is
-        missing (then it is not sent later either: at most one per round or vote)."""
+        """Queue the reminder of one round or vote; False if it was claimed before or nobody
+        is missing (then it is not sent later either: at most one per round or vote). Who is
+        mentioned is worked out when it goes out: a chat over its budget may hold it a while,
+        and by then someone may have answered, or the round closed (then it is not sent)."""
         store = self.wiq.storage
         if not await store.reminders.claim(stage.stage, stage.stage_id, self.wiq.clock.now()):
             return False
-        missing = await store.reminders.not_responded(stage.stage, stage.stage_id)
         team = await store.teams.by_id(stage.team_id)
-        if not missing or team is None:
+        if team is None or not await store.reminders.not_responded(stage.stage, stage.stage_id):
             return False
-        people = await store.people.by_ids(missing)
+        reply_to = stage.message_id if stage.chat_id == team.chat_id else None
+
+        async def build() -> dict[str, Any]:
+            if not await store.reminders.is_open(stage.stage, stage.stage_id):
+                return {}
+            missing = await store.reminders.not_responded(stage.stage, stage.stage_id)
+            if not missing:
+                return {}
+            kwargs: dict[str, Any] = {
+                "chat_id": team.chat_id,
+                "text": await self._text(stage, missing),
+                "parse_mode": ParseMode.HTML,
+            }
+            if reply_to is not None:
+                kwargs["reply_to_message_id"] = reply_to
+                kwargs["allow_sending_without_reply"] = True
+            return kwargs
+
+        await self.wiq.outbox.submit(team.chat_id, "send_message", {}, Priority.NOTICE, build=build)
+        log.info(
+            "event=reminder stage=%s id=%s proposal=%s",
+            stage.stage,
+            stage.stage_id,
+            stage.proposal_id,
+        )
+        return True
+
+    async def _text(self, stage: OpenStage, missing: list[int]) -> str:
+        """The reminder, with text mentions (people without a username are reached too);
+        a long list is cut so that the message stays one message."""
+        people = await self.wiq.storage.people.by_ids(missing)
         names = sorted(people.values(), key=lambda person: person.display_name.lower())
         lang = self.wiq.default_language
-        text = t(
+        shown = [mention(p.telegram_id, p.display_name) for p in names[:MAX_MENTIONS]]
+        listed = ", ".join(shown)
+        if len(names) > MAX_MENTIONS:
+            listed += t(lang, "reminder.more", count=len(names) - MAX_MENTIONS)
+        return t(
             lang,
             f"reminder.{stage.stage}",
             id=stage.proposal_id,
             title=stage.title,
             round=stage.round_number,
             deadline=self.wiq.local_datetime(stage.deadline, lang),
-            people=Html(", ".join(mention(p.telegram_id, p.display_name) for p in names)),
+            people=Html(listed),
         )
-        reply_to = stage.message_id if stage.chat_id == team.chat_id else None
-        await self.wiq.outbox.send(team.chat_id, text, priority=Priority.NOTICE, reply_to=reply_to)
-        log.info(
-            "event=reminder stage=%s id=%s proposal=%s missing=%d",
-            stage.stage,
-            stage.stage_id,
-            stage.proposal_id,
-            len(missing),
-        )
-        return True

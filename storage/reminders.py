@@ -71,6 +71,13 @@ class Reminders:
         )
         return changed == 1
 
+    async def is_open(self, stage: str, stage_id: int) -> bool:
+        table = {"round": "rounds", "vote": "votes"}[stage]
+        row = await self.db.fetchone(
+            f"SELECT 1 FROM {table} WHERE id = ? AND closed_at IS NULL", (stage_id,)
+        )
+        return row is not None
+
     async def not_responded(self, stage: str, stage_id: int) -> list[int]:
         """The electorate members (still in it) without a response or ballot."""
         if stage == "round":

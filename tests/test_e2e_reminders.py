@@ -120,3 +120,48 @@ async def test_a_reminder_due_during_downtime_is_sent_once_after_the_restart(
         assert len(reminders(third)) == 1
     finally:
         await third.stop()
+
+
+async def test_a_held_reminder_names_who_is_still_missing_when_it_goes_out(
+    tmp_path: Path,
+) -> None:
+    """A chat over its budget holds the reminder; it goes out naming only who is still
+    missing then — and not at all once the round has closed."""
+    h, d = await setup_team(tmp_path)
+    try:
+        await h.say(ST, ANNA, "/propose 3d Gehalten")
+        await h.say(ST, BERT, "/propose 3d Geschlossen")
+        await d.press(ST, 1, ANNA, "agree")
+        await d.press(ST, 2, ANNA, "agree")
+        queue = h.services.outbox._queue(ST)
+        queue.blocked_until = h.clock.monotonic() + 3 * 24 * HOUR  # as after 429s
+        await tick(h, 2 * 24 * HOUR + 1)
+        assert reminders(h) == []
+        await d.press(ST, 1, BERT, "agree")  # #1: Bert answers while it waits
+        for person in (BERT, CARL, DORA):  # #2: everyone answers, the round closes
+            await d.press(ST, 2, person, "agree")
+        queue.blocked_until = 0
+        await h.services.outbox.flush_all()
+        await h.settle()
+        [reminder] = reminders(h)
+        assert "#1" in (reminder.text or "")
+        assert mentioned(reminder) == {CARL, DORA}
+    finally:
+        await h.stop()
+
+
+async def test_a_long_list_of_missing_members_stays_one_message(tmp_path: Path) -> None:
+    h, _ = await setup_team(tmp_path)
+    try:
+        people = h.services.storage.people
+        ids = [
+            (await people.seen(5000 + n, f"Mitglied {n:02}", None, None, "de", h.clock.now())).id
+            for n in range(60)
+        ]
+        await h.say(ST, ANNA, "/propose 3d Viele")
+        [stage] = await h.services.storage.reminders.unsent()
+        text = await h.services.reminders._text(stage, ids)
+        assert text.count("tg://user?id=") == 50
+        assert text.endswith(" und 10 weitere")
+    finally:
+        await h.stop()
