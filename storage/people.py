@@ -46,6 +46,9 @@ class People:
         # Every update names its sender; most senders are unchanged since the last one, so
         # `seen` answers them from memory instead of writing the same row again.
         self._known: dict[int, tuple[Person, datetime]] = {}
+        # People forgotten in this process: an update that read them just before is not
+        # allowed to put them back into `_known`.
+        self._dropped: set[int] = set()
 
     async def seen(
         self,
@@ -58,6 +61,8 @@ class People:
     ) -> Person:
         """Remember (or refresh) a user the bot has seen; usernames move between people."""
         known = self._known.get(telegram_id)
+        if known is not None and known[0].id in self._dropped:
+            known = None
         if known is not None:
             person, written = known
             same = (person.first_name, person.last_name, person.username) == (
@@ -108,7 +113,8 @@ class People:
         person = _person(fresh)
         if username:
             self._forget_username(username, keep=telegram_id)
-        self._known[telegram_id] = (person, now)
+        if person.id not in self._dropped:
+            self._known[telegram_id] = (person, now)
         return person
 
     def _forget_username(self, username: str, keep: int) -> None:
@@ -128,6 +134,7 @@ class People:
     def drop_cached(self, person_id: int) -> None:
         """After /forgetme: their next update must not find them here, only in the table,
         where nobody has their Telegram id any more — so they are a new person."""
+        self._dropped.add(person_id)
         for telegram_id, (person, _) in list(self._known.items()):
             if person.id == person_id:
                 del self._known[telegram_id]
