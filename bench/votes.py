@@ -174,7 +174,6 @@ class Answers:
 
     model: BotApiModel
     by_query: dict[str, list[CallRecord]] = field(default_factory=dict)
-    fresh: list[str] = field(default_factory=list)  # answered since the last scan()
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -184,22 +183,15 @@ class Answers:
         if call.method == "answerCallbackQuery":
             query_id = str(call.params.get("callback_query_id"))
             self.by_query.setdefault(query_id, []).append(call)
-            self.fresh.append(query_id)
             self.arrived.set()
 
-    def scan(self) -> list[str]:
-        """The queries answered since the last scan."""
-        fresh, self.fresh = self.fresh, []
+    async def next_answer(self, seconds: float) -> None:
+        """Until the next answer is recorded (TimeoutError after `seconds`). Waking for
+        answers only, not for every change of the model, keeps the benchmark's own share of
+        the one CPU the bot runs on small."""
         self.arrived.clear()
-        return fresh
-
-    async def wait(self, seconds: float) -> None:
-        """Until an answer comes that scan() has not returned yet (TimeoutError after
-        `seconds`): waking for answers only, not for every change of the model, keeps the
-        benchmark's own share of the one CPU the bot runs on small."""
-        if not self.fresh:
-            async with asyncio.timeout(seconds):
-                await self.arrived.wait()
+        async with asyncio.timeout(seconds):
+            await self.arrived.wait()
 
     def first_at(self, query_id: str) -> float | None:
         calls = self.by_query.get(query_id)
@@ -377,7 +369,6 @@ class World:
 
     def answer_check(self, presses: list[Press]) -> tuple[int, int, int]:
         """(unanswered, answered more than once, answered with anything but "recorded")."""
-        self.answers.scan()
         unanswered = twice = unexpected = 0
         for press in presses:
             calls = self.answers.by_query.get(press.query_id, [])
@@ -455,12 +446,9 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
     reported = 0
 
     def answered() -> int:
-        count = 0
-        for query_id in world.answers.scan():
-            if query_id in waiting:
-                waiting.discard(query_id)
-                count += 1
-        return count
+        now_answered = [query_id for query_id in waiting if query_id in world.answers.by_query]
+        waiting.difference_update(now_answered)
+        return len(now_answered)
 
     while True:
         while not exhausted and len(waiting) < window:
@@ -473,8 +461,10 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
         if not waiting:
             break
         try:
-            await world.answers.wait(30)
             got = answered()
+            while not got:  # nothing is awaited between answered() and next_answer()
+                await world.answers.next_answer(30)
+                got = answered()
         except TimeoutError:
             progress(f"{label}: {len(waiting)} press(es) not answered within 30 s; giving up")
             break
@@ -492,7 +482,6 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
 
 
 def latencies_ms(world: World, presses: list[Press]) -> list[float]:
-    world.answers.scan()
     found = []
     for press in presses:
         at = world.answers.first_at(press.query_id)
@@ -619,7 +608,6 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
             presses.append(press)
             if time.monotonic() >= next_report:
                 next_report += 15
-                world.answers.scan()
                 behind = sum(1 for p in presses if p.query_id not in world.answers.by_query)
                 edits = sum(
                     1 for c in world.group_calls(calls_before) if c.method == "editMessageText"
@@ -635,7 +623,6 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
         progress(f"burst over: {len(presses)} presses in {burst_end - started:.1f}s")
 
         def all_answered() -> bool:
-            world.answers.scan()
             return all(p.query_id in world.answers.by_query for p in presses)
 
         try:
