@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
@@ -174,7 +175,6 @@ class Answers:
 
     model: BotApiModel
     by_query: dict[str, list[CallRecord]] = field(default_factory=dict)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.model.call_listeners.append(self._recorded)
@@ -183,15 +183,6 @@ class Answers:
         if call.method == "answerCallbackQuery":
             query_id = str(call.params.get("callback_query_id"))
             self.by_query.setdefault(query_id, []).append(call)
-            self.arrived.set()
-
-    async def next_answer(self, seconds: float) -> None:
-        """Until the next answer is recorded (TimeoutError after `seconds`). Waking for
-        answers only, not for every change of the model, keeps the benchmark's own share of
-        the one CPU the bot runs on small."""
-        self.arrived.clear()
-        async with asyncio.timeout(seconds):
-            await self.arrived.wait()
 
     def first_at(self, query_id: str) -> float | None:
         calls = self.by_query.get(query_id)
@@ -436,41 +427,38 @@ class World:
 
 
 async def closed_loop(world: World, presses: list[Press], window: int, label: str) -> float:
-    """Keep `window` presses in flight until all are answered; returns the elapsed seconds."""
+    """Keep `window` presses in flight until all are answered; returns the elapsed seconds.
+
+    The next press goes in the moment the model records an answer (from its call listener),
+    so the driver takes no turn of its own on the event loop the bot runs on: on one CPU,
+    every turn it took would be the bot's."""
     waiting: set[str] = set()
     queue = iter(presses)
-    exhausted = False
-    done = 0
     step = max(1, len(presses) // 5)
     started = lap = time.monotonic()
-    reported = 0
+    done = reported = 0
+    finished = asyncio.Event()
 
-    def answered() -> int:
-        now_answered = [query_id for query_id in waiting if query_id in world.answers.by_query]
-        waiting.difference_update(now_answered)
-        return len(now_answered)
-
-    while True:
-        while not exhausted and len(waiting) < window:
+    def refill() -> None:
+        while len(waiting) < window:
             press = next(queue, None)
             if press is None:
-                exhausted = True
                 break
             world.press(press)
             waiting.add(press.query_id)
         if not waiting:
-            break
-        try:
-            got = answered()
-            while not got:  # nothing is awaited between answered() and next_answer()
-                await world.answers.next_answer(30)
-                got = answered()
-        except TimeoutError:
-            progress(f"{label}: {len(waiting)} press(es) not answered within 30 s; giving up")
-            break
-        before = done
-        done += got
-        if done // step != before // step:
+            finished.set()
+
+    def on_call(call: CallRecord) -> None:
+        nonlocal done, lap, reported
+        if call.method != "answerCallbackQuery":
+            return
+        query_id = str(call.params.get("callback_query_id"))
+        if query_id not in waiting:
+            return
+        waiting.discard(query_id)
+        done += 1
+        if done % step == 0:
             now = time.monotonic()
             recent = (done - reported) / max(now - lap, 1e-9)
             lap, reported = now, done
@@ -478,6 +466,21 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
                 f"{label}: {done}/{len(presses)} answered "
                 f"({done / (now - started):.0f}/s; lately {recent:.0f}/s)"
             )
+        refill()
+
+    world.model.call_listeners.append(on_call)
+    try:
+        refill()
+        while not finished.is_set():
+            before = done
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30):
+                    await finished.wait()
+            if done == before and not finished.is_set():
+                progress(f"{label}: {len(waiting)} press(es) not answered within 30 s; giving up")
+                break
+    finally:
+        world.model.call_listeners.remove(on_call)
     return time.monotonic() - started
 
 
