@@ -104,25 +104,32 @@ class _Signal:
     """Wakes everyone waiting on it, once per set()."""
 
     def __init__(self) -> None:
-        self._event: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiters: list[asyncio.Future[None]] = []
 
     def set(self) -> None:
-        if self._event is not None:
-            self._event.set()
-            self._event = None
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def wait(self, seconds: float) -> None:
-        """Until the next set(), or `seconds` at most."""
+        """Until the next set(), or `seconds` at most. A bare future and one timer: a long
+        poll waits here once for nearly every update."""
         loop = asyncio.get_running_loop()
-        if self._event is None or self._loop is not loop:
-            # One event per loop: tests may build the model outside the loop that runs it.
-            self._event, self._loop = asyncio.Event(), loop
-        event = self._event
-        # asyncio.timeout, not wait_for: no task of its own for every wait.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await event.wait()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        timer = loop.call_later(max(seconds, 0.0), _time_up, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            with contextlib.suppress(ValueError):  # still listed if the time ran out
+                self._waiters.remove(waiter)
+
+
+def _time_up(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class ModelState:
