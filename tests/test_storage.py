@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage import Storage
+from storage.db import Database
 from storage.teams import AlreadyBound, KindTaken
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -141,3 +143,37 @@ async def test_data_survives_a_restart(tmp_path: Path) -> None:
     assert (await second.teams.by_chat(-7)).name == "Kernteam"
     assert [m.person.username for m in await second.rosters.members(team.id)] == ["anna"]
     await second.close()
+
+
+async def test_a_statement_on_its_own_never_runs_inside_another_transaction(
+    tmp_path: Path,
+) -> None:
+    """A write or read on its own waits while a transaction is open, and is not undone when
+    that transaction rolls back; with none open it goes straight through."""
+    db = Database(tmp_path / "order.sqlite")
+    await db.open()
+    try:
+        await db.change("CREATE TABLE t (v INTEGER)")
+        await db.change("INSERT INTO t VALUES (0)")  # none open: at once
+        inside, release = asyncio.Event(), asyncio.Event()
+
+        async def fails_halfway() -> None:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                inside.set()
+                await release.wait()
+                raise RuntimeError("rolled back")
+
+        transaction = asyncio.create_task(fails_halfway())
+        await inside.wait()
+        alone = asyncio.create_task(db.change("INSERT INTO t VALUES (2)"))
+        seen = asyncio.create_task(db.fetchall("SELECT v FROM t ORDER BY v"))
+        await asyncio.sleep(0.05)
+        assert not alone.done() and not seen.done()  # they wait for the transaction
+        release.set()
+        with pytest.raises(RuntimeError):
+            await transaction
+        assert await alone == 1
+        assert [row[0] for row in await seen] == [0, 2]  # 1 was rolled back, 2 was not
+    finally:
+        await db.close()
