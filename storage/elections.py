@@ -123,12 +123,43 @@ class Elections:
     async def answer_candidate(
         self, election_id: int, position: int, person_id: int, stands: bool, now: datetime
     ) -> bool:
+        """The candidate's answer to the question whether they stand (asked once)."""
+        return await self._set_candidate(
+            election_id, position, person_id, stands, now, from_statuses=("asked",)
+        )
+
+    async def withdraw_candidate(
+        self, election_id: int, position: int, person_id: int, now: datetime
+    ) -> bool:
+        """A candidate leaves the network before the poll opened: not on the ballot."""
+        return await self._set_candidate(
+            election_id, position, person_id, False, now, from_statuses=("asked", "standing")
+        )
+
+    async def _set_candidate(
+        self,
+        election_id: int,
+        position: int,
+        person_id: int,
+        stands: bool,
+        now: datetime,
+        *,
+        from_statuses: tuple[str, ...],
+    ) -> bool:
+        marks = ", ".join("?" for _ in from_statuses)
         async with self.db.transaction() as tx:
             changed = await tx.rowcount(
                 "UPDATE election_candidates SET status = ?, person_id = ?"
-                " WHERE election_id = ? AND position = ? AND status = 'asked'"
+                f" WHERE election_id = ? AND position = ? AND status IN ({marks})"
                 " AND (person_id IS NULL OR person_id = ?)",
-                ("standing" if stands else "declined", person_id, election_id, position, person_id),
+                (
+                    "standing" if stands else "declined",
+                    person_id,
+                    election_id,
+                    position,
+                    *from_statuses,
+                    person_id,
+                ),
             )
             if changed:
                 await events.append(
@@ -138,28 +169,6 @@ class Elections:
                     now,
                     actor_id=person_id,
                     data={"election": election_id, "stands": stands},
-                )
-        return bool(changed)
-
-    async def withdraw_candidate(
-        self, election_id: int, position: int, person_id: int, now: datetime
-    ) -> bool:
-        """A candidate leaves the network before the poll opened: not on the ballot."""
-        async with self.db.transaction() as tx:
-            changed = await tx.rowcount(
-                "UPDATE election_candidates SET status = 'declined', person_id = ?"
-                " WHERE election_id = ? AND position = ? AND status IN ('asked', 'standing')"
-                " AND (person_id IS NULL OR person_id = ?)",
-                (person_id, election_id, position, person_id),
-            )
-            if changed:
-                await events.append(
-                    tx,
-                    self.network_id,
-                    "election.candidate",
-                    now,
-                    actor_id=person_id,
-                    data={"election": election_id, "stands": False},
                 )
         return bool(changed)
 

@@ -30,7 +30,7 @@ from tests.harness import (
     make_model,
     start_net,
 )
-from tests.test_e2e_elections import stand
+from tests.test_e2e_elections import eve_and_bert_stand
 from tests.test_e2e_nominations import accept, approve
 
 DAY = 86400
@@ -258,18 +258,10 @@ async def test_the_public_chat_keeps_one_digest_after_becoming_a_supergroup(
 async def test_elections_in_the_digest_of_the_chat_where_they_run(tmp_path: Path) -> None:
     h = await start_net(tmp_path)
     try:
-        await h.bind(KT, "NET", "Wir im Quartier")
-        for user in (ANNA, BERT, CARL, DORA, EVE):
-            h.model.start_bot(user)
-            h.model.send_message(KT, user, "Hallo")
-        await h.settle()
-        await h.say(KT, ADMIN, "/wahl 10d 1 @eve @bert")
-        await stand(h, EVE)
-        await stand(h, BERT)
+        poll = await eve_and_bert_stand(h, "10d")
         running = await h.say(KT, ANNA, "/rueckblick")
         assert running is not None
         assert "Wahl #1 (1 Sitz(e)): Abstimmung bis" in (running.text or "")
-        poll = next(m.poll for m in h.model.bot_messages(KT) if m.poll)
         for voter in (ANNA, CARL, DORA):
             h.model.answer_poll(poll.id, voter, [0])
         await h.settle()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import elections
+from localapi.records import PollRec
 from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, KT, ST, Harness
 
 NET = KT  # a group of everyone, bound as the network's chat
@@ -17,6 +18,20 @@ async def stand(h: Harness, user: int, yes: bool = True) -> dict:
     answer = await h.model.wait_callback_answer(query)
     await h.settle()
     return answer
+
+
+async def eve_and_bert_stand(h: Harness, deadline: str) -> PollRec:
+    """The KT chat bound as the NET chat, everyone in it; an election of one seat with Eve
+    and Bert, who both stand. Returns the poll."""
+    await h.bind(KT, "NET", "Wir im Quartier")
+    for user in (ANNA, BERT, CARL, DORA, EVE):
+        h.model.start_bot(user)
+        h.model.send_message(KT, user, "Hallo")
+    await h.settle()
+    await h.say(KT, ADMIN, f"/wahl {deadline} 1 @eve @bert")
+    await stand(h, EVE)
+    await stand(h, BERT)
+    return next(m.poll for m in h.model.bot_messages(KT) if m.poll is not None)
 
 
 async def st_seats(h: Harness) -> dict[int, str]:

@@ -11,20 +11,18 @@ from typing import Any
 from bot import elections
 from localapi.records import MessageRec
 from tests.harness import (
-    ADMIN,
     ANNA,
     BERT,
     CARL,
     DORA,
     EVE,
-    KT,
     NEWBIE,
     PT,
     ST,
     DecisionSteps,
     Harness,
 )
-from tests.test_e2e_elections import stand
+from tests.test_e2e_elections import eve_and_bert_stand
 
 FRIDO = 987654323
 FRIDO_TRACES = ("Fridolin", "Quastenberg", "frido_q", str(FRIDO))
@@ -297,15 +295,7 @@ async def test_forgetting_ends_a_nomination_by_a_username_never_confirmed(
 
 async def test_a_forgotten_candidate_takes_no_seat(net: tuple[Harness, DecisionSteps]) -> None:
     h, _ = net
-    await h.bind(KT, "NET", "Wir im Quartier")
-    for user in (ANNA, BERT, CARL, DORA, EVE):
-        h.model.start_bot(user)
-        h.model.send_message(KT, user, "Hallo")
-    await h.settle()
-    await h.say(KT, ADMIN, "/wahl 3d 1 @eve @bert")
-    await stand(h, EVE)
-    await stand(h, BERT)
-    poll = next(m.poll for m in h.model.bot_messages(KT) if m.poll)
+    poll = await eve_and_bert_stand(h, "3d")
     for voter in (ANNA, CARL, DORA):
         h.model.answer_poll(poll.id, voter, [0])  # Eve
     h.model.answer_poll(poll.id, EVE, [1])  # Bert
