@@ -204,24 +204,30 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     await services.digests.run_due()
 
 
+Job = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+def _run_once(application: Application, clock: Clock, name: str, when: datetime, job: Job) -> None:
+    """(Re)schedule the JobQueue job `name` at `when` (the clock's time): the one of that name
+    armed before is dropped. A job that fires late (a busy loop, a paused machine) still runs."""
+    job_queue = application.job_queue
+    assert job_queue is not None
+    for old in job_queue.get_jobs_by_name(name):
+        old.schedule_removal()
+    delay = max(0.0, (when - clock.now()).total_seconds())
+    job_queue.run_once(job, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
+
+
 def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:
     """One JobQueue job per proposal, at its next deadline; the database is the truth."""
 
     def arm(proposal_id: int, when: datetime) -> None:
-        job_queue = application.job_queue
-        assert job_queue is not None
-        name = f"deadline:{proposal_id}"
-        for job in job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-
         async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot_data[SERVICES_KEY].decisions.on_deadline(proposal_id)
 
-        delay = max(0.0, (when - clock.now()).total_seconds())
-        # A job that fires late (a busy loop, a paused machine) must still run.
-        job_queue.run_once(fire, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
+        _run_once(application, clock, f"deadline:{proposal_id}", when, fire)
         # A round or vote may have opened: its reminder is armed (or sent, if due) next.
-        job_queue.run_once(_check_reminders, when=0, name="reminder-check")
+        _run_once(application, clock, "reminder-check", clock.now(), _check_reminders)
 
     return arm
 
@@ -232,36 +238,17 @@ async def _check_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _reminder_arm(application: Application, clock: Clock) -> Callable[[str, datetime], None]:
     """A JobQueue job per reminder, at its moment; each one runs the same due check."""
+    return lambda name, when: _run_once(application, clock, name, when, _check_reminders)
 
-    def arm(name: str, when: datetime) -> None:
-        job_queue = application.job_queue
-        assert job_queue is not None
-        for job in job_queue.get_jobs_by_name(name):
-            job.schedule_removal()
-        delay = max(0.0, (when - clock.now()).total_seconds())
-        job_queue.run_once(
-            _check_reminders, when=delay, name=name, job_kwargs={"misfire_grace_time": None}
-        )
 
-    return arm
+async def _digest_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await context.bot_data[SERVICES_KEY].digests.run_due()
 
 
 def _digest_arm(application: Application, clock: Clock) -> Callable[[datetime], None]:
     """One JobQueue job at the next digest moment (computed in the network's timezone, so
     it stays at the local time across daylight-saving changes)."""
-
-    async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await context.bot_data[SERVICES_KEY].digests.run_due()
-
-    def arm(when: datetime) -> None:
-        job_queue = application.job_queue
-        assert job_queue is not None
-        for job in job_queue.get_jobs_by_name("digest"):
-            job.schedule_removal()
-        delay = max(0.0, (when - clock.now()).total_seconds())
-        job_queue.run_once(fire, when=delay, name="digest", job_kwargs={"misfire_grace_time": None})
-
-    return arm
+    return lambda when: _run_once(application, clock, "digest", when, _digest_due)
 
 
 def _member_check(application: Application) -> Callable[[int, int], Awaitable[bool]]:
