@@ -120,6 +120,12 @@ def register(application: Application) -> None:
     )
     application.add_handler(
         MessageHandler(
+            filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, help_.not_text
+        ),
+        group=GROUP_MAIN,
+    )
+    application.add_handler(
+        MessageHandler(
             # a reply to an Anliegen goes to its sender; else it may be a reason
             filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
             concerns.reply_in_group,

@@ -102,3 +102,9 @@ async def unknown_command(update: Update, context: Context) -> None:
         if target.lower() != services(context).bot_username.lower():
             return
     await reply(update, context, "error.unknown_command", command=command.partition("@")[0])
+
+
+async def not_text(update: Update, context: Context) -> None:
+    """A photo, voice message, sticker … in a private chat: the bot reads text only (a
+    concern's text, a reason, an answer); saying so beats silence."""
+    await reply(update, context, "help.text_only")

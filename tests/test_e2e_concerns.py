@@ -297,3 +297,29 @@ async def test_edits_change_nothing(net: tuple[Harness, DecisionSteps]) -> None:
     await h.settle()
     assert (len(h.bot_texts(EVE)), len(h.bot_texts(PT))) == said
     assert len(await h.services.storage.proposals.open_proposals()) == 1
+
+
+async def test_a_photo_while_the_concern_waits_for_its_text_gets_an_answer(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, _ = net
+    ask = await h.say(EVE, EVE, "/anliegen")
+    assert ask is not None
+    photo = Update.de_json(
+        {
+            "update_id": 999_998,
+            "message": {
+                "message_id": 9_999,
+                "date": 0,
+                "chat": {"id": EVE, "type": "private", "first_name": "Eve"},
+                "from": {"id": EVE, "is_bot": False, "first_name": "Eve", "language_code": "de"},
+                "photo": [{"file_id": "x", "file_unique_id": "y", "width": 1, "height": 1}],
+            },
+        },
+        h.app.bot,
+    )
+    await h.app.process_update(photo)
+    await h.settle()
+    assert "nur Textnachrichten" in last(h, EVE).text
+    choice = await h.say(EVE, EVE, "Dann eben als Text.")  # the concern still waits for it
+    assert choice is not None and choice.button_texts[:2] == ["Mit meinem Namen", "Anonym"]
