@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 
 from bot.i18n import Html, t
 from bot.outbox import Priority
-from bot.policy import policy_from_json
+from bot.policy import DecisionKind, Policy, policy_from_json
 from bot.render import mention
 from bot.schedule import reminder_at
 from storage.reminders import OpenStage
@@ -37,7 +37,7 @@ class Reminders:
         start, by the jobs it arms, whenever a round or vote opens, and by the sweep."""
         now = self.wiq.clock.now()
         for stage in await self.wiq.storage.reminders.unsent():
-            before = policy_from_json(stage.policy).reminder_before
+            before = (await self._policy(stage)).reminder_before
             when = reminder_at(stage.opened_at, stage.deadline, before)
             if when is None or now >= stage.deadline:
                 continue  # no reminder for it, or its close is due anyway
@@ -45,6 +45,14 @@ class Reminders:
                 self.arm(f"reminder:{stage.stage}:{stage.stage_id}", when)
                 continue
             await self.remind(stage)
+
+    async def _policy(self, stage: OpenStage) -> Policy:
+        """A proposal's own (it keeps the policy it started under); an election's team's."""
+        if stage.policy is not None:
+            return policy_from_json(stage.policy)
+        team = await self.wiq.storage.teams.by_id(stage.team_id)
+        assert team is not None
+        return self.wiq.policy(team, DecisionKind.ELECTION)
 
     async def remind(self, stage: OpenStage) -> bool:
         """Queue the reminder of one round or vote; False if it was claimed before or nobody

@@ -13,7 +13,9 @@ from storage.db import Database, from_db, to_db
 
 @dataclass(frozen=True, slots=True)
 class OpenStage:
-    """An open consensus round ("round") or majority vote ("vote") of a proposal."""
+    """An open consensus round ("round") or majority vote ("vote") of a proposal, or an
+    election's open poll ("election": then `proposal_id` is the election's number and
+    `policy` is None, the team's election policy applies)."""
 
     stage: str
     stage_id: int
@@ -21,12 +23,15 @@ class OpenStage:
     team_id: int
     title: str
     round_number: int
-    policy: dict[str, Any]
+    policy: dict[str, Any] | None
     opened_at: datetime
     deadline: datetime
     # the card (round) or the poll (vote) the reminder answers, if it went out
     chat_id: int | None
     message_id: int | None
+
+
+TABLES = {"round": "rounds", "vote": "votes", "election": "elections"}
 
 
 class Reminders:
@@ -53,7 +58,16 @@ class Reminders:
             " AND p.status = 'vote_open'",
             (self.network_id,),
         )
+        elections = await self.db.fetchall(
+            "SELECT id, id AS proposal_id, team_id, '' AS title, seats AS number,"
+            " NULL AS policy, created_at AS opened_at, vote_deadline AS deadline,"
+            " poll_chat_id AS chat_id, poll_message_id AS message_id FROM elections"
+            " WHERE network_id = ? AND status = 'voting' AND poll_id IS NOT NULL"
+            " AND counting_at IS NULL AND reminder_sent_at IS NULL",
+            (self.network_id,),
+        )
         stages = [_stage("round", row) for row in rounds]
+        stages += [_stage("election", row) for row in elections]
         seen_votes: set[int] = set()
         for row in votes:  # after a migration a vote has two polls: the active one counts
             if row["id"] not in seen_votes:
@@ -63,7 +77,7 @@ class Reminders:
 
     async def claim(self, stage: str, stage_id: int, now: datetime) -> bool:
         """Mark the reminder as sent; False if it already was (nothing is sent twice)."""
-        table = {"round": "rounds", "vote": "votes"}[stage]
+        table = TABLES[stage]
         changed = await self.db.change(
             f"UPDATE {table} SET reminder_sent_at = ? WHERE id = ? AND reminder_sent_at IS NULL"
             " AND closed_at IS NULL",
@@ -72,7 +86,7 @@ class Reminders:
         return changed == 1
 
     async def is_open(self, stage: str, stage_id: int) -> bool:
-        table = {"round": "rounds", "vote": "votes"}[stage]
+        table = TABLES[stage]
         row = await self.db.fetchone(
             f"SELECT 1 FROM {table} WHERE id = ? AND closed_at IS NULL", (stage_id,)
         )
@@ -86,6 +100,13 @@ class Reminders:
                 " AND e.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM responses r"
                 " WHERE r.round_id = e.round_id AND r.person_id = e.person_id)"
                 " ORDER BY e.person_id"
+            )
+        elif stage == "election":
+            sql = (
+                "SELECT e.person_id FROM election_electorate e WHERE e.election_id = ?"
+                " AND NOT EXISTS (SELECT 1 FROM election_ballots b"
+                " WHERE b.election_id = e.election_id AND b.person_id = e.person_id"
+                " AND b.options != '[]') ORDER BY e.person_id"
             )
         else:
             sql = (
@@ -107,7 +128,7 @@ def _stage(stage: str, row: Any) -> OpenStage:
         team_id=int(row["team_id"]),
         title=row["title"],
         round_number=int(row["number"]),
-        policy=json.loads(row["policy"]),
+        policy=json.loads(row["policy"]) if row["policy"] else None,
         opened_at=opened_at,
         deadline=deadline,
         chat_id=row["chat_id"],

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from localapi.records import MessageRec
-from tests.harness import ANNA, BERT, CARL, DORA, ST, Harness
+from tests.harness import ANNA, BERT, CARL, DORA, KT, ST, Harness, start_net
+from tests.test_e2e_elections import eve_and_bert_stand
 from tests.test_e2e_resilience import setup_team
 
 HOUR = 3600
@@ -163,5 +164,29 @@ async def test_a_long_list_of_missing_members_stays_one_message(tmp_path: Path) 
         text = await h.services.reminders._text(stage, ids)
         assert text.count("tg://user?id=") == 50
         assert text.endswith(" und 10 weitere")
+    finally:
+        await h.stop()
+
+
+async def test_an_election_is_reminded_before_its_poll_closes(tmp_path: Path) -> None:
+    h = await start_net(tmp_path)
+    try:
+        poll = await eve_and_bert_stand(h, "3d")
+        for voter in (ANNA, CARL):
+            h.model.answer_poll(poll.id, voter, [0])
+        await h.settle()
+        [election] = await h.services.storage.elections.unfinished()
+        electorate = await h.services.storage.elections.electorate(election.id)
+        people = await h.services.storage.people.by_ids(sorted(electorate))
+        missing = {p.telegram_id for p in people.values()} - {ANNA, CARL}
+        assert election.vote_deadline is not None
+        await tick(h, (election.vote_deadline - h.clock.now()).total_seconds() - 24 * HOUR - 60)
+        assert reminders(h, KT) == []
+        await tick(h, 61)
+        await tick(h, 60)
+        [reminder] = reminders(h, KT)
+        assert "Wahl #1" in (reminder.text or "")
+        assert mentioned(reminder) == missing and BERT in missing
+        assert reminder.reply_to == poll.message_id
     finally:
         await h.stop()
