@@ -9,6 +9,18 @@ from bot import privacy
 from bot.i18n import t
 from handlers.common import Context, current_person, lang_of, reply, services
 from handlers.proposals import answer_query
+from storage.people import Person
+
+
+async def _asker(update: Update, context: Context) -> Person | None:
+    """The person asking about their own data, in a private chat; None (after saying where
+    to ask) in a group — personal data never goes there."""
+    if not await _privately(update, context):
+        return None
+    person = await current_person(update, context)
+    if person is None or person.telegram_id is None:
+        return None
+    return person
 
 
 async def _privately(update: Update, context: Context) -> bool:
@@ -28,9 +40,7 @@ async def _privately(update: Update, context: Context) -> bool:
 
 async def send_my_data(update: Update, context: Context) -> None:
     """Someone asks what the bot stores about them: /mydata."""
-    if not await _privately(update, context):
-        return
-    person = await current_person(update, context)
+    person = await _asker(update, context)
     if person is None or person.telegram_id is None:
         return
     wiq = services(context)
@@ -45,9 +55,7 @@ async def send_my_data(update: Update, context: Context) -> None:
 
 async def ask_to_forget(update: Update, context: Context) -> None:
     """Someone asks to be forgotten: /forgetme. Nothing happens before they confirm."""
-    if not await _privately(update, context):
-        return
-    person = await current_person(update, context)
+    person = await _asker(update, context)
     if person is None or person.telegram_id is None:
         return
     wiq = services(context)
