@@ -50,13 +50,13 @@ from typing import Any
 
 from telegram.ext import Application, SimpleUpdateProcessor
 
-from bot import cards
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
 from bot.config import load_config
-from bot.i18n import t
-from bot.render import shorten
 from bot.services import SERVICES_KEY, Services
+from bot.texts import cards
+from bot.texts.i18n import t
+from bot.texts.render import shorten
 from localapi.model import BotApiModel
 from localapi.records import CallRecord
 from localapi.request import ModelRequest
@@ -388,12 +388,14 @@ class World:
 
     async def fresh_card_text(self, card: Card) -> str:
         """The card's text as the model would show it after an edit from the stored state."""
-        wiq = self.services
-        round_ = await wiq.storage.proposals.round(card.round_id)
+        services = self.services
+        round_ = await services.storage.proposals.round(card.round_id)
         assert round_ is not None
-        view = await wiq.decisions.round_view(round_)
-        lang = wiq.default_language
-        html, _ = cards.render_card(view, lang, lambda moment: wiq.local_datetime(moment, lang))
+        view = await services.decisions.round_view(round_)
+        lang = services.default_language
+        html, _ = cards.render_card(
+            view, lang, lambda moment: services.local_datetime(moment, lang)
+        )
         text, _ = format_text(shorten(html), "HTML", None, self.model.mention_lookup)
         return text
 

@@ -24,16 +24,16 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admissions, concerns, delegations, elections, nominations, support
 from bot.clock import Clock
 from bot.config import Config
-from bot.decisions import Decisions
-from bot.digests import DigestRunner
-from bot.i18n import LANGUAGES, t
-from bot.outbox import Outbox
-from bot.reminders import Reminders
+from bot.flows import admissions, delegations, elections, nominations, petitions, support
+from bot.flows.decisions import Decisions
+from bot.flows.digests import DigestRunner
+from bot.flows.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
-from bot.updates import OrderedUpdateProcessor
+from bot.telegram_side.outbox import Outbox
+from bot.telegram_side.updates import OrderedUpdateProcessor
+from bot.texts.i18n import LANGUAGES, t
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ GROUP_MENU = [
     "setup",
     "help",
 ]
-PRIVATE_MENU = ["start", "join", "concern", "mydata", "forgetme", "export", "help"]
+PRIVATE_MENU = ["start", "join", "petition", "mydata", "forgetme", "export", "help"]
 
 
 def build_application(
@@ -144,7 +144,7 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         await nominations.lapse_due(services)
         await elections.run_due(services)
         await admissions.retry_invitations(services)
-        await concerns.post_interrupted(services)
+        await petitions.post_interrupted(services)
         await services.decisions.rearm_all()
         await services.reminders.run_due()
         # A digest missed while the bot was down goes out once now; the next one is armed.

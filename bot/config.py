@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.policy import (
+from bot.charter.policy import (
     POLICY_FIELDS,
     DecisionKind,
     PolicyBook,
@@ -20,11 +20,11 @@ from bot.policy import (
     coerce_field,
     parse_duration,
 )
+from bot.charter.schedule import WEEKDAYS
 
 TOKEN_ENV = "WIQ_BOT_TOKEN"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("de", "en")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 

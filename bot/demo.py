@@ -25,9 +25,9 @@ from babel.dates import format_datetime
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.i18n import LANGUAGES, t
 from bot.local import LocalBot
 from bot.services import Services
+from bot.texts.i18n import LANGUAGES, t
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
 from localapi.transcript import render

@@ -13,7 +13,7 @@ from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import SERVICES_KEY, Services
-from bot.updates import OrderedUpdateProcessor
+from bot.telegram_side.updates import OrderedUpdateProcessor
 from localapi.model import BotApiModel
 from localapi.request import ModelRequest
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime, format_timedelta
 
+from bot.charter.policy import DecisionKind, Policy, TeamKind
 from bot.clock import Clock
 from bot.config import Config
-from bot.i18n import language_for_user
-from bot.outbox import Outbox
-from bot.policy import DecisionKind, Policy, TeamKind
+from bot.telegram_side.outbox import Outbox
+from bot.texts.i18n import language_for_user
 from storage import Storage
 from storage.teams import Team
 

@@ -19,14 +19,14 @@ from telegram.ext import (
 
 from handlers import (
     admissions,
-    concerns,
     delegations,
     digests,
     elections,
     export,
     nominations,
     personal,
-    privacy,
+    personal_data,
+    petitions,
     proposals,
     roster,
     setup,
@@ -60,9 +60,9 @@ COMMANDS = [
     (("nominate", "nominieren"), nominations.nominate),
     (("delegate", "entsenden"), delegations.delegate),
     (("election", "wahl"), elections.call_election),
-    (("concern", "anliegen"), concerns.raise_concern),
-    (("mydata", "meinedaten"), privacy.send_my_data),
-    (("forgetme", "vergessen"), privacy.ask_to_forget),
+    (("petition", "anliegen", "concern"), petitions.raise_petition),
+    (("mydata", "meinedaten"), personal_data.send_my_data),
+    (("forgetme", "vergessen"), personal_data.ask_to_forget),
     (("digest", "rueckblick"), digests.show_digest),
     (("export", "exportieren"), export.export),
 ]
@@ -102,10 +102,10 @@ def register(application: Application) -> None:
         CallbackQueryHandler(personal.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
     )
     application.add_handler(
-        CallbackQueryHandler(concerns.choose, pattern=r"^c1:"), group=GROUP_MAIN
+        CallbackQueryHandler(petitions.choose, pattern=r"^c1:"), group=GROUP_MAIN
     )
     application.add_handler(
-        CallbackQueryHandler(privacy.answer_forget, pattern=r"^f1:"), group=GROUP_MAIN
+        CallbackQueryHandler(personal_data.answer_forget, pattern=r"^f1:"), group=GROUP_MAIN
     )
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
@@ -114,7 +114,7 @@ def register(application: Application) -> None:
         MessageHandler(
             # a concern's text or a follow-up first; else the reason asked for
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
-            concerns.private_text,
+            petitions.private_text,
         ),
         group=GROUP_MAIN,
     )
@@ -128,7 +128,7 @@ def register(application: Application) -> None:
         MessageHandler(
             # a reply to an Anliegen goes to its sender; else it may be a reason
             filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            concerns.reply_in_group,
+            petitions.reply_in_group,
         ),
         group=GROUP_MAIN,
     )

@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import admissions
-from bot.i18n import t
-from bot.policy import TeamKind
+from bot.charter.policy import TeamKind
+from bot.flows import admissions
+from bot.texts.i18n import t
 from handlers.common import (
     Context,
     bound_team,
     current_person,
     lang_of,
     reply,
-    services,
+    services_of,
 )
 from handlers.proposals import MAX_PROPOSAL, command_rest, member_of
 
 
 async def join(update: Update, context: Context) -> None:
     """Someone declares their intent to join the PT: /join TEXT (privately or in the PT)."""
-    wiq = services(context)
+    services = services_of(context)
     chat = update.effective_chat
     assert chat is not None
     if chat.type != "private":
-        team = await wiq.storage.teams.by_chat(chat.id)
+        team = await services.storage.teams.by_chat(chat.id)
         if team is None or team.kind != TeamKind.PT:
             await reply(update, context, "join.where")
             return
@@ -40,7 +40,7 @@ async def join(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
     try:
-        proposal_id = await admissions.declare_intent(wiq, person, text)
+        proposal_id = await admissions.declare_intent(services, person, text)
     except admissions.Refused as refused:
         await reply(update, context, refused.key, **refused.params)
         return
@@ -52,7 +52,7 @@ async def show_or_change_settings(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
     args = context.args or []
     if not args:
@@ -64,19 +64,19 @@ async def show_or_change_settings(update: Update, context: Context) -> None:
             context,
             "settings.show",
             mode=t(lang, f"roster_mode.{team.roster_mode}"),
-            process=t(lang, f"process.{wiq.policy(team).process.value}"),
+            process=t(lang, f"process.{services.policy(team).process.value}"),
         )
         return
     person_id = await member_of(update, context, team)
     if person_id is None:
         return
-    person = await wiq.storage.people.by_id(person_id)
+    person = await services.storage.people.by_id(person_id)
     assert person is not None
     if len(args) != 2:
         await reply(update, context, "settings.usage")
         return
     try:
-        proposal_id = await admissions.propose_setting(wiq, team, person, args[0], args[1])
+        proposal_id = await admissions.propose_setting(services, team, person, args[0], args[1])
     except admissions.Refused as refused:
         await reply(update, context, refused.key, **refused.params)
         return
@@ -88,4 +88,4 @@ async def join_request(update: Update, context: Context) -> None:
     request = update.chat_join_request
     assert request is not None
     link = request.invite_link.invite_link if request.invite_link else None
-    await admissions.join_request(services(context), request.chat.id, request.from_user.id, link)
+    await admissions.join_request(services_of(context), request.chat.id, request.from_user.id, link)

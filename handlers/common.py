@@ -7,23 +7,23 @@ from dataclasses import dataclass
 from telegram import Message, MessageEntity, Update, User
 from telegram.ext import ContextTypes
 
-from bot.i18n import t
-from bot.outbox import Delivery, Priority
 from bot.services import SERVICES_KEY, Services
+from bot.telegram_side.outbox import Delivery, Priority
+from bot.texts.i18n import t
 from storage.people import Person
 from storage.teams import Team
 
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def services(context: Context) -> Services:
+def services_of(context: Context) -> Services:
     return context.bot_data[SERVICES_KEY]
 
 
 def lang_of(update: Update, context: Context) -> str:
     chat = update.effective_chat
     user = update.effective_user
-    return services(context).language_for(
+    return services_of(context).language_for(
         chat.type if chat else "private", user.language_code if user else None
     )
 
@@ -39,7 +39,7 @@ async def reply_html(update: Update, context: Context, text: str, **extra: objec
     chat = update.effective_chat
     assert chat is not None
     reply_to = message.message_id if message and chat.type != "private" else None
-    return await services(context).outbox.send(
+    return await services_of(context).outbox.send(
         chat.id, text, priority=Priority.REPLY, reply_to=reply_to, **extra
     )
 
@@ -53,14 +53,14 @@ async def current_person(update: Update, context: Context) -> Person | None:
 
 
 async def remember_user(context: Context, user: User) -> Person:
-    wiq = services(context)
-    return await wiq.storage.people.seen(
+    services = services_of(context)
+    return await services.storage.people.seen(
         user.id,
         user.first_name,
         user.last_name,
         user.username,
         user.language_code,
-        wiq.clock.now(),
+        services.clock.now(),
     )
 
 
@@ -71,7 +71,7 @@ async def bound_team(update: Update, context: Context) -> Team | None:
     if chat.type == "private":
         await reply(update, context, "error.group_only")
         return None
-    team = await services(context).storage.teams.by_chat(chat.id)
+    team = await services_of(context).storage.teams.by_chat(chat.id)
     if team is None:
         await reply(update, context, "error.unbound_chat")
     return team
@@ -107,9 +107,9 @@ async def named_person(update: Update, context: Context, args: list[str]) -> Nam
     first = args[0]
     if first.startswith("@") and len(first) > 1:
         username = first[1:]
-        if username.lower() == services(context).bot_username.lower():
+        if username.lower() == services_of(context).bot_username.lower():
             return Named(None, args, "error.person_is_bot")
-        person = await services(context).storage.people.by_username(username)
+        person = await services_of(context).storage.people.by_username(username)
         if person is None:
             return Named(None, args, "error.unknown_username", username=username)
         return Named(person, args[1:])

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import delegations
-from bot.admissions import Refused
-from bot.policy import TeamKind
-from bot.teams import seat_word
+from bot.charter.policy import TeamKind
+from bot.charter.teams import seat_word
+from bot.flows import delegations
+from bot.flows.admissions import Refused
 from handlers.common import (
     Context,
     current_person,
     named_person,
     reply,
     reply_naming_problem,
-    services,
+    services_of,
 )
 from handlers.proposals import member_of
 
 
 async def delegate(update: Update, context: Context) -> None:
     """A delegation into the ST is recorded (outside seats) or put to the PT (UT seat)."""
-    wiq = services(context)
+    services = services_of(context)
     chat = update.effective_chat
     actor = await current_person(update, context)
     if chat is None or actor is None:
@@ -40,19 +40,19 @@ async def delegate(update: Update, context: Context) -> None:
     seat = seat_word(words[0])
     try:
         if seat == delegations.UT_SEAT:
-            team = await wiq.storage.teams.by_chat(chat.id)
+            team = await services.storage.teams.by_chat(chat.id)
             if team is None or team.kind != TeamKind.PT or named.person is None:
                 await reply(update, context, "delegate.ut_in_pt")
                 return
             if await member_of(update, context, team) is None:
                 return
-            await delegations.propose_ut_seat(wiq, team, actor, named.person)
+            await delegations.propose_ut_seat(services, team, actor, named.person)
             return
-        if not await delegations.may_record(wiq, update.effective_user.id, actor.id):
+        if not await delegations.may_record(services, update.effective_user.id, actor.id):
             await reply(update, context, "delegate.who")
             return
         recorded = await delegations.record(
-            wiq, actor, named.person, username, seat, " ".join(words[1:])
+            services, actor, named.person, username, seat, " ".join(words[1:])
         )
     except Refused as refused:
         await reply(update, context, refused.key, **refused.params)
@@ -62,5 +62,5 @@ async def delegate(update: Update, context: Context) -> None:
         await reply(update, context, "delegate.recorded", name=person.display_name)
     else:
         name = person.display_name if person else f"@{username}"
-        link = wiq.deep_link(delegations.DEEP_LINK + recorded.token)
+        link = services.deep_link(delegations.DEEP_LINK + recorded.token)
         await reply(update, context, "delegate.recorded_link", name=name, link=link)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.common import Context, bound_team, lang_of, reply_html, services
+from handlers.common import Context, bound_team, lang_of, reply_html, services_of
 
 
 async def show_digest(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    text = await services(context).digests.current(team.chat_id, lang_of(update, context))
+    text = await services_of(context).digests.current(team.chat_id, lang_of(update, context))
     if text is not None:
         await reply_html(update, context, text)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from telegram import MessageEntity, Update
 
-from bot import delegations, elections
-from bot.admissions import Refused
-from bot.policy import DecisionKind
+from bot.charter.policy import DecisionKind
+from bot.flows import delegations, elections
+from bot.flows.admissions import Refused
 from handlers.common import (
     Context,
     bound_team,
     current_person,
     remember_user,
     reply,
-    services,
+    services_of,
 )
 from handlers.proposals import leading_deadline
 from storage.people import Person
@@ -24,11 +24,11 @@ async def call_election(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     caller = await current_person(update, context)
     if caller is None:
         return
-    if not await delegations.may_record(wiq, update.effective_user.id, caller.id):
+    if not await delegations.may_record(services, update.effective_user.id, caller.id):
         await reply(update, context, "election.who")
         return
     parsed = await leading_deadline(update, context, team, DecisionKind.ELECTION)
@@ -44,7 +44,7 @@ async def call_election(update: Update, context: Context) -> None:
         await reply(update, context, "election.usage")
         return
     try:
-        await elections.call(wiq, team, caller, int(words[0]), candidates, deadline)
+        await elections.call(services, team, caller, int(words[0]), candidates, deadline)
     except Refused as refused:
         await reply(update, context, refused.key, **refused.params)
 
@@ -59,7 +59,7 @@ async def _candidates(
         for entity in (message.entities if message else ())
         if entity.type == MessageEntity.TEXT_MENTION and entity.user is not None
     ]
-    wiq = services(context)
+    services = services_of(context)
     found: list[tuple[Person | None, str | None]] = []
     for user in mentions:
         found.append((await remember_user(context, user), None))
@@ -67,7 +67,7 @@ async def _candidates(
         if not word.startswith("@"):
             continue
         username = word[1:]
-        person = await wiq.storage.people.by_username(username)
+        person = await services.storage.people.by_username(username)
         found.append((person, None) if person else (None, username))
     if not mentions and any(not word.startswith("@") for word in words):
         return None

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import export as files
-from bot.i18n import t
+from bot.flows import export as files
+from bot.texts.i18n import t
 from handlers.common import (
     Context,
     bound_team,
     current_person,
     lang_of,
     reply,
-    services,
+    services_of,
 )
 from storage.proposals import decision_record
 
@@ -23,52 +23,54 @@ async def export(update: Update, context: Context) -> None:
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
-    now = wiq.clock.now()
+    now = services.clock.now()
     if chat.type == "private":
-        if not wiq.is_network_admin(user.id if user else None):
+        if not services.is_network_admin(user.id if user else None):
             await reply(update, context, "export.private_not_admin")
             return
-        record = await decision_record(wiq.storage.proposals)
+        record = await decision_record(services.storage.proposals)
         if not record:
             await reply(update, context, "export.none_network")
             return
-        network = wiq.config.network.name
-        teams = {team.id: team.name for team in await wiq.storage.teams.all()}
+        network = services.config.network.name
+        teams = {team.id: team.name for team in await services.storage.teams.all()}
         made = files.build(
-            record, lang, wiq.config.network.timezone, now, scope=network, team_names=teams
+            record, lang, services.config.network.timezone, now, scope=network, team_names=teams
         )
         caption = t(
             lang,
             "export.caption_network",
             network=network,
             count=len(record),
-            date=wiq.local_datetime(now, lang),
+            date=services.local_datetime(now, lang),
         )
     else:
         team = await bound_team(update, context)
         if team is None:
             return
         person = await current_person(update, context)
-        if person is None or not await wiq.storage.rosters.is_member(team.id, person.id):
+        if person is None or not await services.storage.rosters.is_member(team.id, person.id):
             await reply(update, context, "export.not_member", team=team.name)
             return
-        record = await decision_record(wiq.storage.proposals, team.id)
+        record = await decision_record(services.storage.proposals, team.id)
         if not record:
             await reply(update, context, "export.none", team=team.name)
             return
-        made = files.build(record, lang, wiq.config.network.timezone, now, scope=team.name)
+        made = files.build(record, lang, services.config.network.timezone, now, scope=team.name)
         caption = t(
             lang,
             "export.caption",
             team=team.name,
             count=len(record),
-            date=wiq.local_datetime(now, lang),
+            date=services.local_datetime(now, lang),
         )
     message = update.effective_message
     reply_to = message.message_id if message and chat.type != "private" else None
-    await wiq.outbox.send_document(
+    await services.outbox.send_document(
         chat.id, made.csv, made.csv_name, caption=caption, reply_to=reply_to
     )
-    await wiq.outbox.send_document(chat.id, made.markdown, made.markdown_name, reply_to=reply_to)
+    await services.outbox.send_document(
+        chat.id, made.markdown, made.markdown_name, reply_to=reply_to
+    )

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import admissions
-from bot.i18n import Html, t
+from bot.flows import admissions
+from bot.texts.i18n import Html, t
 from handlers import personal, proposals
-from handlers.common import Context, current_person, lang_of, reply, reply_html, services
+from handlers.common import Context, current_person, lang_of, reply, reply_html, services_of
 
 # (command, alias) as the person sees them; which ones fit depends on chat and person.
 PRIVATE_COMMANDS = [
     ("start", None),
     ("join", "beitreten"),
-    ("concern", "anliegen"),
+    ("petition", "anliegen"),
     ("mydata", "meinedaten"),
     ("forgetme", "vergessen"),
     ("help", "hilfe"),
@@ -51,23 +51,23 @@ async def start(update: Update, context: Context) -> None:
     await show_help(update, context)
     person = await current_person(update, context)
     if person is not None and update.effective_chat and update.effective_chat.type == "private":
-        await admissions.deliver_invitations(services(context), person)
+        await admissions.deliver_invitations(services_of(context), person)
 
 
 async def show_help(update: Update, context: Context) -> None:
     """What the bot is and the commands that fit this chat and this person: /help."""
-    wiq = services(context)
+    services = services_of(context)
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
     lang = lang_of(update, context)
-    is_admin = wiq.is_network_admin(user.id if user else None)
-    lines = [t(lang, "help.intro", network=wiq.config.network.name)]
+    is_admin = services.is_network_admin(user.id if user else None)
+    lines = [t(lang, "help.intro", network=services.config.network.name)]
     if chat.type == "private":
         lines.append(t(lang, "help.private"))
         commands = list(PRIVATE_COMMANDS)
     else:
-        team = await wiq.storage.teams.by_chat(chat.id)
+        team = await services.storage.teams.by_chat(chat.id)
         if team is None:
             lines.append(t(lang, "help.unbound"))
             commands = [*SETUP_COMMANDS, HELP]
@@ -99,7 +99,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     command = message.text.split()[0]
     if chat.type != "private":
         target = command.partition("@")[2]
-        if target.lower() != services(context).bot_username.lower():
+        if target.lower() != services_of(context).bot_username.lower():
             return
     await reply(update, context, "error.unknown_command", command=command.partition("@")[0])
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot import nominations
-from bot.policy import DecisionKind
+from bot.charter.policy import DecisionKind
+from bot.flows import nominations
 from handlers.common import (
     Context,
     bound_team,
     named_person,
     reply,
     reply_naming_problem,
-    services,
+    services_of,
 )
 from handlers.proposals import leading_deadline, member_of
 
@@ -26,7 +26,7 @@ async def nominate(update: Update, context: Context) -> None:
     person_id = await member_of(update, context, team)
     if person_id is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     parsed = await leading_deadline(update, context, team, DecisionKind.NOMINATION)
     if parsed is None:
         return
@@ -42,11 +42,11 @@ async def nominate(update: Update, context: Context) -> None:
     if not words:
         await reply(update, context, "nominate.usage")
         return
-    nominator = await wiq.storage.people.by_id(person_id)
+    nominator = await services.storage.people.by_id(person_id)
     assert nominator is not None
     try:
         await nominations.nominate(
-            wiq,
+            services,
             team,
             nominator,
             named.person,

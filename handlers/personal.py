@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
-from bot import delegations, elections, nominations
-from bot.callbacks import decode_acceptance, decode_candidacy, decode_confirmation
-from bot.i18n import t
+from bot.flows import delegations, elections, nominations
 from bot.services import Services
-from handlers.common import Context, current_person, lang_of, reply, services
+from bot.telegram_side.callbacks import decode_acceptance, decode_candidacy, decode_confirmation
+from bot.texts.i18n import t
+from handlers.common import Context, current_person, lang_of, reply, services_of
 from handlers.proposals import answer_query
 from storage.people import Person
 
@@ -29,7 +29,7 @@ async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
         if payload.startswith(prefix):
             person = await current_person(update, context)
             if person is not None:
-                key = await open_link(services(context), person, payload[len(prefix) :])
+                key = await open_link(services_of(context), person, payload[len(prefix) :])
                 if key:
                     await reply(update, context, key)
             return True
@@ -46,7 +46,7 @@ async def _answer_with(
     if act is None or person is None:
         await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
-    key = await act(services(context), person)
+    key = await act(services_of(context), person)
     await answer_query(query, t(lang, key), alert=True)
 
 
@@ -56,8 +56,8 @@ async def answer_nomination(update: Update, context: Context) -> None:
     act = None
     if choice is not None:
 
-        async def act(wiq: Services, person: Person) -> str:
-            return await nominations.answer(wiq, choice.nomination_id, person, choice.accept)
+        async def act(services: Services, person: Person) -> str:
+            return await nominations.answer(services, choice.nomination_id, person, choice.accept)
 
     await _answer_with(update, context, act)
 
@@ -68,8 +68,8 @@ async def answer_delegation(update: Update, context: Context) -> None:
     act = None
     if choice is not None:
 
-        async def act(wiq: Services, person: Person) -> str:
-            return await delegations.answer(wiq, choice.delegation_id, person, choice.confirm)
+        async def act(services: Services, person: Person) -> str:
+            return await delegations.answer(services, choice.delegation_id, person, choice.confirm)
 
     await _answer_with(update, context, act)
 
@@ -80,9 +80,9 @@ async def answer_candidacy(update: Update, context: Context) -> None:
     act = None
     if choice is not None:
 
-        async def act(wiq: Services, person: Person) -> str:
+        async def act(services: Services, person: Person) -> str:
             return await elections.answer(
-                wiq, choice.election_id, choice.position, person, choice.stands
+                services, choice.election_id, choice.position, person, choice.stands
             )
 
     await _answer_with(update, context, act)

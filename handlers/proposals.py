@@ -13,13 +13,13 @@ from typing import Any
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot import elections, support
-from bot.callbacks import decode
-from bot.deadlines import DeadlineError, parse_deadline, split_deadline
-from bot.decisions import Decisions, PressResult
-from bot.i18n import Html, t
-from bot.policy import DecisionKind, format_duration
-from bot.rules import Response
+from bot.charter.deadline_input import DeadlineError, parse_deadline, split_deadline
+from bot.charter.outcomes import Response
+from bot.charter.policy import DecisionKind, format_duration
+from bot.flows import elections, support
+from bot.flows.decisions import Decisions, PressResult
+from bot.telegram_side.callbacks import decode
+from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
     bound_team,
@@ -27,7 +27,7 @@ from handlers.common import (
     lang_of,
     reply,
     reply_html,
-    services,
+    services_of,
 )
 from storage.proposals import ProposalRecord
 from storage.teams import Team
@@ -54,7 +54,7 @@ async def member_of(update: Update, context: Context, team: Team) -> int | None:
     person = await current_person(update, context)
     if person is None:
         return None
-    if not await services(context).storage.rosters.is_member(team.id, person.id):
+    if not await services_of(context).storage.rosters.is_member(team.id, person.id):
         await reply(update, context, "proposal.not_member", team=team.name)
         return None
     return person.id
@@ -65,14 +65,14 @@ async def leading_deadline(
 ) -> tuple[datetime | None, str] | None:
     """The optional DEADLINE that starts a command's arguments, and the rest; None after
     telling the person why the deadline cannot be used."""
-    wiq = services(context)
+    services = services_of(context)
     token, rest = split_deadline(command_rest(update))
     if token is None:
         return None, rest
-    policy = wiq.policy(team, kind)
+    policy = services.policy(team, kind)
     try:
         deadline = parse_deadline(
-            token, wiq.clock.now(), wiq.config.network.timezone, policy.min_deadline
+            token, services.clock.now(), services.config.network.timezone, policy.min_deadline
         )
     except DeadlineError as exc:
         await reply(
@@ -94,7 +94,7 @@ async def propose(update: Update, context: Context) -> None:
     person_id = await member_of(update, context, team)
     if person_id is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     parsed = await leading_deadline(update, context, team, DecisionKind.PROPOSAL)
     if parsed is None:
         return
@@ -105,7 +105,7 @@ async def propose(update: Update, context: Context) -> None:
     if len(text) > MAX_PROPOSAL:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
-    await wiq.decisions.propose(team, person_id, text, deadline)
+    await services.decisions.propose(team, person_id, text, deadline)
 
 
 async def _own_proposal(
@@ -124,7 +124,7 @@ async def _own_proposal(
     if match is None or (needs_text and not text.strip()):
         await reply(update, context, usage)
         return None
-    proposal = await services(context).storage.proposals.get(int(match.group(1)))
+    proposal = await services_of(context).storage.proposals.get(int(match.group(1)))
     if proposal is None or proposal.team_id != team.id:
         await reply(update, context, "proposal.unknown", id=match.group(1))
         return None
@@ -143,7 +143,7 @@ async def revise(update: Update, context: Context) -> None:
     if len(text) > MAX_PROPOSAL:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
-    refusal = await services(context).decisions.revise(proposal, person_id, text)
+    refusal = await services_of(context).decisions.revise(proposal, person_id, text)
     if refusal is not None:
         await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
 
@@ -166,7 +166,7 @@ async def _proposers_request(
     if found is None:
         return
     _, proposal, person_id, _ = found
-    refusal = await action(services(context).decisions)(proposal, person_id)
+    refusal = await action(services_of(context).decisions)(proposal, person_id)
     if refusal is not None:
         await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
 
@@ -176,15 +176,15 @@ async def list_open(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
-    items = await wiq.decisions.open_items(team)
+    items = await services.decisions.open_items(team)
     if not items:
         await reply(update, context, "open.none", team=team.name)
         return
     lines = [t(lang, "open.header", team=team.name)]
     for item in items:
-        when = wiq.local_datetime(item.until, lang)
+        when = services.local_datetime(item.until, lang)
         lines.append(
             t(
                 lang,
@@ -206,11 +206,11 @@ async def list_decisions(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
-    decided = await wiq.storage.proposals.decisions(team.id)
+    decided = await services.storage.proposals.decisions(team.id)
     # Who came in by the charter's ways: appointed, delegated, elected, admitted by decision.
-    joined = await wiq.storage.events.admissions(team.id, COUNTED_ADMISSIONS)
+    joined = await services.storage.events.admissions(team.id, COUNTED_ADMISSIONS)
     if not decided and not joined:
         await reply(update, context, "decisions.none", team=team.name)
         return
@@ -223,11 +223,13 @@ async def list_decisions(update: Update, context: Context) -> None:
                 id=proposal.id,
                 title=proposal.title,
                 outcome=t(lang, f"outcome.{proposal.outcome}"),
-                date=wiq.local_date(proposal.closed_at, lang),
+                date=services.local_date(proposal.closed_at, lang),
             )
         )
     if joined:
-        people = await wiq.storage.people.by_ids([e.subject_id for e in joined if e.subject_id])
+        people = await services.storage.people.by_ids(
+            [e.subject_id for e in joined if e.subject_id]
+        )
         lines.append(t(lang, "decisions.joined_header"))
         for event in joined:
             person = people.get(event.subject_id or 0)
@@ -237,7 +239,7 @@ async def list_decisions(update: Update, context: Context) -> None:
                     "decisions.joined",
                     name=person.display_name if person else "?",
                     how=t(lang, f"members.how.{event.data.get('how')}", by="–", decisions=""),
-                    date=wiq.local_date(event.at, lang),
+                    date=services.local_date(event.at, lang),
                 )
             )
     await reply_html(update, context, Html("\n".join(lines)))
@@ -247,7 +249,7 @@ async def press_response(update: Update, context: Context) -> None:
     """A member pressed Zustimmung, Bedenken, Enthaltung or Einwand on a card."""
     query = update.callback_query
     assert query is not None
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
     press = decode(query.data)
     message = query.message
@@ -255,7 +257,7 @@ async def press_response(update: Update, context: Context) -> None:
     if press is None or message is None or person is None:
         await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
-    outcome = await wiq.decisions.press(
+    outcome = await services.decisions.press(
         press.round_id,
         message.chat.id,
         query.from_user.id,
@@ -289,11 +291,11 @@ async def press_response(update: Update, context: Context) -> None:
                     context, person.telegram_id, outcome.proposal_id or 0, press.choice, lang
                 )
             else:
-                url = wiq.deep_link(f"{REASON_PAYLOAD}{press.round_id}")
+                url = services.deep_link(f"{REASON_PAYLOAD}{press.round_id}")
                 await answer_query(query, t(lang, "press.recorded", choice=choice), url=url)
         case PressResult.RECORDED:
             await answer_query(query, t(lang, "press.recorded", choice=choice))
-    await wiq.decisions.after_press(outcome)
+    await services.decisions.after_press(outcome)
 
 
 async def answer_query(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -313,7 +315,7 @@ async def ask_for_reason(
 ) -> None:
     if telegram_id is None:
         return
-    await services(context).outbox.send(
+    await services_of(context).outbox.send(
         telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id)
     )
 
@@ -323,18 +325,18 @@ async def reason_by_deep_link(update: Update, context: Context, payload: str) ->
     if not payload.startswith(REASON_PAYLOAD) or not payload[len(REASON_PAYLOAD) :].isdigit():
         return False
     round_id = int(payload[len(REASON_PAYLOAD) :])
-    wiq = services(context)
+    services = services_of(context)
     person = await current_person(update, context)
     lang = lang_of(update, context)
-    round_ = await wiq.storage.proposals.round(round_id)
+    round_ = await services.storage.proposals.round(round_id)
     if person is None or round_ is None:
         await reply(update, context, "reason.nothing_pending")
         return True
-    response = (await wiq.storage.proposals.responses(round_id)).get(person.id)
+    response = (await services.storage.proposals.responses(round_id)).get(person.id)
     if response is None or response.choice not in ("object", "concern"):
         await reply(update, context, "reason.nothing_pending")
         return True
-    await wiq.storage.proposals.ask_reason(person.id, round_id, wiq.clock.now())
+    await services.storage.proposals.ask_reason(person.id, round_id, services.clock.now())
     await ask_for_reason(
         context, person.telegram_id, round_.proposal_id, Response(response.choice), lang
     )
@@ -343,11 +345,11 @@ async def reason_by_deep_link(update: Update, context: Context, payload: str) ->
 
 async def private_reason(update: Update, context: Context) -> None:
     """A private message: the answer to our question for a reason, if one is open."""
-    wiq = services(context)
+    services = services_of(context)
     person = await current_person(update, context)
     if person is None:
         return
-    round_id = await wiq.storage.proposals.pending_reason(person.id)
+    round_id = await services.storage.proposals.pending_reason(person.id)
     text = (update.effective_message.text or "").strip()
     if round_id is None:
         await reply(update, context, "reason.nothing_pending")
@@ -355,8 +357,8 @@ async def private_reason(update: Update, context: Context) -> None:
     if len(text) > MAX_REASON:
         await reply(update, context, "error.too_long", limit=MAX_REASON)
         return
-    round_ = await wiq.storage.proposals.round(round_id)
-    attached = await wiq.decisions.attach_reason(round_id, person.id, text)
+    round_ = await services.storage.proposals.round(round_id)
+    attached = await services.decisions.attach_reason(round_id, person.id, text)
     key = "reason.saved" if attached else "reason.not_applicable"
     await reply(update, context, key, id=round_.proposal_id if round_ else "?")
 
@@ -366,8 +368,8 @@ async def reply_to_card(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.reply_to_message is None or not message.text:
         return
-    wiq = services(context)
-    round_ = await wiq.storage.proposals.round_by_card(
+    services = services_of(context)
+    round_ = await services.storage.proposals.round_by_card(
         message.chat_id, message.reply_to_message.message_id
     )
     if round_ is None:
@@ -375,11 +377,11 @@ async def reply_to_card(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    response = (await wiq.storage.proposals.responses(round_.id)).get(person.id)
+    response = (await services.storage.proposals.responses(round_.id)).get(person.id)
     if response is None or response.choice not in ("object", "concern"):
         return  # an ordinary reply in the conversation
-    if await wiq.decisions.attach_reason(round_.id, person.id, message.text[:MAX_REASON]):
-        await wiq.outbox.send(
+    if await services.decisions.attach_reason(round_.id, person.id, message.text[:MAX_REASON]):
+        await services.outbox.send(
             message.chat_id,
             t(lang_of(update, context), "reason.saved", id=round_.proposal_id),
             reply_to=message.message_id,
@@ -395,13 +397,15 @@ async def poll_answer(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     options = list(answer.option_ids)
     if await elections.ballot(
-        wiq, answer.poll_id, answer.user.id, person, options, update.update_id
+        services, answer.poll_id, answer.user.id, person, options, update.update_id
     ):
         return
-    await wiq.decisions.ballot(answer.poll_id, answer.user.id, person.id, options, update.update_id)
+    await services.decisions.ballot(
+        answer.poll_id, answer.user.id, person.id, options, update.update_id
+    )
 
 
 async def request_support(update: Update, context: Context) -> None:
@@ -420,7 +424,7 @@ async def request_support(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
     try:
-        proposal_id = await support.request_support(services(context), team, person_id, text)
+        proposal_id = await support.request_support(services_of(context), team, person_id, text)
     except support.SupportRefusal as refusal:
         await reply(update, context, refusal.key)
         return

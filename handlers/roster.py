@@ -7,10 +7,7 @@ import logging
 
 from telegram import ChatMember, Update
 
-from bot import admissions
-from bot.i18n import Html, t
-from bot.render import mention
-from bot.teams import (
+from bot.charter.teams import (
     MAX_BODY,
     MAX_REASON,
     Refusal,
@@ -19,6 +16,9 @@ from bot.teams import (
     parse_seat,
     seat_words,
 )
+from bot.flows import admissions
+from bot.texts.i18n import Html, t
+from bot.texts.render import mention
 from handlers.common import (
     Context,
     bound_team,
@@ -29,7 +29,7 @@ from handlers.common import (
     reply,
     reply_html,
     reply_naming_problem,
-    services,
+    services_of,
 )
 from handlers.proposals import member_of
 from storage.rosters import Member
@@ -45,14 +45,14 @@ async def list_members(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
-    members = await wiq.storage.rosters.members(team.id)
+    members = await services.storage.rosters.members(team.id)
     if not members:
         await reply(update, context, f"members.empty.{team.roster_mode}", name=team.name)
         return
     lines = [t(lang, "members.header", name=team.name, count=len(members))]
-    admitters = await wiq.storage.people.by_ids(
+    admitters = await services.storage.people.by_ids(
         [m.joined_by for m in members if m.joined_by is not None]
     )
     for member in members:
@@ -61,7 +61,7 @@ async def list_members(update: Update, context: Context) -> None:
 
 
 def member_line(lang: str, context: Context, member: Member, admitters: dict) -> Html:
-    wiq = services(context)
+    services = services_of(context)
     person = member.person
     name = person.display_name
     if person.username and person.first_name:
@@ -73,7 +73,9 @@ def member_line(lang: str, context: Context, member: Member, admitters: dict) ->
         by=by.display_name if by else t(lang, "members.someone"),
         decisions=f" ({member.body})" if member.body and not member.seat else "",
     )
-    line = t(lang, "members.line", name=name, how=how, since=wiq.local_date(member.joined_at, lang))
+    line = t(
+        lang, "members.line", name=name, how=how, since=services.local_date(member.joined_at, lang)
+    )
     if member.seat:
         seat = t(lang, f"seat.{member.seat}")
         line = Html(line + t(lang, "members.seat", seat=seat, body=member.body or "–"))
@@ -85,14 +87,14 @@ async def admit_member(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     actor = await current_person(update, context)
-    is_admin = wiq.is_network_admin(update.effective_user.id)
+    is_admin = services.is_network_admin(update.effective_user.id)
     if decided_by_the_team(team.kind, team.roster_mode, is_admin, team.in_setup_phase):
         await admit_by_decision(update, context, team)
         return
     refusal = may_admit_directly(
-        is_network_admin=wiq.is_network_admin(update.effective_user.id),
+        is_network_admin=services.is_network_admin(update.effective_user.id),
         in_setup_phase=team.in_setup_phase,
     )
     if refusal is Refusal.SETUP_PHASE_OVER:
@@ -119,11 +121,11 @@ async def admit_member(update: Update, context: Context) -> None:
         if body and len(body) > MAX_BODY:
             await reply(update, context, "error.too_long", limit=MAX_BODY)
             return
-    admitted = await wiq.storage.rosters.admit(
+    admitted = await services.storage.rosters.admit(
         team.id,
         named.person.id,
         "admitted",
-        wiq.clock.now(),
+        services.clock.now(),
         by=actor.id if actor else None,
         seat=seat,
         body=body,
@@ -146,15 +148,15 @@ async def admit_by_decision(update: Update, context: Context, team: Team) -> Non
     proposer_id = await member_of(update, context, team)
     if proposer_id is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     named = await named_person(update, context, context.args or [])
     if named.person is None:
         await reply_naming_problem(update, context, named, "admit.usage")
         return
-    proposer = await wiq.storage.people.by_id(proposer_id)
+    proposer = await services.storage.people.by_id(proposer_id)
     assert proposer is not None
     try:
-        await admissions.propose_admission(wiq, team, proposer, named.person)
+        await admissions.propose_admission(services, team, proposer, named.person)
     except admissions.Refused as refused:
         await reply(update, context, refused.key, **refused.params)
 
@@ -164,8 +166,8 @@ async def remove_member(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
-    if not wiq.is_network_admin(update.effective_user.id):
+    services = services_of(context)
+    if not services.is_network_admin(update.effective_user.id):
         await reply(update, context, f"refusal.{Refusal.NOT_NETWORK_ADMIN.value}")
         return
     named = await named_person(update, context, context.args or [])
@@ -180,11 +182,11 @@ async def remove_member(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_REASON)
         return
     actor = await current_person(update, context)
-    removed = await wiq.storage.rosters.leave(
+    removed = await services.storage.rosters.leave(
         team.id,
         named.person.id,
         "removed",
-        wiq.clock.now(),
+        services.clock.now(),
         by=actor.id if actor else None,
         reason=reason,
     )
@@ -192,7 +194,7 @@ async def remove_member(update: Update, context: Context) -> None:
         await reply(update, context, "remove.not_member", name=named.person.display_name)
         return
     log.info("event=removed team=%s person=%s", team.id, named.person.id)
-    await wiq.decisions.member_left(team)
+    await services.decisions.member_left(team)
     await reply(update, context, "remove.done", name=named.person.display_name, reason=reason)
 
 
@@ -201,18 +203,18 @@ async def leave_team(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     person = await current_person(update, context)
     if person is None:
         return
-    left = await wiq.storage.rosters.leave(
-        team.id, person.id, "left", wiq.clock.now(), by=person.id
+    left = await services.storage.rosters.leave(
+        team.id, person.id, "left", services.clock.now(), by=person.id
     )
     if not left:
         await reply(update, context, "leave.not_member", team=team.name)
         return
     log.info("event=left team=%s person=%s", team.id, person.id)
-    await wiq.decisions.member_left(team)
+    await services.decisions.member_left(team)
     await reply(update, context, "leave.done", team=team.name)
 
 
@@ -223,8 +225,8 @@ async def chat_member_changed(update: Update, context: Context) -> None:
     user = change.new_chat_member.user
     if user.is_bot:
         return
-    wiq = services(context)
-    team = await wiq.storage.teams.by_chat(change.chat.id)
+    services = services_of(context)
+    team = await services.storage.teams.by_chat(change.chat.id)
     if team is None:
         return
     was_in = change.old_chat_member.status in IN_CHAT
@@ -234,7 +236,7 @@ async def chat_member_changed(update: Update, context: Context) -> None:
     person = await remember_user(context, user)
     if is_in:
         if team.roster_mode == "chat":
-            await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+            await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
         return
     by = None
     how = "left_chat"
@@ -243,6 +245,6 @@ async def chat_member_changed(update: Update, context: Context) -> None:
         if not change.from_user.is_bot:
             by_person = await remember_user(context, change.from_user)
             by = by_person.id
-    if await wiq.storage.rosters.leave(team.id, person.id, how, wiq.clock.now(), by=by):
+    if await services.storage.rosters.leave(team.id, person.id, how, services.clock.now(), by=by):
         log.info("event=left_chat team=%s person=%s how=%s", team.id, person.id, how)
-        await wiq.decisions.member_left(team)
+        await services.decisions.member_left(team)

@@ -8,10 +8,8 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
 
-from bot.i18n import t
-from bot.outbox import Priority
-from bot.policy import DecisionKind, Process, RosterMode, TeamKind
-from bot.teams import (
+from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
+from bot.charter.teams import (
     MAX_TEAM_NAME,
     Refusal,
     bot_rights_refusal,
@@ -19,6 +17,8 @@ from bot.teams import (
     may_bind,
     roster_mode_for,
 )
+from bot.telegram_side.outbox import Priority
+from bot.texts.i18n import t
 from handlers.common import (
     Context,
     bound_team,
@@ -26,7 +26,7 @@ from handlers.common import (
     lang_of,
     remember_user,
     reply,
-    services,
+    services_of,
 )
 from storage.teams import AlreadyBound, KindTaken, Team
 
@@ -37,7 +37,7 @@ ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 async def setup_team(update: Update, context: Context) -> None:
     """An admin binds this group chat to a team: /setup KIND NAME."""
-    wiq = services(context)
+    services = services_of(context)
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None and user is not None
@@ -57,16 +57,16 @@ async def setup_team(update: Update, context: Context) -> None:
     if len(name) > MAX_TEAM_NAME:
         await reply(update, context, "setup.name_too_long", limit=MAX_TEAM_NAME)
         return
-    existing = await wiq.storage.teams.by_chat(chat.id)
+    existing = await services.storage.teams.by_chat(chat.id)
     if existing is not None:
         await refuse(update, context, Refusal.ALREADY_BOUND, team=existing.name, kind=existing.kind)
         return
     is_chat_admin = False
-    if kind is TeamKind.LT and not wiq.is_network_admin(user.id):
+    if kind is TeamKind.LT and not services.is_network_admin(user.id):
         member = await chat.get_member(user.id)
         is_chat_admin = member.status in ADMIN_STATUSES
     refusal = may_bind(
-        kind, is_network_admin=wiq.is_network_admin(user.id), is_chat_admin=is_chat_admin
+        kind, is_network_admin=services.is_network_admin(user.id), is_chat_admin=is_chat_admin
     )
     if refusal is None:
         me = await chat.get_member(context.bot.id)
@@ -75,23 +75,23 @@ async def setup_team(update: Update, context: Context) -> None:
             can_invite_users=bool(getattr(me, "can_invite_users", False)),
         )
     if refusal is None:
-        teams = await wiq.storage.teams.all()
+        teams = await services.storage.teams.all()
         if kind_taken(kind, {team.kind for team in teams}):
             refusal = Refusal.KIND_TAKEN
     if refusal is not None:
-        await refuse(update, context, refusal, kind=kind.value, bot=wiq.bot_username)
+        await refuse(update, context, refusal, kind=kind.value, bot=services.bot_username)
         return
     person = await current_person(update, context)
     mode = roster_mode_for(kind)
     try:
-        team = await wiq.storage.teams.bind(
+        team = await services.storage.teams.bind(
             kind.value,
             name,
             chat.id,
             chat.type,
             mode.value,
             person.id if person else None,
-            wiq.clock.now(),
+            services.clock.now(),
         )
     except AlreadyBound:
         await refuse(update, context, Refusal.ALREADY_BOUND, team=name, kind=kind.value)
@@ -103,13 +103,13 @@ async def setup_team(update: Update, context: Context) -> None:
     if mode is RosterMode.CHAT:
         await add_chat_admins(context, team)
         if person is not None:
-            await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+            await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
     lang = lang_of(update, context)
     parts = [t(lang, "setup.done", name=name, kind=kind_name(lang, kind.value))]
     parts.append(t(lang, f"setup.next.{mode.value}"))
     if chat.type == "group":
         parts.append(t(lang, "setup.recommend_supergroup"))
-    await services(context).outbox.send(
+    await services_of(context).outbox.send(
         chat.id, "\n\n".join(parts), reply_to=update.effective_message.message_id
     )
 
@@ -120,7 +120,7 @@ async def refuse(update: Update, context: Context, refusal: Refusal, **params: o
 
 async def add_chat_admins(context: Context, team: Team) -> None:
     """Roster mode `chat`: the chat's human admins belong to the team from the start."""
-    wiq = services(context)
+    services = services_of(context)
     try:
         admins = await context.bot.get_chat_administrators(team.chat_id)
     except TelegramError as exc:
@@ -130,7 +130,7 @@ async def add_chat_admins(context: Context, team: Team) -> None:
         if admin.user.is_bot:
             continue
         person = await remember_user(context, admin.user)
-        await wiq.storage.rosters.admit(team.id, person.id, "chat_admin", wiq.clock.now())
+        await services.storage.rosters.admit(team.id, person.id, "chat_admin", services.clock.now())
 
 
 def kind_name(lang: str, kind: str) -> str:
@@ -142,9 +142,9 @@ async def show_team(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    wiq = services(context)
+    services = services_of(context)
     lang = lang_of(update, context)
-    policy = wiq.policy(team)
+    policy = services.policy(team)
     admission = t(lang, f"admission.{team.kind}")
     if team.kind == TeamKind.LT and team.roster_mode == RosterMode.CHAT:
         admission = t(lang, "admission.LT_chat")
@@ -156,13 +156,15 @@ async def show_team(update: Update, context: Context) -> None:
         kind=kind_name(lang, team.kind),
         process=describe_process(lang, policy.process),
         rounds=policy.max_consensus_rounds,
-        round_length=wiq.duration(policy.consensus_deadline, lang),
-        vote_length=wiq.duration(policy.majority_deadline, lang),
+        round_length=services.duration(policy.consensus_deadline, lang),
+        vote_length=services.duration(policy.majority_deadline, lang),
         quorum=round(policy.quorum * 100),
         admission=admission,
-        admission_process=describe_process(lang, wiq.policy(team, DecisionKind.ADMISSION).process),
+        admission_process=describe_process(
+            lang, services.policy(team, DecisionKind.ADMISSION).process
+        ),
         roster_mode=t(lang, f"roster_mode.{team.roster_mode}"),
-        size=await wiq.storage.rosters.size(team.id),
+        size=await services.storage.rosters.size(team.id),
         phase=t(lang, "team.setup_phase" if team.in_setup_phase else "team.deciding"),
     )
 
@@ -175,27 +177,27 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     """The bot was promoted, demoted or removed in a chat (my_chat_member)."""
     change = update.my_chat_member
     assert change is not None
-    wiq = services(context)
+    services = services_of(context)
     chat = change.chat
-    team = await wiq.storage.teams.by_chat(chat.id)
+    team = await services.storage.teams.by_chat(chat.id)
     new = change.new_chat_member
     is_admin = new.status in ADMIN_STATUSES and bool(getattr(new, "can_invite_users", False))
     still_in_chat = new.status not in (ChatMember.LEFT, ChatMember.BANNED)
-    lang = wiq.default_language
+    lang = services.default_language
     if team is None:
         if still_in_chat and _was_outside(change):
             # Added to a group that is no team yet: say how to bind it.
-            await wiq.outbox.send(chat.id, t(lang, "setup.hello", bot=wiq.bot_username))
+            await services.outbox.send(chat.id, t(lang, "setup.hello", bot=services.bot_username))
         return
-    if not await wiq.storage.teams.set_bot_admin(team.id, is_admin, wiq.clock.now()):
+    if not await services.storage.teams.set_bot_admin(team.id, is_admin, services.clock.now()):
         return
     log.info("event=bot_rights team=%s admin=%s", team.id, is_admin)
     if is_admin:
         if still_in_chat:
-            await wiq.outbox.send(chat.id, t(lang, "rights.restored"))
+            await services.outbox.send(chat.id, t(lang, "rights.restored"))
         return
     if still_in_chat:
-        await wiq.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)
+        await services.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)
     key = "rights.lost_admins" if still_in_chat else "rights.removed_admins"
     await tell_network_admins(context, key, name=team.name, kind=team.kind)
 
@@ -206,13 +208,13 @@ def _was_outside(change: ChatMemberUpdated) -> bool:
 
 async def tell_network_admins(context: Context, key: str, **params: object) -> None:
     """A private note to every network admin who has started the bot."""
-    wiq = services(context)
-    for admin_id in sorted(wiq.config.network.admins):
-        person = await wiq.storage.people.by_telegram_id(admin_id)
+    services = services_of(context)
+    for admin_id in sorted(services.config.network.admins):
+        person = await services.storage.people.by_telegram_id(admin_id)
         if person is None or not person.started_bot:
             continue
         lang = person.language_code if person.language_code in ("de", "en") else None
-        await wiq.outbox.send(admin_id, t(lang or wiq.default_language, key, **params))
+        await services.outbox.send(admin_id, t(lang or services.default_language, key, **params))
 
 
 async def chat_migrated(update: Update, context: Context) -> None:
@@ -225,10 +227,10 @@ async def chat_migrated(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    wiq = services(context)
-    team = await wiq.storage.teams.move_chat(old, new, wiq.clock.now())
+    services = services_of(context)
+    team = await services.storage.teams.move_chat(old, new, services.clock.now())
     if team is None:
         return  # not bound, or the other half of the migration already moved it
     log.info("event=chat_migrated team=%s from=%s to=%s", team.id, old, new)
-    await wiq.outbox.send(new, t(wiq.default_language, "setup.migrated", name=team.name))
-    await wiq.decisions.chat_migrated(team, old)
+    await services.outbox.send(new, t(services.default_language, "setup.migrated", name=team.name))
+    await services.decisions.chat_migrated(team, old)

@@ -8,8 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.teams import joins_by_sighting
-from handlers.common import Context, remember_user, reply, services
+from bot.charter.teams import joins_by_sighting
+from handlers.common import Context, remember_user, reply, services_of
 
 log = logging.getLogger(__name__)
 
@@ -19,14 +19,14 @@ async def remember_sender(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot or update.chat_member or update.my_chat_member:
         return
-    wiq = services(context)
+    services = services_of(context)
     person = await remember_user(context, user)
     chat = update.effective_chat
     if chat is None:
         return
     if chat.type == "private":
         if not person.started_bot:
-            await wiq.storage.people.mark_started(person.id)
+            await services.storage.people.mark_started(person.id)
         return
     message = update.effective_message
     if message is not None and message.reply_to_message and message.reply_to_message.from_user:
@@ -35,14 +35,14 @@ async def remember_sender(update: Update, context: Context) -> None:
             await remember_user(context, replied)
     if update.callback_query is not None:
         return  # a press joins a chat-mode roster where it is counted (bot.decisions)
-    team = await wiq.storage.teams.by_chat(chat.id)
+    team = await services.storage.teams.by_chat(chat.id)
     if team is None or team.roster_mode != "chat":
         return
-    if await wiq.storage.rosters.is_member(team.id, person.id):
+    if await services.storage.rosters.is_member(team.id, person.id):
         return
-    departure = await wiq.storage.rosters.last_departure(team.id, person.id)
+    departure = await services.storage.rosters.last_departure(team.id, person.id)
     if joins_by_sighting(team.roster_mode, last_left_how=departure.left_how if departure else None):
-        await wiq.storage.rosters.admit(team.id, person.id, "chat", wiq.clock.now())
+        await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
 
 
 async def refuse_anonymous_admin(update: Update, context: Context) -> None:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.concerns import Concerns
 from storage.db import Database, to_db
 from storage.delegations import Delegations
 from storage.digests import Digests
@@ -15,7 +14,8 @@ from storage.events import Events
 from storage.invitations import Invitations
 from storage.nominations import Nominations
 from storage.people import People
-from storage.privacy import Privacy
+from storage.personal_data import PersonalData
+from storage.petitions import Petitions
 from storage.proposals import Proposals
 from storage.reminders import Reminders
 from storage.rosters import Rosters
@@ -35,8 +35,8 @@ class Storage:
     nominations: Nominations
     delegations: Delegations
     elections: Elections
-    concerns: Concerns
-    privacy: Privacy
+    petitions: Petitions
+    personal_data: PersonalData
     reminders: Reminders
     digests: Digests
 
@@ -74,8 +74,8 @@ class Storage:
             nominations=Nominations(db, network_id),
             delegations=Delegations(db, network_id),
             elections=Elections(db, network_id),
-            concerns=Concerns(db, network_id),
-            privacy=Privacy(db, network_id),
+            petitions=Petitions(db, network_id),
+            personal_data=PersonalData(db, network_id),
             reminders=Reminders(db, network_id),
             digests=Digests(db, network_id),
         )

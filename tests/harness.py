@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.i18n import t
 from bot.local import LocalBot
+from bot.texts.i18n import t
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.cards import POLL_QUESTION_LIMIT, body_after_title, poll_question, title_of
+from bot.texts.cards import POLL_QUESTION_LIMIT, body_after_title, poll_question, title_of
 from storage.proposals import ProposalRecord
 
 
@@ -56,9 +56,9 @@ def test_the_poll_question_names_the_title_within_telegrams_limit() -> None:
 
 
 def test_a_card_of_a_large_team_stays_one_message_and_counts_the_rest() -> None:
-    from bot.cards import RoundView, render_card
-    from bot.policy import Policy
-    from bot.render import MAX_MESSAGE, visible_length
+    from bot.charter.policy import Policy
+    from bot.texts.cards import RoundView, render_card
+    from bot.texts.render import MAX_MESSAGE, visible_length
     from storage.people import Person
     from storage.proposals import RoundRecord
 
@@ -86,7 +86,7 @@ def test_a_card_of_a_large_team_stays_one_message_and_counts_the_rest() -> None:
 def test_splitting_an_endless_line_is_linear() -> None:
     import time
 
-    from bot.render import split_message
+    from bot.texts.render import split_message
 
     started = time.perf_counter()
     parts = split_message("Name, " * 50_000)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import rules
 from bot.app import GROUP_MENU, PRIVATE_MENU
-from bot.deadlines import DeadlineReason
-from bot.i18n import Html, catalogue, keys, placeholders, t
-from bot.policy import Process, RosterMode, TeamKind
-from bot.render import MAX_MESSAGE, shorten, split_message, visible_length
-from bot.teams import SEATS, Refusal
+from bot.charter import outcomes
+from bot.charter.deadline_input import DeadlineReason
+from bot.charter.policy import Process, RosterMode, TeamKind
+from bot.charter.teams import SEATS, Refusal
+from bot.texts.i18n import Html, catalogue, keys, placeholders, t
+from bot.texts.render import MAX_MESSAGE, shorten, split_message, visible_length
 from handlers import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ KEY_PREFIXES = (
     "press.",
     "reason.",
     "objection.",
-    "concern.",
+    "petition.",
     "privacy.",
     "mydata.",
     "forget.",
@@ -111,14 +111,14 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"settings.changed.{field}" for field in ("mode", "process")}
     computed |= {f"command.{name}" for name in GROUP_MENU + PRIVATE_MENU}
     computed |= {f"command.{names[0]}" for names, _ in COMMANDS}
-    computed |= {f"refused.{r.value}" for r in rules.Refusal}
+    computed |= {f"refused.{r.value}" for r in outcomes.Refusal}
     computed |= {f"deadline.{r.value}" for r in DeadlineReason}
-    computed |= {f"outcome.{o.value}" for o in rules.DecisionOutcome}
-    computed |= {f"round_outcome.{o.value}" for o in rules.RoundOutcome}
+    computed |= {f"outcome.{o.value}" for o in outcomes.DecisionOutcome}
+    computed |= {f"round_outcome.{o.value}" for o in outcomes.RoundOutcome}
     computed |= {"round_outcome.superseded"}
-    computed |= {f"choice.{r.value}" for r in rules.Response}
-    computed |= {f"ballot.{b.value}" for b in rules.Ballot}
-    computed |= {f"objection.{o.value}" for o in rules.ObjectionStatus}
+    computed |= {f"choice.{r.value}" for r in outcomes.Response}
+    computed |= {f"ballot.{b.value}" for b in outcomes.Ballot}
+    computed |= {f"objection.{o.value}" for o in outcomes.ObjectionStatus}
     computed |= {f"reason.ask.{r}" for r in ("object", "concern")}
     assert sorted(computed - keys("de")) == []
 

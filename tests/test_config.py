@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.charter.policy import DecisionKind, Process, TeamKind
 from bot.cli import main
 from bot.config import ConfigError, load_config
-from bot.policy import DecisionKind, Process, TeamKind
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

@@ -126,7 +126,7 @@ async def test_an_lt_changes_its_process_by_its_current_one(tmp_path: Path) -> N
 
 
 async def test_an_invite_link_that_failed_is_made_later(tmp_path: Path) -> None:
-    from bot import admissions
+    from bot.flows import admissions
 
     h, d = await setup_team(tmp_path, chat_id=PT, kind="PT")
     try:

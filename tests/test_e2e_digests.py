@@ -8,8 +8,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import elections
 from bot.clock import ManualClock
+from bot.flows import elections
 from localapi.records import MessageRec
 from tests.harness import (
     ADMIN,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import elections
+from bot.flows import elections
 from localapi.records import PollRec
 from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, KT, ST, Harness
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from bot.i18n import catalogue
+from bot.texts.i18n import catalogue
 from tests.harness import (
     ADMIN,
     ANNA,

@@ -171,7 +171,7 @@ async def test_the_nomination_lapses_without_an_answer(net) -> None:
     await approve(h, d, PT, 1, (ANNA, BERT))
     await approve(h, d, ST, 2, (CARL, DORA))
     h.clock.advance(7 * 86400 + 1)
-    from bot import nominations
+    from bot.flows import nominations
 
     await nominations.lapse_due(h.services)
     await h.settle()

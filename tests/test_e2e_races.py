@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.decisions import PressResult
-from bot.rules import Response
+from bot.charter.outcomes import Response
+from bot.flows.decisions import PressResult
 from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, LT, ST, DecisionSteps, Harness
 from tests.test_e2e_resilience import due, setup_team
 

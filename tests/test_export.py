@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import export
-from bot.i18n import keys
-from bot.policy import DecisionKind
+from bot.charter.policy import DecisionKind
+from bot.flows import export
+from bot.texts.i18n import keys
 from storage.proposals import ProposalRecord, RecordedDecision, RecordedRound, VoteRecord
 
 BERLIN = ZoneInfo("Europe/Berlin")

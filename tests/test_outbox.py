@@ -10,8 +10,8 @@ import pytest
 from telegram.constants import ParseMode
 
 from bot.clock import ManualClock
-from bot.outbox import Priority
-from bot.render import MAX_MESSAGE, visible_length
+from bot.telegram_side.outbox import Priority
+from bot.texts.render import MAX_MESSAGE, visible_length
 from tests.harness import ADMIN, ANNA, DORA, PT, Harness, make_config, make_model
 
 

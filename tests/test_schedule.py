@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import last_slot, next_slot, reminder_at
+from bot.charter.schedule import last_slot, next_slot, reminder_at
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NINE = time(9, 0)

@@ -1,0 +1,101 @@
+"""The charter's words as values (SPEC §0, §3–§4): responses, ballots, outcomes, statuses;
+which outcomes are a yes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeAlias
+
+from bot.charter.policy import DecisionKind
+
+PersonId: TypeAlias = int
+"""A person's internal id (never the Telegram id: see SPEC §1, identity in the record)."""
+
+Electorate: TypeAlias = frozenset[PersonId]
+"""Who counts in one round or vote: the roster when it opened (SPEC §3.3)."""
+
+
+# The values below are stored in SQLite: never rename them.
+
+
+class Response(StrEnum):
+    """A member's answer in a consensus round."""
+
+    AGREE = "agree"  # Zustimmung
+    CONCERN = "concern"  # Bedenken: agrees, the concern is recorded, does not block
+    ABSTAIN = "abstain"  # Enthaltung: stands aside, does not block, counts toward the quorum
+    OBJECT = "object"  # Einwand: blocks consensus
+
+
+class Ballot(StrEnum):
+    """A member's answer in a majority vote."""
+
+    YES = "yes"  # Ja
+    NO = "no"  # Nein
+    ABSTAIN = "abstain"  # Enthaltung: counts toward the quorum, not toward the majority
+
+
+# The native poll's options, in the order they are posted (option index -> ballot).
+BALLOT_OPTIONS: tuple[Ballot, ...] = (Ballot.YES, Ballot.NO, Ballot.ABSTAIN)
+
+
+class RoundOutcome(StrEnum):
+    CONSENSUS = "consensus"  # Konsens
+    OBJECTIONS = "objections"  # Einwände
+    NO_QUORUM = "no_quorum"  # Kein Quorum
+
+
+class VoteOutcome(StrEnum):
+    ACCEPTED = "accepted"  # Angenommen
+    REJECTED = "rejected"  # Abgelehnt
+
+
+class DecisionOutcome(StrEnum):
+    """How a proposal ended: the Beschluss in the record."""
+
+    CONSENSUS = "consensus"  # Konsens
+    ACCEPTED = "accepted"  # Angenommen (by majority vote)
+    REJECTED = "rejected"  # Abgelehnt
+    EXPIRED = "expired"  # Abgelaufen: rounds ran out for too little participation alone
+    WITHDRAWN = "withdrawn"  # Zurückgezogen
+
+
+class ProposalStatus(StrEnum):
+    ROUND_OPEN = "round_open"
+    AWAITING_REVISION = "awaiting_revision"
+    VOTE_OPEN = "vote_open"
+    CLOSED = "closed"
+
+
+class ObjectionStatus(StrEnum):
+    STANDS = "stands"  # besteht
+    RESOLVED = "resolved"  # ausgeräumt
+
+
+class Refusal(StrEnum):
+    """Why a proposer's request (/revise, /majority, /withdraw) is refused."""
+
+    NOT_PROPOSER = "not_proposer"
+    CLOSED = "closed"
+    NOTHING_TO_REVISE = "nothing_to_revise"  # decisions about a person have no text
+    NO_ROUNDS_LEFT = "no_rounds_left"
+    ROUND_OPEN = "round_open"
+    VOTE_OPEN = "vote_open"
+    WINDOW_ENDED = "window_ended"
+    NO_FAILED_ROUND = "no_failed_round"
+    NO_FALLBACK = "no_fallback"
+
+
+# Decisions about a person have no text to revise: their next round opens at once (SPEC §3.6).
+PERSON_DECISIONS = frozenset(
+    {DecisionKind.ADMISSION, DecisionKind.NOMINATION, DecisionKind.DELEGATION}
+)
+
+
+def is_about_a_person(kind: DecisionKind) -> bool:
+    return kind in PERSON_DECISIONS
+
+
+def approved(outcome: DecisionOutcome) -> bool:
+    """Whether a Beschluss says yes — by consensus or by majority alike."""
+    return outcome in (DecisionOutcome.CONSENSUS, DecisionOutcome.ACCEPTED)

@@ -1,0 +1,432 @@
+"""Weekly digests (Wochenrückblick, SPEC §7): what a week held, per team chat; the network
+digest for the PT and KT chats; the public digest; and the schedule with its catch-up.
+
+`gather` reads a week from storage; the `render_*` functions turn it into text without I/O;
+`DigestRunner` decides when and where they go (once per scheduled moment, claimed in the
+database, so a digest missed while the bot was down is sent once and never twice)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.charter.policy import DecisionKind, TeamKind
+from bot.charter.schedule import WEEK, last_slot, next_slot
+from bot.flows.decisions import OpenItem
+from bot.telegram_side.outbox import Priority
+from bot.texts.i18n import Html, t
+from bot.texts.render import message_link
+from storage.digests import Decided, ElectionNews, RosterChange
+from storage.nominations import Nomination
+from storage.people import Person
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+# Decisions about a person: the public digest never shows them (a rejection would name
+# someone who did not get a public role); who came in shows as a new member instead.
+PERSONAL_KINDS = frozenset(
+    {DecisionKind.ADMISSION, DecisionKind.NOMINATION, DecisionKind.DELEGATION}
+)
+# Ways onto a roster that are a public role the person accepted (appointed, admitted,
+# elected, delegated): only these name people in the public digest.
+PUBLIC_ROLES = ("appointed", "decision", "elected", "delegated")
+# Ways off a roster with their own words; any other is "left".
+LEFT_HOWS = ("left", "removed", "left_chat", "removed_from_chat")
+# Chats that get the network digest (one section per team) instead of their own.
+NETWORK_CHATS = (TeamKind.PT.value, TeamKind.KT.value)
+
+
+@dataclass
+class TeamWeek:
+    team: Team
+    decided: list[Decided] = field(default_factory=list)
+    open: list[OpenItem] = field(default_factory=list)
+    nominations: list[Nomination] = field(default_factory=list)
+    roster: list[RosterChange] = field(default_factory=list)
+    elections: list[ElectionNews] = field(default_factory=list)
+
+    @property
+    def quiet(self) -> bool:
+        return not (self.decided or self.open or self.nominations or self.roster or self.elections)
+
+
+@dataclass
+class Week:
+    start: datetime
+    end: datetime
+    network: str
+    teams: list[TeamWeek]
+    people: dict[int, Person]
+
+    def of(self, team_id: int) -> TeamWeek | None:
+        return next((week for week in self.teams if week.team.id == team_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """How dates look in one language (the network's timezone)."""
+
+    lang: str
+    moment: Callable[[datetime], str]
+    day: Callable[[datetime], str]
+
+
+# -- reading a week ----------------------------------------------------------------------------
+
+
+async def gather(services: Any, start: datetime, end: datetime) -> Week:
+    """The week [start, end): decisions, roster changes, and what is open now."""
+    store = services.storage
+    teams = await store.teams.all()
+    weeks = {team.id: TeamWeek(team) for team in teams}
+    for decided in await store.digests.decided(start, end):
+        if decided.team_id in weeks:
+            weeks[decided.team_id].decided.append(decided)
+    for change in await store.digests.roster_changes(start, end):
+        if change.team_id in weeks:
+            weeks[change.team_id].roster.append(change)
+    elections = await store.digests.elections(start, end)
+    for election in elections:
+        if election.team_id in weeks:
+            weeks[election.team_id].elections.append(election)
+    nominations = await store.nominations.open_nominations()
+    for week in weeks.values():
+        week.open = await services.decisions.open_items(week.team)
+        # Open nominations are decided in the PT and the ST: their digests list them.
+        if week.team.kind in (TeamKind.PT.value, TeamKind.ST.value):
+            week.nominations = list(nominations)
+    ids = {c.person_id for w in weeks.values() for c in w.roster}
+    ids |= {c.by for w in weeks.values() for c in w.roster if c.by is not None}
+    ids |= {n.candidate_id for n in nominations if n.candidate_id is not None}
+    ids |= {i for e in elections for i in (*e.elected, *e.tied)}
+    people = await store.people.by_ids(sorted(ids))
+    return Week(start, end, services.config.network.name, list(weeks.values()), people)
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _period(week: Week, fmt: Formats) -> str:
+    return f"{fmt.day(week.start)} – {fmt.day(week.end)}"
+
+
+def _name(week: Week, person_id: int | None) -> str:
+    person = week.people.get(person_id or 0)
+    return person.display_name if person else "?"
+
+
+def _team_lines(
+    week: Week, team_week: TeamWeek, fmt: Formats, shown: set[int] | None = None
+) -> list[str]:
+    """A team's part of a digest. `shown`: nominations already listed in an earlier team's
+    part of the same digest (the network digest names each once)."""
+    lang = fmt.lang
+    lines: list[str] = []
+    if team_week.decided:
+        lines.append(t(lang, "digest.decided_header"))
+        for decided in team_week.decided:
+            link = message_link(decided.chat_id, decided.message_id)
+            lines.append(
+                t(
+                    lang,
+                    "digest.decided",
+                    id=decided.proposal_id,
+                    title=decided.title,
+                    outcome=t(lang, f"outcome.{decided.outcome}"),
+                    date=fmt.day(decided.closed_at),
+                )
+                + (t(lang, "digest.link", url=link) if link else "")
+            )
+    if team_week.open:
+        lines.append(t(lang, "digest.open_header"))
+        for item in team_week.open:
+            key = f"digest.open_{item.stage}"
+            lines.append(
+                t(
+                    lang,
+                    key,
+                    id=item.proposal.id,
+                    title=item.proposal.title,
+                    round=item.round_number,
+                    deadline=fmt.moment(item.until),
+                    missing=len(item.missing),
+                )
+            )
+    nominations = [n for n in team_week.nominations if shown is None or n.id not in shown]
+    if shown is not None:
+        shown.update(n.id for n in nominations)
+    if nominations:
+        lines.append(t(lang, "digest.nominations_header"))
+        for nomination in nominations:
+            candidate = (
+                _name(week, nomination.candidate_id)
+                if nomination.candidate_id is not None
+                else f"@{nomination.candidate_username}"
+            )
+            lines.append(
+                t(
+                    lang,
+                    "digest.nomination",
+                    name=candidate,
+                    team=t(lang, f"kind.{nomination.target_kind}"),
+                    pt=_stand(lang, nomination.pt_outcome),
+                    st=_stand(lang, nomination.st_outcome),
+                    accepted=t(
+                        lang,
+                        "digest.accepted" if nomination.accepted_at else "digest.not_accepted",
+                    ),
+                )
+            )
+    if team_week.elections:
+        lines.append(t(lang, "digest.elections_header"))
+        lines.extend(_election_line(week, election, fmt) for election in team_week.elections)
+    if team_week.roster:
+        lines.append(t(lang, "digest.roster_header"))
+        for change in team_week.roster:
+            lines.append(_roster_line(week, change, lang))
+    return lines
+
+
+def _election_line(week: Week, election: ElectionNews, fmt: Formats) -> Html:
+    lang = fmt.lang
+    if election.status != "closed":
+        until = fmt.moment(election.until) if election.until else "–"
+        key = "digest.election_voting" if election.status == "voting" else "digest.election_asking"
+        return t(lang, key, id=election.election_id, seats=election.seats, until=until)
+    elected = ", ".join(_name(week, i) for i in election.elected) or "–"
+    line = t(lang, "digest.election_closed", id=election.election_id, elected=elected)
+    if election.tied:
+        tied = ", ".join(_name(week, i) for i in election.tied)
+        line = Html(line + t(lang, "digest.election_tied", names=tied))
+    return line
+
+
+def _stand(lang: str, outcome: str | None) -> Html:
+    return t(lang, f"outcome.{outcome}") if outcome else t(lang, "digest.pending")
+
+
+def _roster_line(week: Week, change: RosterChange, lang: str) -> Html:
+    name = _name(week, change.person_id)
+    if change.joined:
+        how = t(
+            lang,
+            f"members.how.{change.how}",
+            by=_name(week, change.by),
+            decisions="",
+        )
+        return t(lang, "digest.joined", name=name, how=how)
+    how_key = change.how if change.how in LEFT_HOWS else "left"
+    line = t(lang, f"digest.left_{how_key}", name=name, by=_name(week, change.by))
+    if change.reason:
+        line = Html(line + t(lang, "digest.reason", reason=change.reason))
+    return line
+
+
+def _section(team: Team, lang: str) -> list[str]:
+    """A blank line and the team's heading, before its part of a longer digest."""
+    return ["", t(lang, "digest.section", team=team.name, kind=team.kind)]
+
+
+def render_team(week: Week, team_week: TeamWeek, fmt: Formats, *, quiet_line: bool) -> Html | None:
+    """A team's own Wochenrückblick; None for a quiet week when the config says nothing."""
+    name = team_week.team.name
+    if team_week.quiet:
+        if not quiet_line:
+            return None
+        return t(fmt.lang, "digest.quiet", team=name, period=_period(week, fmt))
+    header = t(fmt.lang, "digest.header", team=name, period=_period(week, fmt))
+    return Html("\n".join([header, *_team_lines(week, team_week, fmt)]))
+
+
+def render_network(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
+    """The network digest (PT and KT chats): one section per team that had news."""
+    lang = fmt.lang
+    busy = [w for w in week.teams if not w.quiet]
+    if not busy:
+        if not quiet_line:
+            return None
+        return t(lang, "digest.network_quiet", network=week.network, period=_period(week, fmt))
+    lines = [t(lang, "digest.network_header", network=week.network, period=_period(week, fmt))]
+    shown: set[int] = set()
+    for team_week in busy:
+        lines.extend(_section(team_week.team, lang))
+        lines.extend(_team_lines(week, team_week, fmt, shown))
+    quiet = [w.team.name for w in week.teams if w.quiet]
+    if quiet:
+        lines.append("")
+        lines.append(t(lang, "digest.quiet_teams", teams=", ".join(quiet)))
+    return Html("\n".join(lines))
+
+
+def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
+    """The public digest: decisions and their outcomes only. It never names who proposed,
+    responded or voted; people appear only where they took a public role (a new member
+    appointed, admitted, elected or delegated)."""
+    lang = fmt.lang
+    lines: list[str] = []
+    for team_week in week.teams:
+        decided = [d for d in team_week.decided if d.kind not in PERSONAL_KINDS]
+        if not decided:
+            continue
+        lines.extend(_section(team_week.team, lang))
+        for item in decided:
+            lines.append(
+                t(
+                    lang,
+                    "digest.public_decided",
+                    title=item.title,
+                    outcome=t(lang, f"outcome.{item.outcome}"),
+                    date=fmt.day(item.closed_at),
+                )
+            )
+    joined = [
+        (team_week.team, change)
+        for team_week in week.teams
+        for change in team_week.roster
+        if change.joined and change.how in PUBLIC_ROLES
+    ]
+    if joined:
+        lines.append("")
+        lines.append(t(lang, "digest.public_joined_header"))
+        for team, change in joined:
+            lines.append(
+                t(
+                    lang,
+                    f"digest.public_joined_{change.how}",
+                    name=_name(week, change.person_id),
+                    team=team.name,
+                )
+            )
+    if not lines:
+        if not quiet_line:
+            return None
+        return t(lang, "digest.public_quiet", network=week.network, period=_period(week, fmt))
+    header = t(lang, "digest.public_header", network=week.network, period=_period(week, fmt))
+    return Html("\n".join([header, *lines]))
+
+
+# -- where and when ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: str  # "team", "network" or "public"
+    chat_id: int
+    team_id: int | None
+
+
+def targets(teams: list[Team], public_chat_id: int | None) -> list[Target]:
+    """Each chat gets one digest: the public chat the public one, the PT and KT chats the
+    network digest, every other team chat its own."""
+    found = []
+    if public_chat_id is not None:
+        public_team = next((team for team in teams if team.chat_id == public_chat_id), None)
+        found.append(Target("public", public_chat_id, public_team.id if public_team else None))
+    for team in teams:
+        if team.chat_id == public_chat_id:
+            continue
+        kind = "network" if team.kind in NETWORK_CHATS else "team"
+        found.append(Target(kind, team.chat_id, team.id))
+    return found
+
+
+def render_for(target: Target, week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
+    if target.kind == "public":
+        return render_public(week, fmt, quiet_line=quiet_line)
+    if target.kind == "network":
+        return render_network(week, fmt, quiet_line=quiet_line)
+    team_week = week.of(target.team_id or 0)
+    if team_week is None:
+        return None
+    return render_team(week, team_week, fmt, quiet_line=quiet_line)
+
+
+class DigestRunner:
+    """Runs the weekly digest at its moment (a JobQueue job armed for the next one) and
+    catches up a missed one at start; `current` is the on-demand /digest."""
+
+    def __init__(self, services: Any, arm: Callable[[datetime], None]) -> None:
+        self.wiq = services
+        self.arm = arm  # arm(when): the JobQueue job that calls run_due next
+
+    def formats(self, lang: str) -> Formats:
+        return Formats(
+            lang,
+            lambda moment: self.wiq.local_datetime(moment, lang),
+            lambda moment: self.wiq.local_date(moment, lang),
+        )
+
+    def _slot(self, now: datetime) -> datetime:
+        cfg = self.wiq.config
+        return last_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
+
+    def next_run(self, now: datetime) -> datetime:
+        cfg = self.wiq.config
+        return next_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
+
+    async def _targets(self) -> list[Target]:
+        public = self.wiq.config.digest.public_chat_id
+        if public is not None:  # the NET chat may have become a supergroup since
+            public = await self.wiq.storage.digests.current_chat(public)
+        return targets(await self.wiq.storage.teams.all(), public)
+
+    async def start(self) -> None:
+        """At start: send digests a stop interrupted, catch up a missed one, arm the next."""
+        await self.resend_unsent()
+        await self.run_due()
+
+    async def run_due(self) -> None:
+        """The latest scheduled moment's digest, if it has not been sent (once: claimed in
+        the database with every chat it goes to); then arm the job for the next moment."""
+        now = self.wiq.clock.now()
+        slot = self._slot(now)
+        store = self.wiq.storage.digests
+        # A moment before the network existed was not missed: the bot was not there yet.
+        if slot > await store.network_created_at():
+            planned = await self._targets()
+            rows = [(p.kind, p.chat_id, p.team_id) for p in planned]
+            if await store.claim_slot(slot, now, rows):
+                log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
+                await self._deliver(slot, planned)
+        self.arm(self.next_run(now))
+
+    async def resend_unsent(self) -> None:
+        """Digests claimed by a run that stopped before they went out — the latest week's
+        only: an older one (a chat that refused it) would be stale news by now."""
+        latest = self._slot(self.wiq.clock.now())
+        pending = [p for p in await self.wiq.storage.digests.unsent() if p.slot == latest]
+        for slot in sorted({p.slot for p in pending}):
+            await self._deliver(
+                slot, [Target(p.target, p.chat_id, p.team_id) for p in pending if p.slot == slot]
+            )
+
+    async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
+        await self.wiq.decisions.run_due()  # what closed at this very moment is decided
+        week = await gather(self.wiq, slot - WEEK, slot)
+        fmt = self.formats(self.wiq.default_language)
+        quiet_line = self.wiq.config.digest.quiet_week == "line"
+        store = self.wiq.storage.digests
+        for target in planned:
+            text = render_for(target, week, fmt, quiet_line=quiet_line)
+            if text is None:
+                await store.mark_sent(slot, target.chat_id, self.wiq.clock.now())
+                continue
+
+            async def sent(_: Any, chat_id: int = target.chat_id) -> None:
+                await store.mark_sent(slot, chat_id, self.wiq.clock.now())
+
+            await self.wiq.outbox.send(target.chat_id, text, priority=Priority.NOTICE, on_sent=sent)
+
+    async def current(self, chat_id: int, lang: str) -> Html | None:
+        """What this chat's digest would say now, for the past seven days (/digest)."""
+        planned = await self._targets()
+        target = next((p for p in planned if p.chat_id == chat_id), None)
+        if target is None:
+            return None
+        now = self.wiq.clock.now()
+        week = await gather(self.wiq, now - WEEK, now)
+        return render_for(target, week, self.formats(lang), quiet_line=True)

@@ -1,0 +1,287 @@
+"""UT/KT nominations (SPEC §5): one joint candidate, a decision in the PT and one in the ST
+(each by its own process), and the candidate's own yes — in any order. Appointed exactly
+once when all three are there; ended when a team rejects or the candidate declines; lapsed
+when the candidate has not accepted within `acceptance_window` after the later decision."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.charter.outcomes import DecisionOutcome, approved
+from bot.charter.policy import DecisionKind, TeamKind
+from bot.flows import admissions
+from bot.services import Services
+from bot.telegram_side.callbacks import encode_acceptance
+from bot.texts.i18n import t
+from storage.nominations import Nomination
+from storage.people import Person
+from storage.proposals import ProposalRecord
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("UT", "KT")
+DEEP_LINK = "nom_"
+
+
+class Refused(admissions.Refused):
+    """Why a nomination cannot be made or answered."""
+
+
+async def _team(services: Services, kind: str) -> Team | None:
+    teams = await services.storage.teams.by_kind(kind)
+    return teams[0] if teams else None
+
+
+async def nominate(
+    services: Services,
+    team: Team,
+    nominator: Person,
+    candidate: Person | None,
+    username: str | None,
+    target: str,
+    reason: str,
+    deadline: datetime | None,
+) -> Nomination:
+    """/nominate: the nomination and its two linked decisions, then the candidate is asked."""
+    if team.kind not in (TeamKind.PT, TeamKind.ST):
+        raise Refused("nominate.where")
+    target = target.upper()
+    if target not in TARGETS:
+        raise Refused("nominate.usage")
+    target_team = await _team(services, target)
+    pt, st = await _team(services, TeamKind.PT.value), await _team(services, TeamKind.ST.value)
+    if target_team is None or pt is None or st is None:
+        raise Refused("nominate.teams_missing", target=target)
+    if candidate is not None and await services.storage.rosters.is_member(
+        target_team.id, candidate.id
+    ):
+        raise Refused("nominate.already_member", name=candidate.display_name, team=target_team.name)
+    open_one = await services.storage.nominations.open_for(
+        target,
+        candidate.id if candidate else None,
+        username or (candidate.username if candidate else None),
+    )
+    if open_one is not None:
+        raise Refused("nominate.duplicate", id=open_one.pt_proposal_id or "?")
+    nomination = await services.storage.nominations.create(
+        target, candidate.id if candidate else None, username, nominator.id, services.clock.now()
+    )
+    lang = services.default_language
+    name = candidate.display_name if candidate else f"@{username}"
+    lines = [t(lang, "nominate.title", name=name, team=target_team.name)]
+    if reason:
+        lines.append(reason)
+    if candidate is None or not candidate.started_bot:
+        lines.append(
+            t(
+                lang,
+                "nominate.deep_link",
+                name=name,
+                link=services.deep_link(DEEP_LINK + nomination.token),
+            )
+        )
+    text = "\n".join(lines)
+    subject = candidate.id if candidate else None
+    payload = {"nomination": nomination.id}
+    ids = {}
+    for deciding in (pt, st):
+        ids[deciding.kind] = await services.decisions.propose(
+            deciding,
+            nominator.id,
+            text,
+            deadline,
+            kind=DecisionKind.NOMINATION,
+            subject_id=subject,
+            payload=payload,
+        )
+    await services.storage.nominations.set_proposals(nomination.id, ids["PT"], ids["ST"])
+    if candidate is not None and candidate.started_bot:
+        await ask_candidate(services, nomination.id, candidate)
+    log.info("event=nominated nomination=%s target=%s", nomination.id, target)
+    found = await services.storage.nominations.get(nomination.id)
+    assert found is not None
+    return found
+
+
+async def ask_candidate(services: Services, nomination_id: int, candidate: Person) -> None:
+    nomination = await services.storage.nominations.get(nomination_id)
+    target_team = await _team(services, nomination.target_kind) if nomination else None
+    if nomination is None or target_team is None or candidate.telegram_id is None:
+        return
+    lang = services.language_for("private", candidate.language_code)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "nominate.accept"), callback_data=encode_acceptance(nomination_id, True)
+                ),
+                InlineKeyboardButton(
+                    t(lang, "nominate.decline"),
+                    callback_data=encode_acceptance(nomination_id, False),
+                ),
+            ]
+        ]
+    )
+    await services.outbox.send(
+        candidate.telegram_id,
+        t(lang, "nominate.ask", team=target_team.name),
+        reply_markup=keyboard,
+    )
+
+
+async def open_by_deep_link(services: Services, person: Person, token: str) -> str:
+    """/start nom_<token>: bind an unseen @username, then ask. Returns a text key to answer
+    with, or "" when the question was sent."""
+    nomination = await services.storage.nominations.by_token(token)
+    if nomination is None or not nomination.is_open:
+        return "nominate.link_stale"
+    if nomination.candidate_id is None:
+        wanted = (nomination.candidate_username or "").lower()
+        if not person.username or person.username.lower() != wanted:
+            return "nominate.not_for_you"
+        target_team = await _team(services, nomination.target_kind)
+        if target_team is not None and await services.storage.rosters.is_member(
+            target_team.id, person.id
+        ):
+            return "nominate.already_in"
+        await services.storage.nominations.bind_candidate(
+            nomination.id, person.id, services.clock.now()
+        )
+    elif nomination.candidate_id != person.id:
+        return "nominate.not_for_you"
+    await ask_candidate(services, nomination.id, person)
+    return ""
+
+
+async def answer(services: Services, nomination_id: int, person: Person, accept: bool) -> str:
+    """The candidate pressed Annehmen or Ablehnen; returns the text key of the answer."""
+    nomination = await services.storage.nominations.get(nomination_id)
+    if nomination is None or nomination.candidate_id != person.id:
+        return "nominate.not_for_you"
+    if not nomination.is_open:
+        return "nominate.link_stale"
+    if accept:
+        await services.storage.nominations.accept(nomination.id, person.id, services.clock.now())
+        await settle(services, nomination.id)
+        return "nominate.accepted"
+    if await services.storage.nominations.close(nomination.id, "declined", services.clock.now()):
+        await _end_decisions(services, nomination)
+        await _tell(services, nomination, "nominate.declined_note")
+    return "nominate.declined"
+
+
+async def team_decided(
+    services: Services, proposal: ProposalRecord, outcome: DecisionOutcome
+) -> None:
+    """One team's Beschluss on the nomination (the on-decided hook; safe to repeat)."""
+    nomination = await services.storage.nominations.by_proposal(proposal.id)
+    team = await services.storage.teams.by_id(proposal.team_id)
+    if nomination is None or team is None or not nomination.is_open:
+        return
+    nomination = await services.storage.nominations.record_team_outcome(
+        nomination.id, team.kind, outcome.value, services.clock.now()
+    )
+    if nomination is None:
+        return
+    if not approved(outcome):
+        if await services.storage.nominations.close(
+            nomination.id, "rejected", services.clock.now()
+        ):
+            await _end_decisions(services, nomination)
+            await _tell(services, nomination, "nominate.rejected_note", team=team.name)
+        return
+    await settle(services, nomination.id)
+
+
+async def settle(services: Services, nomination_id: int) -> None:
+    """Appoint if PT and ST approved and the candidate accepted (exactly once)."""
+    nomination = await services.storage.nominations.get(nomination_id)
+    if nomination is None or not nomination.is_open:
+        return
+    if nomination.both_approved_at is None or nomination.accepted_at is None:
+        return
+    target_team = await _team(services, nomination.target_kind)
+    candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
+    if target_team is None or candidate is None:
+        return
+    # The roster entry first (it names both decisions), then the close that makes it final
+    # exactly once: a crash in between leaves the nomination open, and the next pass
+    # (lapse_due at start and every minute) finishes it — the entry is not made twice.
+    await services.storage.rosters.admit(
+        target_team.id,
+        candidate.id,
+        "appointed",
+        services.clock.now(),
+        body=f"#{nomination.pt_proposal_id}, #{nomination.st_proposal_id}",
+    )
+    if not await services.storage.nominations.close(
+        nomination.id, "appointed", services.clock.now()
+    ):
+        return
+    log.info("event=appointed nomination=%s", nomination.id)
+    await _tell(services, nomination, "nominate.appointed", include_target=True)
+    await admissions.invite(services, target_team, candidate)
+
+
+async def lapse_due(services: Services) -> None:
+    """Nominations both teams approved whose candidate did not accept in time."""
+    now = services.clock.now()
+    for nomination in await services.storage.nominations.open_nominations():
+        if nomination.both_approved_at is None:
+            continue
+        if nomination.accepted_at is not None:
+            await settle(services, nomination.id)  # an appointment a crash interrupted
+            continue
+        pt = await _team(services, TeamKind.PT.value)
+        window = services.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None
+        if window is None or now < nomination.both_approved_at + window:
+            continue
+        if await services.storage.nominations.close(nomination.id, "lapsed", now):
+            await _tell(services, nomination, "nominate.lapsed")
+
+
+async def _end_decisions(services: Services, nomination: Nomination) -> None:
+    for proposal_id in (nomination.pt_proposal_id, nomination.st_proposal_id):
+        if proposal_id is not None:
+            await services.decisions.end(proposal_id, "nomination.ended")
+
+
+async def _tell(
+    services: Services,
+    nomination: Nomination,
+    key: str,
+    include_target: bool = False,
+    **params: object,
+) -> None:
+    """PT, ST (and the target team where it concerns it) and the candidate learn it."""
+    candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
+    name = candidate.display_name if candidate else f"@{nomination.candidate_username}"
+    target_team = await _team(services, nomination.target_kind)
+    kinds = [TeamKind.PT.value, TeamKind.ST.value]
+    if include_target:
+        kinds.append(nomination.target_kind)
+    lang = services.default_language
+    for kind in kinds:
+        team = await _team(services, kind)
+        if team is not None:
+            await services.outbox.send(
+                team.chat_id,
+                t(lang, key, name=name, target=target_team.name if target_team else "?", **params),
+            )
+    if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
+        private = services.language_for("private", candidate.language_code)
+        await services.outbox.send(
+            candidate.telegram_id,
+            t(private, key, name=name, target=target_team.name if target_team else "?", **params),
+        )
+
+
+def register(services: Services) -> None:
+    async def hook(proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
+        await team_decided(services, proposal, outcome)
+
+    services.decisions.on_decided[DecisionKind.NOMINATION] = hook

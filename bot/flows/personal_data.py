@@ -1,0 +1,89 @@
+"""A person's own data (SPEC §8): /mydata gives them everything stored about them; /forgetme
+takes them off every roster, ends what is still open about them, and leaves in the record only
+a random pseudonym, so the counts of past decisions stay what they were."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.flows import elections, nominations
+from bot.services import Services
+from storage.people import Person, new_pseudonym
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "wiq-meine-daten.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetPress:
+    person_id: int
+    confirm: bool
+
+
+_PRESS = re.compile(r"^f1:([1-9]\d{0,11}):([yn])$")
+
+
+def encode(person_id: int, confirm: bool) -> str:
+    return f"f1:{person_id}:{'y' if confirm else 'n'}"
+
+
+def decode(data: str | None) -> ForgetPress | None:
+    """None for anything we did not make (forged, foreign or from an older version)."""
+    match = _PRESS.match(data or "")
+    if match is None:
+        return None
+    return ForgetPress(int(match.group(1)), match.group(2) == "y")
+
+
+async def personal_data(services: Services, person: Person) -> bytes:
+    """Everything the database holds about the person, as a JSON document."""
+    data: dict[str, Any] = {
+        "network": services.config.network.name,
+        "exported_at": services.clock.now().isoformat(),
+        **await services.storage.personal_data.personal_data(person.id),
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+async def team_names(services: Services, person: Person) -> list[str]:
+    names = []
+    for team_id in await services.storage.rosters.teams_of(person.id):
+        team = await services.storage.teams.by_id(team_id)
+        if team is not None:
+            names.append(team.name)
+    return names
+
+
+async def forget(services: Services, person: Person) -> bool:
+    """/forgetme, confirmed. False if this person was forgotten already."""
+    now = services.clock.now()
+    # What waits for the person's answer ends as if they had declined; decisions about
+    # them end. Both while the bot still knows who they are, so every chat hears it.
+    open_ = await services.storage.personal_data.open_questions(person.id, person.username)
+    for nomination_id in open_.nominations:
+        # One made by their @username is theirs to decline too (bound first, no-op if it is).
+        await services.storage.nominations.bind_candidate(nomination_id, person.id, now)
+        await nominations.answer(services, nomination_id, person, False)
+    for delegation_id in open_.delegations:
+        await services.storage.delegations.close(delegation_id, "declined", now)
+    for election_id, position in open_.candidacies:
+        await elections.withdraw(services, election_id, position, person)
+    for proposal_id in open_.proposals:
+        await services.decisions.end(proposal_id, event="proposal.subject_forgotten")
+    # Off every roster, recorded like a leave; open rounds and votes lose them as well.
+    for team_id in await services.storage.rosters.teams_of(person.id):
+        team = await services.storage.teams.by_id(team_id)
+        if team is None:
+            continue
+        if await services.storage.rosters.leave(team.id, person.id, "left", now, by=person.id):
+            await services.decisions.member_left(team)
+    done = await services.storage.personal_data.forget(person.id, new_pseudonym(), now)
+    services.storage.people.drop_cached(person.id)
+    if done:
+        log.info("event=forgotten person=%s", person.id)
+    return done

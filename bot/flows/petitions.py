@@ -1,0 +1,304 @@
+"""Anliegen (SPEC §8): anyone may raise a petition with the PT privately; the bot posts it in
+the PT chat as a new message (never a forward, which would reveal the sender), with the
+sender's name or anonymously, and carries PT members' replies back — and the sender's
+answers to those — without ever showing the PT who an anonymous sender is."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot.charter.policy import TeamKind
+from bot.services import Services
+from bot.telegram_side.outbox import Delivery
+from bot.texts.i18n import Html, t
+from bot.texts.render import mention
+from storage.people import Person
+from storage.petitions import Petition
+from storage.teams import Team
+
+log = logging.getLogger(__name__)
+
+# The post carries a header and a footer; the text stays well inside one message (4096).
+MAX_TEXT = 3500
+
+
+class Choice(StrEnum):
+    NAMED = "n"
+    ANONYMOUS = "a"
+    CANCEL = "x"
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionPress:
+    petition_id: int
+    choice: Choice
+
+
+_PRESS = re.compile(r"^c1:([1-9]\d{0,11}):([nax])$")
+
+
+def encode(petition_id: int, choice: Choice) -> str:
+    return f"c1:{petition_id}:{choice.value}"
+
+
+def decode(data: str | None) -> PetitionPress | None:
+    """None for anything we did not make (forged, foreign or from an older version)."""
+    match = _PRESS.match(data or "")
+    if match is None:
+        return None
+    return PetitionPress(int(match.group(1)), Choice(match.group(2)))
+
+
+class Refused(Exception):
+    """A petition that cannot go ahead; `key` is the text that says why."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+async def _pt(services: Services) -> Team:
+    teams = await services.storage.teams.by_kind(TeamKind.PT.value)
+    if not teams:
+        raise Refused("petition.no_pt")
+    return teams[0]
+
+
+def _checked(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise Refused("error.too_long", limit=MAX_TEXT)
+    return text
+
+
+async def start(services: Services, sender: Person, text: str) -> None:
+    """/petition [TEXT]: ask for the text, or straight for named or anonymous."""
+    await _pt(services)
+    petition = await services.storage.petitions.start(
+        sender.id, _checked(text) or None, services.clock.now()
+    )
+    await _ask_next(services, sender, petition)
+
+
+async def take_text(services: Services, sender: Person, text: str) -> bool:
+    """A private message that may be the text a /petition waits for; False if none waits."""
+    petition = await services.storage.petitions.awaiting_text(sender.id, services.clock.now())
+    if petition is None:
+        return False
+    text = _checked(text)
+    if not text or not await services.storage.petitions.set_text(petition.id, text):
+        return True
+    fresh = await services.storage.petitions.get(petition.id)
+    assert fresh is not None
+    await _ask_next(services, sender, fresh)
+    return True
+
+
+async def _ask_next(services: Services, sender: Person, petition: Petition) -> None:
+    assert sender.telegram_id is not None
+    lang = services.language_for("private", sender.language_code)
+    cancel = InlineKeyboardButton(
+        t(lang, "petition.button.cancel"), callback_data=encode(petition.id, Choice.CANCEL)
+    )
+    if petition.text is None:
+        await services.outbox.send(
+            sender.telegram_id,
+            t(lang, "petition.ask_text"),
+            reply_markup=InlineKeyboardMarkup([[cancel]]),
+        )
+        return
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "petition.button.named"),
+                    callback_data=encode(petition.id, Choice.NAMED),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "petition.button.anonymous"),
+                    callback_data=encode(petition.id, Choice.ANONYMOUS),
+                ),
+            ],
+            [cancel],
+        ]
+    )
+    await services.outbox.send(
+        sender.telegram_id,
+        t(lang, "petition.ask_choice", text=petition.text),
+        reply_markup=keyboard,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What a press comes to: the alert, and the text that replaces the question, if any."""
+
+    alert: str
+    question_text: str | None = None
+    petition_id: int | None = None
+
+
+async def choose(services: Services, sender: Person, press: PetitionPress) -> Answer:
+    """The sender pressed Mit meinem Namen, Anonym or Abbrechen."""
+    petition = await services.storage.petitions.get(press.petition_id)
+    if petition is None or petition.sender_id != sender.id:
+        return Answer("petition.stale")
+    if press.choice is Choice.CANCEL:
+        if await services.storage.petitions.cancel(petition.id, sender.id):
+            return Answer("petition.cancelled", "petition.cancelled", petition.id)
+        return Answer("petition.already_sent" if petition.status == "posted" else "petition.stale")
+    if petition.status in ("posting", "posted"):
+        return Answer("petition.already_sent")
+    if petition.status != "awaiting_choice":
+        return Answer("petition.stale")
+    try:
+        pt = await _pt(services)
+    except Refused as refused:
+        return Answer(refused.key)
+    anonymous = press.choice is Choice.ANONYMOUS
+    # One atomic claim: a second press (or a double tap) posts nothing.
+    if not await services.storage.petitions.claim(petition.id, sender.id, anonymous, pt.id):
+        return Answer("petition.already_sent")
+    delivery = await _post(services, pt, petition, sender, anonymous)
+    if delivery.status == "failed":
+        await services.storage.petitions.unclaim(petition.id)
+        log.warning("event=petition_not_posted petition=%s error=%s", petition.id, delivery.error)
+        return Answer("petition.not_sent")
+    log.info("event=petition_posted petition=%s", petition.id)
+    key = "petition.sent.anonymous" if anonymous else "petition.sent.named"
+    return Answer("petition.posted_toast", key, petition.id)
+
+
+async def post_interrupted(services: Services) -> None:
+    """At start: a petition whose sender chose, but whose post was still waiting in the outbox
+    when the bot stopped, is posted now (the claim keeps it from going out twice while the
+    bot runs)."""
+    for petition in await services.storage.petitions.posting():
+        sender = await services.storage.people.by_id(petition.sender_id or 0)
+        pt = await services.storage.teams.by_id(petition.team_id or 0)
+        if pt is None or petition.anonymous is None or (sender is None and not petition.anonymous):
+            continue  # a named petition whose sender was forgotten meanwhile is not posted
+        await _post(services, pt, petition, sender, petition.anonymous)
+        log.info("event=petition_reposted petition=%s", petition.id)
+
+
+def _sender_name(sender: Person) -> Html:
+    name = sender.display_name
+    if sender.username and f"@{sender.username}" != name:
+        return Html(f"{mention(sender.telegram_id, name)} (@{sender.username})")
+    return mention(sender.telegram_id, name)
+
+
+async def _post(
+    services: Services, pt: Team, petition: Petition, sender: Person | None, anonymous: bool
+) -> Delivery:
+    """A new message in the PT chat, written by the bot: nothing in it points at an
+    anonymous sender."""
+    lang = services.default_language
+    if anonymous or sender is None:
+        text = t(lang, "petition.post.anonymous", id=petition.id, text=petition.text or "")
+    else:
+        text = t(
+            lang,
+            "petition.post.named",
+            id=petition.id,
+            name=_sender_name(sender),
+            text=petition.text or "",
+        )
+
+    async def remember(message: Message) -> None:
+        await services.storage.petitions.posted(
+            petition.id, message.chat_id, message.message_id, services.clock.now()
+        )
+
+    return await services.outbox.send(pt.chat_id, text, on_sent=remember)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A PT member's reply to a petition's post: the text key that tells them what became of
+    it (in the PT chat, so nothing in it may name an anonymous sender)."""
+
+    key: str
+    petition_id: int
+    params: dict[str, object] = field(default_factory=dict)
+
+
+async def reply_from_team(
+    services: Services, chat_id: int, replied_to: int, replier: Person, text: str
+) -> Reply | None:
+    """A reply in a group to one of a petition's posts; None if it is no such reply."""
+    petition = await services.storage.petitions.by_team_message(chat_id, replied_to)
+    if petition is None:
+        return None
+    team = await services.storage.teams.by_chat(chat_id)
+    if team is None or not await services.storage.rosters.is_member(team.id, replier.id):
+        return Reply("petition.reply.not_member", petition.id)
+    sender = await services.storage.people.by_id(petition.sender_id) if petition.sender_id else None
+    if sender is None or sender.telegram_id is None:
+        return Reply("petition.reply.forgotten", petition.id)
+    if len(text) > MAX_TEXT:
+        return Reply("error.too_long", petition.id, {"limit": MAX_TEXT})
+    lang = services.language_for("private", sender.language_code)
+    delivery = await services.outbox.send(
+        sender.telegram_id,
+        t(lang, "petition.answer", id=petition.id, name=replier.display_name, text=text),
+    )
+    if delivery.status == "failed":
+        log.info("event=petition_answer_failed petition=%s", petition.id)
+        return Reply("petition.reply.not_delivered", petition.id)
+    message = delivery.message
+    if message is not None:
+        await services.storage.petitions.answered(
+            petition.id, replier.id, team.id, message.message_id, services.clock.now()
+        )
+    log.info("event=petition_answered petition=%s", petition.id)
+    return Reply("petition.reply.delivered", petition.id)
+
+
+async def follow_up(services: Services, sender: Person, replied_to: int, text: str) -> str | None:
+    """The sender replied privately to an answer from the PT: it goes to the PT chat as a
+    reply to the petition's post. None if their message answers no petition."""
+    petition = await services.storage.petitions.by_sender_message(sender.id, replied_to)
+    if petition is None:
+        return None
+    if len(text.strip()) > MAX_TEXT:
+        return "error.too_long"
+    post = await services.storage.petitions.first_team_message(petition.id)
+    team = await services.storage.teams.by_id(petition.team_id) if petition.team_id else None
+    if post is None or team is None:
+        return "petition.not_sent"
+    lang = services.default_language
+    if petition.anonymous:
+        body = t(lang, "petition.followup.anonymous", id=petition.id, text=text.strip())
+    else:
+        body = t(
+            lang,
+            "petition.followup.named",
+            id=petition.id,
+            name=_sender_name(sender),
+            text=text.strip(),
+        )
+
+    async def remember(message: Message) -> None:
+        await services.storage.petitions.followed_up(
+            petition, message.chat_id, message.message_id, services.clock.now()
+        )
+
+    # The post's chat may be an older id of the team's chat; the team knows the current one.
+    reply_to = post[1] if post[0] == team.chat_id else None
+    delivery = await services.outbox.send(team.chat_id, body, reply_to=reply_to, on_sent=remember)
+    if delivery.status == "failed":
+        return "petition.not_sent"
+    return "petition.followup_sent"
+
+
+async def remember_confirmation(services: Services, petition_id: int, message_id: int) -> None:
+    """The sender's confirmation can be replied to as well, like an answer from the PT."""
+    await services.storage.petitions.sender_message(petition_id, message_id, services.clock.now())

@@ -1,0 +1,66 @@
+"""Support requests (SPEC §6): an LT asks, the ST decides by its process, and the Beschluss
+goes back to the LT chat and, where there is one, the UT chat."""
+
+from __future__ import annotations
+
+from bot.charter.outcomes import DecisionOutcome
+from bot.charter.policy import DecisionKind, TeamKind
+from bot.services import Services
+from bot.texts.i18n import t
+from storage.proposals import ProposalRecord
+from storage.teams import Team
+
+
+class SupportRefusal(Exception):
+    """Why a support request cannot be made; `key` is its text."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def request_support(services: Services, lt: Team, requester_id: int, text: str) -> int:
+    """Open the ST's decision on an LT's request; returns the proposal's id."""
+    if lt.kind != TeamKind.LT:
+        raise SupportRefusal("support.lt_only")
+    steering = await services.storage.teams.by_kind(TeamKind.ST.value)
+    if not steering:
+        raise SupportRefusal("support.no_st")
+    lang = services.default_language
+    title = t(lang, "support.title", team=lt.name)
+    return await services.decisions.propose(
+        steering[0],
+        requester_id,
+        f"{title}\n{text}",
+        None,
+        kind=DecisionKind.SUPPORT,
+        payload={"lt_team_id": lt.id},
+    )
+
+
+async def support_decided(
+    services: Services, proposal: ProposalRecord, outcome: DecisionOutcome
+) -> None:
+    """Tell the LT (and the UT, which supports LTs) what the ST decided."""
+    lt = await services.storage.teams.by_id(int(proposal.payload.get("lt_team_id", 0)))
+    if lt is None:
+        return
+    lang = services.default_language
+    text = t(
+        lang,
+        "support.decided",
+        id=proposal.id,
+        team=lt.name,
+        outcome=t(lang, f"outcome.{outcome.value}"),
+        request=proposal.text,
+    )
+    await services.outbox.send(lt.chat_id, text)
+    for ut in await services.storage.teams.by_kind(TeamKind.UT.value):
+        await services.outbox.send(ut.chat_id, text)
+
+
+def register(services: Services) -> None:
+    async def hook(proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
+        await support_decided(services, proposal, outcome)
+
+    services.decisions.on_decided[DecisionKind.SUPPORT] = hook

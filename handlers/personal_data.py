@@ -1,0 +1,105 @@
+"""A person's own data: /mydata sends it as a JSON file, /forgetme (confirmed by a button)
+forgets them. Both only in a private chat."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.flows import personal_data
+from bot.texts.i18n import t
+from handlers.common import Context, current_person, lang_of, reply, services_of
+from handlers.proposals import answer_query
+from storage.people import Person
+
+
+async def _asker(update: Update, context: Context) -> Person | None:
+    """The person asking about their own data, in a private chat; None (after saying where
+    to ask) in a group — personal data never goes there."""
+    if not await _privately(update, context):
+        return None
+    person = await current_person(update, context)
+    if person is None or person.telegram_id is None:
+        return None
+    return person
+
+
+async def _privately(update: Update, context: Context) -> bool:
+    """Personal data never goes to a group: there, say where to ask instead."""
+    chat = update.effective_chat
+    assert chat is not None
+    if chat.type == "private":
+        return True
+    await reply(
+        update,
+        context,
+        "privacy.private_only",
+        link=f"https://t.me/{services_of(context).bot_username}",
+    )
+    return False
+
+
+async def send_my_data(update: Update, context: Context) -> None:
+    """Someone asks what the bot stores about them: /mydata."""
+    person = await _asker(update, context)
+    if person is None or person.telegram_id is None:
+        return
+    services = services_of(context)
+    document = await personal_data.personal_data(services, person)
+    await services.outbox.send_document(
+        person.telegram_id,
+        document,
+        personal_data.FILE_NAME,
+        caption=t(lang_of(update, context), "mydata.caption"),
+    )
+
+
+async def ask_to_forget(update: Update, context: Context) -> None:
+    """Someone asks to be forgotten: /forgetme. Nothing happens before they confirm."""
+    person = await _asker(update, context)
+    if person is None or person.telegram_id is None:
+        return
+    services = services_of(context)
+    lang = lang_of(update, context)
+    teams = await personal_data.team_names(services, person)
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "forget.button.yes"),
+                    callback_data=personal_data.encode(person.id, True),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "forget.button.no"),
+                    callback_data=personal_data.encode(person.id, False),
+                ),
+            ]
+        ]
+    )
+    text = t(
+        lang,
+        "forget.ask",
+        teams=", ".join(teams) if teams else t(lang, "forget.no_teams"),
+    )
+    await services.outbox.send(person.telegram_id, text, reply_markup=keyboard)
+
+
+async def answer_forget(update: Update, context: Context) -> None:
+    """The person pressed Ja, vergiss mich or Abbrechen."""
+    query = update.callback_query
+    assert query is not None
+    services = services_of(context)
+    lang = lang_of(update, context)
+    press = personal_data.decode(query.data)
+    person = await current_person(update, context)
+    # Someone forgotten is a new person to the bot, so their old question is stale.
+    if press is None or person is None or person.id != press.person_id:
+        await answer_query(query, t(lang, "forget.stale"), alert=True)
+        return
+    if press.confirm:
+        done = await personal_data.forget(services, person)
+        key = "forget.done" if done else "forget.stale"
+    else:
+        key = "forget.kept"
+    await answer_query(query, t(lang, key))
+    if query.message is not None:
+        await services.outbox.edit(query.message.chat.id, query.message.message_id, t(lang, key))

@@ -1,0 +1,122 @@
+"""Anliegen: /petition in a private chat, the sender's choice (named or anonymous), PT members'
+replies to the post, and the sender's answers to those."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.flows import petitions
+from bot.texts.i18n import t
+from handlers.common import Context, current_person, lang_of, reply, services_of
+from handlers.proposals import answer_query, command_rest, private_reason, reply_to_card
+
+log = logging.getLogger(__name__)
+
+
+async def raise_petition(update: Update, context: Context) -> None:
+    """Someone wants to raise a petition with the PT: /petition [TEXT]."""
+    services = services_of(context)
+    chat = update.effective_chat
+    message = update.effective_message
+    assert chat is not None and message is not None
+    if chat.type != "private":
+        # A petition is confidential: never repeat it here, and take it out of the chat.
+        key = "petition.private_only"
+        if command_rest(update):
+            with contextlib.suppress(TelegramError):
+                if await context.bot.delete_message(chat.id, message.message_id):
+                    key = "petition.private_only_deleted"
+        await services.outbox.send(
+            chat.id, t(lang_of(update, context), key, link=services.deep_link(""))
+        )
+        return
+    person = await current_person(update, context)
+    if person is None:
+        return
+    try:
+        await petitions.start(services, person, command_rest(update))
+    except petitions.Refused as refused:
+        await reply(update, context, refused.key, **refused.params)
+
+
+async def choose(update: Update, context: Context) -> None:
+    """The sender pressed Mit meinem Namen, Anonym or Abbrechen."""
+    query = update.callback_query
+    assert query is not None
+    services = services_of(context)
+    lang = lang_of(update, context)
+    press = petitions.decode(query.data)
+    person = await current_person(update, context)
+    if press is None or person is None:
+        await answer_query(query, t(lang, "petition.stale"), alert=True)
+        return
+    answer = await petitions.choose(services, person, press)
+    # Only what did not work needs the alert's attention; the rest is a short notice.
+    alert = answer.question_text is None
+    await answer_query(query, t(lang, answer.alert, id=answer.petition_id or ""), alert=alert)
+    message = query.message
+    if answer.question_text is None or message is None or answer.petition_id is None:
+        return
+    # The question becomes the confirmation: its buttons are gone, and a reply to it
+    # reaches the PT like a reply to an answer.
+    await services.outbox.edit(
+        message.chat.id, message.message_id, t(lang, answer.question_text, id=answer.petition_id)
+    )
+    if answer.question_text != "petition.cancelled":
+        await petitions.remember_confirmation(services, answer.petition_id, message.message_id)
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """A private message: an answer to the PT about a petition (a reply to one of its
+    messages), the text a /petition waits for, or else a reason the bot asked for."""
+    services = services_of(context)
+    message = update.effective_message
+    person = await current_person(update, context)
+    if message is None or person is None:
+        return
+    text = message.text or ""
+    if message.reply_to_message is not None:
+        key = await petitions.follow_up(services, person, message.reply_to_message.message_id, text)
+        if key is not None:
+            await reply(update, context, key, limit=petitions.MAX_TEXT)
+            return
+    try:
+        if await petitions.take_text(services, person, text):
+            return
+    except petitions.Refused as refused:
+        await reply(update, context, refused.key, **refused.params)
+        return
+    await private_reason(update, context)
+
+
+async def reply_in_group(update: Update, context: Context) -> None:
+    """A reply in a group: to a petition's post, it goes to the sender privately; any other
+    reply may be the reason for an Einwand (reply_to_card)."""
+    services = services_of(context)
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or not message.text:
+        return
+    petition = await services.storage.petitions.by_team_message(
+        message.chat_id, message.reply_to_message.message_id
+    )
+    if petition is None:
+        await reply_to_card(update, context)
+        return
+    person = await current_person(update, context)
+    if person is None:
+        return
+    outcome = await petitions.reply_from_team(
+        services, message.chat_id, message.reply_to_message.message_id, person, message.text
+    )
+    if outcome is None:
+        return
+    await services.outbox.send(
+        message.chat_id,
+        t(lang_of(update, context), outcome.key, id=outcome.petition_id, **outcome.params),
+        reply_to=message.message_id,
+        disable_notification=True,
+    )

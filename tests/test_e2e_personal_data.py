@@ -1,0 +1,310 @@
+"""End to end: a person's own data. /mydata sends everything the database holds about them;
+/forgetme leaves no name, username or Telegram id of theirs anywhere in the database, keeps
+the counts of past decisions, and makes their next message a new person."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from bot.flows import elections
+from localapi.records import MessageRec
+from tests.harness import (
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    EVE,
+    NEWBIE,
+    PT,
+    ST,
+    DecisionSteps,
+    Harness,
+)
+from tests.test_e2e_elections import eve_and_bert_stand
+
+FRIDO = 987654323
+FRIDO_TRACES = ("Fridolin", "Quastenberg", "frido_q", str(FRIDO))
+
+
+def last(h: Harness, chat_id: int) -> MessageRec:
+    message = h.model.last_bot_message(chat_id)
+    assert message is not None
+    return message
+
+
+async def press(h: Harness, chat_id: int, message: MessageRec, user_id: int, label: str) -> str:
+    query = h.model.press_button(chat_id, message.message_id, user_id, button_text=label)
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    return str(answer.get("text"))
+
+
+async def frido_takes_part(h: Harness, d: DecisionSteps) -> int:
+    """Fridolin joins the PT, responds to a proposal with a reason, raises an anonymous
+    concern and is nominated for the UT. Returns his person id."""
+    h.model.add_user(FRIDO, "Fridolin", last_name="Quastenberg", username="frido_q")
+    h.model.member_joins(PT, FRIDO)
+    h.model.start_bot(FRIDO)
+    h.model.send_message(PT, FRIDO, "Hallo zusammen")
+    await h.settle()
+    await h.admit(PT, "frido_q")
+    await h.say(PT, ANNA, "/vorschlag 1d Neue Bänke am Markt")
+    await d.press(PT, 1, FRIDO, "concern")
+    await h.say(FRIDO, FRIDO, "Zu wenig Schatten dort.")
+    await d.press(PT, 1, ANNA, "agree")
+    await d.press(PT, 1, BERT, "agree")
+    proposal = await h.services.storage.proposals.get(1)
+    assert proposal is not None and proposal.outcome == "consensus"
+    choice = await h.say(FRIDO, FRIDO, "/anliegen Bitte mehr Offenheit bei den Finanzen.")
+    assert choice is not None
+    await press(h, FRIDO, choice, FRIDO, "Anonym")
+    await h.say(PT, ANNA, "/nominieren @frido_q UT Kennt sich aus")
+    person = await h.services.storage.people.by_telegram_id(FRIDO)
+    assert person is not None
+    return person.id
+
+
+def database(h: Harness) -> sqlite3.Connection:
+    connection = sqlite3.connect(h.config.storage_path)
+    connection.row_factory = sqlite3.Row
+    return connection
+
+
+def tables(connection: sqlite3.Connection) -> list[str]:
+    return [
+        row[0]
+        for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+
+
+def rows_about(connection: sqlite3.Connection, person_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table with a column that refers to this person."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for table in tables(connection):
+        columns = [
+            key["from"]
+            for key in connection.execute(f"PRAGMA foreign_key_list({table})")
+            if key["table"] == "people"
+        ]
+        for column in columns:
+            for row in connection.execute(
+                f"SELECT * FROM {table} WHERE {column} = ?", (person_id,)
+            ):
+                found.setdefault(table, []).append(dict(row))
+    return found
+
+
+def traces_in_database(connection: sqlite3.Connection, traces: tuple[str, ...]) -> list[str]:
+    """(table.column: value) wherever any trace appears, in any column, in any form."""
+    hits = []
+    for table in tables(connection):
+        for row in connection.execute(f"SELECT * FROM {table}"):
+            for column in row.keys():  # noqa: SIM118 - sqlite3.Row iterates values
+                value = row[column]
+                if value is None:
+                    continue
+                text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+                for trace in traces:
+                    if trace.lower() in text.lower():
+                        hits.append(f"{table}.{column}: {text[:80]}")
+    return hits
+
+
+def decision_counts(connection: sqlite3.Connection) -> dict[str, Any]:
+    return {
+        "responses": connection.execute(
+            "SELECT round_id, choice, COUNT(*) FROM responses GROUP BY round_id, choice"
+        ).fetchall(),
+        "electorates": connection.execute(
+            "SELECT round_id, COUNT(*) FROM round_electorate GROUP BY round_id"
+        ).fetchall(),
+        "rounds": connection.execute("SELECT id, outcome FROM rounds ORDER BY id").fetchall(),
+        "closed": connection.execute(
+            "SELECT data FROM events WHERE kind = 'round.closed' ORDER BY id"
+        ).fetchall(),
+        "decided": connection.execute("SELECT id, outcome FROM proposals WHERE id = 1").fetchall(),
+    }
+
+
+async def my_data(h: Harness, user_id: int) -> dict[str, Any]:
+    await h.say(user_id, user_id, "/meinedaten")
+    sent = last(h, user_id)
+    assert sent.document is not None and sent.document.file_name == "wiq-meine-daten.json"
+    assert "Alles, was ich über dich gespeichert habe" in (sent.caption or "")
+    return json.loads(sent.document.data)
+
+
+def same_row(db_row: dict[str, Any], exported: dict[str, Any]) -> bool:
+    for column, value in db_row.items():
+        shown = exported.get(column)
+        if isinstance(shown, (dict, list)):
+            shown = json.dumps(shown, sort_keys=True)
+            value = json.dumps(json.loads(value), sort_keys=True)
+        if shown != value:
+            return False
+    return True
+
+
+async def test_mydata_holds_everything_the_database_holds_about_the_person(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, d = net
+    frido = await frido_takes_part(h, d)
+    data = await my_data(h, FRIDO)
+
+    assert data["person"]["id"] == frido
+    assert data["person"]["telegram_id"] == FRIDO
+    assert (data["person"]["first_name"], data["person"]["username"]) == ("Fridolin", "frido_q")
+    exported = data["tables"]
+    assert [e["team_id"] for e in exported["roster_entries"] if e["person_id"] == frido]
+    assert any(r["reason"] == "Zu wenig Schatten dort." for r in exported["responses"])
+    (petition,) = exported["petitions"]
+    assert petition["text"] == "Bitte mehr Offenheit bei den Finanzen." and petition["anonymous"]
+    assert [n["candidate_id"] for n in exported["nominations"]] == [frido]
+    kinds = {e["kind"] for e in exported["events"]}
+    assert {"roster.joined", "round.response", "round.reason"} <= kinds
+    assert {team["name"] for team in data["teams"].values()} >= {"Projektteam"}
+
+    # Against the database: every row of every table that refers to him is in the file.
+    with database(h) as connection:
+        about = rows_about(connection, frido)
+    assert set(about) <= set(exported), set(about) - set(exported)
+    for table, rows in about.items():
+        for row in rows:
+            assert any(same_row(row, shown) for shown in exported[table]), (table, row)
+
+    # In a group, personal data is refused.
+    answer = await h.say(PT, FRIDO, "/meinedaten")
+    assert answer is not None and "nur privat" in answer.text and answer.document is None
+
+
+async def test_forgetme_leaves_no_trace_and_keeps_the_counts(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, d = net
+    frido = await frido_takes_part(h, d)
+    with database(h) as connection:
+        before = decision_counts(connection)
+        assert traces_in_database(connection, FRIDO_TRACES)  # the scan does find him now
+
+    ask = await h.say(FRIDO, FRIDO, "/vergessen")
+    assert ask is not None and "Soll ich dich vergessen?" in ask.text
+    assert "Projektteam" in ask.text and "nicht rückgängig" in ask.text
+    answer = await press(h, FRIDO, ask, FRIDO, "Ja, vergiss mich")
+    assert "ich habe dich vergessen" in answer
+    assert "ich habe dich vergessen" in h.model.find_message(FRIDO, ask.message_id).text
+    assert not h.model.find_message(FRIDO, ask.message_id).buttons
+
+    with database(h) as connection:
+        assert traces_in_database(connection, FRIDO_TRACES) == []
+        assert decision_counts(connection) == before
+        forgotten = connection.execute("SELECT * FROM people WHERE id = ?", (frido,)).fetchone()
+        assert forgotten["forgotten_at"] and forgotten["pseudonym"].startswith("Person-")
+        on_rosters = connection.execute(
+            "SELECT COUNT(*) FROM roster_entries WHERE person_id = ? AND left_at IS NULL",
+            (frido,),
+        ).fetchone()[0]
+        assert on_rosters == 0
+        nomination = connection.execute("SELECT status FROM nominations").fetchone()
+        assert nomination["status"] == "declined"
+    team = await h.services.storage.teams.by_chat(PT)
+    assert team is not None
+    members = await h.services.storage.rosters.member_ids(team.id)
+    assert frido not in members
+
+    # He writes again: a new person, with nothing of the old record.
+    await h.say(FRIDO, FRIDO, "/start")
+    again = await h.services.storage.people.by_telegram_id(FRIDO)
+    assert again is not None and again.id != frido
+    data = await my_data(h, FRIDO)
+    assert data["person"]["id"] == again.id
+    text = json.dumps(data, ensure_ascii=False)
+    assert "Zu wenig Schatten" not in text and "Finanzen" not in text
+    assert set(data["tables"]) <= {"events"}
+
+
+async def test_forgetme_asks_first_and_can_be_called_off(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, _ = net
+    h.model.start_bot(ANNA)
+    await h.settle()
+    ask = await h.say(ANNA, ANNA, "/vergessen")
+    assert ask is not None and "Projektteam" in ask.text
+    answer = await press(h, ANNA, ask, ANNA, "Abbrechen")
+    assert "nichts gelöscht" in answer
+    anna = await h.services.storage.people.by_telegram_id(ANNA)
+    assert anna is not None and anna.first_name == "Anna"
+
+    answer_in_group = await h.say(PT, ANNA, "/vergessen")
+    assert answer_in_group is not None and "nur privat" in answer_in_group.text
+
+    # A question from before someone was forgotten is stale for the new person.
+    ask = await h.say(ANNA, ANNA, "/vergessen")
+    assert ask is not None
+    data = ask.buttons[0][0]["callback_data"]
+    await press(h, ANNA, ask, ANNA, "Ja, vergiss mich")
+    query = h.model.press_button(ANNA, ask.message_id, ANNA, callback_data=data, forge=True)
+    answer_again = await h.model.wait_callback_answer(query)
+    assert "gilt nicht mehr" in answer_again["text"]
+
+
+async def forget_me(h: Harness, user_id: int) -> str:
+    h.model.start_bot(user_id)
+    await h.settle()
+    ask = await h.say(user_id, user_id, "/vergessen")
+    assert ask is not None
+    return await press(h, user_id, ask, user_id, "Ja, vergiss mich")
+
+
+async def test_forgetting_someone_mentioned_in_a_proposal(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """Their @username in someone else's text goes; a longer handle that begins the same
+    stays; and the forgetting is complete, not half done."""
+    h, _ = net
+    await h.say(PT, BERT, "/vorschlag 3d Sommerfest: @Anna plant mit @annabelle")
+    await forget_me(h, ANNA)
+    with database(h) as connection:
+        assert traces_in_database(connection, ("@anna ",)) == []
+        [(text,)] = connection.execute("SELECT text FROM proposals").fetchall()
+    assert text.startswith("Sommerfest: Person-") and text.endswith(" plant mit @annabelle")
+    assert await h.services.storage.people.by_telegram_id(ANNA) is None
+
+
+async def test_forgetting_ends_a_nomination_by_a_username_never_confirmed(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    h, _ = net
+    await h.say(PT, ANNA, "/nominieren 10d @nele_neu UT")
+    await h.say(NEWBIE, NEWBIE, "/start")  # Nele writes to the bot, not by the deep link
+    await forget_me(h, NEWBIE)
+    with database(h) as connection:
+        assert [tuple(r) for r in connection.execute("SELECT status FROM nominations")] == [
+            ("declined",)
+        ]
+        assert {r[0] for r in connection.execute("SELECT status FROM proposals")} == {"closed"}
+        assert traces_in_database(connection, ("nele",)) == []
+    digest = await h.say(PT, ANNA, "/rueckblick")
+    assert digest is not None and "None" not in (digest.text or "")
+
+
+async def test_a_forgotten_candidate_takes_no_seat(net: tuple[Harness, DecisionSteps]) -> None:
+    h, _ = net
+    poll = await eve_and_bert_stand(h, "3d")
+    for voter in (ANNA, CARL, DORA):
+        h.model.answer_poll(poll.id, voter, [0])  # Eve
+    h.model.answer_poll(poll.id, EVE, [1])  # Bert
+    await h.settle()
+    await forget_me(h, EVE)
+    h.clock.advance(3 * 86400 + 1)
+    await elections.run_due(h.services)
+    await h.settle()
+    st = await h.services.storage.teams.by_chat(ST)
+    members = await h.services.storage.rosters.members(st.id)
+    # Eve's votes went nowhere; Bert, the one left with a vote, takes the seat.
+    assert sorted(m.person.telegram_id for m in members) == [BERT, CARL, DORA]
