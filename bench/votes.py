@@ -72,7 +72,7 @@ ADMIN = 1  # the network admin who binds the team
 GROUP = -1001000000002  # the ST's supergroup
 FIRST_MEMBER = 100_001  # telegram ids FIRST_MEMBER .. FIRST_MEMBER + electorate - 1
 CHOICES = ("agree", "abstain")  # neither asks for a reason
-CODES = {"agree": "a", "abstain": "s"}  # bot.callbacks' codes, for reading the keyboard
+CODES = {"agree": "a", "abstain": "s"}  # the callback codec's codes, for reading the keyboard
 
 FIRST_NAMES = (
     "Anna", "Bert", "Carla", "Dieter", "Emine", "Frank", "Gül", "Hans", "Ilse", "Jonas",
@@ -320,7 +320,7 @@ class World:
             for choice, code in CODES.items()
         }
         round_id = int(by_choice["agree"].split(":")[1])
-        store = self.services.storage.proposals
+        store = self.services.storage.rounds
 
         async def card_stored() -> bool:
             round_ = await store.round(round_id)
@@ -379,7 +379,7 @@ class World:
         for press in presses:
             if press.card is card:
                 last[self.person_ids[press.member.telegram_id]] = press.choice
-        stored = await self.services.storage.proposals.responses(card.round_id)
+        stored = await self.services.storage.rounds.responses(card.round_id)
         actual = {person: response.choice for person, response in stored.items()}
         if actual != last:
             wrong = sum(1 for p in last.keys() | actual.keys() if last.get(p) != actual.get(p))
@@ -389,13 +389,11 @@ class World:
     async def fresh_card_text(self, card: Card) -> str:
         """The card's text as the model would show it after an edit from the stored state."""
         services = self.services
-        round_ = await services.storage.proposals.round(card.round_id)
+        round_ = await services.storage.rounds.round(card.round_id)
         assert round_ is not None
-        view = await services.decisions.round_view(round_)
+        view = await services.decisions.cards.round_view(round_)
         lang = services.default_language
-        html, _ = cards.render_card(
-            view, lang, lambda moment: services.local_datetime(moment, lang)
-        )
+        html = cards.render_card(view, lang, lambda moment: services.local_datetime(moment, lang))
         text, _ = format_text(shorten(html), "HTML", None, self.model.mention_lookup)
         return text
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeAlias
 
-from telegram import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    ChatMember,
-    Update,
-)
+from telegram import BotCommand, ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -21,9 +17,12 @@ from telegram.ext import (
     ApplicationBuilder,
     BaseUpdateProcessor,
     ContextTypes,
+    ExtBot,
+    JobQueue,
 )
 from telegram.request import BaseRequest
 
+from bot.charter.outcomes import APPROVING_OUTCOMES, DECIDED_OUTCOMES, REASONED_RESPONSES
 from bot.clock import Clock
 from bot.config import Config
 from bot.flows import admissions, delegations, elections, nominations, petitions, support
@@ -31,12 +30,19 @@ from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
 from bot.flows.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
-from bot.telegram_side.outbox import Outbox
+from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
 from bot.texts.i18n import LANGUAGES, t
-from storage import Storage
+from storage import CharterTerms, Storage
 
 log = logging.getLogger(__name__)
+
+# What storage's SQL asks about the charter's words; storage may not import the charter.
+CHARTER_TERMS = CharterTerms(
+    decided_outcomes=DECIDED_OUTCOMES,
+    approving_outcomes=APPROVING_OUTCOMES,
+    reasoned_responses=REASONED_RESPONSES,
+)
 
 # Telegram sends chat_member updates only when asked for them by name. Edited messages are
 # not asked for: an edit must not run a command, pass a reply on, or post a concern again.
@@ -50,30 +56,68 @@ ALLOWED_UPDATES = [
     Update.CHAT_JOIN_REQUEST,
 ]
 
-GROUP_MENU = [
-    "propose",
-    "open",
-    "decisions",
-    "digest",
-    "revise",
-    "majority",
-    "withdraw",
-    "request_support",
-    "settings",
-    "nominate",
-    "delegate",
-    "election",
-    "export",
-    "join",
-    "team",
-    "members",
-    "leave",
-    "admit",
-    "remove",
-    "setup",
-    "help",
+Context: TypeAlias = ContextTypes.DEFAULT_TYPE
+# The Application as built here: PTB's default context types, a rate limiter, a JobQueue.
+App: TypeAlias = Application[
+    ExtBot[int],  # AIORateLimiter's rate_limit_args: the retries a request may make
+    Context,
+    dict[Any, Any],  # user_data
+    dict[Any, Any],  # chat_data
+    dict[Any, Any],  # bot_data: the Services under SERVICES_KEY
+    JobQueue[Context],
 ]
-PRIVATE_MENU = ["start", "join", "petition", "mydata", "forgetme", "export", "help"]
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """Work that falls due as time passes, done at start (before polling begins, SPEC §9),
+    in the minute's sweep, or both; what is done in only one of them says why."""
+
+    name: str
+    run: Callable[[Services], Awaitable[None]]
+    at_start: bool = True
+    in_sweep: bool = True
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.at_start and self.in_sweep) and not self.why:
+            raise ValueError(f"due work {self.name}: say why it is not done both times")
+
+
+# In this order, at start and in the sweep.
+DUE_WORK: tuple[DueWork, ...] = (
+    DueWork(
+        "interrupted_decisions",
+        lambda services: services.decisions.finish_interrupted(),
+        in_sweep=False,
+        why="while the bot runs, result and effects follow their commit; only a stop cuts them off",
+    ),
+    DueWork("deadlines", lambda services: services.decisions.run_due()),
+    DueWork("lapsed_nominations", nominations.lapse_due),
+    DueWork("elections", elections.run_due),
+    DueWork("invitation_links", admissions.retry_invitations),
+    DueWork(
+        "interrupted_petitions",
+        petitions.post_interrupted,
+        in_sweep=False,
+        why="while the bot runs, the post waits in the outbox: posting it again posts it twice",
+    ),
+    DueWork(
+        "rearm_deadlines",
+        lambda services: services.decisions.rearm_all(),
+        in_sweep=False,
+        why="jobs die with a stop; while the bot runs, each is armed (its card sent) as it is set",
+    ),
+    DueWork("reminders", lambda services: services.reminders.run_due()),
+    DueWork(
+        "unsent_digests",
+        lambda services: services.digests.resend_unsent(),
+        in_sweep=False,
+        why="while the bot runs, a claimed digest is on its way; only a stop leaves one unsent",
+    ),
+    # A digest missed while the bot was down goes out once; the next one is armed.
+    DueWork("digest", lambda services: services.digests.run_due()),
+)
 
 
 def build_application(
@@ -83,7 +127,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     update_processor: BaseUpdateProcessor | None = None,
-) -> Application:
+) -> App:
     """The Application as `wiq-bot run` uses it; tests pass an in-process request."""
     # The wiring is the one place in bot/ that knows the Telegram adapters.
     from handlers import register
@@ -111,12 +155,14 @@ def build_application(
     return application
 
 
-def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitable[None]]:
-    async def post_init(application: Application) -> None:
+def _post_init(config: Config, clock: Clock) -> Callable[[App], Coroutine[Any, Any, None]]:
+    async def post_init(application: App) -> None:
         """Open the database and the outbox, and register the command menus — all before
         polling starts."""
-        storage = await Storage.open(config.storage_path, config.network.name, clock.now())
-        outbox = Outbox(
+        storage = await Storage.open(
+            config.storage_path, config.network.name, clock.now(), CHARTER_TERMS
+        )
+        outbox = TelegramOutbox(
             application.bot,
             clock,
             _job_scheduler(application),
@@ -139,16 +185,9 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
         application.bot_data[SERVICES_KEY] = services
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).
-        await services.decisions.finish_interrupted()
-        await services.decisions.run_due()
-        await nominations.lapse_due(services)
-        await elections.run_due(services)
-        await admissions.retry_invitations(services)
-        await petitions.post_interrupted(services)
-        await services.decisions.rearm_all()
-        await services.reminders.run_due()
-        # A digest missed while the bot was down goes out once now; the next one is armed.
-        await services.digests.start()
+        for work in DUE_WORK:
+            if work.at_start:
+                await work.run(services)
         # A safety net under the per-proposal jobs: whatever is due is handled within a
         # minute, even if a job was lost.
         assert application.job_queue is not None
@@ -169,18 +208,20 @@ def _post_init(config: Config, clock: Clock) -> Callable[[Application], Awaitabl
     return post_init
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: App) -> None:
     services: Services | None = application.bot_data.get(SERVICES_KEY)
     if services is not None:
         await services.storage.close()
         log.info("event=stopped")
 
 
-def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
+def _job_scheduler(
+    application: App,
+) -> Callable[[float, int, Callable[[], Awaitable[None]]], None]:
     """Outbox flushes run as JobQueue jobs (APScheduler underneath)."""
 
     def schedule(delay: float, chat_id: int, run: Callable[[], Awaitable[None]]) -> None:
-        async def job(_: ContextTypes.DEFAULT_TYPE) -> None:
+        async def job(_: Context) -> None:
             await run()
 
         assert application.job_queue is not None
@@ -194,20 +235,18 @@ def _job_scheduler(application: Application):  # type: ignore[no-untyped-def]
     return schedule
 
 
-async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    services = context.bot_data[SERVICES_KEY]
-    await services.decisions.run_due()
-    await nominations.lapse_due(services)
-    await elections.run_due(services)
-    await admissions.retry_invitations(services)
-    await services.reminders.run_due()
-    await services.digests.run_due()
+async def _sweep(context: Context) -> None:
+    """Every minute: the due work that runs in the sweep."""
+    services: Services = context.bot_data[SERVICES_KEY]
+    for work in DUE_WORK:
+        if work.in_sweep:
+            await work.run(services)
 
 
-Job = Callable[[ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Job = Callable[[Context], Coroutine[Any, Any, None]]
 
 
-def _run_once(application: Application, clock: Clock, name: str, when: datetime, job: Job) -> None:
+def _run_once(application: App, clock: Clock, name: str, when: datetime, job: Job) -> None:
     """(Re)schedule the JobQueue job `name` at `when` (the clock's time): the one of that name
     armed before is dropped. A job that fires late (a busy loop, a paused machine) still runs."""
     job_queue = application.job_queue
@@ -218,11 +257,11 @@ def _run_once(application: Application, clock: Clock, name: str, when: datetime,
     job_queue.run_once(job, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
 
 
-def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, datetime], None]:
+def _deadline_arm(application: App, clock: Clock) -> Callable[[int, datetime], None]:
     """One JobQueue job per proposal, at its next deadline; the database is the truth."""
 
     def arm(proposal_id: int, when: datetime) -> None:
-        async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def fire(context: Context) -> None:
             await context.bot_data[SERVICES_KEY].decisions.on_deadline(proposal_id)
 
         _run_once(application, clock, f"deadline:{proposal_id}", when, fire)
@@ -232,26 +271,26 @@ def _deadline_arm(application: Application, clock: Clock) -> Callable[[int, date
     return arm
 
 
-async def _check_reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _check_reminders(context: Context) -> None:
     await context.bot_data[SERVICES_KEY].reminders.run_due()
 
 
-def _reminder_arm(application: Application, clock: Clock) -> Callable[[str, datetime], None]:
+def _reminder_arm(application: App, clock: Clock) -> Callable[[str, datetime], None]:
     """A JobQueue job per reminder, at its moment; each one runs the same due check."""
     return lambda name, when: _run_once(application, clock, name, when, _check_reminders)
 
 
-async def _digest_due(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _digest_due(context: Context) -> None:
     await context.bot_data[SERVICES_KEY].digests.run_due()
 
 
-def _digest_arm(application: Application, clock: Clock) -> Callable[[datetime], None]:
+def _digest_arm(application: App, clock: Clock) -> Callable[[datetime], None]:
     """One JobQueue job at the next digest moment (computed in the network's timezone, so
     it stays at the local time across daylight-saving changes)."""
     return lambda when: _run_once(application, clock, "digest", when, _digest_due)
 
 
-def _member_check(application: Application) -> Callable[[int, int], Awaitable[bool]]:
+def _member_check(application: App) -> Callable[[int, int], Awaitable[bool]]:
     async def is_member(chat_id: int, telegram_id: int) -> bool:
         try:
             member = await application.bot.get_chat_member(chat_id, telegram_id)
@@ -264,23 +303,23 @@ def _member_check(application: Application) -> Callable[[int, int], Awaitable[bo
     return is_member
 
 
-async def set_command_menus(application: Application, default_language: str) -> None:
-    """setMyCommands per scope (groups, private chats) and language (SPEC §9)."""
+async def set_command_menus(application: App, default_language: str) -> None:
+    """setMyCommands per menu (groups, private chats) and language (SPEC §9), from the
+    command table."""
+    from handlers import Menu, in_menu
+
     bot = application.bot
-    for scope, names in (
-        (BotCommandScopeAllGroupChats(), GROUP_MENU),
-        (BotCommandScopeAllPrivateChats(), PRIVATE_MENU),
-    ):
+    for menu in Menu:
         for lang in (None, *LANGUAGES):
             texts_lang = lang or default_language
-            commands = [BotCommand(name, t(texts_lang, f"command.{name}")) for name in names]
+            commands = [BotCommand(c.name, t(texts_lang, c.menu_key)) for c in in_menu(menu)]
             try:
-                await bot.set_my_commands(commands, scope=scope, language_code=lang)
+                await bot.set_my_commands(commands, scope=menu.scope(), language_code=lang)
             except TelegramError as exc:
                 log.warning("event=set_commands_failed lang=%s error=%s", lang, exc)
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: Context) -> None:
     """Log the error; tell the person something went wrong — never a traceback."""
     log.error("event=handler_error", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -6,9 +6,10 @@ import argparse
 import logging
 import sys
 
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 
 EXIT_CONFIG = 2
+LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,15 +40,23 @@ def main(argv: list[str] | None = None) -> int:
     return run_bot(config, args.log_level)
 
 
-def run_bot(config, log_level: str) -> int:  # type: ignore[no-untyped-def]
+def configure_logging(log_level: str) -> None:
+    """`key=value` lines on stderr: ours, and the libraries' warnings; the scheduler's
+    routine lines only at DEBUG."""
+    logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    # httpx logs every request URL at INFO, and the URL contains the token: never below.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        # APScheduler (under PTB's JobQueue) logs "Added job", "Running job" and "executed
+        # successfully" at INFO for every deadline, reminder and outbox flush: most lines
+        # of a run, and none of them news.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def run_bot(config: Config, log_level: str) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
 
-    logging.basicConfig(
-        level=log_level,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
-    # httpx logs every request URL at INFO, and the URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(log_level)
     application = build_application(config)
     # run_polling calls post_init before the first getUpdates and stops on SIGINT/SIGTERM.
     application.run_polling(

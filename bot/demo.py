@@ -304,7 +304,7 @@ class Demo:
             raise ValueError(f"time does not run backwards ({until})")
         self.clock.advance(seconds)
         await self.services.decisions.run_due()
-        await self.services.outbox.flush_all()
+        await self.bot.outbox.flush_all()
         await self.settle()
 
     def moment(self, when: str) -> datetime:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, cast
 
-from telegram.ext import Application
-
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import SERVICES_KEY, Services
+from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
 from localapi.model import BotApiModel
 from localapi.request import ModelRequest
@@ -40,13 +39,20 @@ class LocalBot:
         self.model = model
         self.config = config
         self.clock = clock
-        self.app: Application | None = None
+        self.app: App | None = None
         self.processor = CountingProcessor()
 
     @property
     def services(self) -> Services:
         assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY]
+        return cast(Services, self.app.bot_data[SERVICES_KEY])
+
+    @property
+    def outbox(self) -> TelegramOutbox:
+        """The outbox behind the flows' port, whose queues a test or the demo flushes."""
+        outbox = self.services.outbox
+        assert isinstance(outbox, TelegramOutbox)
+        return outbox
 
     async def start(self) -> None:
         self.processor = CountingProcessor()

@@ -1,20 +1,26 @@
-"""What every handler needs, built once at start: config, storage, outbox, clock."""
+"""What every flow and handler needs, built once at start: config, storage, the outbox (the
+port a flow posts through), clock, and the engines that run decisions, reminders, digests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date, format_datetime, format_timedelta
 
 from bot.charter.policy import DecisionKind, Policy, TeamKind
 from bot.clock import Clock
 from bot.config import Config
-from bot.telegram_side.outbox import Outbox
+from bot.flows.port import Outbox
 from bot.texts.i18n import language_for_user
 from storage import Storage
 from storage.teams import Team
+
+if TYPE_CHECKING:
+    from bot.flows.decisions import Decisions
+    from bot.flows.digests import DigestRunner
+    from bot.flows.reminders import Reminders
 
 SERVICES_KEY = "wiq"  # where the Application's bot_data holds the Services
 
@@ -26,9 +32,10 @@ class Services:
     storage: Storage
     outbox: Outbox
     bot_username: str = ""
-    decisions: Any = None  # bot.decisions.Decisions, set at start
-    reminders: Any = None  # bot.reminders.Reminders, set at start
-    digests: Any = None  # bot.digests.DigestRunner, set at start
+    # Set at start, right after this object (they are given it): bot.app's post_init.
+    decisions: Decisions = field(init=False, repr=False)
+    reminders: Reminders = field(init=False, repr=False)
+    digests: DigestRunner = field(init=False, repr=False)
 
     @property
     def default_language(self) -> str:
@@ -57,6 +64,3 @@ class Services:
     def duration(self, value: timedelta, lang: str) -> str:
         """`7 Tage`, `3 days`: a policy's durations in words."""
         return format_timedelta(value, locale=lang, threshold=1.0, format="long")
-
-    def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.bot_username}?start={payload}"

@@ -4,6 +4,9 @@ unknown commands last."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -17,13 +20,17 @@ from telegram.ext import (
     filters,
 )
 
+from bot.flows.payloads import (
+    Acceptance,
+    CallbackPayload,
+    Candidacy,
+    Confirmation,
+    ForgetPress,
+    PetitionPress,
+)
+from bot.telegram_side import callbacks
 from handlers import (
     admissions,
-    delegations,
-    digests,
-    elections,
-    export,
-    nominations,
     personal,
     personal_data,
     petitions,
@@ -33,42 +40,29 @@ from handlers import (
     tracking,
 )
 from handlers import help as help_
+from handlers.commands import COMMANDS, Menu, in_menu
+from handlers.common import Context
+
+# What the composition root (bot.app) reads besides `register`: the menus.
+__all__ = ["COMMANDS", "Menu", "in_menu", "register"]
 
 # Handler groups run in this order; within a group the first matching handler wins.
 GROUP_GUARD = -2  # anonymous admins are turned away before anything else
 GROUP_TRACK = -1  # every update: remember who we saw
 GROUP_MAIN = 0
 
-COMMANDS = [
-    (("start",), help_.start),
-    (("help", "hilfe"), help_.show_help),
-    (("setup", "team_einrichten"), setup.setup_team),
-    (("team",), setup.show_team),
-    (("members", "mitglieder"), roster.list_members),
-    (("admit", "aufnehmen"), roster.admit_member),
-    (("remove", "entfernen"), roster.remove_member),
-    (("leave", "austreten"), roster.leave_team),
-    (("propose", "vorschlag"), proposals.propose),
-    (("revise", "ueberarbeiten"), proposals.revise),
-    (("majority", "abstimmung"), proposals.request_majority),
-    (("withdraw", "zurueckziehen"), proposals.withdraw),
-    (("open", "offen"), proposals.list_open),
-    (("decisions", "beschluesse"), proposals.list_decisions),
-    (("request_support", "unterstuetzung"), proposals.request_support),
-    (("join", "beitreten"), admissions.join),
-    (("settings", "einstellungen"), admissions.show_or_change_settings),
-    (("nominate", "nominieren"), nominations.nominate),
-    (("delegate", "entsenden"), delegations.delegate),
-    (("election", "wahl"), elections.call_election),
-    (("petition", "anliegen", "concern"), petitions.raise_petition),
-    (("mydata", "meinedaten"), personal_data.send_my_data),
-    (("forgetme", "vergessen"), personal_data.ask_to_forget),
-    (("digest", "rueckblick"), digests.show_digest),
-    (("export", "exportieren"), export.export),
+# Each kind of button and the handler that answers a press on it.
+Answer = Callable[[Update, Context], Coroutine[Any, Any, None]]
+BUTTONS: list[tuple[type[CallbackPayload], Answer]] = [
+    (Acceptance, personal.answer_nomination),
+    (Confirmation, personal.answer_delegation),
+    (Candidacy, personal.answer_candidacy),
+    (PetitionPress, petitions.choose),
+    (ForgetPress, personal_data.answer_forget),
 ]
 
 
-def register(application: Application) -> None:
+def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
     # Edits are not asked for (bot.app.ALLOWED_UPDATES); should one come anyway, it changes
     # nothing: a command is not run twice, a reply not passed on twice.
     application.add_handler(
@@ -79,8 +73,10 @@ def register(application: Application) -> None:
         group=GROUP_GUARD,
     )
     application.add_handler(TypeHandler(Update, tracking.remember_sender), group=GROUP_TRACK)
-    for names, callback in COMMANDS:
-        application.add_handler(CommandHandler(list(names), callback), group=GROUP_MAIN)
+    for command in COMMANDS:  # the command table (handlers.commands): every name of each
+        application.add_handler(
+            CommandHandler(list(command.names), command.handler), group=GROUP_MAIN
+        )
     application.add_handler(
         MessageHandler(filters.StatusUpdate.MIGRATE, setup.chat_migrated), group=GROUP_MAIN
     )
@@ -92,21 +88,11 @@ def register(application: Application) -> None:
         ChatMemberHandler(roster.chat_member_changed, ChatMemberHandler.CHAT_MEMBER),
         group=GROUP_MAIN,
     )
-    application.add_handler(
-        CallbackQueryHandler(personal.answer_nomination, pattern=r"^n1:"), group=GROUP_MAIN
-    )
-    application.add_handler(
-        CallbackQueryHandler(personal.answer_delegation, pattern=r"^d1:"), group=GROUP_MAIN
-    )
-    application.add_handler(
-        CallbackQueryHandler(personal.answer_candidacy, pattern=r"^e1:"), group=GROUP_MAIN
-    )
-    application.add_handler(
-        CallbackQueryHandler(petitions.choose, pattern=r"^c1:"), group=GROUP_MAIN
-    )
-    application.add_handler(
-        CallbackQueryHandler(personal_data.answer_forget, pattern=r"^f1:"), group=GROUP_MAIN
-    )
+    # Buttons, by the prefix of their payload in the one callback codec; last the cards'
+    # presses, which also answer whatever the bot did not make as invalid.
+    for payload_type, answer in BUTTONS:
+        pattern = callbacks.pattern(payload_type)
+        application.add_handler(CallbackQueryHandler(answer, pattern=pattern), group=GROUP_MAIN)
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
     application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
@@ -137,6 +123,3 @@ def register(application: Application) -> None:
     application.add_handler(
         MessageHandler(filters.COMMAND, help_.unknown_command), group=GROUP_MAIN
     )
-
-
-ALL_COMMAND_NAMES = [names[0] for names, _ in COMMANDS]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.charter.policy import TeamKind
+from bot.charter.refusals import Refusal
 from bot.flows import admissions
 from bot.texts.i18n import t
 from handlers.common import (
@@ -13,6 +14,7 @@ from handlers.common import (
     bound_team,
     current_person,
     lang_of,
+    refuse,
     reply,
     services_of,
 )
@@ -41,8 +43,8 @@ async def join(update: Update, context: Context) -> None:
         return
     try:
         proposal_id = await admissions.declare_intent(services, person, text)
-    except admissions.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
         return
     await reply(update, context, "join.sent", id=proposal_id)
 
@@ -77,8 +79,8 @@ async def show_or_change_settings(update: Update, context: Context) -> None:
         return
     try:
         proposal_id = await admissions.propose_setting(services, team, person, args[0], args[1])
-    except admissions.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
         return
     _ = proposal_id  # the card is the answer
 

@@ -1,23 +1,34 @@
-"""Shared pieces of the Telegram adapters: services, language, replies, naming a person."""
+"""Shared pieces of the Telegram adapters: services, language, replies and refusals, and the
+person a command names."""
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 from dataclasses import dataclass
+from typing import cast
 
 from telegram import Message, MessageEntity, Update, User
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.charter.refusals import Refusal
+from bot.flows.port import Delivery, Priority
 from bot.services import SERVICES_KEY, Services
-from bot.telegram_side.outbox import Delivery, Priority
-from bot.texts.i18n import t
+from bot.texts.i18n import Html, t
 from storage.people import Person
 from storage.teams import Team
 
+log = logging.getLogger(__name__)
+
 Context = ContextTypes.DEFAULT_TYPE
+
+MAX_ANSWER = 200  # Telegram's limit for the text of a callback answer
 
 
 def services_of(context: Context) -> Services:
-    return context.bot_data[SERVICES_KEY]
+    return cast(Services, context.bot_data[SERVICES_KEY])
 
 
 def lang_of(update: Update, context: Context) -> str:
@@ -34,14 +45,38 @@ async def reply(update: Update, context: Context, key: str, /, **params: object)
     return await reply_html(update, context, text)
 
 
-async def reply_html(update: Update, context: Context, text: str, **extra: object) -> Delivery:
+async def reply_html(update: Update, context: Context, text: str) -> Delivery:
+    """Answer with this HTML (a reply in a group, a message in a private chat)."""
     message = update.effective_message
     chat = update.effective_chat
     assert chat is not None
     reply_to = message.message_id if message and chat.type != "private" else None
     return await services_of(context).outbox.send(
-        chat.id, text, priority=Priority.REPLY, reply_to=reply_to, **extra
+        chat.id, Html(text), priority=Priority.REPLY, reply_to=reply_to
     )
+
+
+async def answer_query(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Answer a press; if Telegram says the query is too old, the committed response stays.
+    The answer is plain text (no parse mode), at most 200 characters."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    if len(plain) > MAX_ANSWER:
+        plain = plain[: MAX_ANSWER - 1] + "…"
+    try:
+        await query.answer(text=plain, show_alert=alert, url=url)
+    except TelegramError as exc:
+        log.info("event=answer_failed error=%s", exc)
+
+
+async def refuse(update: Update, context: Context, refusal: Refusal, /, **params: object) -> None:
+    """Tell the person why not: an alert on a button they pressed, else a reply to their
+    message. `params` add to the refusal's own (a proposal's id, the team's name …)."""
+    values = {**refusal.params, **params}
+    query = update.callback_query
+    if query is not None:
+        await answer_query(query, t(lang_of(update, context), refusal.key, **values), alert=True)
+        return
+    await reply(update, context, refusal.key, **values)
 
 
 async def current_person(update: Update, context: Context) -> Person | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.charter.policy import TeamKind
+from bot.charter.refusals import Refusal
 from bot.charter.teams import seat_word
 from bot.flows import delegations
-from bot.flows.admissions import Refused
+from bot.flows.payloads import OpenDelegation
+from bot.texts import naming
 from handlers.common import (
     Context,
     current_person,
     named_person,
+    refuse,
     reply,
     reply_naming_problem,
     services_of,
@@ -48,19 +51,19 @@ async def delegate(update: Update, context: Context) -> None:
                 return
             await delegations.propose_ut_seat(services, team, actor, named.person)
             return
-        if not await delegations.may_record(services, update.effective_user.id, actor.id):
+        if not await delegations.may_record(services, actor.telegram_id, actor.id):
             await reply(update, context, "delegate.who")
             return
         recorded = await delegations.record(
             services, actor, named.person, username, seat, " ".join(words[1:])
         )
-    except Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
         return
     person = named.person
     if person is not None and person.started_bot:
-        await reply(update, context, "delegate.recorded", name=person.display_name)
+        await reply(update, context, "delegate.recorded", name=naming.name(person))
     else:
-        name = person.display_name if person else f"@{username}"
-        link = services.deep_link(delegations.DEEP_LINK + recorded.token)
+        name = naming.name(person, username=username)
+        link = services.outbox.start_link(OpenDelegation(recorded.token))
         await reply(update, context, "delegate.recorded_link", name=name, link=link)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from telegram import MessageEntity, Update
 
 from bot.charter.policy import DecisionKind
+from bot.charter.refusals import Refusal
 from bot.flows import delegations, elections
-from bot.flows.admissions import Refused
 from handlers.common import (
     Context,
     bound_team,
     current_person,
+    refuse,
     remember_user,
     reply,
     services_of,
@@ -28,7 +29,7 @@ async def call_election(update: Update, context: Context) -> None:
     caller = await current_person(update, context)
     if caller is None:
         return
-    if not await delegations.may_record(services, update.effective_user.id, caller.id):
+    if not await delegations.may_record(services, caller.telegram_id, caller.id):
         await reply(update, context, "election.who")
         return
     parsed = await leading_deadline(update, context, team, DecisionKind.ELECTION)
@@ -45,8 +46,8 @@ async def call_election(update: Update, context: Context) -> None:
         return
     try:
         await elections.call(services, team, caller, int(words[0]), candidates, deadline)
-    except Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
 
 
 async def _candidates(

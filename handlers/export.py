@@ -15,7 +15,7 @@ from handlers.common import (
     reply,
     services_of,
 )
-from storage.proposals import decision_record
+from storage.record import decision_record
 
 
 async def export(update: Update, context: Context) -> None:

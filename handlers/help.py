@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram import Update
 
 from bot.flows import admissions
 from bot.texts.i18n import Html, t
-from handlers import personal, proposals
+from handlers import personal
 from handlers.common import Context, current_person, lang_of, reply, reply_html, services_of
 
-# (command, alias) as the person sees them; which ones fit depends on chat and person.
-PRIVATE_COMMANDS = [
-    ("start", None),
-    ("join", "beitreten"),
-    ("petition", "anliegen"),
-    ("mydata", "meinedaten"),
-    ("forgetme", "vergessen"),
-    ("help", "hilfe"),
-]
-TEAM_COMMANDS = [
-    ("propose", "vorschlag"),
-    ("open", "offen"),
-    ("decisions", "beschluesse"),
-    ("digest", "rueckblick"),
-    ("export", "exportieren"),
-    ("revise", "ueberarbeiten"),
-    ("majority", "abstimmung"),
-    ("withdraw", "zurueckziehen"),
-    ("request_support", "unterstuetzung"),
-    ("settings", "einstellungen"),
-    ("nominate", "nominieren"),
-    ("delegate", "entsenden"),
-    ("election", "wahl"),
-    ("team", None),
-    ("members", "mitglieder"),
-    ("leave", "austreten"),
-]
-ADMIN_TEAM_COMMANDS = [("admit", "aufnehmen"), ("remove", "entfernen")]
-SETUP_COMMANDS = [("setup", "team_einrichten")]
-HELP = ("help", "hilfe")
+if TYPE_CHECKING:
+    from handlers.commands import Command
 
 
 async def start(update: Update, context: Context) -> None:
     """Someone opened the bot (possibly through a deep link)."""
     payload = (context.args or [""])[0]
-    if payload and await proposals.reason_by_deep_link(update, context, payload):
-        return
     if payload and await personal.by_deep_link(update, context, payload):
         return
     await show_help(update, context)
@@ -56,37 +28,44 @@ async def start(update: Update, context: Context) -> None:
 
 async def show_help(update: Update, context: Context) -> None:
     """What the bot is and the commands that fit this chat and this person: /help."""
+    # The command table names this handler, so it is read when /help runs.
+    from handlers.commands import Chat, in_help
+
     services = services_of(context)
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
     lang = lang_of(update, context)
     is_admin = services.is_network_admin(user.id if user else None)
-    lines = [t(lang, "help.intro", network=services.config.network.name)]
+    lines: list[str] = [t(lang, "help.intro", network=services.config.network.name)]
     if chat.type == "private":
         lines.append(t(lang, "help.private"))
-        commands = list(PRIVATE_COMMANDS)
+        where = Chat.PRIVATE
     else:
         team = await services.storage.teams.by_chat(chat.id)
         if team is None:
             lines.append(t(lang, "help.unbound"))
-            commands = [*SETUP_COMMANDS, HELP]
+            where = Chat.UNBOUND
         else:
             lines.append(t(lang, "help.team", name=team.name, kind=t(lang, f"kind.{team.kind}")))
-            admin_commands = ADMIN_TEAM_COMMANDS if is_admin else []
-            commands = [*TEAM_COMMANDS, *admin_commands, HELP]
+            where = Chat.TEAM
     lines.append("")
-    lines.extend(command_line(lang, name, alias) for name, alias in commands)
+    lines.extend(command_line(lang, command) for command in in_help(where, network_admin=is_admin))
     if is_admin and chat.type == "private":
         lines.append("")
         lines.append(t(lang, "help.admin_private"))
     await reply_html(update, context, "\n".join(lines))
 
 
-def command_line(lang: str, name: str, alias: str | None) -> Html:
+def command_line(lang: str, command: Command) -> Html:
     # The German aliases are shown to German speakers; every alias works in any language.
-    label = f"/{name}" + (f" · /{alias}" if alias and lang == "de" else "")
-    return t(lang, "help.command", command=label, description=t(lang, f"command.{name}"))
+    aliases = "".join(f" · /{alias}" for alias in command.aliases) if lang == "de" else ""
+    return t(
+        lang,
+        "help.command",
+        command=f"/{command.name}{aliases}",
+        description=t(lang, command.help_key),
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:

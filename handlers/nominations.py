@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.charter.policy import DecisionKind
+from bot.charter.refusals import Refusal
 from bot.flows import nominations
 from handlers.common import (
     Context,
     bound_team,
     named_person,
+    refuse,
     reply,
     reply_naming_problem,
     services_of,
@@ -55,5 +57,5 @@ async def nominate(update: Update, context: Context) -> None:
             " ".join(words[1:]),
             deadline,
         )
-    except nominations.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)

@@ -1,5 +1,6 @@
 """A person's own answers to what the bot asked them privately — accept a nomination,
-confirm a delegation, stand in an election — by button or by opening a deep link."""
+confirm a delegation, stand in an election — by button or by opening a deep link; and the
+one dispatch of what a link that opens the bot carries (/start PAYLOAD)."""
 
 from __future__ import annotations
 
@@ -8,32 +9,53 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.flows import delegations, elections, nominations
+from bot.flows.payloads import (
+    Acceptance,
+    CallbackPayload,
+    Candidacy,
+    Confirmation,
+    GiveReason,
+    OpenCandidacy,
+    OpenDelegation,
+    OpenNomination,
+)
 from bot.services import Services
-from bot.telegram_side.callbacks import decode_acceptance, decode_candidacy, decode_confirmation
+from bot.telegram_side import callbacks, deep_links
 from bot.texts.i18n import t
-from handlers.common import Context, current_person, lang_of, reply, services_of
-from handlers.proposals import answer_query
+from handlers import proposals
+from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
 from storage.people import Person
 
-# Deep-link payload prefix -> what opening it does; each returns a text key ("" = asked).
-DEEP_LINKS: dict[str, Callable[[Services, Person, str], Awaitable[str]]] = {
-    nominations.DEEP_LINK: nominations.open_by_deep_link,
-    delegations.DEEP_LINK: delegations.open_by_deep_link,
-    elections.DEEP_LINK: elections.open_by_deep_link,
-}
+# What opening a question's link does; each returns a text key to answer with ("" = asked).
+OpenQuestion = Callable[[Services, Person, str], Awaitable[str]]
 
 
 async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
-    """/start PAYLOAD for one of the questions above; False if the payload is none of them."""
-    for prefix, open_link in DEEP_LINKS.items():
-        if payload.startswith(prefix):
-            person = await current_person(update, context)
-            if person is not None:
-                key = await open_link(services_of(context), person, payload[len(prefix) :])
-                if key:
-                    await reply(update, context, key)
+    """/start PAYLOAD: what the link carries, decoded once; False if it carries nothing of
+    ours (then /start is just /start)."""
+    open_question: OpenQuestion
+    match deep_links.decode(payload):
+        case GiveReason(round_id):
+            await proposals.reason_by_deep_link(update, context, round_id)
             return True
-    return False
+        case OpenNomination(token):
+            open_question = nominations.open_by_deep_link
+        case OpenDelegation(token):
+            open_question = delegations.open_by_deep_link
+        case OpenCandidacy(token):
+            open_question = elections.open_by_deep_link
+        case _:
+            return False
+    person = await current_person(update, context)
+    if person is not None:
+        key = await open_question(services_of(context), person, token)
+        if key:
+            await reply(update, context, key)
+    return True
+
+
+def _pressed(update: Update) -> CallbackPayload | None:
+    return callbacks.decode(update.callback_query.data if update.callback_query else None)
 
 
 async def _answer_with(
@@ -52,9 +74,9 @@ async def _answer_with(
 
 async def answer_nomination(update: Update, context: Context) -> None:
     """The candidate pressed Annehmen or Ablehnen."""
-    choice = decode_acceptance(update.callback_query.data if update.callback_query else None)
+    choice = _pressed(update)
     act = None
-    if choice is not None:
+    if isinstance(choice, Acceptance):
 
         async def act(services: Services, person: Person) -> str:
             return await nominations.answer(services, choice.nomination_id, person, choice.accept)
@@ -64,9 +86,9 @@ async def answer_nomination(update: Update, context: Context) -> None:
 
 async def answer_delegation(update: Update, context: Context) -> None:
     """The delegate pressed Bestätigen or Ablehnen."""
-    choice = decode_confirmation(update.callback_query.data if update.callback_query else None)
+    choice = _pressed(update)
     act = None
-    if choice is not None:
+    if isinstance(choice, Confirmation):
 
         async def act(services: Services, person: Person) -> str:
             return await delegations.answer(services, choice.delegation_id, person, choice.confirm)
@@ -76,9 +98,9 @@ async def answer_delegation(update: Update, context: Context) -> None:
 
 async def answer_candidacy(update: Update, context: Context) -> None:
     """A candidate pressed Ich kandidiere or Ablehnen."""
-    choice = decode_candidacy(update.callback_query.data if update.callback_query else None)
+    choice = _pressed(update)
     act = None
-    if choice is not None:
+    if isinstance(choice, Candidacy):
 
         async def act(services: Services, person: Person) -> str:
             return await elections.answer(

@@ -3,12 +3,14 @@ forgets them. Both only in a private chat."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.flows import personal_data
+from bot.flows.payloads import ForgetPress
+from bot.flows.port import Button, Keyboard
+from bot.telegram_side import callbacks
 from bot.texts.i18n import t
-from handlers.common import Context, current_person, lang_of, reply, services_of
-from handlers.proposals import answer_query
+from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
 from storage.people import Person
 
 
@@ -61,18 +63,10 @@ async def ask_to_forget(update: Update, context: Context) -> None:
     services = services_of(context)
     lang = lang_of(update, context)
     teams = await personal_data.team_names(services, person)
-    keyboard = InlineKeyboardMarkup(
+    keyboard = Keyboard.of(
         [
-            [
-                InlineKeyboardButton(
-                    t(lang, "forget.button.yes"),
-                    callback_data=personal_data.encode(person.id, True),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "forget.button.no"),
-                    callback_data=personal_data.encode(person.id, False),
-                ),
-            ]
+            Button(t(lang, "forget.button.yes"), ForgetPress(person.id, True)),
+            Button(t(lang, "forget.button.no"), ForgetPress(person.id, False)),
         ]
     )
     text = t(
@@ -80,7 +74,7 @@ async def ask_to_forget(update: Update, context: Context) -> None:
         "forget.ask",
         teams=", ".join(teams) if teams else t(lang, "forget.no_teams"),
     )
-    await services.outbox.send(person.telegram_id, text, reply_markup=keyboard)
+    await services.outbox.send(person.telegram_id, text, keyboard=keyboard)
 
 
 async def answer_forget(update: Update, context: Context) -> None:
@@ -89,10 +83,10 @@ async def answer_forget(update: Update, context: Context) -> None:
     assert query is not None
     services = services_of(context)
     lang = lang_of(update, context)
-    press = personal_data.decode(query.data)
+    press = callbacks.decode(query.data)
     person = await current_person(update, context)
     # Someone forgotten is a new person to the bot, so their old question is stale.
-    if press is None or person is None or person.id != press.person_id:
+    if not isinstance(press, ForgetPress) or person is None or person.id != press.person_id:
         await answer_query(query, t(lang, "forget.stale"), alert=True)
         return
     if press.confirm:

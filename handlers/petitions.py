@@ -9,10 +9,21 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.charter.refusals import Refusal
 from bot.flows import petitions
+from bot.flows.payloads import OpenBot, PetitionPress
+from bot.telegram_side import callbacks
 from bot.texts.i18n import t
-from handlers.common import Context, current_person, lang_of, reply, services_of
-from handlers.proposals import answer_query, command_rest, private_reason, reply_to_card
+from handlers.common import (
+    Context,
+    answer_query,
+    current_person,
+    lang_of,
+    refuse,
+    reply,
+    services_of,
+)
+from handlers.proposals import command_rest, private_reason, reply_to_card
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +42,7 @@ async def raise_petition(update: Update, context: Context) -> None:
                 if await context.bot.delete_message(chat.id, message.message_id):
                     key = "petition.private_only_deleted"
         await services.outbox.send(
-            chat.id, t(lang_of(update, context), key, link=services.deep_link(""))
+            chat.id, t(lang_of(update, context), key, link=services.outbox.start_link(OpenBot()))
         )
         return
     person = await current_person(update, context)
@@ -39,8 +50,8 @@ async def raise_petition(update: Update, context: Context) -> None:
         return
     try:
         await petitions.start(services, person, command_rest(update))
-    except petitions.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
 
 
 async def choose(update: Update, context: Context) -> None:
@@ -49,9 +60,9 @@ async def choose(update: Update, context: Context) -> None:
     assert query is not None
     services = services_of(context)
     lang = lang_of(update, context)
-    press = petitions.decode(query.data)
+    press = callbacks.decode(query.data)
     person = await current_person(update, context)
-    if press is None or person is None:
+    if not isinstance(press, PetitionPress) or person is None:
         await answer_query(query, t(lang, "petition.stale"), alert=True)
         return
     answer = await petitions.choose(services, person, press)
@@ -87,8 +98,8 @@ async def private_text(update: Update, context: Context) -> None:
     try:
         if await petitions.take_text(services, person, text):
             return
-    except petitions.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
         return
     await private_reason(update, context)
 
@@ -118,5 +129,5 @@ async def reply_in_group(update: Update, context: Context) -> None:
         message.chat_id,
         t(lang_of(update, context), outcome.key, id=outcome.petition_id, **outcome.params),
         reply_to=message.message_id,
-        disable_notification=True,
+        silent=True,
     )

@@ -3,7 +3,6 @@ card's buttons, the vote's poll answers, and the reasons for Einwand and Bedenke
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from collections.abc import Callable
@@ -11,20 +10,26 @@ from datetime import datetime
 from typing import Any
 
 from telegram import Update
-from telegram.error import TelegramError
 
 from bot.charter.deadline_input import DeadlineError, parse_deadline, split_deadline
 from bot.charter.outcomes import Response
 from bot.charter.policy import DecisionKind, format_duration
+from bot.charter.refusals import Refusal
 from bot.flows import elections, support
-from bot.flows.decisions import Decisions, PressResult
-from bot.telegram_side.callbacks import decode
+from bot.flows.decisions import Decisions
+from bot.flows.open_items import open_items
+from bot.flows.payloads import GiveReason, Press
+from bot.flows.responses import PressResult
+from bot.telegram_side import callbacks
+from bot.texts import naming
 from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
+    answer_query,
     bound_team,
     current_person,
     lang_of,
+    refuse,
     reply,
     reply_html,
     services_of,
@@ -36,15 +41,14 @@ log = logging.getLogger(__name__)
 
 MAX_PROPOSAL = 4000
 MAX_REASON = 1000
-MAX_ANSWER = 200  # Telegram's limit for the text of a callback answer
 COUNTED_ADMISSIONS = ("appointed", "delegated", "elected", "decision")
 _ID = re.compile(r"^#?(\d{1,9})$")
-REASON_PAYLOAD = "reason_"
 
 
 def command_rest(update: Update) -> str:
     """Everything after the command word, line breaks kept."""
-    text = update.effective_message.text or ""
+    message = update.effective_message
+    text = (message.text if message else None) or ""
     parts = text.split(None, 1)
     return parts[1].strip() if len(parts) > 1 else ""
 
@@ -145,7 +149,7 @@ async def revise(update: Update, context: Context) -> None:
         return
     refusal = await services_of(context).decisions.revise(proposal, person_id, text)
     if refusal is not None:
-        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+        await refuse(update, context, refusal, id=proposal.id)
 
 
 async def request_majority(update: Update, context: Context) -> None:
@@ -168,7 +172,7 @@ async def _proposers_request(
     _, proposal, person_id, _ = found
     refusal = await action(services_of(context).decisions)(proposal, person_id)
     if refusal is not None:
-        await reply(update, context, f"refused.{refusal.value}", id=proposal.id)
+        await refuse(update, context, refusal, id=proposal.id)
 
 
 async def list_open(update: Update, context: Context) -> None:
@@ -178,7 +182,7 @@ async def list_open(update: Update, context: Context) -> None:
         return
     services = services_of(context)
     lang = lang_of(update, context)
-    items = await services.decisions.open_items(team)
+    items = await open_items(services, team)
     if not items:
         await reply(update, context, "open.none", team=team.name)
         return
@@ -223,7 +227,7 @@ async def list_decisions(update: Update, context: Context) -> None:
                 id=proposal.id,
                 title=proposal.title,
                 outcome=t(lang, f"outcome.{proposal.outcome}"),
-                date=services.local_date(proposal.closed_at, lang),
+                date=services.local_date(proposal.closed_at or proposal.created_at, lang),
             )
         )
     if joined:
@@ -237,7 +241,7 @@ async def list_decisions(update: Update, context: Context) -> None:
                 t(
                     lang,
                     "decisions.joined",
-                    name=person.display_name if person else "?",
+                    name=naming.name(person),
                     how=t(lang, f"members.how.{event.data.get('how')}", by="–", decisions=""),
                     date=services.local_date(event.at, lang),
                 )
@@ -251,13 +255,13 @@ async def press_response(update: Update, context: Context) -> None:
     assert query is not None
     services = services_of(context)
     lang = lang_of(update, context)
-    press = decode(query.data)
+    press = callbacks.decode(query.data)
     message = query.message
     person = await current_person(update, context)
-    if press is None or message is None or person is None:
+    if not isinstance(press, Press) or message is None or person is None:
         await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
-    outcome = await services.decisions.press(
+    outcome = await services.decisions.responses.press(
         press.round_id,
         message.chat.id,
         query.from_user.id,
@@ -291,23 +295,11 @@ async def press_response(update: Update, context: Context) -> None:
                     context, person.telegram_id, outcome.proposal_id or 0, press.choice, lang
                 )
             else:
-                url = services.deep_link(f"{REASON_PAYLOAD}{press.round_id}")
+                url = services.outbox.start_link(GiveReason(press.round_id))
                 await answer_query(query, t(lang, "press.recorded", choice=choice), url=url)
         case PressResult.RECORDED:
             await answer_query(query, t(lang, "press.recorded", choice=choice))
-    await services.decisions.after_press(outcome)
-
-
-async def answer_query(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Answer a press; if Telegram says the query is too old, the committed response stays.
-    The answer is plain text (no parse mode), at most 200 characters."""
-    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
-    if len(plain) > MAX_ANSWER:
-        plain = plain[: MAX_ANSWER - 1] + "…"
-    try:
-        await query.answer(text=plain, show_alert=alert, url=url)
-    except TelegramError as exc:
-        log.info("event=answer_failed error=%s", exc)
+    await services.decisions.responses.after_press(outcome)
 
 
 async def ask_for_reason(
@@ -320,27 +312,23 @@ async def ask_for_reason(
     )
 
 
-async def reason_by_deep_link(update: Update, context: Context, payload: str) -> bool:
+async def reason_by_deep_link(update: Update, context: Context, round_id: int) -> None:
     """/start reason_<round>: the person came from the card to give their reason."""
-    if not payload.startswith(REASON_PAYLOAD) or not payload[len(REASON_PAYLOAD) :].isdigit():
-        return False
-    round_id = int(payload[len(REASON_PAYLOAD) :])
     services = services_of(context)
     person = await current_person(update, context)
     lang = lang_of(update, context)
-    round_ = await services.storage.proposals.round(round_id)
+    round_ = await services.storage.rounds.round(round_id)
     if person is None or round_ is None:
         await reply(update, context, "reason.nothing_pending")
-        return True
-    response = (await services.storage.proposals.responses(round_id)).get(person.id)
+        return
+    response = (await services.storage.rounds.responses(round_id)).get(person.id)
     if response is None or response.choice not in ("object", "concern"):
         await reply(update, context, "reason.nothing_pending")
-        return True
-    await services.storage.proposals.ask_reason(person.id, round_id, services.clock.now())
+        return
+    await services.storage.rounds.ask_reason(person.id, round_id, services.clock.now())
     await ask_for_reason(
         context, person.telegram_id, round_.proposal_id, Response(response.choice), lang
     )
-    return True
 
 
 async def private_reason(update: Update, context: Context) -> None:
@@ -349,16 +337,17 @@ async def private_reason(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    round_id = await services.storage.proposals.pending_reason(person.id)
-    text = (update.effective_message.text or "").strip()
+    round_id = await services.storage.rounds.pending_reason(person.id)
+    message = update.effective_message
+    text = ((message.text if message else None) or "").strip()
     if round_id is None:
         await reply(update, context, "reason.nothing_pending")
         return
     if len(text) > MAX_REASON:
         await reply(update, context, "error.too_long", limit=MAX_REASON)
         return
-    round_ = await services.storage.proposals.round(round_id)
-    attached = await services.decisions.attach_reason(round_id, person.id, text)
+    round_ = await services.storage.rounds.round(round_id)
+    attached = await services.decisions.responses.attach_reason(round_id, person.id, text)
     key = "reason.saved" if attached else "reason.not_applicable"
     await reply(update, context, key, id=round_.proposal_id if round_ else "?")
 
@@ -369,7 +358,7 @@ async def reply_to_card(update: Update, context: Context) -> None:
     if message is None or message.reply_to_message is None or not message.text:
         return
     services = services_of(context)
-    round_ = await services.storage.proposals.round_by_card(
+    round_ = await services.storage.rounds.round_by_card(
         message.chat_id, message.reply_to_message.message_id
     )
     if round_ is None:
@@ -377,15 +366,16 @@ async def reply_to_card(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    response = (await services.storage.proposals.responses(round_.id)).get(person.id)
+    response = (await services.storage.rounds.responses(round_.id)).get(person.id)
     if response is None or response.choice not in ("object", "concern"):
         return  # an ordinary reply in the conversation
-    if await services.decisions.attach_reason(round_.id, person.id, message.text[:MAX_REASON]):
+    reason = message.text[:MAX_REASON]
+    if await services.decisions.responses.attach_reason(round_.id, person.id, reason):
         await services.outbox.send(
             message.chat_id,
             t(lang_of(update, context), "reason.saved", id=round_.proposal_id),
             reply_to=message.message_id,
-            disable_notification=True,
+            silent=True,
         )
 
 
@@ -403,7 +393,7 @@ async def poll_answer(update: Update, context: Context) -> None:
         services, answer.poll_id, answer.user.id, person, options, update.update_id
     ):
         return
-    await services.decisions.ballot(
+    await services.decisions.votes.ballot(
         answer.poll_id, answer.user.id, person.id, options, update.update_id
     )
 
@@ -425,7 +415,7 @@ async def request_support(update: Update, context: Context) -> None:
         return
     try:
         proposal_id = await support.request_support(services_of(context), team, person_id, text)
-    except support.SupportRefusal as refusal:
-        await reply(update, context, refusal.key)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
         return
     await reply(update, context, "support.sent", id=proposal_id)

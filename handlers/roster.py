@@ -4,27 +4,31 @@ leaving or joining the chat (chat_member updates)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from telegram import ChatMember, Update
 
+from bot.charter import refusals
+from bot.charter.refusals import Refusal
 from bot.charter.teams import (
     MAX_BODY,
     MAX_REASON,
-    Refusal,
+    Leaving,
     decided_by_the_team,
     may_admit_directly,
     parse_seat,
     seat_words,
 )
-from bot.flows import admissions
+from bot.flows import admissions, rosters
+from bot.texts import naming
 from bot.texts.i18n import Html, t
-from bot.texts.render import mention
 from handlers.common import (
     Context,
     bound_team,
     current_person,
     lang_of,
     named_person,
+    refuse,
     remember_user,
     reply,
     reply_html,
@@ -32,6 +36,7 @@ from handlers.common import (
     services_of,
 )
 from handlers.proposals import member_of
+from storage.people import Person
 from storage.rosters import Member
 from storage.teams import Team
 
@@ -60,17 +65,17 @@ async def list_members(update: Update, context: Context) -> None:
     await reply_html(update, context, "\n".join(lines))
 
 
-def member_line(lang: str, context: Context, member: Member, admitters: dict) -> Html:
+def member_line(
+    lang: str, context: Context, member: Member, admitters: Mapping[int, Person]
+) -> Html:
     services = services_of(context)
     person = member.person
-    name = person.display_name
-    if person.username and person.first_name:
-        name = f"{name} (@{person.username})"
-    by = admitters.get(member.joined_by)
+    name = naming.name(person, with_username=True)
+    by = admitters.get(member.joined_by or 0)
     how = t(
         lang,
         f"members.how.{member.joined_how}",
-        by=by.display_name if by else t(lang, "members.someone"),
+        by=naming.name(by) if by else t(lang, "members.someone"),
         decisions=f" ({member.body})" if member.body and not member.seat else "",
     )
     line = t(
@@ -89,19 +94,17 @@ async def admit_member(update: Update, context: Context) -> None:
         return
     services = services_of(context)
     actor = await current_person(update, context)
-    is_admin = services.is_network_admin(update.effective_user.id)
+    user = update.effective_user
+    is_admin = services.is_network_admin(user.id if user else None)
     if decided_by_the_team(team.kind, team.roster_mode, is_admin, team.in_setup_phase):
         await admit_by_decision(update, context, team)
         return
-    refusal = may_admit_directly(
-        is_network_admin=services.is_network_admin(update.effective_user.id),
-        in_setup_phase=team.in_setup_phase,
-    )
-    if refusal is Refusal.SETUP_PHASE_OVER:
+    refusal = may_admit_directly(is_network_admin=is_admin, in_setup_phase=team.in_setup_phase)
+    if refusal is refusals.SETUP_PHASE_OVER:
         await reply(update, context, f"admit.by_charter.{team.kind}")
         return
     if refusal is not None:
-        await reply(update, context, f"refusal.{refusal.value}")
+        await refuse(update, context, refusal)
         return
     named = await named_person(update, context, context.args or [])
     if named.person is None:
@@ -131,14 +134,14 @@ async def admit_member(update: Update, context: Context) -> None:
         body=body,
     )
     if not admitted:
-        await reply(update, context, "admit.already", name=named.person.display_name)
+        await reply(update, context, "admit.already", name=naming.name(named.person))
         return
     log.info("event=admitted team=%s person=%s", team.id, named.person.id)
     await reply(
         update,
         context,
         "admit.done",
-        name=mention(named.person.telegram_id, named.person.display_name),
+        name=naming.mention(named.person),
         team=team.name,
     )
 
@@ -157,8 +160,8 @@ async def admit_by_decision(update: Update, context: Context, team: Team) -> Non
     assert proposer is not None
     try:
         await admissions.propose_admission(services, team, proposer, named.person)
-    except admissions.Refused as refused:
-        await reply(update, context, refused.key, **refused.params)
+    except Refusal as refusal:
+        await refuse(update, context, refusal)
 
 
 async def remove_member(update: Update, context: Context) -> None:
@@ -167,8 +170,9 @@ async def remove_member(update: Update, context: Context) -> None:
     if team is None:
         return
     services = services_of(context)
-    if not services.is_network_admin(update.effective_user.id):
-        await reply(update, context, f"refusal.{Refusal.NOT_NETWORK_ADMIN.value}")
+    user = update.effective_user
+    if not services.is_network_admin(user.id if user else None):
+        await refuse(update, context, refusals.NOT_NETWORK_ADMIN)
         return
     named = await named_person(update, context, context.args or [])
     if named.person is None:
@@ -182,20 +186,13 @@ async def remove_member(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_REASON)
         return
     actor = await current_person(update, context)
-    removed = await services.storage.rosters.leave(
-        team.id,
-        named.person.id,
-        "removed",
-        services.clock.now(),
-        by=actor.id if actor else None,
-        reason=reason,
+    removed = await rosters.leave(
+        services, team, named.person, Leaving.REMOVED, by=actor, reason=reason
     )
     if not removed:
-        await reply(update, context, "remove.not_member", name=named.person.display_name)
+        await reply(update, context, "remove.not_member", name=naming.name(named.person))
         return
-    log.info("event=removed team=%s person=%s", team.id, named.person.id)
-    await services.decisions.member_left(team)
-    await reply(update, context, "remove.done", name=named.person.display_name, reason=reason)
+    await reply(update, context, "remove.done", name=naming.name(named.person), reason=reason)
 
 
 async def leave_team(update: Update, context: Context) -> None:
@@ -207,14 +204,9 @@ async def leave_team(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    left = await services.storage.rosters.leave(
-        team.id, person.id, "left", services.clock.now(), by=person.id
-    )
-    if not left:
+    if not await rosters.leave(services, team, person, Leaving.LEFT, by=person):
         await reply(update, context, "leave.not_member", team=team.name)
         return
-    log.info("event=left team=%s person=%s", team.id, person.id)
-    await services.decisions.member_left(team)
     await reply(update, context, "leave.done", team=team.name)
 
 
@@ -239,12 +231,9 @@ async def chat_member_changed(update: Update, context: Context) -> None:
             await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
         return
     by = None
-    how = "left_chat"
+    how = Leaving.LEFT_CHAT
     if change.from_user and change.from_user.id != user.id:
-        how = "removed_from_chat"
+        how = Leaving.REMOVED_FROM_CHAT
         if not change.from_user.is_bot:
-            by_person = await remember_user(context, change.from_user)
-            by = by_person.id
-    if await services.storage.rosters.leave(team.id, person.id, how, services.clock.now(), by=by):
-        log.info("event=left_chat team=%s person=%s how=%s", team.id, person.id, how)
-        await services.decisions.member_left(team)
+            by = await remember_user(context, change.from_user)
+    await rosters.leave(services, team, person, how, by=by)

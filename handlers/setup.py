@@ -8,22 +8,23 @@ import logging
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
 
+from bot.charter import refusals
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
 from bot.charter.teams import (
     MAX_TEAM_NAME,
-    Refusal,
     bot_rights_refusal,
     kind_taken,
     may_bind,
     roster_mode_for,
 )
-from bot.telegram_side.outbox import Priority
-from bot.texts.i18n import t
+from bot.flows.port import Priority
+from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
     bound_team,
     current_person,
     lang_of,
+    refuse,
     remember_user,
     reply,
     services_of,
@@ -59,7 +60,9 @@ async def setup_team(update: Update, context: Context) -> None:
         return
     existing = await services.storage.teams.by_chat(chat.id)
     if existing is not None:
-        await refuse(update, context, Refusal.ALREADY_BOUND, team=existing.name, kind=existing.kind)
+        await refuse(
+            update, context, refusals.ALREADY_BOUND, team=existing.name, kind=existing.kind
+        )
         return
     is_chat_admin = False
     if kind is TeamKind.LT and not services.is_network_admin(user.id):
@@ -77,7 +80,7 @@ async def setup_team(update: Update, context: Context) -> None:
     if refusal is None:
         teams = await services.storage.teams.all()
         if kind_taken(kind, {team.kind for team in teams}):
-            refusal = Refusal.KIND_TAKEN
+            refusal = refusals.KIND_TAKEN
     if refusal is not None:
         await refuse(update, context, refusal, kind=kind.value, bot=services.bot_username)
         return
@@ -94,10 +97,10 @@ async def setup_team(update: Update, context: Context) -> None:
             services.clock.now(),
         )
     except AlreadyBound:
-        await refuse(update, context, Refusal.ALREADY_BOUND, team=name, kind=kind.value)
+        await refuse(update, context, refusals.ALREADY_BOUND, team=name, kind=kind.value)
         return
     except KindTaken:
-        await refuse(update, context, Refusal.KIND_TAKEN, kind=kind.value)
+        await refuse(update, context, refusals.KIND_TAKEN, kind=kind.value)
         return
     log.info("event=team_bound team=%s kind=%s chat=%s", team.id, kind.value, chat.id)
     if mode is RosterMode.CHAT:
@@ -109,13 +112,10 @@ async def setup_team(update: Update, context: Context) -> None:
     parts.append(t(lang, f"setup.next.{mode.value}"))
     if chat.type == "group":
         parts.append(t(lang, "setup.recommend_supergroup"))
+    message = update.effective_message
     await services_of(context).outbox.send(
-        chat.id, "\n\n".join(parts), reply_to=update.effective_message.message_id
+        chat.id, Html("\n\n".join(parts)), reply_to=message.message_id if message else None
     )
-
-
-async def refuse(update: Update, context: Context, refusal: Refusal, **params: object) -> None:
-    await reply(update, context, f"refusal.{refusal.value}", **params)
 
 
 async def add_chat_admins(context: Context, team: Team) -> None:

@@ -8,6 +8,7 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
@@ -84,7 +85,8 @@ class ModelRequest(BaseRequest):
             for part, (filename, content, mime_type) in request_data.multipart_data.items():
                 files[part] = UploadedFile(filename, _read(content), mime_type)
 
-        timeout = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
+        # PTB's own requests do the same: a default (DEFAULT_NONE) means this request's own.
+        timeout = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         name = match.group("method")
         try:
             if not self.model.may_wait(name):

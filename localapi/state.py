@@ -217,7 +217,7 @@ class ModelState:
 
     async def wait_until(
         self,
-        check: Callable[[], T],
+        check: Callable[[], T | None],
         timeout: float = 5.0,  # noqa: ASYNC109 - a plain timeout reads best in tests
         what: str = "condition",
     ) -> T:

@@ -19,7 +19,19 @@ from storage.petitions import Petitions
 from storage.proposals import Proposals
 from storage.reminders import Reminders
 from storage.rosters import Rosters
+from storage.rounds import Rounds
 from storage.teams import Teams
+from storage.votes import Votes
+
+
+@dataclass(frozen=True, slots=True)
+class CharterTerms:
+    """The charter's words that SQL asks about. They are defined once, in bot.charter.outcomes,
+    which storage may not import: the composition root hands them over (Storage.open)."""
+
+    decided_outcomes: frozenset[str]  # a Beschluss was made: the first ends a team's set-up
+    approving_outcomes: frozenset[str]  # a Beschluss that says yes (a nomination's two teams)
+    reasoned_responses: frozenset[str]  # a response that asks for a reason, and keeps it
 
 
 @dataclass
@@ -31,6 +43,8 @@ class Storage:
     rosters: Rosters
     events: Events
     proposals: Proposals
+    rounds: Rounds
+    votes: Votes
     invitations: Invitations
     nominations: Nominations
     delegations: Delegations
@@ -41,7 +55,9 @@ class Storage:
     digests: Digests
 
     @classmethod
-    async def open(cls, path: Path | str, network_name: str, now: datetime) -> Storage:
+    async def open(
+        cls, path: Path | str, network_name: str, now: datetime, terms: CharterTerms
+    ) -> Storage:
         db = Database(path)
         await db.open()
         async with db.transaction() as tx:
@@ -52,7 +68,8 @@ class Storage:
                     # One deployment, one network: a new name in the config is a rename,
                     # not a fresh start that would orphan the record.
                     await tx.execute(
-                        "UPDATE networks SET name = ? WHERE id = ?", (network_name, existing[0][0])
+                        "UPDATE networks SET name = ? WHERE id = ?",
+                        (network_name, existing[0][0]),
                     )
                 else:
                     await tx.execute(
@@ -69,9 +86,11 @@ class Storage:
             teams=Teams(db, network_id),
             rosters=Rosters(db, network_id),
             events=Events(db, network_id),
-            proposals=Proposals(db, network_id),
+            proposals=Proposals(db, network_id, terms.decided_outcomes),
+            rounds=Rounds(db, network_id, terms.reasoned_responses),
+            votes=Votes(db, network_id),
             invitations=Invitations(db, network_id),
-            nominations=Nominations(db, network_id),
+            nominations=Nominations(db, network_id, terms.approving_outcomes),
             delegations=Delegations(db, network_id),
             elections=Elections(db, network_id),
             petitions=Petitions(db, network_id),

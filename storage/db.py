@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
 
-Row = aiosqlite.Row
+Row: TypeAlias = aiosqlite.Row
+SqlValue: TypeAlias = str | int | float | bytes | None
+"""What SQLite stores, and so what a statement's parameters may be (times go in as to_db)."""
+Params: TypeAlias = Sequence[SqlValue]
+JsonObject: TypeAlias = dict[str, Any]
+"""A JSON object read back from a TEXT column (a policy, a payload, an event's data). Its shape
+is its writer's, so its values are Any: whoever reads one checks what they use."""
 T = TypeVar("T")
 
 
@@ -28,9 +35,19 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str | None) -> datetime | None:
-    if text is None:
-        return None
+    return None if text is None else from_db_required(text)
+
+
+def from_db_required(text: str) -> datetime:
+    """A time from a NOT NULL column."""
     return datetime.fromisoformat(text)  # the trailing Z makes it aware (UTC)
+
+
+def json_list(values: Iterable[str]) -> str:
+    """A set of values as one parameter, for `x IN (SELECT value FROM json_each(?))`: the
+    charter's words come from the caller (storage may not import bot.charter), and one
+    parameter keeps the SQL the same whatever their number."""
+    return json.dumps(sorted(values))
 
 
 def _migrations() -> list[tuple[int, str, str]]:
@@ -105,21 +122,21 @@ class Database:
     # Each call is one trip to aiosqlite's thread: on the hot path (a press) the trips, not
     # SQLite, are what costs.
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of one statement (autocommit; with RETURNING, a write that is
         committed when this returns), or None."""
         rows = await self._alone(lambda: self.conn.execute_fetchall(sql, params))
         return next(iter(rows), None)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._alone(lambda: self.conn.execute_fetchall(sql, params)))
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """One statement in its own transaction; returns lastrowid."""
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
 
-    async def change(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def change(self, sql: str, params: Params = ()) -> int:
         """One statement on its own, atomic by itself (autocommit); returns the rows changed."""
         cursor = await self._alone(lambda: self.conn.execute(sql, params))
         return cursor.rowcount
@@ -165,21 +182,21 @@ class Transaction:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; returns lastrowid (of an INSERT)."""
         cursor = await self._conn.execute(sql, params)
         return cursor.lastrowid or 0
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self._conn.executemany(sql, rows)
 
-    async def rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+    async def rowcount(self, sql: str, params: Params = ()) -> int:
         cursor = await self._conn.execute(sql, params)
         return cursor.rowcount
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         return list(await self._conn.execute_fetchall(sql, params))

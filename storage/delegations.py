@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, to_db
+from storage.db import Database, Row, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +103,7 @@ class Delegations:
         return bool(changed)
 
 
-def _delegation(row: Any) -> Delegation:
+def _delegation(row: Row) -> Delegation:
     return Delegation(
         id=row["id"],
         person_id=row["person_id"],

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, Row, from_db, from_db_required, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +280,7 @@ class Elections:
         )
         return {row[0]: json.loads(row[1]) for row in rows}
 
-    async def close(self, election_id: int, result: dict[str, Any], now: datetime) -> bool:
+    async def close(self, election_id: int, result: Mapping[str, object], now: datetime) -> bool:
         async with self.db.transaction() as tx:
             changed = await tx.rowcount(
                 "UPDATE elections SET status = 'closed', closed_at = ?, result = ?"
@@ -298,13 +298,13 @@ class Elections:
         return bool(changed)
 
 
-def _election(row: Any) -> Election:
+def _election(row: Row) -> Election:
     return Election(
         id=row["id"],
         team_id=row["team_id"],
         seats=row["seats"],
         status=row["status"],
-        stand_until=from_db(row["stand_until"]),  # type: ignore[arg-type]
+        stand_until=from_db_required(row["stand_until"]),
         deadline=from_db(row["deadline"]),
         vote_deadline=from_db(row["vote_deadline"]),
         poll_id=row["poll_id"],
@@ -313,7 +313,7 @@ def _election(row: Any) -> Election:
     )
 
 
-def _candidate(row: Any) -> Candidate:
+def _candidate(row: Row) -> Candidate:
     return Candidate(
         position=row["position"],
         person_id=row["person_id"],

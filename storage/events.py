@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from storage.db import Database, Transaction, from_db, to_db
+from storage.db import Database, JsonObject, Row, Transaction, from_db_required, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Event:
     actor_id: int | None
     kind: str
     subject_id: int | None
-    data: dict[str, Any]
+    data: JsonObject
 
 
 async def append(
@@ -30,7 +30,7 @@ async def append(
     team_id: int | None = None,
     actor_id: int | None = None,
     subject_id: int | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> int:
     return await tx.execute(
         "INSERT INTO events (network_id, team_id, at, actor_id, kind, subject_id, data)"
@@ -76,11 +76,11 @@ class Events:
         return [_event(row) for row in rows]
 
 
-def _event(row: Any) -> Event:
+def _event(row: Row) -> Event:
     return Event(
         id=row["id"],
         team_id=row["team_id"],
-        at=from_db(row["at"]),  # type: ignore[arg-type]
+        at=from_db_required(row["at"]),
         actor_id=row["actor_id"],
         kind=row["kind"],
         subject_id=row["subject_id"],

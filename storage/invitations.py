@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, Row, from_db, from_db_required, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +90,7 @@ class Invitations:
                 row = await tx.fetchone(
                     "SELECT team_id, person_id FROM invitations WHERE id = ?", (invitation_id,)
                 )
+                assert row is not None  # it was just updated
                 await events.append(
                     tx,
                     self.network_id,
@@ -102,13 +102,13 @@ class Invitations:
         return bool(changed)
 
 
-def _invitation(row: Any) -> Invitation:
+def _invitation(row: Row) -> Invitation:
     return Invitation(
         id=row["id"],
         team_id=row["team_id"],
         person_id=row["person_id"],
         link=row["link"],
-        created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+        created_at=from_db_required(row["created_at"]),
         delivered_at=from_db(row["delivered_at"]),
         used_at=from_db(row["used_at"]),
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, Row, from_db, json_list, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +32,11 @@ class Nomination:
 
 
 class Nominations:
-    def __init__(self, db: Database, network_id: int) -> None:
+    def __init__(self, db: Database, network_id: int, approving_outcomes: frozenset[str]) -> None:
         self.db = db
         self.network_id = network_id
+        # The outcomes that say yes (bot.charter.outcomes.APPROVING_OUTCOMES).
+        self._approving = json_list(approving_outcomes)
 
     async def create(
         self,
@@ -155,9 +156,10 @@ class Nominations:
             )
             await tx.execute(
                 "UPDATE nominations SET both_approved_at = ? WHERE id = ?"
-                " AND both_approved_at IS NULL AND pt_outcome IN ('consensus', 'accepted')"
-                " AND st_outcome IN ('consensus', 'accepted')",
-                (to_db(now), nomination_id),
+                " AND both_approved_at IS NULL"
+                " AND pt_outcome IN (SELECT value FROM json_each(?))"
+                " AND st_outcome IN (SELECT value FROM json_each(?))",
+                (to_db(now), nomination_id, self._approving, self._approving),
             )
             await events.append(
                 tx,
@@ -204,7 +206,7 @@ class Nominations:
         return bool(changed)
 
 
-def _nomination(row: Any) -> Nomination:
+def _nomination(row: Row) -> Nomination:
     return Nomination(
         id=row["id"],
         target_kind=row["target_kind"],

@@ -5,9 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from storage.db import Database, to_db
+from storage.db import Database, Row, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,15 +19,7 @@ class Person:
     language_code: str | None
     pseudonym: str
     started_bot: bool
-
-    @property
-    def display_name(self) -> str:
-        name = " ".join(part for part in (self.first_name, self.last_name) if part)
-        if name:
-            return name
-        if self.username:
-            return f"@{self.username}"
-        return self.pseudonym
+    # How a text names a person (name, @username or pseudonym) is bot.texts.naming's.
 
 
 def new_pseudonym() -> str:
@@ -110,6 +101,7 @@ class People:
                     (first_name, last_name, username, language_code, to_db(now), person_id),
                 )
             fresh = await tx.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        assert fresh is not None  # written just now, in the same transaction
         person = _person(fresh)
         if username:
             self._forget_username(username, keep=telegram_id)
@@ -167,7 +159,7 @@ class People:
         return {row["id"]: _person(row) for row in rows}
 
 
-def _person(row: Any) -> Person:
+def _person(row: Row) -> Person:
     return Person(
         id=row["id"],
         telegram_id=row["telegram_id"],

@@ -11,10 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, Row, Transaction, to_db
+from storage.db import Database, JsonObject, Row, Transaction, to_db
 
 # Columns holding JSON: shown as JSON in /mydata, not as a string inside a string.
 JSON_COLUMNS = {("events", "data"), ("proposals", "payload"), ("proposals", "policy")}
@@ -61,13 +60,13 @@ class PersonalData:
                     usernames.append((table, column["name"], bool(column["notnull"])))
         return PersonColumns(references, usernames)
 
-    async def personal_data(self, person_id: int) -> dict[str, Any]:
+    async def personal_data(self, person_id: int) -> JsonObject:
         """Every row that refers to the person, by table; their own row under "person"."""
         person = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
         if person is None:
             return {}
         found = await self.columns()
-        tables: dict[str, list[dict[str, Any]]] = {}
+        tables: dict[str, list[JsonObject]] = {}
         for table, column in found.references:
             rows = await self.db.fetchall(
                 f"SELECT * FROM {_quote(table)} WHERE {_quote(column)} = ?", (person_id,)
@@ -232,7 +231,7 @@ def _swap_ci(text: str, handle: str, pseudonym: str) -> str:
     return re.sub(rf"(?<!\w){re.escape(handle)}(?!\w)", pseudonym, text, flags=re.IGNORECASE)
 
 
-def _add(tables: dict[str, list[dict[str, Any]]], table: str, rows: list[Row]) -> None:
+def _add(tables: dict[str, list[JsonObject]], table: str, rows: list[Row]) -> None:
     have = tables.setdefault(table, [])
     for row in rows:
         item = dict(row)

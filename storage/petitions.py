@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, Row, from_db, from_db_required, to_db
 
 # A /petition that was never finished stops waiting for its text after this long: a stray
 # message a day later is not taken for a petition.
@@ -51,6 +50,7 @@ class Petitions:
                 ),
             )
             row = await tx.fetchone("SELECT * FROM petitions WHERE id = ?", (petition_id,))
+        assert row is not None  # inserted just now, in the same transaction
         return _petition(row)
 
     async def get(self, petition_id: int) -> Petition | None:
@@ -119,6 +119,7 @@ class Petitions:
             row = await tx.fetchone(
                 "SELECT sender_id, anonymous, team_id FROM petitions WHERE id = ?", (petition_id,)
             )
+            assert row is not None, f"no petition {petition_id}"
             await tx.execute(
                 "UPDATE petitions SET status = 'posted', posted_at = ? WHERE id = ?",
                 (to_db(now), petition_id),
@@ -213,7 +214,7 @@ class Petitions:
             )
 
 
-def _petition(row: Any) -> Petition:
+def _petition(row: Row) -> Petition:
     return Petition(
         id=row["id"],
         sender_id=row["sender_id"],
@@ -221,6 +222,6 @@ def _petition(row: Any) -> Petition:
         anonymous=None if row["anonymous"] is None else bool(row["anonymous"]),
         status=row["status"],
         team_id=row["team_id"],
-        created_at=from_db(row["created_at"]),  # type: ignore[arg-type]
+        created_at=from_db_required(row["created_at"]),
         posted_at=from_db(row["posted_at"]),
     )

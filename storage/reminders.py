@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from storage.db import Database, from_db, to_db
+from storage.db import Database, JsonObject, Row, from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +22,7 @@ class OpenStage:
     team_id: int
     title: str
     round_number: int
-    policy: dict[str, Any] | None
+    policy: JsonObject | None
     opened_at: datetime
     deadline: datetime
     # the card (round) or the poll (vote) the reminder answers, if it went out
@@ -118,7 +117,7 @@ class Reminders:
         return [int(row[0]) for row in await self.db.fetchall(sql, (stage_id,))]
 
 
-def _stage(stage: str, row: Any) -> OpenStage:
+def _stage(stage: str, row: Row) -> OpenStage:
     opened_at, deadline = from_db(row["opened_at"]), from_db(row["deadline"])
     assert opened_at is not None and deadline is not None
     return OpenStage(

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, from_db_required, to_db
 from storage.people import Person, _person
-from storage.proposals import leave_open_electorates
+from storage.rounds import leave_open_rounds
+from storage.votes import leave_open_votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,8 @@ class Rosters:
                 (to_db(now), how, by, reason, team_id, person_id),
             )
             if changed:
-                await leave_open_electorates(tx, team_id, person_id, now)
+                await leave_open_rounds(tx, team_id, person_id, now)
+                await leave_open_votes(tx, team_id, person_id, now)
                 await events.append(
                     tx,
                     self.network_id,
@@ -118,7 +120,7 @@ class Rosters:
         return [
             Member(
                 person=_person(row),
-                joined_at=from_db(row["joined_at"]),  # type: ignore[arg-type]
+                joined_at=from_db_required(row["joined_at"]),
                 joined_how=row["joined_how"],
                 joined_by=row["joined_by"],
                 seat=row["seat"],
@@ -149,7 +151,7 @@ class Rosters:
         )
         if row is None:
             return None
-        return Departure(left_at=from_db(row["left_at"]), left_how=row["left_how"])  # type: ignore[arg-type]
+        return Departure(left_at=from_db_required(row["left_at"]), left_how=row["left_how"])
 
     async def teams_of(self, person_id: int) -> list[int]:
         rows = await self.db.fetchall(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from storage import events
-from storage.db import Database, from_db, to_db
+from storage.db import Database, JsonObject, Row, from_db, from_db_required, to_db
 
 
 class AlreadyBound(Exception):
@@ -29,7 +29,7 @@ class Team:
     chat_id: int
     chat_type: str
     roster_mode: str
-    policy_overrides: dict[str, Any]
+    policy_overrides: JsonObject
     bot_is_admin: bool
     bound_at: datetime
     first_decision_at: datetime | None
@@ -133,7 +133,7 @@ class Teams:
         now: datetime,
         *,
         roster_mode: str | None = None,
-        policy: dict[str, Any] | None = None,
+        policy: Mapping[str, object] | None = None,
         decision_id: int | None = None,
     ) -> None:
         """A team's own choices (LT self-government): roster mode and policy overrides."""
@@ -146,6 +146,7 @@ class Teams:
                 row = await tx.fetchone(
                     "SELECT policy_overrides FROM teams WHERE id = ?", (team_id,)
                 )
+                assert row is not None, f"no team {team_id}"
                 merged = {**json.loads(row["policy_overrides"]), **policy}
                 await tx.execute(
                     "UPDATE teams SET policy_overrides = ? WHERE id = ?",
@@ -184,7 +185,7 @@ class Teams:
         return await self.by_id(row["id"])
 
 
-def _team(row: Any) -> Team:
+def _team(row: Row) -> Team:
     return Team(
         id=row["id"],
         network_id=row["network_id"],
@@ -195,6 +196,6 @@ def _team(row: Any) -> Team:
         roster_mode=row["roster_mode"],
         policy_overrides=json.loads(row["policy_overrides"]),
         bot_is_admin=bool(row["bot_is_admin"]),
-        bound_at=from_db(row["bound_at"]),  # type: ignore[arg-type]
+        bound_at=from_db_required(row["bound_at"]),
         first_decision_at=from_db(row["first_decision_at"]),
     )

@@ -1,4 +1,5 @@
-"""Fixtures: an end-to-end harness per test, on a fresh SQLite file."""
+"""Fixtures: the bot on a fresh SQLite file per test, without a team (`h`), with the teams a
+test sets up (`team`), or with the network most end-to-end tests start from (`net`)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import (
-    DecisionSteps,
-    Harness,
-    make_config,
-    make_model,
-    start_net,
-)
+from tests.harness import DecisionSteps, Harness, Teams, make_config, make_model
 
 
 @pytest.fixture
 async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    """The bot as configured by default (real clock, default policy) without a team; the
+    tests of /setup and /admit themselves set one up with `h.set_up_team`."""
     harness = Harness(make_model(), make_config(tmp_path))
     await harness.start()
     try:
@@ -27,10 +24,18 @@ async def h(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 @pytest.fixture
-async def net(tmp_path: Path) -> AsyncIterator[tuple[Harness, DecisionSteps]]:
-    """PT: Anna, Bert. ST: Carl, Dora. A UT with nobody yet. Eve is the candidate."""
-    h = await start_net(tmp_path)
+async def team(tmp_path: Path) -> AsyncIterator[Teams]:
+    """Sets up a team: `h, d = await team("ST")` is the ST with Anna, Bert, Carl and Dora;
+    `await team("LT", members=(ANNA, BERT), name="Garten")` adds an LT to the same network.
+    The bot stops at the end of the test."""
+    teams = Teams(tmp_path)
     try:
-        yield h, DecisionSteps(h)
+        yield teams
     finally:
-        await h.stop()
+        await teams.stop()
+
+
+@pytest.fixture
+async def net(team: Teams) -> tuple[Harness, DecisionSteps]:
+    """PT: Anna, Bert. ST: Carl, Dora. A UT with nobody yet. Eve is the candidate."""
+    return await team.network()

@@ -1,15 +1,21 @@
 """End-to-end harness: the real Application, a real SQLite file, the local Bot API model.
 
 A test says what people do (`await h.say(ST, ANNA, "/members")`) and reads what the bot
-sent back; `settle()` waits until every injected update has been handled."""
+sent back; `settle()` waits until every injected update has been handled. A team is set up one
+way, `Harness.set_up_team` (through the `team` fixture: `h, d = await team("ST")`), and time
+passes one way, `Harness.due`."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
+from bot.flows import admissions, elections, nominations
 from bot.local import LocalBot
 from bot.texts.i18n import t
 from localapi.model import BotApiModel
@@ -22,7 +28,7 @@ BOT_USERNAME = "wiq_test_bot"
 ADMIN = 1  # network admin
 ANNA = 10
 BERT = 11
-CARL = 12  # no username
+CARL = 12  # no username (carl_x in the bot `start_bot` starts)
 DORA = 13  # speaks English
 EVE = 14  # in no team
 # Chats
@@ -35,6 +41,8 @@ UT = -1001000000005
 PUBLIC = -1001000000099  # a chat for the public digest, bound to no team
 NEWBIE = 77  # never seen by the bot
 OUTSIDER = 88
+
+THE_FOUR = (ANNA, BERT, CARL, DORA)  # a team's usual roster; Eve is in its chat, not on it
 
 
 def config_text(db_path: Path, language: str = "de", extra: str = "") -> str:
@@ -86,8 +94,8 @@ class Harness(LocalBot):
     async def flush_edits(self) -> None:
         """Let the outbox's spaced-out card edits go out (time moves on by one interval)."""
         if isinstance(self.clock, ManualClock):
-            self.clock.advance(self.services.outbox.edit_interval)
-            await self.services.outbox.flush_all()
+            self.clock.advance(self.outbox.edit_interval)
+            await self.outbox.flush_all()
             await self.settle()
 
     def last_id(self, chat_id: int) -> int:
@@ -117,6 +125,87 @@ class Harness(LocalBot):
         reply = await self.say(chat_id, ADMIN, " ".join(["/admit", f"@{username}", *rest]))
         assert reply is not None
         return reply
+
+    async def roster(self, chat_id: int, asker: int = ADMIN) -> list[str]:
+        """The names /members lists in the chat, as the person asking sees them there (in a
+        chat-mode team, ask as someone on the roster: writing in the chat puts one on it)."""
+        reply = await self.say(chat_id, asker, "/members")
+        assert reply is not None and reply.text is not None
+        lines = [line[2:] for line in reply.text.splitlines() if line.startswith("• ")]
+        return [line.split(" – ")[0].split(" (@")[0] for line in lines]
+
+    async def due(self, seconds: float) -> None:
+        """Time moves on by `seconds`; what is due then is done as the minute's sweep does it
+        (deadlines, lapsed nominations, elections, invitations, reminders), and the card edits
+        go out. The weekly digest has its own moment (see test_e2e_digests)."""
+        assert isinstance(self.clock, ManualClock)
+        self.clock.advance(seconds)
+        await self.services.decisions.run_due()
+        await nominations.lapse_due(self.services)
+        await elections.run_due(self.services)
+        await admissions.retry_invitations(self.services)
+        await self.services.reminders.run_due()
+        await self.settle()
+        await self.flush_edits()
+
+    async def set_up_team(
+        self,
+        kind: str,
+        members: Sequence[int] = THE_FOUR,
+        *,
+        chat: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        """A team as the network sets one up: /setup in its chat, then its members on the
+        roster. Each member writes there first (so the bot knows them); a network admin admits
+        them by @username, or by replying to their message if they have none, in the ST to a
+        civil-society seat. An LT is bound by Anna, its chat's admin, and NET by a network
+        admin: their rosters are whoever writes in the chat."""
+        chat_id = chat if chat is not None else DEFAULT_CHATS[kind]
+        language = self.config.network.language
+        binder = {"LT": ANNA}.get(kind, ADMIN)
+        await self.bind(chat_id, kind, name or TEAM_NAMES[language][kind], by=binder)
+        hellos = {}
+        for user in members:
+            if user != binder:
+                hellos[user] = self.model.send_message(chat_id, user, "Hallo")["message_id"]
+        if hellos:
+            await self.settle()
+        if kind in CHAT_ROSTER_KINDS:
+            return
+        seat = ["zivilgesellschaft"] if kind == "ST" else []
+        after = self.last_id(chat_id)
+        for user, hello in hellos.items():  # handled in order: one settle for them all
+            username = self.model.users[user].username
+            if username:
+                self.model.send_message(chat_id, ADMIN, " ".join(["/admit", f"@{username}", *seat]))
+            else:
+                self.model.send_message(chat_id, ADMIN, " ".join(["/admit", *seat]), reply_to=hello)
+        await self.settle()
+        replies = [m.text or "" for m in self.model.bot_messages(chat_id) if m.message_id > after]
+        assert len(replies) == len(hellos) and all("✅" in r for r in replies), replies
+
+
+TEAM_NAMES = {
+    "de": {
+        "PT": "Projektteam",
+        "ST": "Steuerungsteam",
+        "UT": "Unterstützungsteam",
+        "KT": "Kernteam",
+        "LT": "Gemeinschaftsgarten",
+        "NET": "Wir im Quartier",
+    },
+    "en": {
+        "PT": "Project team",
+        "ST": "Steering team",
+        "UT": "Support team",
+        "KT": "Core team",
+        "LT": "Community garden",
+        "NET": "Wir im Quartier",
+    },
+}
+DEFAULT_CHATS = {"PT": PT, "ST": ST, "UT": UT, "KT": KT, "LT": LT, "NET": KT}
+CHAT_ROSTER_KINDS = ("LT", "NET")
 
 
 CARD_WORDS = {"de": ("Vorschlag", "Konsensrunde"), "en": ("Proposal", "consensus round")}
@@ -154,12 +243,11 @@ class DecisionSteps:
     async def press_closed(
         self, chat_id: int, proposal_id: int, user_id: int, round_number: int = 1
     ) -> dict[str, Any]:
-        """Press a button of a card whose keyboard is gone (as a stale client still shows)."""
+        """Press a button of a card whose keyboard is gone, as a stale client still shows it."""
         card = self.card(chat_id, proposal_id, round_number)
-        round_ = await self.h.services.storage.proposals.round_by_card(chat_id, card.message_id)
-        assert round_ is not None
+        [[first, *_], *_] = keyboard_once_shown(self.h.model, chat_id, card.message_id)
         query = self.h.model.press_button(
-            chat_id, card.message_id, user_id, callback_data=f"1:{round_.id}:a", forge=True
+            chat_id, card.message_id, user_id, callback_data=first["callback_data"], forge=True
         )
         answer = await self.h.model.wait_callback_answer(query)
         await self.h.settle()
@@ -167,16 +255,29 @@ class DecisionSteps:
         return answer
 
 
-TEAM_NAMES = {
-    "de": ("Projektteam", "Steuerungsteam", "Unterstützungsteam"),
-    "en": ("Project team", "Steering team", "Support team"),
-}
+def keyboard_once_shown(model: BotApiModel, chat_id: int, message_id: int) -> list[list[Any]]:
+    """The last inline keyboard the bot gave a message (a client may still show it)."""
+    for call in reversed(model.calls):
+        params = call.params
+        if not call.ok or str(params.get("chat_id")) != str(chat_id):
+            continue
+        target = params.get("message_id") or (call.result or {}).get("message_id")
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if str(target) == str(message_id) and markup and markup.get("inline_keyboard"):
+            return [list(row) for row in markup["inline_keyboard"]]
+    raise AssertionError(f"message {message_id} in {chat_id} never had a keyboard")
 
 
-async def start_net(tmp_path: Path, extra: str = "", language: str = "de") -> Harness:
-    """A started network: PT with Anna and Bert, ST with Carl and Dora, a UT with nobody
-    yet; Eve is in no team (the usual candidate). Deadlines may be as short as 1 s."""
-    clock = ManualClock()
+async def start_bot(
+    tmp_path: Path, *, extra: str = "", language: str = "de", start: datetime | None = None
+) -> Harness:
+    """The bot as the team tests run it: on a manual clock (from `start`), deadlines as short as
+    1 s, no flood limit of the model in the way. Carl has a username (carl_x); Nele (never seen
+    by the bot) and Otto exist; so does the UT's chat, with nobody in it. In a network of
+    another language everyone speaks that language."""
+    clock = ManualClock(start)
     config = make_config(
         tmp_path, language=language, extra='[policy]\nmin_deadline = "1s"\n' + extra
     )
@@ -186,20 +287,51 @@ async def start_net(tmp_path: Path, extra: str = "", language: str = "de") -> Ha
     model.add_user(NEWBIE, "Nele", username="nele_neu")
     model.add_user(OUTSIDER, "Otto", username="otto")
     model.add_group(UT, "UT", members=[], admins=[ADMIN], bot_status="administrator")
-    if language != "de":  # everyone speaks the network's language (Dora always English)
+    if language != "de":
         for user in model.users.values():
             user.language_code = language
     h = Harness(model, config, clock=clock)
     await h.start()
-    pt, st, ut = TEAM_NAMES[language]
-    await h.bind(PT, "PT", pt)
-    await h.bind(ST, "ST", st)
-    await h.bind(UT, "UT", ut)
-    for user in (ANNA, BERT, CARL, DORA, EVE):
-        h.model.send_message(PT, user, "Hallo")
-    await h.settle()
-    for username in ("anna", "bert"):
-        await h.admit(PT, username)
-    for username in ("carl_x", "dora"):
-        await h.admit(ST, username, "zivilgesellschaft")
     return h
+
+
+class Teams:
+    """The one way to set up teams in a test (the `team` fixture): the first call starts the
+    bot (`start_bot`, its options go with that call), every call sets up one more team of the
+    same network (`Harness.set_up_team`) and returns the bot with the decision steps."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.h: Harness | None = None
+
+    async def __call__(
+        self,
+        kind: str = "ST",
+        members: Sequence[int] = THE_FOUR,
+        *,
+        chat: int | None = None,
+        name: str | None = None,
+        **bot_options: Any,
+    ) -> tuple[Harness, DecisionSteps]:
+        h = await self.bot(**bot_options)
+        await h.set_up_team(kind, members, chat=chat, name=name)
+        return h, DecisionSteps(h, h.config.network.language)
+
+    async def bot(self, **bot_options: Any) -> Harness:
+        if self.h is None:
+            self.h = await start_bot(self.tmp_path, **bot_options)
+        elif bot_options:
+            raise ValueError(f"the bot is already running; {bot_options} go with the first team")
+        return self.h
+
+    async def network(self, **bot_options: Any) -> tuple[Harness, DecisionSteps]:
+        """PT: Anna, Bert. ST: Carl, Dora. A UT with nobody yet. Eve, the usual candidate, has
+        written in the PT's chat, so the bot knows her; she is on no roster."""
+        h, _ = await self("PT", (ANNA, BERT), **bot_options)
+        await self("ST", (CARL, DORA))
+        h.model.send_message(PT, EVE, "Hallo")  # handled while the UT is set up
+        return await self("UT", ())
+
+    async def stop(self) -> None:
+        if self.h is not None:
+            await self.h.stop()

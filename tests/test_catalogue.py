@@ -7,14 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import GROUP_MENU, PRIVATE_MENU
-from bot.charter import outcomes
+from bot.charter import outcomes, refusals
 from bot.charter.deadline_input import DeadlineReason
 from bot.charter.policy import Process, RosterMode, TeamKind
-from bot.charter.teams import SEATS, Refusal
+from bot.charter.teams import SEATS
 from bot.texts.i18n import Html, catalogue, keys, placeholders, t
 from bot.texts.render import MAX_MESSAGE, shorten, split_message, visible_length
-from handlers import COMMANDS
+from handlers.commands import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 # t(lang, "key" …), reply(update, context, "key" …), and "key" literals passed on
@@ -94,7 +93,6 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"members.empty.{m.value}" for m in RosterMode}
     computed |= {f"setup.next.{m.value}" for m in RosterMode}
     computed |= {f"seat.{seat}" for seat in SEATS}
-    computed |= {f"refusal.{r.value}" for r in Refusal}
     computed |= {
         f"members.how.{how}"
         for how in (
@@ -109,9 +107,8 @@ def test_every_computed_key_exists() -> None:
     }
     computed |= {f"settings.title.{field}" for field in ("mode", "process")}
     computed |= {f"settings.changed.{field}" for field in ("mode", "process")}
-    computed |= {f"command.{name}" for name in GROUP_MENU + PRIVATE_MENU}
-    computed |= {f"command.{names[0]}" for names, _ in COMMANDS}
-    computed |= {f"refused.{r.value}" for r in outcomes.Refusal}
+    computed |= {command.help_key for command in COMMANDS}
+    computed |= {command.menu_key for command in COMMANDS}
     computed |= {f"deadline.{r.value}" for r in DeadlineReason}
     computed |= {f"outcome.{o.value}" for o in outcomes.DecisionOutcome}
     computed |= {f"round_outcome.{o.value}" for o in outcomes.RoundOutcome}
@@ -121,6 +118,17 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"objection.{o.value}" for o in outcomes.ObjectionStatus}
     computed |= {f"reason.ask.{r}" for r in ("object", "concern")}
     assert sorted(computed - keys("de")) == []
+
+
+CHARTER_REFUSALS = {
+    name: value for name, value in vars(refusals).items() if isinstance(value, refusals.Refusal)
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHARTER_REFUSALS))
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_every_refusal_of_the_charter_has_its_text(name: str, lang: str) -> None:
+    assert CHARTER_REFUSALS[name].key in keys(lang)
 
 
 def test_parameters_are_escaped_but_html_is_kept() -> None:

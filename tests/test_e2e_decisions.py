@@ -2,62 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from tests.harness import ANNA, BERT, CARL, DORA, EVE, KT, ST, Teams
 
-import pytest
-
-from bot.clock import ManualClock
-from tests.harness import (
-    ADMIN,
-    ANNA,
-    BERT,
-    CARL,
-    DORA,
-    EVE,
-    ST,
-    DecisionSteps,
-    Harness,
-    make_config,
-    make_model,
-)
-
-MEMBERS = {ANNA: "anna", BERT: "bert", CARL: "Carl", DORA: "dora"}
+NOTHING_COUNTED = "Zustimmung 0 · Bedenken 0 · Enthaltung 0 · Einwand 0 (im Team: 4)"
 
 
-@pytest.fixture
-async def st(tmp_path: Path) -> AsyncIterator[tuple[Harness, DecisionSteps]]:
-    """An ST with Anna, Bert, Carl and Dora; Eve is in the chat but not on the roster."""
-    clock = ManualClock()
-    config = make_config(tmp_path, extra='[policy]\nmin_deadline = "1s"\n')
-    h = Harness(make_model(clock=clock.monotonic), config, clock=clock)
-    h.model.group_limit_per_minute = None  # these tests are about decisions, not flood limits
-    await h.start()
-    await h.bind(ST, "ST", "Steuerungsteam")
-    for user in MEMBERS:
-        h.model.send_message(ST, user, "Hallo")
-    await h.settle()
-    for user, username in MEMBERS.items():
-        if user == CARL:
-            continue
-        await h.admit(ST, username, "zivilgesellschaft")
-    carl_hello = next(m for m in h.model.messages(ST) if m.from_id == CARL)
-    await h.say(ST, ADMIN, "/admit zivilgesellschaft", reply_to=carl_hello.message_id)
-    try:
-        yield h, DecisionSteps(h)
-    finally:
-        await h.stop()
-
-
-async def due(h: Harness, seconds: float) -> None:
-    h.clock.advance(seconds)
-    await h.services.decisions.run_due()
-    await h.settle()
-    await h.flush_edits()
-
-
-async def test_consensus_in_round_one(st) -> None:
-    h, d = st
+async def test_a_round_everyone_agrees_to_is_a_consensus_in_round_one(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/vorschlag 2d Wir kaufen Saatgut für 80 €.")
     card = d.card(ST, 1)
     assert "Wir kaufen Saatgut" in card.text and "Konsensrunde 1 von 2" in card.text
@@ -71,17 +22,19 @@ async def test_consensus_in_round_one(st) -> None:
     assert answer["text"] == "Gespeichert: Zustimmung"
     await d.press(ST, 1, BERT, "agree")
     await d.press(ST, 1, CARL, "abstain")
-    await due(h, 2 * 86400 + 1)
+    await h.due(2 * 86400 + 1)
     result = h.bot_texts(ST)[-1]
     assert "Konsens" in result and "Antworten: 3 von 4" in result
     assert "Beschluss: <b>Konsens</b>" in result or "Beschluss: Konsens" in result
-    proposal = await h.services.storage.proposals.get(1)
-    assert proposal.outcome == "consensus"
     assert d.card(ST, 1).reply_markup is None
+    decided = await h.say(ST, DORA, "/beschluesse")
+    assert decided is not None and "#1 „Wir kaufen Saatgut für 80 €.“ – Konsens" in decided.text
 
 
-async def test_objection_revision_objection_then_vote_accepts(st) -> None:
-    h, d = st
+async def test_an_objection_that_stands_after_the_revision_goes_to_a_vote_that_accepts(
+    team: Teams,
+) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Budget 2027 wie besprochen")
     await d.press(ST, 1, ANNA, "agree")
     await d.press(ST, 1, BERT, "object")
@@ -94,7 +47,7 @@ async def test_objection_revision_objection_then_vote_accepts(st) -> None:
     assert "ohne Posten X" in card2.text and "Bert" in card2.text and "besteht" in card2.text
     for user in (ANNA, CARL, DORA):
         await d.press(ST, 1, user, "agree", round_number=2)
-    await due(h, 86400 + 1)  # Bert stays silent: his objection stands
+    await h.due(86400 + 1)  # Bert stays silent: his objection stands
     poll = h.model.bot_messages(ST)[-1]
     assert poll.poll is not None
     assert poll.poll.question.startswith("Mehrheitsabstimmung zu #1:")
@@ -108,25 +61,25 @@ async def test_objection_revision_objection_then_vote_accepts(st) -> None:
     h.model.answer_poll(poll_id, CARL, [0])
     h.model.answer_poll(poll_id, EVE, [1])  # not on the roster
     await h.settle()
-    await due(h, 3 * 86400 + 1)
+    await h.due(3 * 86400 + 1)
     result = h.bot_texts(ST)[-1]
     assert "Angenommen" in result and "Ja 2 · Nein 1" in result
     assert "1 Antwort(en) von außerhalb" in result
     assert h.model.polls[poll_id].is_closed
-    proposal = await h.services.storage.proposals.get(1)
-    assert proposal.outcome == "accepted"
+    decided = await h.say(ST, DORA, "/beschluesse")
+    assert decided is not None and "#1 „Budget 2027 wie besprochen“ – Angenommen" in decided.text
 
 
-async def test_objections_that_stand_lead_to_a_vote_that_rejects(st) -> None:
-    h, d = st
+async def test_objections_that_stand_lead_to_a_vote_where_a_tie_rejects(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Wir verlegen das Treffen auf Sonntag")
     await d.press(ST, 1, BERT, "object")
-    await due(h, 86400 + 1)
-    await due(h, 48 * 3600 + 1)  # no revision: round 2 opens by itself with the same text
+    await h.due(86400 + 1)
+    await h.due(48 * 3600 + 1)  # no revision: round 2 opens by itself with the same text
     card2 = d.card(ST, 1, round_number=2)
     assert "Sonntag" in card2.text and "besteht" in card2.text
     await d.press(ST, 1, CARL, "object", round_number=2)
-    await due(h, 86400 + 1)
+    await h.due(86400 + 1)
     poll = h.model.bot_messages(ST)[-1].poll
     assert poll is not None
     for user, option in ((ANNA, 0), (BERT, 1), (CARL, 1), (DORA, 0)):
@@ -135,39 +88,45 @@ async def test_objections_that_stand_lead_to_a_vote_that_rejects(st) -> None:
     result = h.bot_texts(ST)[-1]
     assert "Abgelehnt" in result and "Ja 2 · Nein 2" in result  # a tie is no majority
     assert poll.is_closed
-    assert (await h.services.storage.proposals.get(1)).outcome == "rejected"
+    decided = await h.say(ST, DORA, "/beschluesse")
+    assert decided is not None
+    assert "#1 „Wir verlegen das Treffen auf Sonntag“ – Abgelehnt" in decided.text
 
 
-async def test_everyone_responded_closes_the_round_early(st) -> None:
-    h, d = st
+async def test_everyone_responded_closes_the_round_early(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 7d Frühe Einigung")
     for user in (ANNA, BERT, CARL):
         await d.press(ST, 1, user, "agree")
-    assert (await h.services.storage.proposals.get(1)).status == "round_open"
+    assert d.card(ST, 1).reply_markup is not None  # still open: Dora has not answered
     await d.press(ST, 1, DORA, "concern")
-    assert (await h.services.storage.proposals.get(1)).outcome == "consensus"
+    assert d.card(ST, 1).reply_markup is None
     result = h.bot_texts(ST)[-1]
+    assert "Beschluss: Konsens" in result
     assert "Bedenken:" in result and "Dora: ohne Begründung" in result
 
 
-async def test_majority_needs_a_failed_round_and_the_proposer(st) -> None:
-    h, d = st
+async def test_only_the_proposer_asks_for_the_vote_and_only_after_a_failed_round(
+    team: Teams,
+) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Eine Frage")
     reply = await h.say(ST, ANNA, "/abstimmung 1")
     assert reply is not None and "erst nach einer gescheiterten" in reply.text
     await d.press(ST, 1, BERT, "object")
-    await due(h, 86400 + 1)
+    await h.due(86400 + 1)
     reply = await h.say(ST, BERT, "/majority 1")
     assert reply is not None and "Das kann nur, wer #1 vorgeschlagen hat" in reply.text
     await h.say(ST, ANNA, "/majority 1")
     assert h.model.bot_messages(ST)[-1].poll is not None
-    assert (await h.services.storage.proposals.get(1)).status == "vote_open"
+    listing = await h.say(ST, CARL, "/offen")
+    assert listing is not None and "#1 „Eine Frage“ – Mehrheitsabstimmung bis" in listing.text
     reply = await h.say(ST, ANNA, "/revise 1 neu")
     assert reply is not None and "Mehrheitsabstimmung" in reply.text
 
 
-async def test_withdraw_by_the_proposer_only(st) -> None:
-    h, d = st
+async def test_only_the_proposer_withdraws_and_the_card_then_takes_no_press(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Zurückzuziehen")
     reply = await h.say(ST, BERT, "/zurueckziehen 1")
     assert reply is not None and "vorgeschlagen" in reply.text
@@ -180,8 +139,8 @@ async def test_withdraw_by_the_proposer_only(st) -> None:
     assert reply is not None and "schon abgeschlossen" in reply.text
 
 
-async def test_bad_arguments_change_nothing(st) -> None:
-    h, _d = st
+async def test_a_malformed_command_gets_its_usage_and_changes_nothing(team: Teams) -> None:
+    h, _ = await team("ST")
     for text, expected in (
         ("/propose", "/vorschlag [FRIST] TEXT"),
         ("/propose 3d", "/vorschlag [FRIST] TEXT"),
@@ -199,21 +158,23 @@ async def test_bad_arguments_change_nothing(st) -> None:
         if expected is None:
             continue
         assert reply is not None and expected in reply.text, (text, reply)
-    assert [p.id for p in await h.services.storage.proposals.open_proposals()] == [1]
+    listing = await h.say(ST, CARL, "/offen")
+    assert listing is not None and "#1 „Zu kurz? nein, geht“" in listing.text
+    assert "#2" not in listing.text
 
 
-async def test_non_members_cannot_propose_or_count(st) -> None:
-    h, d = st
+async def test_someone_off_the_roster_neither_proposes_nor_counts(team: Teams) -> None:
+    h, d = await team("ST")
     reply = await h.say(ST, EVE, "/propose 1d Ich bin nicht im Team")
     assert reply is not None and "nur Mitglieder" in reply.text
     await h.say(ST, ANNA, "/propose 1d Etwas")
     answer = await d.press(ST, 1, EVE, "object")
     assert answer["show_alert"] and "nicht auf der Mitgliederliste" in answer["text"]
-    assert await h.services.storage.proposals.responses(1) == {}
+    assert NOTHING_COUNTED in d.card(ST, 1).text
 
 
-async def test_forged_callback_data_changes_nothing(st) -> None:
-    h, d = st
+async def test_forged_callback_data_changes_nothing(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Etwas")
     card = d.card(ST, 1)
     for data in ("1:999:a", "2:1:a", "1:1:x", "garbage", "1:1:a:extra", "1:01:a"):
@@ -221,54 +182,53 @@ async def test_forged_callback_data_changes_nothing(st) -> None:
         answer = await h.model.wait_callback_answer(query)
         assert answer["show_alert"] and "nicht (mehr) gültig" in answer["text"], data
     await h.settle()
-    assert await h.services.storage.proposals.responses(1) == {}
+    await h.flush_edits()
+    assert NOTHING_COUNTED in d.card(ST, 1).text
 
 
-async def test_a_press_from_another_chat_changes_nothing(st) -> None:
-    h, _d = st
+async def test_a_press_from_another_chat_changes_nothing(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Etwas")
-    await h.bind(-1001000000004, "KT", "Kernteam")
-    kt_message = h.model.bot_messages(-1001000000004)[-1]
-    query = h.model.press_button(
-        -1001000000004, kt_message.message_id, ANNA, callback_data="1:1:o", forge=True
-    )
+    await team("KT", members=())
+    kt_message = h.model.bot_messages(KT)[-1]
+    query = h.model.press_button(KT, kt_message.message_id, ANNA, callback_data="1:1:o", forge=True)
     answer = await h.model.wait_callback_answer(query)
     assert "nicht (mehr) gültig" in answer["text"]
     await h.settle()
-    assert await h.services.storage.proposals.responses(1) == {}
+    await h.flush_edits()
+    assert NOTHING_COUNTED in d.card(ST, 1).text
 
 
-async def test_responses_can_change_until_the_close_and_the_last_counts(st) -> None:
-    h, d = st
+async def test_responses_can_change_until_the_close_and_the_last_counts(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Etwas")
     await d.press(ST, 1, BERT, "object")
     await d.press(ST, 1, BERT, "agree")
     await d.press(ST, 1, ANNA, "agree")
-    stored = await h.services.storage.proposals.responses(1)
-    assert {p: r.choice for p, r in stored.items()} == {
-        (await h.services.storage.people.by_telegram_id(BERT)).id: "agree",
-        (await h.services.storage.people.by_telegram_id(ANNA)).id: "agree",
-    }
-    await due(h, 86400 + 1)
-    assert (await h.services.storage.proposals.get(1)).outcome == "consensus"
+    card = d.card(ST, 1).text
+    assert "Zustimmung 2 · Bedenken 0 · Enthaltung 0 · Einwand 0" in card
+    assert "Zustimmung: Anna, Bert" in card
+    await h.due(86400 + 1)
+    result = h.bot_texts(ST)[-1]
+    assert "Antworten: 2 von 4" in result and "Beschluss: Konsens" in result
 
 
-async def test_admit_is_refused_once_the_team_has_decided(st) -> None:
-    h, d = st
+async def test_network_admins_no_longer_admit_directly_once_the_team_decided(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Etwas")
     for user in (ANNA, BERT, CARL, DORA):
         await d.press(ST, 1, user, "agree")
     await h.say(ST, EVE, "Hallo")
     reply = await h.admit(ST, "eve", "politik")
     assert "Aufbauphase ist vorbei" in reply.text or "Entsendung" in reply.text
-    team = await h.services.storage.teams.by_chat(ST)
-    assert not await h.services.storage.rosters.is_member(
-        team.id, (await h.services.storage.people.by_telegram_id(EVE)).id
-    )
+    listing = await h.say(ST, ANNA, "/mitglieder")
+    assert listing is not None and "Mitglieder: 4" in listing.text and "Eve" not in listing.text
 
 
-async def test_open_and_decisions_lists(st) -> None:
-    h, d = st
+async def test_open_names_who_has_not_answered_and_decisions_lists_the_newest_first(
+    team: Teams,
+) -> None:
+    h, d = await team("ST")
     reply = await h.say(ST, ANNA, "/offen")
     assert reply is not None and "nichts offen" in reply.text
     await h.say(ST, ANNA, "/propose 1d Erstens")
@@ -288,8 +248,8 @@ async def test_open_and_decisions_lists(st) -> None:
     assert "#1 „Erstens“ – Konsens" in lines[2]
 
 
-async def test_a_member_leaving_mid_round_no_longer_counts(st) -> None:
-    h, d = st
+async def test_a_member_leaving_mid_round_no_longer_counts(team: Teams) -> None:
+    h, d = await team("ST")
     await h.say(ST, ANNA, "/propose 1d Etwas")
     await d.press(ST, 1, BERT, "object")
     for user in (ANNA, CARL):
@@ -299,6 +259,6 @@ async def test_a_member_leaving_mid_round_no_longer_counts(st) -> None:
     await h.flush_edits()
     card = d.card(ST, 1).text
     assert "Noch nicht geantwortet: Dora" in card and "Einwand 0" in card and "(im Team: 3)" in card
-    assert (await h.services.storage.proposals.get(1)).status == "round_open"
+    assert d.card(ST, 1).reply_markup is not None  # still open
     await d.press(ST, 1, DORA, "agree")
-    assert (await h.services.storage.proposals.get(1)).outcome == "consensus"
+    assert "Beschluss: Konsens" in h.bot_texts(ST)[-1]

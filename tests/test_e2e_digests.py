@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bot.clock import ManualClock
-from bot.flows import elections
 from localapi.records import MessageRec
 from tests.harness import (
     ADMIN,
@@ -26,9 +24,7 @@ from tests.harness import (
     UT,
     DecisionSteps,
     Harness,
-    make_config,
-    make_model,
-    start_net,
+    Teams,
 )
 from tests.test_e2e_elections import eve_and_bert_stand
 from tests.test_e2e_nominations import accept, approve
@@ -60,45 +56,28 @@ async def at(h: Harness, moment: datetime) -> None:
     await h.settle()
 
 
-async def bot_with_st(tmp_path: Path, start: datetime, extra: str = "") -> Harness:
-    clock = ManualClock(start)
-    model = make_model(clock=clock.monotonic)
-    model.group_limit_per_minute = None
-    h = Harness(model, make_config(tmp_path, extra=extra), clock=clock)
-    await h.start()
-    await h.bind(ST, "ST", "Steuerungsteam")
-    return h
-
-
-async def test_the_digest_fires_at_nine_local_time_across_the_clock_change(
-    tmp_path: Path,
-) -> None:
+async def test_the_digest_fires_at_nine_local_time_across_the_clock_change(team: Teams) -> None:
     # Monday 19 October 2026, 08:00 in Berlin (summer time, UTC+2)
-    h = await bot_with_st(tmp_path, datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
-    try:
-        await at(h, datetime(2026, 10, 19, 6, 59, 59, tzinfo=UTC))
-        assert digests(h, ST) == []
-        await at(h, datetime(2026, 10, 19, 7, 0, tzinfo=UTC))  # 09:00 CEST
-        assert len(digests(h, ST)) == 1
-        # The JobQueue holds the next run: Monday 26 October, 09:00 CET = 08:00 UTC.
-        [job] = h.app.job_queue.get_jobs_by_name("digest")
-        expected = datetime(2026, 10, 26, 8, 0, tzinfo=UTC) - h.clock.now()
-        real_delay = job.next_t - datetime.now(UTC)
-        assert abs(real_delay.total_seconds() - expected.total_seconds()) < 30
-        await at(h, datetime(2026, 10, 26, 7, 0, tzinfo=UTC))  # 08:00 CET: not yet
-        assert len(digests(h, ST)) == 1
-        await at(h, datetime(2026, 10, 26, 8, 0, tzinfo=UTC))  # 09:00 CET
-        assert len(digests(h, ST)) == 2
-        await at(h, datetime(2026, 10, 26, 8, 30, tzinfo=UTC))  # the sweep again: nothing
-        assert len(digests(h, ST)) == 2
-    finally:
-        await h.stop()
+    h, _ = await team("ST", (), start=datetime(2026, 10, 19, 6, 0, tzinfo=UTC))
+    await at(h, datetime(2026, 10, 19, 6, 59, 59, tzinfo=UTC))
+    assert digests(h, ST) == []
+    await at(h, datetime(2026, 10, 19, 7, 0, tzinfo=UTC))  # 09:00 CEST
+    assert len(digests(h, ST)) == 1
+    # The JobQueue holds the next run: Monday 26 October, 09:00 CET = 08:00 UTC.
+    [job] = h.app.job_queue.get_jobs_by_name("digest")
+    expected = datetime(2026, 10, 26, 8, 0, tzinfo=UTC) - h.clock.now()
+    real_delay = job.next_t - datetime.now(UTC)
+    assert abs(real_delay.total_seconds() - expected.total_seconds()) < 30
+    await at(h, datetime(2026, 10, 26, 7, 0, tzinfo=UTC))  # 08:00 CET: not yet
+    assert len(digests(h, ST)) == 1
+    await at(h, datetime(2026, 10, 26, 8, 0, tzinfo=UTC))  # 09:00 CET
+    assert len(digests(h, ST)) == 2
+    await at(h, datetime(2026, 10, 26, 8, 30, tzinfo=UTC))  # the sweep again: nothing
+    assert len(digests(h, ST)) == 2
 
 
-async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(
-    tmp_path: Path,
-) -> None:
-    h = await bot_with_st(tmp_path, datetime(2026, 11, 4, 10, 0, tzinfo=UTC))  # a Wednesday
+async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(team: Teams) -> None:
+    h, _ = await team("ST", (), start=datetime(2026, 11, 4, 10, 0, tzinfo=UTC))  # a Wednesday
     await h.stop()
     h.clock.advance(9 * DAY)  # down over Monday 9 and until Friday 13 November
     for _ in range(2):
@@ -134,37 +113,31 @@ async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(
         await fourth.stop()
 
 
-async def test_a_quiet_week_is_one_line(tmp_path: Path) -> None:
-    h = await bot_with_st(tmp_path, datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
-    try:
-        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-        [line] = digests(h, ST)
-        assert "ruhige Woche" in line and "\n" not in line
-    finally:
-        await h.stop()
+async def test_a_quiet_week_is_one_line(team: Teams) -> None:
+    h, _ = await team("ST", (), start=datetime(2026, 11, 2, 8, 0, tzinfo=UTC))
+    await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    [line] = digests(h, ST)
+    assert "ruhige Woche" in line and "\n" not in line
 
 
-async def test_a_quiet_week_can_be_nothing(tmp_path: Path) -> None:
-    quiet = await bot_with_st(
-        tmp_path,
-        datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
+async def test_a_quiet_week_can_be_nothing(team: Teams) -> None:
+    quiet, _ = await team(
+        "ST",
+        (),
+        start=datetime(2026, 11, 2, 8, 0, tzinfo=UTC),
         extra='[digest]\nquiet_week = "nothing"\n',
     )
-    try:
-        await at(quiet, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-        assert digests(quiet, ST) == []
-        # On demand, /rueckblick still answers.
-        reply = await quiet.say(ST, ADMIN, "/rueckblick")
-        assert reply is not None and "ruhige Woche" in (reply.text or "")
-    finally:
-        await quiet.stop()
+    await at(quiet, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    assert digests(quiet, ST) == []
+    # On demand, /rueckblick still answers.
+    reply = await quiet.say(ST, ADMIN, "/rueckblick")
+    assert reply is not None and "ruhige Woche" in (reply.text or "")
 
 
-async def a_busy_week(tmp_path: Path) -> tuple[Harness, DecisionSteps]:
+async def a_busy_week(team: Teams) -> tuple[Harness, DecisionSteps]:
     """PT: Anna, Bert; ST: Carl, Dora. In one week: a Konsens in the ST, a round still
     open, Eve appointed to the UT, a nomination of Otto still open, Bert removed."""
-    h = await start_net(tmp_path, extra=f"[digest]\npublic_chat_id = {PUBLIC}\n")
-    d = DecisionSteps(h)
+    h, d = await team.network(extra=f"[digest]\npublic_chat_id = {PUBLIC}\n")
     await h.say(ST, CARL, "/propose 1d Haushalt 2027 beschließen")
     await approve(h, d, ST, 1, (CARL, DORA))
     await h.say(ST, DORA, "/propose 10d Offene Frage zum Sommerfest")
@@ -180,96 +153,77 @@ async def a_busy_week(tmp_path: Path) -> tuple[Harness, DecisionSteps]:
     return h, d
 
 
-async def test_the_digests_of_a_busy_week(tmp_path: Path) -> None:
-    h, d = await a_busy_week(tmp_path)
-    try:
-        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-        [st] = digests(h, ST)
-        assert "Wochenrückblick Steuerungsteam" in st
-        assert "#1 „Haushalt 2027 beschließen“ – Konsens" in st
-        [st_message] = digest_messages(h, ST)
-        card = d.card(ST, 1)
-        assert links(st_message)[0] == f"https://t.me/c/1000000002/{card.message_id}"
-        assert "#2 „Offene Frage zum Sommerfest“ – Runde 1" in st
-        assert "1 noch ohne Antwort" in st
-        assert "@otto für das Unterstützungsteam (UT): PT offen, ST offen, Zusage steht aus" in st
-        [ut] = digests(h, UT)
-        assert "Eve – ernannt von PT und ST" in ut
-        # The PT gets the network digest: a section per team with news.
-        [pt] = digests(h, PT)
-        assert "Netzwerk-Wochenrückblick" in pt
-        for section in ("Projektteam", "Steuerungsteam", "Unterstützungsteam"):
-            assert f"<b>{section}</b>" in pt or section in pt
-        assert "Bert – entfernt von Ada (Grund: zieht aus dem Quartier weg)" in pt
-        assert "Haushalt 2027" in pt
-        assert pt.count("@otto für das Unterstützungsteam") == 1  # listed once, not per team
-        # Each chat got exactly one digest; running again sends nothing.
-        await h.services.digests.run_due()
-        await h.settle()
-        assert [len(digests(h, chat)) for chat in (PT, ST, UT, PUBLIC)] == [1, 1, 1, 1]
-    finally:
-        await h.stop()
+async def test_the_digests_of_a_busy_week(team: Teams) -> None:
+    h, d = await a_busy_week(team)
+    await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    [st] = digests(h, ST)
+    assert "Wochenrückblick Steuerungsteam" in st
+    assert "#1 „Haushalt 2027 beschließen“ – Konsens" in st
+    [st_message] = digest_messages(h, ST)
+    card = d.card(ST, 1)
+    assert links(st_message)[0] == f"https://t.me/c/1000000002/{card.message_id}"
+    assert "#2 „Offene Frage zum Sommerfest“ – Runde 1" in st
+    assert "1 noch ohne Antwort" in st
+    assert "@otto für das Unterstützungsteam (UT): PT offen, ST offen, Zusage steht aus" in st
+    [ut] = digests(h, UT)
+    assert "Eve – ernannt von PT und ST" in ut
+    # The PT gets the network digest: a section per team with news.
+    [pt] = digests(h, PT)
+    assert "Netzwerk-Wochenrückblick" in pt
+    for section in ("Projektteam", "Steuerungsteam", "Unterstützungsteam"):
+        assert f"<b>{section}</b>" in pt or section in pt
+    assert "Bert – entfernt von Ada (Grund: zieht aus dem Quartier weg)" in pt
+    assert "Haushalt 2027" in pt
+    assert pt.count("@otto für das Unterstützungsteam") == 1  # listed once, not per team
+    # Each chat got exactly one digest; running again sends nothing.
+    await h.services.digests.run_due()
+    await h.settle()
+    assert [len(digests(h, chat)) for chat in (PT, ST, UT, PUBLIC)] == [1, 1, 1, 1]
 
 
-async def test_the_public_digest_names_no_proposer_responder_or_voter(tmp_path: Path) -> None:
-    h, _ = await a_busy_week(tmp_path)
-    try:
-        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-        [public] = digests(h, PUBLIC)
-        assert "„Haushalt 2027 beschließen“ – Konsens" in public
-        assert "Eve – ernannt in: Unterstützungsteam" in public  # accepted a public role
-        for name in ("Anna", "Bert", "Carl", "Dora", "Otto", "Ada", "@", "tg://user"):
-            assert name not in public, name
-        assert "Nominierung" not in public  # decisions about a person stay internal
-        assert "Sommerfest" not in public  # still open: not a decision yet
-    finally:
-        await h.stop()
+async def test_the_public_digest_names_no_proposer_responder_or_voter(team: Teams) -> None:
+    h, _ = await a_busy_week(team)
+    await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    [public] = digests(h, PUBLIC)
+    assert "„Haushalt 2027 beschließen“ – Konsens" in public
+    assert "Eve – ernannt in: Unterstützungsteam" in public  # accepted a public role
+    for name in ("Anna", "Bert", "Carl", "Dora", "Otto", "Ada", "@", "tg://user"):
+        assert name not in public, name
+    assert "Nominierung" not in public  # decisions about a person stay internal
+    assert "Sommerfest" not in public  # still open: not a decision yet
 
 
-async def test_digest_on_demand_and_where_it_is_refused(tmp_path: Path) -> None:
-    h, _ = await a_busy_week(tmp_path)
-    try:
-        reply = await h.say(ST, DORA, "/digest")
-        assert reply is not None and "Haushalt 2027" in (reply.text or "")
-        private = await h.say(DORA, DORA, "/rueckblick")
-        assert private is not None and "group chat" in (private.text or "")  # Dora speaks English
-    finally:
-        await h.stop()
+async def test_digest_on_demand_and_where_it_is_refused(team: Teams) -> None:
+    h, _ = await a_busy_week(team)
+    reply = await h.say(ST, DORA, "/digest")
+    assert reply is not None and "Haushalt 2027" in (reply.text or "")
+    private = await h.say(DORA, DORA, "/rueckblick")
+    assert private is not None and "group chat" in (private.text or "")  # Dora speaks English
 
 
-async def test_the_public_chat_keeps_one_digest_after_becoming_a_supergroup(
-    tmp_path: Path,
-) -> None:
-    h = await start_net(tmp_path, extra=f"[digest]\npublic_chat_id = {PLAIN}\n")
-    try:
-        await h.bind(PLAIN, "NET", "Wir im Quartier")
-        new_id = h.model.migrate_to_supergroup(PLAIN)
-        await h.settle()
-        await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
-        await h.services.outbox.flush_all()
-        await h.settle()
-        [public] = digests(h, new_id)
-        assert public.startswith("📰")
-        assert digests(h, PLAIN) == []
-    finally:
-        await h.stop()
+async def test_the_public_chat_keeps_one_digest_after_becoming_a_supergroup(team: Teams) -> None:
+    h, _ = await team.network(extra=f"[digest]\npublic_chat_id = {PLAIN}\n")
+    await team("NET", (), chat=PLAIN)
+    new_id = h.model.migrate_to_supergroup(PLAIN)
+    await h.settle()
+    await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    await h.services.outbox.flush_all()
+    await h.settle()
+    [public] = digests(h, new_id)
+    assert public.startswith("📰")
+    assert digests(h, PLAIN) == []
 
 
-async def test_elections_in_the_digest_of_the_chat_where_they_run(tmp_path: Path) -> None:
-    h = await start_net(tmp_path)
-    try:
-        poll = await eve_and_bert_stand(h, "10d")
-        running = await h.say(KT, ANNA, "/rueckblick")
-        assert running is not None
-        assert "Wahl #1 (1 Sitz(e)): Abstimmung bis" in (running.text or "")
-        for voter in (ANNA, CARL, DORA):
-            h.model.answer_poll(poll.id, voter, [0])
-        await h.settle()
-        h.clock.advance(10 * 86400 + 1)
-        await elections.run_due(h.services)
-        await h.settle()
-        h.clock.advance(60)
-        closed = await h.say(KT, ANNA, "/rueckblick")
-        assert closed is not None and "Wahl #1: gewählt Eve" in (closed.text or "")
-    finally:
-        await h.stop()
+async def test_elections_in_the_digest_of_the_chat_where_they_run(team: Teams) -> None:
+    h, _ = await team.network()
+    poll = await eve_and_bert_stand(h, "10d")
+    running = await h.say(KT, ANNA, "/rueckblick")
+    assert running is not None
+    assert "Wahl #1 (1 Sitz(e)): Abstimmung bis" in (running.text or "")
+    for voter in (ANNA, CARL, DORA):
+        h.model.answer_poll(poll.id, voter, [0])
+    await h.settle()
+    await h.due(10 * 86400 + 1)
+    h.clock.advance(60)
+    closed = await h.say(KT, ANNA, "/rueckblick")
+    assert closed is not None and "Wahl #1: gewählt Eve" in (closed.text or "")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.flows import elections
 from localapi.records import PollRec
-from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, KT, ST, Harness
+from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, KT, ST, Harness, Teams
 
 NET = KT  # a group of everyone, bound as the network's chat
 
@@ -23,28 +22,23 @@ async def stand(h: Harness, user: int, yes: bool = True) -> dict:
 async def eve_and_bert_stand(h: Harness, deadline: str) -> PollRec:
     """The KT chat bound as the NET chat, everyone in it; an election of one seat with Eve
     and Bert, who both stand. Returns the poll."""
-    await h.bind(KT, "NET", "Wir im Quartier")
+    await h.set_up_team("NET", (ANNA, BERT, CARL, DORA, EVE), chat=NET)
     for user in (ANNA, BERT, CARL, DORA, EVE):
         h.model.start_bot(user)
-        h.model.send_message(KT, user, "Hallo")
     await h.settle()
-    await h.say(KT, ADMIN, f"/wahl {deadline} 1 @eve @bert")
+    await h.say(NET, ADMIN, f"/wahl {deadline} 1 @eve @bert")
     await stand(h, EVE)
     await stand(h, BERT)
-    return next(m.poll for m in h.model.bot_messages(KT) if m.poll is not None)
+    return next(m.poll for m in h.model.bot_messages(NET) if m.poll is not None)
 
 
-async def st_seats(h: Harness) -> dict[int, str]:
-    team = await h.services.storage.teams.by_chat(ST)
-    return {m.person.telegram_id: m.seat for m in await h.services.storage.rosters.members(team.id)}
-
-
-async def test_two_seats_four_candidates_a_decline_a_tie_and_an_invalid_ballot(net) -> None:
+async def test_two_seats_four_candidates_a_decline_a_tie_and_an_invalid_ballot(
+    net, team: Teams
+) -> None:
     h, _ = net
-    await h.bind(NET, "NET", "Wir im Quartier")
+    await team("NET", (ANNA, BERT, CARL, DORA, EVE))
     for user in (ANNA, BERT, CARL, DORA, EVE):
         h.model.start_bot(user)
-        h.model.send_message(NET, user, "Hallo")
     await h.settle()
     await h.say(NET, ADMIN, "/wahl 3d 2 @anna @bert @carl_x @dora")
     assert "Wahl #1" in h.bot_texts(NET)[-1]
@@ -62,40 +56,38 @@ async def test_two_seats_four_candidates_a_decline_a_tie_and_an_invalid_ballot(n
     h.model.answer_poll(poll.id, EVE, [0, 1, 2])  # more ticks than seats: invalid
     await h.settle()
     assert "zählt so nicht" in h.bot_texts(EVE)[-1]
-    h.clock.advance(3 * 86400 + 1)
-    await elections.run_due(h.services)
-    await h.settle()
+    await h.due(3 * 86400 + 1)
     result = next(t for t in reversed(h.bot_texts(NET)) if "Ergebnis der Wahl #1" in t)
     assert "Anna: 3" in result and "Bert: 1" in result and "Carl: 1" in result
     assert "Gewählt: Anna" in result
     assert "Gleichstand um den letzten Sitz: Bert, Carl" in result
     assert "1 Stimmzettel" in result
     assert poll.is_closed
-    seats = await st_seats(h)
-    assert seats.get(ANNA) == "zivilgesellschaft"
-    assert BERT not in seats  # the tied last seat stays open (Carl sat there already)
+    listing = await h.say(ST, ADMIN, "/members")
+    assert listing is not None
+    [anna] = [line for line in listing.text.splitlines() if line.startswith("• Anna ")]
+    assert "gewählt" in anna and "Sitz: Zivilgesellschaft" in anna
+    assert "Bert" not in listing.text  # the tied last seat stays open (Carl sat there already)
 
 
-async def test_the_poll_opens_when_the_window_to_stand_ends(net) -> None:
+async def test_the_poll_opens_when_the_window_to_stand_ends(net, team: Teams) -> None:
     h, _ = net
-    await h.bind(NET, "NET", "Wir im Quartier")
+    await team("NET", ())
     h.model.start_bot(ANNA)
     await h.settle()
     await h.say(NET, ADMIN, "/election 1 @anna @nele_neu")
     await stand(h, ANNA)
     assert not any(m.poll for m in h.model.bot_messages(NET))
-    h.clock.advance(7 * 86400 + 1)
-    await elections.run_due(h.services)
-    await h.settle()
+    await h.due(7 * 86400 + 1)
     poll = next(m.poll for m in h.model.bot_messages(NET) if m.poll)
     assert poll.options[0].text == "Anna"
 
 
-async def test_election_refusals(net) -> None:
+async def test_only_network_admins_call_an_election_of_distinct_candidates(
+    net, team: Teams
+) -> None:
     h, _ = net
-    await h.bind(NET, "NET", "Wir im Quartier")
-    h.model.send_message(NET, ANNA, "Hallo")
-    await h.settle()
+    await team("NET", (ANNA,))
     reply = await h.say(NET, ANNA, "/election 2 @bert @carl_x")
     assert reply is not None and "Netzwerk-Admins" in reply.text
     for text in ("/election", "/election zwei @anna", "/election 2 anna"):
@@ -108,16 +100,15 @@ async def test_election_refusals(net) -> None:
     assert reply is not None and "12" in reply.text
 
 
-async def test_a_poll_that_never_went_out_is_sent_again(net) -> None:
+async def test_a_poll_that_never_went_out_is_sent_again(net, team: Teams) -> None:
     h, _ = net
-    await h.bind(NET, "NET", "Wir im Quartier")
+    await team("NET", ())
     h.model.start_bot(ANNA)
     await h.settle()
     await h.say(NET, ADMIN, "/election 1 @anna")
     h.model.fail_next("sendPoll", error_code=400, description="Bad Request: poll refused")
     await stand(h, ANNA)
     assert not any(m.poll for m in h.model.bot_messages(NET))
-    await elections.run_due(h.services)
-    await h.settle()
+    await h.due(60)  # the minute's sweep sends it again
     poll = next(m.poll for m in h.model.bot_messages(NET) if m.poll)
     assert [o.text for o in poll.options] == ["Anna"]

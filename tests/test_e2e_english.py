@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 
 from bot.texts.i18n import catalogue
 from tests.harness import (
@@ -19,10 +18,10 @@ from tests.harness import (
     PT,
     ST,
     UT,
-    DecisionSteps,
     Harness,
-    start_net,
+    Teams,
 )
+from tests.test_e2e_digests import at
 
 WORD = re.compile(r"[A-Za-zÄÖÜäöüß]{4,}")
 
@@ -67,54 +66,46 @@ def assert_english(h: Harness) -> None:
 
 
 async def test_a_round_its_majority_vote_a_nomination_and_the_digests_speak_english(
-    tmp_path: Path,
+    team: Teams,
 ) -> None:
-    h = await start_net(tmp_path, language="en")
-    d = DecisionSteps(h, lang="en")
-    try:
-        for person in (CARL, DORA, EVE):
-            h.model.start_bot(person)
-        await h.settle()
-        # A round with an objection, a revision, the objection again, then the vote.
-        await h.say(ST, CARL, "/propose 2d Buy a projector for the neighbourhood hall")
-        await d.press(ST, 1, DORA, "object")
-        await h.say(DORA, DORA, "Too expensive this year")
-        await d.press(ST, 1, CARL, "agree")
-        await h.say(ST, CARL, "/revise 1 Rent a projector for the summer")
-        await d.press(ST, 1, DORA, "object", round_number=2)
-        await d.press(ST, 1, CARL, "agree", round_number=2)
-        [poll] = [m for m in h.model.bot_messages(ST) if m.poll is not None]
-        assert poll.poll.question.startswith("Majority vote on #1")
-        h.model.answer_poll(poll.poll.id, CARL, [0])
-        h.model.answer_poll(poll.poll.id, DORA, [2])
-        await h.settle()
-        assert any("Accepted" in text for text in h.bot_texts(ST))
-        # A nomination: both teams approve, the candidate accepts.
-        await h.say(PT, ANNA, "/nominate 2d @eve UT knows every solution team")
-        for chat, proposal, people in ((PT, 2, (ANNA, BERT)), (ST, 3, (CARL, DORA))):
-            for person in people:
-                await d.press(chat, proposal, person, "agree")
-        question = next(m for m in reversed(h.model.bot_messages(EVE)) if m.reply_markup)
-        query = h.model.press_button(EVE, question.message_id, EVE, button_text="Accept")
-        await h.model.wait_callback_answer(query)
-        await h.settle()
-        assert any("appointed" in text for text in h.bot_texts(UT))
-        # An open round is reminded; the week's digests go out.
-        await h.say(ST, DORA, "/propose 5d Plan the winter market")
-        h.clock.advance(4 * 86400 + 60)
-        await h.services.reminders.run_due()
-        await h.settle()
-        assert any("Reminder" in text for text in h.bot_texts(ST))
-        h.clock.advance((datetime(2026, 11, 9, 8, 0, tzinfo=UTC) - h.clock.now()).total_seconds())
-        await h.services.digests.run_due()
-        await h.settle()
-        assert any("weekly digest" in text.lower() for text in h.bot_texts(PT))
-        for command in ("/open", "/decisions", "/digest", "/help", "/members"):
-            await h.say(ST, CARL, command)
-        await h.say(PT, ADMIN, "/export")
-        assert_english(h)
-    finally:
-        await h.stop()
+    h, d = await team.network(language="en")
+    for person in (CARL, DORA, EVE):
+        h.model.start_bot(person)
+    await h.settle()
+    # A round with an objection, a revision, the objection again, then the vote.
+    await h.say(ST, CARL, "/propose 2d Buy a projector for the neighbourhood hall")
+    await d.press(ST, 1, DORA, "object")
+    await h.say(DORA, DORA, "Too expensive this year")
+    await d.press(ST, 1, CARL, "agree")
+    await h.say(ST, CARL, "/revise 1 Rent a projector for the summer")
+    await d.press(ST, 1, DORA, "object", round_number=2)
+    await d.press(ST, 1, CARL, "agree", round_number=2)
+    [poll] = [m for m in h.model.bot_messages(ST) if m.poll is not None]
+    assert poll.poll.question.startswith("Majority vote on #1")
+    h.model.answer_poll(poll.poll.id, CARL, [0])
+    h.model.answer_poll(poll.poll.id, DORA, [2])
+    await h.settle()
+    assert any("Accepted" in text for text in h.bot_texts(ST))
+    # A nomination: both teams approve, the candidate accepts.
+    await h.say(PT, ANNA, "/nominate 2d @eve UT knows every solution team")
+    for chat, proposal, people in ((PT, 2, (ANNA, BERT)), (ST, 3, (CARL, DORA))):
+        for person in people:
+            await d.press(chat, proposal, person, "agree")
+    question = next(m for m in reversed(h.model.bot_messages(EVE)) if m.reply_markup)
+    query = h.model.press_button(EVE, question.message_id, EVE, button_text="Accept")
+    await h.model.wait_callback_answer(query)
+    await h.settle()
+    assert any("appointed" in text for text in h.bot_texts(UT))
+    # An open round is reminded; the week's digests go out.
+    await h.say(ST, DORA, "/propose 5d Plan the winter market")
+    await h.due(4 * 86400 + 60)
+    assert any("Reminder" in text for text in h.bot_texts(ST))
+    await at(h, datetime(2026, 11, 9, 8, 0, tzinfo=UTC))
+    assert any("weekly digest" in text.lower() for text in h.bot_texts(PT))
+    for command in ("/open", "/decisions", "/digest", "/help", "/members"):
+        await h.say(ST, CARL, command)
+    await h.say(PT, ADMIN, "/export")
+    assert_english(h)
 
 
 def test_the_check_finds_german() -> None:
@@ -123,17 +114,14 @@ def test_the_check_finds_german() -> None:
     assert not german_in("The proposal was accepted")
 
 
-async def test_seats_are_typed_in_english_too(tmp_path: Path) -> None:
-    h = await start_net(tmp_path, language="en")
-    try:
-        h.model.send_message(ST, EVE, "Hello")
-        await h.settle()
-        refused = await h.say(ST, ADMIN, "/admit @eve senate")
-        assert refused is not None
-        assert "politics | administration | civil_society | ut" in (refused.text or "")
-        admitted = await h.say(ST, ADMIN, "/admit @eve civil_society")
-        assert admitted is not None and "✅" in (admitted.text or "")
-        members = await h.say(ST, ADMIN, "/members")
-        assert members is not None and "civil society" in (members.text or "").lower()
-    finally:
-        await h.stop()
+async def test_seats_are_typed_in_english_too(team: Teams) -> None:
+    h, _ = await team.network(language="en")
+    h.model.send_message(ST, EVE, "Hello")
+    await h.settle()
+    refused = await h.say(ST, ADMIN, "/admit @eve senate")
+    assert refused is not None
+    assert "politics | administration | civil_society | ut" in (refused.text or "")
+    admitted = await h.say(ST, ADMIN, "/admit @eve civil_society")
+    assert admitted is not None and "✅" in (admitted.text or "")
+    members = await h.say(ST, ADMIN, "/members")
+    assert members is not None and "civil society" in (members.text or "").lower()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import html
 import io
-from pathlib import Path
+import re
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.db import from_db
 from tests.harness import (
     ADMIN,
     ANNA,
@@ -21,33 +21,36 @@ from tests.harness import (
     ST,
     DecisionSteps,
     Harness,
-    make_config,
-    make_model,
+    Teams,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
-OUTCOMES = {
-    "consensus": "Konsens",
-    "accepted": "Angenommen",
-    "rejected": "Abgelehnt",
-    "expired": "Abgelaufen",
-    "withdrawn": "Zurückgezogen",
-    None: "offen",
-}
-CHOICES = ("agree", "concern", "abstain", "object")
 TITLES = {
     1: 'Saatgut, Erde und "Töpfe"',
     2: "=SUMME(A1:A9) | Kasse; prüfen",
     3: '@Treffen -verschoben; "neu" || später',
+    4: "Sommerfest im Juli",
 }
+TALLY = re.compile(
+    r"Zustimmung (\d+) · Bedenken (\d+) · Enthaltung (\d+) · Einwand (\d+) \(im Team: (\d+)\)"
+)
+VOTE = re.compile(r"Ja (\d+) · Nein (\d+) · Enthaltung (\d+)")
+OUTSIDE = re.compile(r"Nicht gezählt: (\d+) Antwort")
+DECISION = re.compile(r"Beschluss: (\w+)")
+
+Moments = dict[int, tuple[datetime, datetime | None]]  # proposed, decided
 
 
-async def st_decisions(h: Harness, d: DecisionSteps) -> None:
-    """In the ST (Carl, Dora): #1 Konsens, #2 Einwand then the majority vote, #3 still open."""
+async def st_decisions(h: Harness, d: DecisionSteps) -> Moments:
+    """In the ST (Carl, Dora): #1 Konsens, #2 Einwand then the majority vote, #3 still open.
+    Returns when each was proposed and decided, by the test's clock."""
+    proposed = h.clock.now()
     await h.say(ST, CARL, f"/vorschlag 1d {TITLES[1]}")
     await d.press(ST, 1, CARL, "agree")
+    moments: Moments = {1: (proposed, h.clock.now())}  # Dora's press closes the round
     await d.press(ST, 1, DORA, "concern")
     h.clock.advance(3600)
+    proposed = h.clock.now()
     await h.say(ST, CARL, f"/vorschlag 1d {TITLES[2]}")
     await d.press(ST, 2, CARL, "agree")
     h.clock.advance(3600)
@@ -55,13 +58,16 @@ async def st_decisions(h: Harness, d: DecisionSteps) -> None:
     await h.say(ST, CARL, "/abstimmung 2")
     poll = h.model.bot_messages(ST)[-1].poll
     assert poll is not None
+    moments[2] = (proposed, h.clock.now())  # everyone votes now: the vote closes
     h.model.answer_poll(poll.id, EVE, [1])  # not on the roster: ignored
     h.model.answer_poll(poll.id, CARL, [0])
     h.model.answer_poll(poll.id, DORA, [2])
     await h.settle()
     h.clock.advance(3600)
+    moments[3] = (h.clock.now(), None)
     await h.say(ST, DORA, f"/vorschlag 2d {TITLES[3]}")
     await d.press(ST, 3, DORA, "agree")
+    return moments
 
 
 def documents(h: Harness, chat_id: int, after: int = 0) -> list:
@@ -101,69 +107,58 @@ def plain_title(cell: str) -> str:
     return cell[1:] if cell[:2] in {"'=", "'+", "'-", "'@"} else cell
 
 
-def local(text: str | None) -> str:
-    return from_db(text).astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") if text else ""
+def local(moment: datetime | None) -> str:
+    return moment.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-async def expected_rows(h: Harness, team_chat: int | None) -> list[dict[str, str]]:
-    """The decisions as the database holds them, straight from SQL."""
-    db = h.services.storage.db
-    scope, params = "", ()
-    if team_chat is not None:
-        scope, params = " WHERE t.chat_id = ?", (team_chat,)
-    rows = await db.fetchall(
-        "SELECT p.id, t.name, p.kind, p.title, p.outcome, p.created_at, p.closed_at"
-        " FROM proposals p JOIN teams t ON t.id = p.team_id" + scope + " ORDER BY p.id",
-        params,
-    )
-    expected = []
-    for row in rows:
-        last = await db.fetchone(
-            "SELECT id FROM rounds WHERE proposal_id = ? ORDER BY number DESC LIMIT 1", (row[0],)
-        )
-        counts = dict(
-            await db.fetchall(
-                "SELECT choice, COUNT(*) FROM responses WHERE round_id = ? GROUP BY choice",
-                (last[0],),
-            )
-        )
-        electorate = await db.fetchone(
-            "SELECT COUNT(*) FROM round_electorate WHERE round_id = ?", (last[0],)
-        )
-        vote = await db.fetchone(
-            "SELECT yes, no, abstain, ignored FROM votes WHERE proposal_id = ?", (row[0],)
-        )
-        labels = ("Zustimmung", "Bedenken", "Enthaltung", "Einwand")
-        item = {
-            "Nr.": str(row[0]),
-            "Team": row[1],
-            "Art": {"proposal": "Vorschlag"}[row[2]],
-            "Titel": row[3],
-            "Ergebnis": OUTCOMES[row[4]],
-            "Letzte Runde: stimmberechtigt": str(electorate[0]),
-            "Letzte Runde: Antworten": str(sum(counts.values())),
-            **{
-                f"Letzte Runde: {label}": str(counts.get(choice, 0))
-                for choice, label in zip(CHOICES, labels, strict=True)
-            },
-            "Abstimmung: Ja": "",
-            "Abstimmung: Nein": "",
-            "Abstimmung: Enthaltung": "",
-            "Abstimmung: nicht gezählt (außerhalb)": "",
-            "erstellt": local(row[5]),
-            "abgeschlossen": local(row[6]),
-        }
-        if vote is not None and vote[0] is not None:
-            item["Abstimmung: Ja"], item["Abstimmung: Nein"] = str(vote[0]), str(vote[1])
-            item["Abstimmung: Enthaltung"] = str(vote[2])
-            item["Abstimmung: nicht gezählt (außerhalb)"] = str(vote[3])
-        expected.append(item)
-    return expected
+def row_the_chat_showed(
+    h: Harness, d: DecisionSteps, chat_id: int, number: int, moments: Moments
+) -> dict[str, str]:
+    """A decision's row as its team saw it: the card's last tally, the results of its round
+    and its vote; and when it was proposed and decided."""
+    tally = TALLY.search(d.card(chat_id, number).text)
+    assert tally is not None
+    agree, concern, abstain, objection, electorate = tally.groups()
+    outcome, vote = "offen", None
+    for text in h.bot_texts(chat_id):
+        headline = text.split("\n")[0]
+        if f" zu #{number} „" not in headline:
+            continue
+        if headline.startswith("Mehrheitsabstimmung"):
+            outcome, vote = headline.rsplit(": ", 1)[1], text
+        elif decided := DECISION.search(text):
+            outcome = decided.group(1)
+    yes = no = vote_abstain = outside = ""
+    if vote is not None:
+        counts = VOTE.search(vote)
+        assert counts is not None
+        yes, no, vote_abstain = counts.groups()
+        ignored = OUTSIDE.search(vote)
+        outside = ignored.group(1) if ignored else "0"
+    proposed, decided_at = moments[number]
+    return {
+        "Nr.": str(number),
+        "Art": "Vorschlag",
+        "Titel": TITLES[number],
+        "Ergebnis": outcome,
+        "Letzte Runde: stimmberechtigt": electorate,
+        "Letzte Runde: Antworten": str(sum(map(int, (agree, concern, abstain, objection)))),
+        "Letzte Runde: Zustimmung": agree,
+        "Letzte Runde: Bedenken": concern,
+        "Letzte Runde: Enthaltung": abstain,
+        "Letzte Runde: Einwand": objection,
+        "Abstimmung: Ja": yes,
+        "Abstimmung: Nein": no,
+        "Abstimmung: Enthaltung": vote_abstain,
+        "Abstimmung: nicht gezählt (außerhalb)": outside,
+        "erstellt": local(proposed),
+        "abgeschlossen": local(decided_at),
+    }
 
 
 async def test_a_member_gets_the_teams_decisions_as_csv_and_markdown(net) -> None:
     h, d = net
-    await st_decisions(h, d)
+    moments = await st_decisions(h, d)
     asked = h.model.send_message(ST, DORA, "/exportieren")
     await h.settle()
     sent = documents(h, ST, asked["message_id"])
@@ -174,9 +169,7 @@ async def test_a_member_gets_the_teams_decisions_as_csv_and_markdown(net) -> Non
     table = read_csv(sent[0].document.data)
     for row in table:
         row["Titel"] = plain_title(row["Titel"])
-    expected = await expected_rows(h, ST)
-    for row in expected:
-        del row["Team"]
+    expected = [row_the_chat_showed(h, d, ST, number, moments) for number in (1, 2, 3)]
     assert [{k: v for k, v in r.items() if k != "Verlauf"} for r in table] == expected
     assert [r["Titel"] for r in table] == [TITLES[1], TITLES[2], TITLES[3]]
     assert [r["Verlauf"] for r in table] == [
@@ -225,8 +218,9 @@ async def test_someone_off_the_roster_is_refused(net) -> None:
 
 async def test_a_network_admin_gets_the_whole_network_in_private(net) -> None:
     h, d = net
-    await st_decisions(h, d)
-    await h.say(PT, ANNA, "/vorschlag 2d Sommerfest im Juli")
+    moments = await st_decisions(h, d)
+    moments[4] = (h.clock.now(), None)
+    await h.say(PT, ANNA, f"/vorschlag 2d {TITLES[4]}")
     await d.press(PT, 4, BERT, "object")
     h.model.start_bot(ADMIN)
     await h.settle()
@@ -238,8 +232,9 @@ async def test_a_network_admin_gets_the_whole_network_in_private(net) -> None:
     table = read_csv(sent[0].document.data)
     for row in table:
         row["Titel"] = plain_title(row["Titel"])
-    expected = await expected_rows(h, None)
-    assert [{k: r[k] for k in expected[0] if k != "Verlauf"} for r in table] == expected
+    expected = [row_the_chat_showed(h, d, ST, number, moments) for number in (1, 2, 3)]
+    expected.append(row_the_chat_showed(h, d, PT, 4, moments))
+    assert [{k: r[k] for k in expected[0]} for r in table] == expected
     assert [r["Team"] for r in table] == ["Steuerungsteam"] * 3 + ["Projektteam"]
     assert read_markdown(sent[1].document.data) == table
 
@@ -266,24 +261,16 @@ async def test_an_unbound_chat_and_an_empty_team_get_a_clear_answer(net) -> None
     assert "nichts zu exportieren" in reply.text
 
 
-async def test_an_english_network_gets_english_columns_and_commas(tmp_path: Path) -> None:
-    h = Harness(make_model(), make_config(tmp_path, language="en"))
-    await h.start()
-    try:
-        await h.bind(ST, "ST", "Steering")
-        h.model.send_message(ST, ANNA, "Hello")
-        await h.settle()
-        await h.admit(ST, "anna", "zivilgesellschaft")
-        await h.say(ST, ANNA, "/propose 2d Seeds, soil and pots")
-        await h.say(ST, ANNA, "/export")
-        data = documents(h, ST)[0].document.data
-        (row,) = read_csv(data, delimiter=",")
-        assert (row["No."], row["Kind"], row["Title"], row["Outcome"]) == (
-            "1",
-            "Proposal",
-            "Seeds, soil and pots",
-            "open",
-        )
-        assert row["Process"] == "Round 1 (running)"
-    finally:
-        await h.stop()
+async def test_an_english_network_gets_english_columns_and_commas(team: Teams) -> None:
+    h, _ = await team("ST", (ANNA,), name="Steering", language="en")
+    await h.say(ST, ANNA, "/propose 2d Seeds, soil and pots")
+    await h.say(ST, ANNA, "/export")
+    data = documents(h, ST)[0].document.data
+    (row,) = read_csv(data, delimiter=",")
+    assert (row["No."], row["Kind"], row["Title"], row["Outcome"]) == (
+        "1",
+        "Proposal",
+        "Seeds, soil and pots",
+        "open",
+    )
+    assert row["Process"] == "Round 1 (running)"

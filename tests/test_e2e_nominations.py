@@ -21,7 +21,10 @@ from tests.harness import (
     UT,
     DecisionSteps,
     Harness,
+    Teams,
 )
+
+NOTHING_COUNTED = "Zustimmung 0 · Bedenken 0 · Enthaltung 0 · Einwand 0 (im Team: 2)"
 
 
 async def approve(h: Harness, d: DecisionSteps, chat: int, proposal_id: int, users) -> None:
@@ -37,11 +40,6 @@ async def accept(h: Harness, candidate: int, yes: bool = True) -> dict:
     answer = await h.model.wait_callback_answer(query)
     await h.settle()
     return answer
-
-
-async def ut_members(h: Harness) -> list[int]:
-    team = await h.services.storage.teams.by_chat(UT)
-    return [m.person.telegram_id for m in await h.services.storage.rosters.members(team.id)]
 
 
 @pytest.mark.parametrize("when", ["before", "between", "after"])
@@ -61,12 +59,12 @@ async def test_appointed_once_whatever_the_order(net, first: str, when: str) -> 
     await approve(h, d, *order[0])
     if when == "between":
         await accept(h, EVE)
-    assert await ut_members(h) == []
+    assert await h.roster(UT) == []
     await approve(h, d, *order[1])
     if when == "after":
-        assert await ut_members(h) == []
+        assert await h.roster(UT) == []
         await accept(h, EVE)
-    assert await ut_members(h) == [EVE]
+    assert await h.roster(UT) == ["Eve"]
     assert sum("ist jetzt ernannt" in t for t in h.bot_texts(UT)) == 1
     h.model.send_message(UT, ADMIN, "/members")
     await h.settle()
@@ -84,7 +82,7 @@ async def test_appointed_once_whatever_the_order(net, first: str, when: str) -> 
 
 
 @pytest.mark.parametrize("rejecting", ["PT", "ST"])
-async def test_one_team_rejecting_ends_it(net, rejecting: str) -> None:
+async def test_a_nomination_rejected_by_either_team_ends(net, rejecting: str) -> None:
     h, d = net
     h.model.start_bot(EVE)
     await h.settle()
@@ -98,17 +96,11 @@ async def test_one_team_rejecting_ends_it(net, rejecting: str) -> None:
     await approve(h, d, *approving)
     chat, proposal_id, users = refusing
     await d.press(chat, proposal_id, users[0], "object")
-    h.clock.advance(86400 + 1)
-    await h.services.decisions.run_due()
-    await h.settle()
+    await h.due(86400 + 1)
     # A person decision: the next round opens by itself; the objection stands again.
-    h.clock.advance(86400 + 1)
-    await h.services.decisions.run_due()
-    await h.settle()
-    h.clock.advance(3 * 86400 + 1)  # the vote: nobody votes, rejected
-    await h.services.decisions.run_due()
-    await h.settle()
-    assert await ut_members(h) == []
+    await h.due(86400 + 1)
+    await h.due(3 * 86400 + 1)  # the vote: nobody votes, rejected
+    assert await h.roster(UT) == []
     for chat_id in (PT, ST, EVE):
         assert any("abgelehnt; sie ist beendet" in t for t in h.bot_texts(chat_id)), chat_id
 
@@ -130,10 +122,10 @@ async def test_st_objection_twice_then_the_majority_appoints(net) -> None:
     h.model.answer_poll(poll.id, CARL, [0])
     h.model.answer_poll(poll.id, DORA, [2])
     await h.settle()
-    assert await ut_members(h) == [EVE]
+    assert await h.roster(UT) == ["Eve"]
 
 
-async def test_the_candidate_declines(net) -> None:
+async def test_a_candidate_who_declines_ends_the_nomination(net) -> None:
     h, d = net
     h.model.start_bot(EVE)
     await h.settle()
@@ -143,7 +135,9 @@ async def test_the_candidate_declines(net) -> None:
     for chat in (PT, ST):
         assert any("hat die Nominierung für" in t for t in h.bot_texts(chat))
     assert d.card(PT, 1).reply_markup is None and d.card(ST, 2).reply_markup is None
-    assert (await h.services.storage.nominations.get(1)).status == "declined"
+    for chat in (PT, ST):
+        listing = await h.say(chat, ADMIN, "/offen")
+        assert listing is not None and "gerade nichts offen" in listing.text
 
 
 async def test_an_unseen_username_binds_by_the_deep_link(net) -> None:
@@ -160,30 +154,28 @@ async def test_an_unseen_username_binds_by_the_deep_link(net) -> None:
     await accept(h, NEWBIE)
     await approve(h, d, PT, 1, (ANNA, BERT))
     await approve(h, d, ST, 2, (CARL, DORA))
-    assert await ut_members(h) == [NEWBIE]
+    assert await h.roster(UT) == ["Nele"]
 
 
-async def test_the_nomination_lapses_without_an_answer(net) -> None:
+async def test_the_nomination_lapses_when_the_candidate_does_not_answer(net) -> None:
     h, d = net
     h.model.start_bot(EVE)
     await h.settle()
     await h.say(PT, ANNA, "/nominate 1d @eve UT")
     await approve(h, d, PT, 1, (ANNA, BERT))
     await approve(h, d, ST, 2, (CARL, DORA))
-    h.clock.advance(7 * 86400 + 1)
-    from bot.flows import nominations
-
-    await nominations.lapse_due(h.services)
-    await h.settle()
-    assert (await h.services.storage.nominations.get(1)).status == "lapsed"
-    assert await ut_members(h) == []
+    await h.due(7 * 86400 + 1)
+    for chat in (PT, ST, EVE):
+        assert "Die Nominierung von Eve für" in h.bot_texts(chat)[-1], chat
+        assert "ist abgelaufen" in h.bot_texts(chat)[-1], chat
+    assert await h.roster(UT) == []
 
 
-async def test_nomination_refusals(net) -> None:
+async def test_who_may_nominate_whom_and_where(net, team: Teams) -> None:
     h, d = net
     reply = await h.say(PT, EVE, "/nominate @dora UT")
     assert reply is not None and "nur Mitglieder" in reply.text
-    await h.bind(LT, "LT", "Garten", by=ANNA)
+    await team("LT", members=(ANNA,), name="Garten")
     reply = await h.say(LT, ANNA, "/nominate @eve UT")
     assert reply is not None and "PT und ST" in reply.text
     reply = await h.say(PT, ANNA, "/nominate @eve")
@@ -196,16 +188,10 @@ async def test_nomination_refusals(net) -> None:
     # A PT member pressing the ST's card counts nothing there.
     answer = await d.press(ST, 2, ANNA, "agree")
     assert "nicht auf der Mitgliederliste" in answer["text"]
-    assert (
-        await h.services.storage.proposals.responses(
-            (await h.services.storage.proposals.current_round(2)).id
-        )
-        == {}
-    )
+    await h.flush_edits()
+    assert NOTHING_COUNTED in d.card(ST, 2).text
     # An existing member cannot be nominated to their own team.
-    team = await h.services.storage.teams.by_chat(UT)
-    dora = await h.services.storage.people.by_telegram_id(DORA)
-    await h.services.storage.rosters.admit(team.id, dora.id, "admitted", h.clock.now())
+    assert "✅" in (await h.admit(UT, "dora")).text
     reply = await h.say(PT, ANNA, "/nominate @dora UT")
     assert reply is not None and "schon Mitglied" in reply.text
 
@@ -215,8 +201,8 @@ async def test_someone_in_neither_team_counts_nothing(net) -> None:
     await h.say(PT, ANNA, "/nominate 1d @eve UT")
     answer = await d.press(PT, 1, EVE, "object")
     assert "nicht auf der Mitgliederliste" in answer["text"]
-    round_ = await h.services.storage.proposals.current_round(1)
-    assert await h.services.storage.proposals.responses(round_.id) == {}
+    await h.flush_edits()
+    assert NOTHING_COUNTED in d.card(PT, 1).text
 
 
 async def test_a_restart_between_the_approvals_still_appoints_once(net) -> None:
@@ -232,7 +218,7 @@ async def test_a_restart_between_the_approvals_still_appoints_once(net) -> None:
     try:
         d2 = DecisionSteps(again)
         await approve(again, d2, ST, 2, (CARL, DORA))
-        assert await ut_members(again) == [EVE]
+        assert await again.roster(UT) == ["Eve"]
         await again.services.decisions.finish_interrupted()
         await again.settle()
         assert sum("ist jetzt ernannt" in t for t in again.bot_texts(UT)) == 1
@@ -251,9 +237,9 @@ async def test_a_duplicate_is_refused_once_the_unseen_candidate_is_seen(net) -> 
     assert reply is not None and "schon nominiert" in reply.text
 
 
-async def test_join_requests_by_other_links_are_left_to_the_chat(net) -> None:
+async def test_join_requests_by_other_links_are_left_to_the_chat(net, team: Teams) -> None:
     h, _ = net
-    await h.bind(LT, "LT", "Garten", by=ANNA)
+    await team("LT", members=(ANNA,), name="Garten")
     h.model.request_join(LT, OUTSIDER)
     await h.settle()
     assert not h.model.calls_of("declineChatJoinRequest")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from localapi.server import LocalBotApiServer
-from tests.harness import ADMIN, ANNA, PT, Harness, config_text, make_config, make_model
+from tests.harness import ADMIN, ANNA, PT, Harness, Teams, config_text, make_model
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,17 +75,11 @@ async def test_wiq_bot_run_serves_a_team_and_survives_a_restart(tmp_path: Path) 
             await stop_process(process)
 
 
-async def test_data_written_before_a_stop_is_there_after_a_new_start(tmp_path: Path) -> None:
-    config = make_config(tmp_path)
-    model = make_model()
-    first = Harness(model, config)
-    await first.start()
-    await first.bind(PT, "PT", "Projektteam")
-    await first.say(PT, ANNA, "Hallo")
-    await first.admit(PT, "anna")
+async def test_data_written_before_a_stop_is_there_after_a_new_start(team: Teams) -> None:
+    first, _ = await team("PT", (ANNA,))
     await first.stop()
 
-    second = Harness(model, config)
+    second = Harness(first.model, first.config, clock=first.clock)
     await second.start()
     try:
         reply = await second.say(PT, ANNA, "/team")

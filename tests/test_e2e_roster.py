@@ -2,52 +2,48 @@
 
 from __future__ import annotations
 
-from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, LT, PT, ST, Harness
+import pytest
+
+from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, EVE, LT, PT, ST, Harness, Teams
 
 
-async def members_of(h: Harness, chat_id: int) -> list[int]:
-    team = await h.services.storage.teams.by_chat(chat_id)
-    assert team is not None
-    return [m.person.telegram_id for m in await h.services.storage.rosters.members(team.id)]
-
-
-async def test_admit_by_reply(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+async def test_a_network_admin_admits_by_replying_to_the_persons_message(h: Harness) -> None:
+    await h.set_up_team("PT", ())
     hello = h.model.send_message(PT, CARL, "Hallo zusammen")
     await h.settle()
     reply = await h.say(PT, ADMIN, "/admit", reply_to=hello["message_id"])
     assert reply is not None and "Carl" in reply.text and "✅" in reply.text
-    assert await members_of(h, PT) == [CARL]
+    assert await h.roster(PT) == ["Carl"]
 
 
 async def test_admit_by_text_mention_of_someone_never_seen(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     text = "/aufnehmen Carl"
     reply = await h.say(PT, ADMIN, text, text_mentions=[(CARL, 11, 4)])
     assert reply is not None and "✅" in reply.text
-    assert await members_of(h, PT) == [CARL]
+    assert await h.roster(PT) == ["Carl"]
 
 
 async def test_admit_by_a_username_the_bot_has_seen(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     await h.say(PT, ANNA, "Moin")
     reply = await h.admit(PT, "anna")
     assert "✅" in reply.text
     again = await h.admit(PT, "ANNA")
     assert "schon" in again.text
-    assert await members_of(h, PT) == [ANNA]
+    assert await h.roster(PT) == ["Anna"]
 
 
 async def test_an_unknown_username_is_answered_with_how_to_name_the_person(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     reply = await h.admit(PT, "nobody_here")
     assert "@nobody_here kenne ich noch nicht" in reply.text
     assert "Antworte" in reply.text
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
 
 
 async def test_admit_without_a_person_and_of_the_bot_itself(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     reply = await h.say(PT, ADMIN, "/admit")
     assert reply is not None and "Wen meinst du" in reply.text
     reply = await h.say(PT, ADMIN, "/admit @wiq_test_bot")
@@ -55,26 +51,26 @@ async def test_admit_without_a_person_and_of_the_bot_itself(h: Harness) -> None:
     bot_message = h.model.bot_messages(PT)[-1]
     reply = await h.say(PT, ADMIN, "/admit", reply_to=bot_message.message_id)
     assert reply is not None and "Bots" in reply.text
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
 
 
 async def test_only_network_admins_admit(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     await h.say(PT, BERT, "Hallo")
     reply = await h.say(PT, ANNA, "/admit @bert")
     assert reply is not None and "Netzwerk-Admins" in reply.text
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
 
 
 async def test_st_members_need_a_seat_and_may_name_their_body(h: Harness) -> None:
-    await h.bind(ST, "ST", "Steuerungsteam")
+    await h.set_up_team("ST", ())
     await h.say(ST, ANNA, "Hallo")
     await h.say(ST, BERT, "Hallo")
     reply = await h.admit(ST, "anna")
     assert "Sitz" in reply.text
     reply = await h.admit(ST, "anna", "könig")
     assert "Sitz" in reply.text
-    assert await members_of(h, ST) == []
+    assert await h.roster(ST) == []
     assert "✅" in (await h.admit(ST, "anna", "politik", "Stadtbezirksbeirat", "Alt-West")).text
     assert "✅" in (await h.admit(ST, "bert", "zivilgesellschaft")).text
     listing = await h.say(ST, ANNA, "/mitglieder")
@@ -86,65 +82,96 @@ async def test_st_members_need_a_seat_and_may_name_their_body(h: Harness) -> Non
 
 
 async def test_remove_needs_a_reason_and_is_recorded(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
-    await h.say(PT, ANNA, "Hallo")
-    await h.admit(PT, "anna")
+    await h.set_up_team("PT", (ANNA,))
     reply = await h.say(PT, ADMIN, "/remove @anna")
     assert reply is not None and "Grund" in reply.text
-    assert await members_of(h, PT) == [ANNA]
+    assert await h.roster(PT) == ["Anna"]
     reply = await h.say(PT, ANNA, "/remove @anna weil")
     assert reply is not None and "Netzwerk-Admins" in reply.text
     reply = await h.say(PT, ADMIN, "/entfernen @anna zieht weg")
     assert reply is not None and "zieht weg" in reply.text
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
     again = await h.say(PT, ADMIN, "/remove @anna zieht weg")
     assert again is not None and "nicht auf der Mitgliederliste" in again.text
+    # The record of events, which no chat shows:
     team = await h.services.storage.teams.by_chat(PT)
     kinds = [e.kind for e in await h.services.storage.events.for_team(team.id)]
     assert kinds == ["team.bound", "roster.joined", "roster.left"]
 
 
 async def test_leave_takes_oneself_off_the_roster(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
-    await h.say(PT, ANNA, "Hallo")
-    await h.admit(PT, "anna")
+    await h.set_up_team("PT", (ANNA,))
     reply = await h.say(PT, ANNA, "/austreten")
     assert reply is not None and "ausgetreten" in reply.text
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
     again = await h.say(PT, ANNA, "/leave")
     assert again is not None and "nicht auf der Mitgliederliste" in again.text
 
 
 async def test_a_member_leaving_the_chat_leaves_the_roster(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
-    await h.say(PT, ANNA, "Hallo")
-    await h.say(PT, BERT, "Hallo")
-    await h.admit(PT, "anna")
-    await h.admit(PT, "bert")
+    await h.set_up_team("PT", (ANNA, BERT))
     h.model.member_leaves(PT, ANNA)
     h.model.member_leaves(PT, BERT, removed_by=ADMIN)
     await h.settle()
-    assert await members_of(h, PT) == []
-    team = await h.services.storage.teams.by_chat(PT)
-    rows = await h.services.storage.db.fetchall(
-        "SELECT left_how FROM roster_entries WHERE team_id = ? ORDER BY id", (team.id,)
-    )
-    assert [row[0] for row in rows] == ["left_chat", "removed_from_chat"]
+    assert await h.roster(PT) == []
+    digest = await h.say(PT, ADMIN, "/rueckblick")
+    assert digest is not None
+    assert "Anna – hat den Chat verlassen" in digest.text
+    assert "Bert – aus dem Chat entfernt" in digest.text
+
+
+async def bert_goes(h: Harness, way: str) -> None:
+    if way == "remove":
+        await h.say(ST, ADMIN, "/remove @bert zieht weg")
+    elif way == "leave":
+        await h.say(ST, BERT, "/leave")
+    elif way == "leave the chat":
+        h.model.member_leaves(ST, BERT)
+    else:  # forgetme
+        h.model.start_bot(BERT)
+        await h.settle()
+        ask = await h.say(BERT, BERT, "/vergessen")
+        assert ask is not None
+        query = h.model.press_button(BERT, ask.message_id, BERT, button_text="Ja, vergiss mich")
+        await h.model.wait_callback_answer(query)
+    await h.settle()
+    await h.flush_edits()
+
+
+@pytest.mark.parametrize("way", ["remove", "leave", "leave the chat", "forgetme"])
+async def test_whoever_goes_mid_round_no_longer_counts_however_they_go(
+    team: Teams, way: str
+) -> None:
+    """Removed, left, gone from the chat or forgotten: Bert's Einwand goes with him, the card
+    counts one fewer, and Dora's answer completes the round."""
+    h, d = await team("ST")
+    await h.say(ST, ANNA, "/propose 1d Etwas")
+    await d.press(ST, 1, BERT, "object")
+    for user in (ANNA, CARL):
+        await d.press(ST, 1, user, "agree")
+    await bert_goes(h, way)
+    assert "Bert" not in await h.roster(ST)
+    card = d.card(ST, 1).text
+    assert "Noch nicht geantwortet: Dora" in card and "Einwand 0" in card and "(im Team: 3)" in card
+    await d.press(ST, 1, DORA, "agree")
+    result = h.bot_texts(ST)[-1]
+    assert "Antworten: 3 von 3" in result and "Beschluss: Konsens" in result
 
 
 async def test_chat_mode_roster_follows_the_chat(h: Harness) -> None:
-    await h.bind(LT, "LT", "Garten", by=ANNA)
+    await h.set_up_team("LT", (ANNA,), name="Garten")
     await h.say(LT, BERT, "Ich bin dabei")
     h.model.member_joins(LT, DORA)
     await h.settle()
-    assert sorted(await members_of(h, LT)) == sorted([ANNA, BERT, DORA])
+    assert sorted(await h.roster(LT, asker=ANNA)) == ["Anna", "Bert", "Dora"]
     await h.say(LT, BERT, "/leave")
     await h.say(LT, BERT, "Ich lese noch mit")
-    assert BERT not in await members_of(h, LT)  # left on request: a message does not re-add
+    # Left on request: a message does not put him back.
+    assert "Bert" not in await h.roster(LT, asker=ANNA)
 
 
 async def test_help_in_group_and_private_in_german_and_english(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     group = await h.say(PT, ANNA, "/hilfe")
     assert group is not None
     assert "Projektteam" in group.text and "/members · /mitglieder" in group.text
@@ -160,7 +187,7 @@ async def test_help_in_group_and_private_in_german_and_english(h: Harness) -> No
     assert unbound is not None and "/setup" in unbound.text
 
 
-async def test_unknown_commands(h: Harness) -> None:
+async def test_an_unknown_command_is_answered_only_when_addressed_to_the_bot(h: Harness) -> None:
     private = await h.say(ANNA, ANNA, "/fliegen")
     assert private is not None and "/fliegen" in private.text and "kenne ich nicht" in private.text
     addressed = await h.say(PT, ANNA, "/fliegen@wiq_test_bot")
@@ -171,11 +198,11 @@ async def test_unknown_commands(h: Harness) -> None:
 
 
 async def test_an_anonymous_admin_is_asked_to_write_under_their_own_name(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     h.model.send_anonymous_admin_message(PT, "/admit @anna")
     await h.settle()
     assert "anonym" in h.bot_texts(PT)[-1]
-    assert await members_of(h, PT) == []
+    assert await h.roster(PT) == []
 
 
 async def test_commands_are_registered_per_scope_and_language(h: Harness) -> None:

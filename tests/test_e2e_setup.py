@@ -5,13 +5,21 @@ from __future__ import annotations
 from tests.harness import ADMIN, ANNA, BERT, EVE, LT, PLAIN, PT, ST, Harness
 
 
+async def unbound(h: Harness, chat_id: int) -> bool:
+    """Whether the chat belongs to no team, as /team there tells anyone."""
+    reply = await h.say(chat_id, BERT, "/team")
+    assert reply is not None
+    return "/setup" in reply.text
+
+
 async def test_a_network_admin_binds_the_pt(h: Harness) -> None:
     reply = await h.say(PT, ADMIN, "/setup PT Projektteam")
     assert reply is not None
     assert "Projektteam" in reply.text and "✅" in reply.text
     assert "/aufnehmen" in reply.text  # says what comes next
-    team = await h.services.storage.teams.by_chat(PT)
-    assert team is not None and team.kind == "PT" and team.roster_mode == "explicit"
+    info = await h.say(PT, ANNA, "/team")
+    assert info is not None and "Projektteam – Projektteam (PT)" in info.text
+    assert "Mitgliederliste: nur ausdrücklich aufgenommene Mitglieder" in info.text
 
 
 async def test_the_german_alias_binds_too(h: Harness) -> None:
@@ -22,22 +30,22 @@ async def test_the_german_alias_binds_too(h: Harness) -> None:
 async def test_a_non_admin_cannot_bind_the_pt(h: Harness) -> None:
     reply = await h.say(PT, ANNA, "/setup PT Projektteam")
     assert reply is not None and "Netzwerk-Admins" in reply.text
-    assert await h.services.storage.teams.by_chat(PT) is None
+    assert await unbound(h, PT)
 
 
 async def test_a_second_pt_is_refused(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     reply = await h.say(ST, ADMIN, "/setup PT Noch ein PT")
     assert reply is not None and "nur eines" in reply.text
-    assert await h.services.storage.teams.by_chat(ST) is None
+    assert await unbound(h, ST)
 
 
 async def test_a_bound_chat_cannot_be_rebound(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+    await h.set_up_team("PT", ())
     reply = await h.say(PT, ADMIN, "/setup KT Kernteam")
     assert reply is not None and "gehört schon" in reply.text
-    team = await h.services.storage.teams.by_chat(PT)
-    assert team is not None and team.kind == "PT"
+    info = await h.say(PT, ANNA, "/team")
+    assert info is not None and "Projektteam – Projektteam (PT)" in info.text
 
 
 async def test_setup_needs_the_bot_as_admin_with_invite_rights(h: Harness) -> None:
@@ -45,12 +53,12 @@ async def test_setup_needs_the_bot_as_admin_with_invite_rights(h: Harness) -> No
     await h.settle()
     reply = await h.say(ST, ADMIN, "/setup ST Steuerungsteam")
     assert reply is not None and "Admin" in reply.text and "Nutzer einladen" in reply.text
-    assert await h.services.storage.teams.by_chat(ST) is None
+    assert await unbound(h, ST)
     h.model.set_bot_rights(ST, "administrator", can_invite_users=False)
     await h.settle()
     reply = await h.say(ST, ADMIN, "/setup ST Steuerungsteam")
     assert reply is not None and "Nutzer einladen" in reply.text
-    assert await h.services.storage.teams.by_chat(ST) is None
+    assert await unbound(h, ST)
 
 
 async def test_bad_setup_arguments_get_the_usage(h: Harness) -> None:
@@ -58,7 +66,7 @@ async def test_bad_setup_arguments_get_the_usage(h: Harness) -> None:
         reply = await h.say(PT, ADMIN, text)
         assert reply is not None
         assert "/setup" in reply.text or "64" in reply.text, text
-    assert await h.services.storage.teams.by_chat(PT) is None
+    assert await unbound(h, PT)
 
 
 async def test_setup_in_a_private_chat_is_explained(h: Harness) -> None:
@@ -69,16 +77,16 @@ async def test_setup_in_a_private_chat_is_explained(h: Harness) -> None:
 async def test_a_chat_admin_binds_an_lt_with_chat_roster(h: Harness) -> None:
     reply = await h.say(LT, ANNA, "/setup LT Gemeinschaftsgarten")
     assert reply is not None and "✅" in reply.text
-    team = await h.services.storage.teams.by_chat(LT)
-    assert team is not None and team.roster_mode == "chat"
-    members = await h.services.storage.rosters.members(team.id)
-    assert [m.person.telegram_id for m in members] == [ANNA]
+    info = await h.say(LT, ANNA, "/team")
+    assert info is not None
+    assert "Mitgliederliste: alle, die im Chat aktiv sind – Mitglieder: 1" in info.text
+    assert await h.roster(LT, asker=ANNA) == ["Anna"]
 
 
 async def test_a_plain_member_cannot_bind_an_lt(h: Harness) -> None:
     reply = await h.say(LT, BERT, "/setup LT Garten")
     assert reply is not None and "Admin dieser Gruppe" in reply.text
-    assert await h.services.storage.teams.by_chat(LT) is None
+    assert await unbound(h, LT)
 
 
 async def test_a_basic_group_is_advised_to_become_a_supergroup(h: Harness) -> None:
@@ -87,7 +95,7 @@ async def test_a_basic_group_is_advised_to_become_a_supergroup(h: Harness) -> No
 
 
 async def test_team_shows_kind_policy_and_size(h: Harness) -> None:
-    await h.bind(ST, "ST", "Steuerungsteam")
+    await h.set_up_team("ST", ())
     reply = await h.say(ST, BERT, "/team")
     assert reply is not None
     assert "Steuerungsteam (ST)" in reply.text
@@ -102,7 +110,7 @@ async def test_an_unbound_chat_says_how_to_bind_it(h: Harness) -> None:
 
 
 async def test_the_bot_demoted_after_setup_warns_chat_and_admins(h: Harness) -> None:
-    await h.bind(ST, "ST", "Steuerungsteam")
+    await h.set_up_team("ST", ())
     h.model.start_bot(ADMIN)
     await h.settle()
     h.model.set_bot_rights(ST, "member")
@@ -112,6 +120,7 @@ async def test_the_bot_demoted_after_setup_warns_chat_and_admins(h: Harness) -> 
     assert any(
         "Steuerungsteam" in text and "nicht mehr Admin" in text for text in h.bot_texts(ADMIN)
     )
+    # Remembered as well, though no chat shows more of it than the warnings:
     team = await h.services.storage.teams.by_chat(ST)
     assert team is not None and not team.bot_is_admin
     h.model.set_bot_rights(ST, "administrator")
@@ -127,13 +136,10 @@ async def test_the_bot_added_to_a_new_group_explains_setup(h: Harness) -> None:
 
 
 async def test_a_supergroup_migration_keeps_the_binding(h: Harness) -> None:
-    await h.bind(PLAIN, "KT", "Kernteam")
+    await h.set_up_team("KT", (), chat=PLAIN)
     new_id = h.model.migrate_to_supergroup(PLAIN)
     await h.settle()
-    team = await h.services.storage.teams.by_chat(new_id)
-    assert team is not None and team.name == "Kernteam" and team.chat_type == "supergroup"
-    assert await h.services.storage.teams.by_chat(PLAIN) is None
     reply = await h.say(new_id, EVE, "/team")
-    assert reply is not None and "Kernteam" in reply.text
+    assert reply is not None and "Kernteam – Kernteam (KT)" in reply.text
     # Announced once, though Telegram reports the migration in both chats.
     assert sum("Supergruppe" in text for text in h.bot_texts(new_id)) == 1

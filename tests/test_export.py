@@ -14,7 +14,9 @@ import pytest
 from bot.charter.policy import DecisionKind
 from bot.flows import export
 from bot.texts.i18n import keys
-from storage.proposals import ProposalRecord, RecordedDecision, RecordedRound, VoteRecord
+from storage.proposals import ProposalRecord
+from storage.record import RecordedDecision, RecordedRound
+from storage.votes import VoteRecord
 
 BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2026, 11, 24, 13, 5, tzinfo=UTC)  # 14:05 in Berlin

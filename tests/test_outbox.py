@@ -3,14 +3,27 @@ through the real Application and the local Bot API, whose own flood limit is on.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from telegram.constants import ParseMode
 
+from bot.charter.outcomes import Response
 from bot.clock import ManualClock
-from bot.telegram_side.outbox import Priority
+from bot.flows.payloads import Acceptance, OpenNomination, Press
+from bot.flows.port import (
+    Button,
+    ChatActionFailed,
+    Keyboard,
+    Notice,
+    Poll,
+    Posted,
+    Priority,
+    Status,
+)
+from bot.texts.i18n import Html
 from bot.texts.render import MAX_MESSAGE, visible_length
 from tests.harness import ADMIN, ANNA, DORA, PT, Harness, make_config, make_model
 
@@ -43,7 +56,7 @@ async def test_a_burst_of_replies_stays_within_the_group_budget(clocked: Harness
     await h.settle()
     assert len(sends_in(h, PT)) == 20
     assert all(c.ok for c in sends_in(h, PT)), "no 429 provoked"
-    outbox = h.services.outbox
+    outbox = h.outbox
     assert outbox.pending(PT) == 5
     assert any(job.name == f"outbox-flush:{PT}" for job in h.app.job_queue.jobs())
     h.clock.advance(61)
@@ -51,6 +64,21 @@ async def test_a_burst_of_replies_stays_within_the_group_budget(clocked: Harness
     assert outbox.pending(PT) == 0
     assert len(sends_in(h, PT)) == 25
     assert all(c.ok for c in sends_in(h, PT))
+
+
+async def test_a_reply_held_back_for_the_group_budget_says_so_once_in_the_log(
+    clocked: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = clocked
+    await h.bind(PT, "PT", "Projektteam")
+    with caplog.at_level(logging.INFO, logger="bot.telegram_side.outbox"):
+        for _ in range(24):
+            h.model.send_message(PT, ANNA, "/team")
+        await h.settle()
+    held = [r.getMessage() for r in caplog.records if "event=outbox_held" in r.getMessage()]
+    assert held == [held[0]], "one line when the hold begins, not one per queued reply"
+    assert f"chat={PT} reason=group_budget queued=" in held[0]
+    assert "wait_s=" in held[0]
 
 
 async def test_a_quiet_group_is_answered_at_once_while_another_is_busy(clocked: Harness) -> None:
@@ -61,22 +89,22 @@ async def test_a_quiet_group_is_answered_at_once_while_another_is_busy(clocked: 
     await h.settle()
     reply = await h.say(DORA, DORA, "/help")
     assert reply is not None
-    assert h.services.outbox.pending(PT) > 0
+    assert h.outbox.pending(PT) > 0
 
 
 async def test_queued_items_go_out_by_priority_and_edits_are_coalesced(clocked: Harness) -> None:
     h = clocked
-    outbox = h.services.outbox
-    card = await outbox.send(PT, "Karte v0")
-    assert card.sent and card.message is not None
+    outbox = h.outbox
+    card = await outbox.send(PT, Html("Karte v0"))
+    assert card.sent and card.posted is not None
     for n in range(19):
-        await outbox.send(PT, f"Füller {n}")
+        await outbox.send(PT, Html(f"Füller {n}"))
     assert outbox.pending(PT) == 0
     # The budget is spent: everything now waits, whatever order it came in.
-    await outbox.edit(PT, card.message.message_id, "Karte v1")
-    await outbox.send(PT, "Erinnerung", priority=Priority.NOTICE)
-    await outbox.edit(PT, card.message.message_id, "Karte v2")
-    await outbox.send(PT, "Ergebnis")
+    await outbox.edit(PT, card.posted.message_id, Html("Karte v1"))
+    await outbox.send(PT, Html("Erinnerung"), priority=Priority.NOTICE)
+    await outbox.edit(PT, card.posted.message_id, Html("Karte v2"))
+    await outbox.send(PT, Html("Ergebnis"))
     assert outbox.pending(PT) == 3
     h.clock.advance(61)
     await outbox.flush(PT)
@@ -87,9 +115,9 @@ async def test_queued_items_go_out_by_priority_and_edits_are_coalesced(clocked: 
 
 async def test_a_429_reschedules_instead_of_losing_the_message(clocked: Harness) -> None:
     h = clocked
-    outbox = h.services.outbox
+    outbox = h.outbox
     h.model.fail_next("sendMessage", error_code=429, retry_after=7)
-    delivery = await outbox.send(PT, "Trotzdem da")
+    delivery = await outbox.send(PT, Html("Trotzdem da"))
     assert not delivery.sent and outbox.pending(PT) == 1
     h.clock.advance(3)
     await outbox.flush(PT)  # too early: still blocked, nothing sent
@@ -102,12 +130,12 @@ async def test_a_429_reschedules_instead_of_losing_the_message(clocked: Harness)
 
 async def test_network_errors_are_retried_with_backoff(clocked: Harness) -> None:
     h = clocked
-    outbox = h.services.outbox
+    outbox = h.outbox
     h.model.start_bot(ANNA)
     await h.settle()
     before = len(h.bot_texts(ANNA))
     h.model.fail_next("sendMessage", network_error=True, count=2)
-    await outbox.send(ANNA, "Hallo Anna")
+    await outbox.send(ANNA, Html("Hallo Anna"))
     assert outbox.pending(ANNA) == 1
     h.clock.advance(1)
     await outbox.flush(ANNA)
@@ -123,18 +151,18 @@ async def test_network_errors_are_retried_with_backoff(clocked: Harness) -> None
 
 async def test_not_modified_is_success(clocked: Harness) -> None:
     h = clocked
-    outbox = h.services.outbox
-    card = await outbox.send(PT, "Gleich")
-    assert card.message is not None
-    again = await outbox.edit(PT, card.message.message_id, "Gleich")
+    outbox = h.outbox
+    card = await outbox.send(PT, Html("Gleich"))
+    assert card.posted is not None
+    again = await outbox.edit(PT, card.posted.message_id, Html("Gleich"))
     assert again.sent and again.error is None
     assert outbox.pending(PT) == 0
 
 
 async def test_a_10000_character_text_goes_out_without_an_api_error(clocked: Harness) -> None:
     h = clocked
-    outbox = h.services.outbox
-    text = "\n".join(f"<b>Absatz {n}</b> " + "Wort " * 30 for n in range(70))
+    outbox = h.outbox
+    text = Html("\n".join(f"<b>Absatz {n}</b> " + "Wort " * 30 for n in range(70)))
     assert visible_length(text) > 10_000
     await outbox.send(PT, text)
     calls = sends_in(h, PT)
@@ -152,3 +180,87 @@ async def test_user_text_cannot_break_the_markup(clocked: Harness) -> None:
     assert reply is not None and "<b>Projekt</b> & <i>" in reply.text
     assert all(c.ok for c in h.model.calls_of("sendMessage"))
     assert h.model.calls_of("sendMessage")[-1].params["parse_mode"] == ParseMode.HTML
+
+
+async def test_a_keyboard_goes_out_in_the_one_callback_codec(clocked: Harness) -> None:
+    h = clocked
+    keyboard = Keyboard.of(
+        [Button("Ja", Acceptance(3, True)), Button("Nein", Acceptance(3, False))],
+        [Button("Zustimmung", Press(12, Response.AGREE))],
+    )
+    delivery = await h.outbox.send(PT, Html("Frage"), keyboard=keyboard)
+    assert delivery.sent
+    message = h.model.bot_messages(PT)[-1]
+    assert [
+        [b["callback_data"] for b in row] for row in message.reply_markup["inline_keyboard"]
+    ] == [
+        ["n1:3:a", "n1:3:d"],
+        ["1:12:a"],
+    ]
+    await h.outbox.edit(PT, message.message_id, Html("Erledigt"))  # no keyboard: none left
+    assert h.model.bot_messages(PT)[-1].reply_markup is None
+
+
+async def test_on_posted_learns_where_a_message_and_a_poll_went(clocked: Harness) -> None:
+    h = clocked
+    seen: list[Posted] = []
+
+    async def remember(where: Posted) -> None:
+        seen.append(where)
+
+    await h.outbox.send(PT, Html("Karte"), on_posted=remember)
+    await h.outbox.send_poll(PT, Poll("Frage?", ("Ja", "Nein")), on_posted=remember)
+    text, poll = h.model.bot_messages(PT)[-2:]
+    assert seen[0] == Posted(PT, text.message_id)
+    assert seen[1] == Posted(PT, poll.message_id, poll.poll.id)
+    assert not poll.poll.is_anonymous
+    await h.outbox.stop_poll(PT, poll.message_id)
+    assert poll.poll.is_closed
+
+
+async def test_silent_is_a_message_without_a_notification(clocked: Harness) -> None:
+    h = clocked
+    await h.outbox.send(PT, Html("leise"), silent=True)
+    await h.outbox.send(PT, Html("laut"))
+    quiet, loud = h.model.calls_of("sendMessage")[-2:]
+    assert quiet.params.get("disable_notification") in (True, "true", "True")
+    assert "disable_notification" not in loud.params
+
+
+async def test_a_notice_is_built_when_its_turn_comes_and_may_come_to_nothing(
+    clocked: Harness,
+) -> None:
+    h = clocked
+    outbox = h.outbox
+    for n in range(20):
+        await outbox.send(PT, Html(f"Füller {n}"))
+    state = {"missing": "Anna, Bert"}
+
+    async def reminder() -> Notice | None:
+        return Notice(Html(f"Noch offen: {state['missing']}")) if state["missing"] else None
+
+    async def nothing() -> Notice | None:
+        return None
+
+    first = await outbox.send_later(PT, reminder)
+    second = await outbox.send_later(PT, nothing)
+    assert first.status == Status.QUEUED and outbox.pending(PT) == 2
+    state["missing"] = "Bert"  # Anna answered while the notice waited
+    h.clock.advance(61)
+    await outbox.flush(PT)
+    assert h.bot_texts(PT)[-1] == "Noch offen: Bert"
+    assert first.sent and second.status == Status.DROPPED
+    assert len(sends_in(h, PT)) == 21  # the dropped one cost nothing
+
+
+async def test_an_invite_link_telegram_refuses_says_why(clocked: Harness) -> None:
+    h = clocked
+    h.model.fail_next("createChatInviteLink", error_code=400, description="Bad Request: nope")
+    with pytest.raises(ChatActionFailed, match=r"(?i)nope"):
+        await h.outbox.create_invite_link(PT, "wiq-1")
+    assert (await h.outbox.create_invite_link(PT, "wiq-1")).startswith("https://t.me/")
+
+
+def test_a_link_opens_the_bot_with_its_payload(clocked: Harness) -> None:
+    link = clocked.outbox.start_link(OpenNomination("abc"))
+    assert link == "https://t.me/wiq_test_bot?start=nom_abc"

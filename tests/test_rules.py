@@ -34,7 +34,6 @@ from bot.charter.outcomes import (
     DecisionOutcome,
     ObjectionStatus,
     ProposalStatus,
-    Refusal,
     Response,
     RoundOutcome,
     VoteOutcome,
@@ -46,16 +45,23 @@ from bot.charter.policy import (
     Policy,
     PolicyBook,
     Process,
-    RosterMode,
     Silence,
     TeamKind,
+)
+from bot.charter.refusals import (
+    CLOSED,
+    NO_FAILED_ROUND,
+    NO_FALLBACK,
+    NO_ROUNDS_LEFT,
+    NOT_PROPOSER,
+    NOTHING_TO_REVISE,
+    ROUND_OPEN,
+    VOTE_OPEN,
+    WINDOW_ENDED,
 )
 from bot.charter.tally import (
     Objection,
     TrackedObjection,
-    electorate_after_confirmed_join,
-    electorate_after_leave,
-    electorate_at_open,
     everyone_responded,
     objections_to_carry,
     quorum_needed,
@@ -446,9 +452,7 @@ def test_last_allowed_round_failing_refuses_revise():
     state, step = proposal_after([OBJECTIONS, OBJECTIONS])
     assert isinstance(step, StartVote)
     assert state.status is ProposalStatus.VOTE_OPEN
-    assert can_revise(state, True, state.vote_deadline - timedelta(hours=1)) is (
-        Refusal.NO_ROUNDS_LEFT
-    )
+    assert can_revise(state, True, state.vote_deadline - timedelta(hours=1)) is NO_ROUNDS_LEFT
 
 
 @pytest.mark.parametrize(
@@ -464,7 +468,7 @@ def test_last_round_failing_without_fallback_closes_the_proposal(outcomes, decis
     assert state.status is ProposalStatus.CLOSED
     assert state.outcome is decision
     assert state.next_deadline is None
-    assert can_revise(state, True, NOW) is Refusal.CLOSED
+    assert can_revise(state, True, NOW) is CLOSED
 
 
 def test_pt_admission_has_no_majority_fallback():
@@ -473,7 +477,7 @@ def test_pt_admission_has_no_majority_fallback():
     state, step = new_proposal(DecisionKind.ADMISSION, pt_admission, NOW)
     steps = [step]
     for outcome in [OBJECTIONS, OBJECTIONS]:
-        assert can_request_majority(state, True) is Refusal.NO_FALLBACK
+        assert can_request_majority(state, True) is NO_FALLBACK
         state, step = close_round(state, outcome, state.round_deadline)
         steps.append(step)
     assert not any(isinstance(s, StartVote) for s in steps)
@@ -582,7 +586,7 @@ def test_a_withdrawn_objection_no_longer_blocks(process):
 
 def test_a_carried_objection_of_someone_who_left_no_longer_blocks():
     carried = [Objection(3, "zu teuer", 1)]
-    electorate = electorate_after_leave(members(4), 3)
+    electorate = members(4) - {3}  # 3 left the team
     tally = tally_round({1: AGREE, 2: AGREE}, electorate, policy(), carried)
     assert tally.outcome is CONSENSUS
 
@@ -624,35 +628,17 @@ def test_objection_resolved_in_the_second_round_gives_consensus():
 # --- the electorate: SPEC §3.3 -----------------------------------------------------------------
 
 
-def test_the_electorate_is_the_roster_when_the_round_opens():
-    roster = [1, 2, 3]
-    electorate = electorate_at_open(roster)
-    roster.append(4)  # admitted meanwhile: waits for the next round
-    assert electorate == {1, 2, 3}
+# Who is in an electorate is kept in storage (tests/test_e2e_decisions.py, test_e2e_races.py,
+# test_e2e_resilience.py show it growing and shrinking); here, how it is counted.
 
 
-def test_the_electorate_shrinks_when_a_member_leaves_mid_round():
-    electorate = members(4)
+def test_a_member_who_left_mid_round_no_longer_counts():
     responses = {1: AGREE, 4: OBJECT}
-    assert tally_round(responses, electorate, policy()).outcome is OBJECTIONS
+    assert tally_round(responses, members(4), policy()).outcome is OBJECTIONS
 
-    electorate = electorate_after_leave(electorate, 4)
-    tally = tally_round(responses, electorate, policy())
-    assert electorate == {1, 2, 3}
+    tally = tally_round(responses, members(4) - {4}, policy())  # 4 left the team
     assert tally.quorum_needed == 2
     assert tally.outcome is NO_QUORUM  # 1 of 3; the leaver's Einwand no longer counts
-
-
-def test_the_electorate_grows_in_roster_mode_chat():
-    electorate = electorate_after_confirmed_join(members(3), 4, RosterMode.CHAT)
-    assert electorate == {1, 2, 3, 4}
-    tally = tally_round({1: AGREE, 4: AGREE}, electorate, policy())
-    assert tally.quorum_needed == 2
-    assert tally.outcome is CONSENSUS
-
-
-def test_an_explicit_roster_does_not_grow_mid_round():
-    assert electorate_after_confirmed_join(members(3), 4, RosterMode.EXPLICIT) == members(3)
 
 
 @pytest.mark.parametrize(
@@ -661,7 +647,7 @@ def test_an_explicit_roster_does_not_grow_mid_round():
         ({1: AGREE, 2: AGREE, 3: OBJECT}, members(3), True),
         ({1: AGREE, 2: AGREE}, members(3), False),
         ({1: AGREE, 2: AGREE, 9: AGREE}, members(3), False),  # 9 is not in the electorate
-        ({1: AGREE, 2: AGREE}, electorate_after_leave(members(3), 3), True),
+        ({1: AGREE, 2: AGREE}, members(3) - {3}, True),  # 3 left the team
         ({1: YES, 2: NO}, members(2), True),  # votes close early the same way
         ({}, frozenset(), False),  # nobody left: wait for the deadline
     ],
@@ -692,19 +678,19 @@ AFTER_WINDOW = NOW + timedelta(days=9, hours=1)
 # (why, state, actor is proposer, now, refusal)
 REVISE_TABLE = [
     ("allowed within the window", lambda: _state([OBJECTIONS]), True, IN_WINDOW, None),
-    ("only the proposer", lambda: _state([OBJECTIONS]), False, IN_WINDOW, Refusal.NOT_PROPOSER),
-    ("not after the close", _withdrawn, True, IN_WINDOW, Refusal.CLOSED),
+    ("only the proposer", lambda: _state([OBJECTIONS]), False, IN_WINDOW, NOT_PROPOSER),
+    ("not after the close", _withdrawn, True, IN_WINDOW, CLOSED),
     ("a person has no text", lambda: _state([OBJECTIONS], kind=DecisionKind.ADMISSION), True,
-     IN_WINDOW, Refusal.NOTHING_TO_REVISE),
+     IN_WINDOW, NOTHING_TO_REVISE),
     ("no rounds left", lambda: _state([OBJECTIONS, OBJECTIONS]), True, IN_WINDOW,
-     Refusal.NO_ROUNDS_LEFT),
+     NO_ROUNDS_LEFT),
     ("not while the vote runs", _vote_requested_after_first_round, True, IN_WINDOW,
-     Refusal.VOTE_OPEN),
+     VOTE_OPEN),
     ("not in a straight majority vote", lambda: _state([], MAJORITY), True, IN_WINDOW,
-     Refusal.VOTE_OPEN),
-    ("not while a round is open", lambda: _state([]), True, NOW, Refusal.ROUND_OPEN),
+     VOTE_OPEN),
+    ("not while a round is open", lambda: _state([]), True, NOW, ROUND_OPEN),
     ("not after the window", lambda: _state([OBJECTIONS]), True, AFTER_WINDOW,
-     Refusal.WINDOW_ENDED),
+     WINDOW_ENDED),
 ]  # fmt: skip
 
 
@@ -721,15 +707,15 @@ MAJORITY_REQUEST_TABLE = [
     ("allowed after a failed round", lambda: _state([NO_QUORUM]), True, None),
     ("allowed while the next round runs", lambda: advance(
         _state([OBJECTIONS]), OpenNextRound(2, NOW + timedelta(days=16))), True, None),
-    ("only the proposer", lambda: _state([OBJECTIONS]), False, Refusal.NOT_PROPOSER),
-    ("not after the close", _withdrawn, True, Refusal.CLOSED),
-    ("not while a vote runs", _vote_requested_after_first_round, True, Refusal.VOTE_OPEN),
-    ("not in a straight majority vote", lambda: _state([], MAJORITY), True, Refusal.VOTE_OPEN),
-    ("not before a round failed", lambda: _state([]), True, Refusal.NO_FAILED_ROUND),
+    ("only the proposer", lambda: _state([OBJECTIONS]), False, NOT_PROPOSER),
+    ("not after the close", _withdrawn, True, CLOSED),
+    ("not while a vote runs", _vote_requested_after_first_round, True, VOTE_OPEN),
+    ("not in a straight majority vote", lambda: _state([], MAJORITY), True, VOTE_OPEN),
+    ("not before a round failed", lambda: _state([]), True, NO_FAILED_ROUND),
     ("consensus_only has no fallback", lambda: _state([OBJECTIONS], ONLY), True,
-     Refusal.NO_FALLBACK),
+     NO_FALLBACK),
     ("consent has no fallback", lambda: _state([OBJECTIONS], CONSENT), True,
-     Refusal.NO_FALLBACK),
+     NO_FALLBACK),
 ]  # fmt: skip
 
 
@@ -753,8 +739,8 @@ WITHDRAW_TABLE = [
     ("while a round is open", lambda: _state([]), True, None),
     ("while awaiting a revision", lambda: _state([OBJECTIONS]), True, None),
     ("while the vote runs", lambda: _state([OBJECTIONS, OBJECTIONS]), True, None),
-    ("only the proposer", lambda: _state([]), False, Refusal.NOT_PROPOSER),
-    ("not after the close", lambda: _state([CONSENSUS]), True, Refusal.CLOSED),
+    ("only the proposer", lambda: _state([]), False, NOT_PROPOSER),
+    ("not after the close", lambda: _state([CONSENSUS]), True, CLOSED),
 ]
 
 

@@ -9,27 +9,36 @@ from pathlib import Path
 
 import pytest
 
-from storage import Storage
+from bot.charter.outcomes import APPROVING_OUTCOMES, DECIDED_OUTCOMES, REASONED_RESPONSES
+from storage import CharterTerms, Storage
 from storage.db import Database
+from storage.proposals import StateChange, Transition
+from storage.rounds import NewRound
 from storage.teams import AlreadyBound, KindTaken
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# As the composition root (bot.app) hands them to storage.
+CHARTER_TERMS = CharterTerms(
+    decided_outcomes=DECIDED_OUTCOMES,
+    approving_outcomes=APPROVING_OUTCOMES,
+    reasoned_responses=REASONED_RESPONSES,
+)
 
 
 @pytest.fixture
 async def storage(tmp_path: Path):
-    opened = await Storage.open(tmp_path / "wiq.sqlite", "Test", NOW)
+    opened = await Storage.open(tmp_path / "wiq.sqlite", "Test", NOW, CHARTER_TERMS)
     yield opened
     await opened.close()
 
 
 async def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "wiq.sqlite"
-    first = await Storage.open(path, "Test", NOW)
+    first = await Storage.open(path, "Test", NOW, CHARTER_TERMS)
     version = await first.db.schema_version()
     assert version >= 1
     await first.close()
-    second = await Storage.open(path, "Test", NOW)
+    second = await Storage.open(path, "Test", NOW, CHARTER_TERMS)
     assert await second.db.schema_version() == version
     rows = await second.db.fetchall("SELECT version FROM schema_migrations")
     assert len(rows) == len({row[0] for row in rows})
@@ -44,10 +53,10 @@ async def test_connection_uses_wal_and_foreign_keys(storage: Storage) -> None:
 
 async def test_a_renamed_network_keeps_its_record(tmp_path: Path) -> None:
     path = tmp_path / "wiq.sqlite"
-    first = await Storage.open(path, "Old name", NOW)
+    first = await Storage.open(path, "Old name", NOW, CHARTER_TERMS)
     network_id = first.network_id
     await first.close()
-    second = await Storage.open(path, "New name", NOW)
+    second = await Storage.open(path, "New name", NOW, CHARTER_TERMS)
     assert second.network_id == network_id
     await second.close()
 
@@ -56,7 +65,7 @@ async def test_a_person_seen_again_is_updated_not_duplicated(storage: Storage) -
     anna = await storage.people.seen(10, "Anna", None, "anna", "de", NOW)
     again = await storage.people.seen(10, "Anna", "Berg", "anna_b", "de", NOW + timedelta(1))
     assert again.id == anna.id
-    assert again.display_name == "Anna Berg"
+    assert (again.first_name, again.last_name, again.username) == ("Anna", "Berg", "anna_b")
     assert await storage.people.by_username("@ANNA_B") == again
     assert await storage.people.by_username("anna") is None
 
@@ -134,15 +143,92 @@ async def test_a_failed_transaction_changes_nothing(storage: Storage) -> None:
 
 async def test_data_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "wiq.sqlite"
-    first = await Storage.open(path, "Test", NOW)
+    first = await Storage.open(path, "Test", NOW, CHARTER_TERMS)
     team = await first.teams.bind("KT", "Kernteam", -7, "supergroup", "explicit", None, NOW)
     anna = await first.people.seen(10, "Anna", None, "anna", "de", NOW)
     await first.rosters.admit(team.id, anna.id, "admitted", NOW)
     await first.close()
-    second = await Storage.open(path, "Test", NOW)
+    second = await Storage.open(path, "Test", NOW, CHARTER_TERMS)
     assert (await second.teams.by_chat(-7)).name == "Kernteam"
     assert [m.person.username for m in await second.rosters.members(team.id)] == ["anna"]
     await second.close()
+
+
+async def _round_of(storage: Storage, kind: str = "ST", chat_id: int = -5) -> tuple[int, int]:
+    """A team with one member, Anna, and a proposal whose first round is open."""
+    team = await storage.teams.bind(kind, kind, chat_id, "supergroup", "explicit", None, NOW)
+    anna = await storage.people.seen(10, "Anna", None, None, "de", NOW)
+    await storage.rosters.admit(team.id, anna.id, "admitted", NOW)
+    _, applied = await storage.proposals.create(
+        team_id=team.id,
+        kind="proposal",
+        proposer_id=anna.id,
+        subject_id=None,
+        title="Budget",
+        text="Budget",
+        policy={},
+        round_length_s=86400,
+        first=Transition(
+            StateChange("round_open", 1, 0, False),
+            "proposal.created",
+            new_round=NewRound(1, "Budget", NOW + timedelta(days=1)),
+        ),
+        now=NOW,
+    )
+    assert applied.round_id is not None
+    return applied.round_id, anna.id
+
+
+async def test_a_reason_stays_while_the_response_is_an_objection_or_a_concern(
+    storage: Storage,
+) -> None:
+    round_id, anna = await _round_of(storage)
+    rounds = storage.rounds
+    assert await rounds.record_response(round_id, anna, "object", 1, NOW)
+    assert await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)
+    assert await rounds.record_response(round_id, anna, "concern", 2, NOW)
+    assert (await rounds.responses(round_id))[anna].reason == "zu teuer"
+    assert await rounds.record_press(round_id, -5, anna, "agree", 3, NOW) is not None
+    assert (await rounds.responses(round_id))[anna].reason is None
+    assert not await rounds.set_reason(round_id, anna, "doch nicht", NOW, team_id=1)
+
+
+async def test_only_a_decision_ends_a_teams_setup_phase(storage: Storage) -> None:
+    round_id, anna = await _round_of(storage)
+    expired = StateChange("closed", 1, 1, False, outcome="expired")
+    applied = await storage.proposals.transition(
+        1,
+        "round_open",
+        1,
+        Transition(expired, "proposal.closed", (round_id, "no_quorum")),
+        anna,
+        NOW,
+    )
+    assert applied is not None
+    assert (await storage.teams.by_chat(-5)).in_setup_phase
+    round_id, anna = await _round_of(storage, "PT", -6)
+    decided = StateChange("closed", 1, 0, False, outcome="consensus")
+    await storage.proposals.transition(
+        2,
+        "round_open",
+        1,
+        Transition(decided, "proposal.closed", (round_id, "consensus")),
+        anna,
+        NOW,
+    )
+    assert not (await storage.teams.by_chat(-6)).in_setup_phase
+
+
+async def test_a_nomination_is_approved_once_both_teams_said_yes(storage: Storage) -> None:
+    nominations = storage.nominations
+    first = await nominations.create("UT", None, "bert", None, NOW)
+    assert (await nominations.record_team_outcome(first.id, "PT", "consensus", NOW)) is not None
+    approved = await nominations.record_team_outcome(first.id, "ST", "accepted", NOW)
+    assert approved is not None and approved.both_approved_at == NOW
+    second = await nominations.create("KT", None, "carl", None, NOW)
+    await nominations.record_team_outcome(second.id, "PT", "accepted", NOW)
+    refused = await nominations.record_team_outcome(second.id, "ST", "rejected", NOW)
+    assert refused is not None and refused.both_approved_at is None
 
 
 async def test_a_statement_on_its_own_never_runs_inside_another_transaction(

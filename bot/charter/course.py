@@ -7,15 +7,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeAlias
 
+from bot.charter import refusals
 from bot.charter.outcomes import (
     DecisionOutcome,
     ProposalStatus,
-    Refusal,
     RoundOutcome,
     VoteOutcome,
     is_about_a_person,
 )
 from bot.charter.policy import DecisionKind, Policy, Process
+from bot.charter.refusals import Refusal
 
 # --- A proposal's course: state and steps --------------------------------------------------------
 #
@@ -225,41 +226,41 @@ def advance(state: ProposalState, step: Step) -> ProposalState:
 def can_revise(state: ProposalState, actor_is_proposer: bool, now: datetime) -> Refusal | None:
     """/revise: only the proposer, only within the revision window after a failed round."""
     if not actor_is_proposer:
-        return Refusal.NOT_PROPOSER
+        return refusals.NOT_PROPOSER
     if state.status is ProposalStatus.CLOSED:
-        return Refusal.CLOSED
+        return refusals.CLOSED
     if is_about_a_person(state.kind):
-        return Refusal.NOTHING_TO_REVISE
+        return refusals.NOTHING_TO_REVISE
     if state.rounds_left == 0:
-        return Refusal.NO_ROUNDS_LEFT
+        return refusals.NO_ROUNDS_LEFT
     if state.status is ProposalStatus.VOTE_OPEN:
-        return Refusal.VOTE_OPEN
+        return refusals.VOTE_OPEN
     if state.status is ProposalStatus.ROUND_OPEN:
-        return Refusal.ROUND_OPEN
+        return refusals.ROUND_OPEN
     if state.revision_until is None or now >= state.revision_until:
-        return Refusal.WINDOW_ENDED
+        return refusals.WINDOW_ENDED
     return None
 
 
 def can_request_majority(state: ProposalState, actor_is_proposer: bool) -> Refusal | None:
     """/majority: only the proposer, after at least one failed round, where there is a fallback."""
     if not actor_is_proposer:
-        return Refusal.NOT_PROPOSER
+        return refusals.NOT_PROPOSER
     if state.status is ProposalStatus.CLOSED:
-        return Refusal.CLOSED
+        return refusals.CLOSED
     if state.status is ProposalStatus.VOTE_OPEN:
-        return Refusal.VOTE_OPEN
+        return refusals.VOTE_OPEN
     if not state.policy.has_majority_fallback:
-        return Refusal.NO_FALLBACK
+        return refusals.NO_FALLBACK
     if state.failed_rounds == 0:
-        return Refusal.NO_FAILED_ROUND
+        return refusals.NO_FAILED_ROUND
     return None
 
 
 def can_withdraw(state: ProposalState, actor_is_proposer: bool) -> Refusal | None:
     """/withdraw: the proposer, any time before the close; it records Zurückgezogen."""
     if not actor_is_proposer:
-        return Refusal.NOT_PROPOSER
+        return refusals.NOT_PROPOSER
     if state.status is ProposalStatus.CLOSED:
-        return Refusal.CLOSED
+        return refusals.CLOSED
     return None

@@ -11,10 +11,6 @@ from bot.charter.policy import DecisionKind
 PersonId: TypeAlias = int
 """A person's internal id (never the Telegram id: see SPEC §1, identity in the record)."""
 
-Electorate: TypeAlias = frozenset[PersonId]
-"""Who counts in one round or vote: the roster when it opened (SPEC §3.3)."""
-
-
 # The values below are stored in SQLite: never rename them.
 
 
@@ -72,20 +68,6 @@ class ObjectionStatus(StrEnum):
     RESOLVED = "resolved"  # ausgeräumt
 
 
-class Refusal(StrEnum):
-    """Why a proposer's request (/revise, /majority, /withdraw) is refused."""
-
-    NOT_PROPOSER = "not_proposer"
-    CLOSED = "closed"
-    NOTHING_TO_REVISE = "nothing_to_revise"  # decisions about a person have no text
-    NO_ROUNDS_LEFT = "no_rounds_left"
-    ROUND_OPEN = "round_open"
-    VOTE_OPEN = "vote_open"
-    WINDOW_ENDED = "window_ended"
-    NO_FAILED_ROUND = "no_failed_round"
-    NO_FALLBACK = "no_fallback"
-
-
 # Decisions about a person have no text to revise: their next round opens at once (SPEC §3.6).
 PERSON_DECISIONS = frozenset(
     {DecisionKind.ADMISSION, DecisionKind.NOMINATION, DecisionKind.DELEGATION}
@@ -96,6 +78,22 @@ def is_about_a_person(kind: DecisionKind) -> bool:
     return kind in PERSON_DECISIONS
 
 
+# The SQL asks these too: storage gets them from the composition root (bot.app), never types them.
+
+REASONED_RESPONSES: frozenset[Response] = frozenset({Response.OBJECT, Response.CONCERN})
+"""The responses that ask for a reason, and keep theirs while a new press stays one of them."""
+
+DECIDED_OUTCOMES: frozenset[DecisionOutcome] = frozenset(
+    {DecisionOutcome.CONSENSUS, DecisionOutcome.ACCEPTED, DecisionOutcome.REJECTED}
+)
+"""A Beschluss was made (not Abgelaufen, not Zurückgezogen): a team's first ends its set-up."""
+
+APPROVING_OUTCOMES: frozenset[DecisionOutcome] = frozenset(
+    {DecisionOutcome.CONSENSUS, DecisionOutcome.ACCEPTED}
+)
+"""A Beschluss that says yes — by consensus or by majority alike."""
+
+
 def approved(outcome: DecisionOutcome) -> bool:
     """Whether a Beschluss says yes — by consensus or by majority alike."""
-    return outcome in (DecisionOutcome.CONSENSUS, DecisionOutcome.ACCEPTED)
+    return outcome in APPROVING_OUTCOMES

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 
 class TeamKind(StrEnum):
@@ -86,6 +86,10 @@ def format_duration(value: timedelta) -> str:
     return f"{seconds}s"
 
 
+PolicyValue: TypeAlias = Process | Silence | ShowTally | int | float | timedelta
+"""The value of one of Policy's fields."""
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     """How one team decides one kind of decision (SPEC §2)."""
@@ -106,18 +110,22 @@ class Policy:
     def has_majority_fallback(self) -> bool:
         return self.process is Process.CONSENSUS_THEN_MAJORITY
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Policy:
-        return dataclasses.replace(self, **overrides)
+    def with_overrides(self, overrides: Mapping[str, PolicyValue]) -> Policy:
+        # replace() checks each keyword against its field's type, which a mapping of names
+        # cannot say statically; coerce_field gave every value its field's type.
+        changes: dict[str, Any] = dict(overrides)
+        return dataclasses.replace(self, **changes)
 
 
-POLICY_FIELDS: dict[str, type] = {f.name: f.type for f in dataclasses.fields(Policy)}
+# The names in the dataclass's order (the order a stored policy lists them in).
+POLICY_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Policy))
 
 
-def coerce_field(name: str, raw: Any) -> Any:
+def coerce_field(name: str, raw: object) -> PolicyValue:
     """Turn a config or stored value into the field's type; ValueError names what is wrong."""
     if name not in POLICY_FIELDS:
         raise KeyError(name)
-    enums: dict[str, type[StrEnum]] = {
+    enums: dict[str, type[Process] | type[Silence] | type[ShowTally]] = {
         "process": Process,
         "silence": Silence,
         "show_tally": ShowTally,
@@ -151,7 +159,7 @@ def coerce_field(name: str, raw: Any) -> Any:
     return value
 
 
-def builtin_overrides(team: TeamKind, decision: DecisionKind) -> dict[str, Any]:
+def builtin_overrides(team: TeamKind, decision: DecisionKind) -> dict[str, PolicyValue]:
     """The charter's exceptions to the defaults."""
     if team is TeamKind.PT and decision is DecisionKind.ADMISSION:
         # "Absichtserklärung interessierter Personen und Konsens im PT": no majority fallback.
@@ -165,8 +173,8 @@ def builtin_overrides(team: TeamKind, decision: DecisionKind) -> dict[str, Any]:
 class PolicyBook:
     """Config overrides: per team kind, and per team kind and decision kind."""
 
-    by_team: Mapping[TeamKind, Mapping[str, Any]] = field(default_factory=dict)
-    by_team_decision: Mapping[tuple[TeamKind, DecisionKind], Mapping[str, Any]] = field(
+    by_team: Mapping[TeamKind, Mapping[str, PolicyValue]] = field(default_factory=dict)
+    by_team_decision: Mapping[tuple[TeamKind, DecisionKind], Mapping[str, PolicyValue]] = field(
         default_factory=dict
     )
 
@@ -174,7 +182,7 @@ class PolicyBook:
         self,
         team: TeamKind,
         decision: DecisionKind = DecisionKind.PROPOSAL,
-        team_overrides: Mapping[str, Any] | None = None,
+        team_overrides: Mapping[str, object] | None = None,
     ) -> Policy:
         """Defaults, team config, the charter's exceptions, decision config, the team's choices."""
         # The charter's exceptions beat a team-wide setting; only [policy.KIND.decision] beats them.
@@ -189,16 +197,16 @@ class PolicyBook:
         return policy
 
 
-def policy_to_json(policy: Policy) -> dict[str, Any]:
+def policy_to_json(policy: Policy) -> dict[str, str | int | float]:
     """A policy as stored with a proposal: a decision keeps the rules it started under."""
-    out: dict[str, Any] = {}
+    out: dict[str, str | int | float] = {}
     for name in POLICY_FIELDS:
         value = getattr(policy, name)
         out[name] = format_duration(value) if isinstance(value, timedelta) else value
     return out
 
 
-def policy_from_json(data: Mapping[str, Any]) -> Policy:
+def policy_from_json(data: Mapping[str, object]) -> Policy:
     return Policy().with_overrides(
         {name: coerce_field(name, value) for name, value in data.items() if name in POLICY_FIELDS}
     )

@@ -11,41 +11,22 @@ from fractions import Fraction
 
 from bot.charter.outcomes import (
     Ballot,
-    Electorate,
     ObjectionStatus,
     PersonId,
     Response,
     RoundOutcome,
     VoteOutcome,
 )
-from bot.charter.policy import Policy, Process, RosterMode, Silence
+from bot.charter.policy import Policy, Process, Silence
 
 # --- The electorate ------------------------------------------------------------------------------
 #
-# A person admitted while a round or vote is open is not added: they wait for the next round,
-# because the electorate is the roster *when it opened*. Only chat-mode rosters grow mid-round.
-
-
-def electorate_at_open(roster: Iterable[PersonId]) -> Electorate:
-    return frozenset(roster)
-
-
-def electorate_after_leave(electorate: Electorate, person: PersonId) -> Electorate:
-    """Who leaves the team while a round is open no longer counts there (SPEC §3.3)."""
-    return electorate - {person}
-
-
-def electorate_after_confirmed_join(
-    electorate: Electorate, person: PersonId, roster_mode: RosterMode
-) -> Electorate:
-    """A chat member the bot has just confirmed joins the open electorate when they press/vote.
-
-    A chat-mode roster is only who the bot has seen, so a quiet member first "appears" by
-    pressing; in an explicit roster an admission waits for the next round instead.
-    """
-    if roster_mode is RosterMode.CHAT:
-        return electorate | {person}
-    return electorate
+# Who counts is kept in storage (storage/rounds.py, storage/votes.py: one row per member of a
+# round's or vote's electorate, written when it opens), not computed here. The electorate is the
+# roster *when it opened*: a person admitted while a round or vote is open waits for the next round;
+# who leaves the team no longer counts there (SPEC §3.3; storage/rosters.py, in the leaving's
+# transaction); only in a chat-mode roster does a member the bot first sees by their press join the
+# open one.
 
 
 def everyone_responded(

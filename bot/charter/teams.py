@@ -1,12 +1,14 @@
 """Rules about teams and rosters (SPEC §1): who may bind a chat, who may admit, who counts.
 
-Plain Python: the handlers ask, these answer with a refusal (an enum) or None."""
+Plain Python: the handlers ask, these answer with a refusal (bot.charter.refusals) or None."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.charter import refusals
 from bot.charter.policy import SINGLE_TEAM_KINDS, RosterMode, TeamKind
+from bot.charter.refusals import Refusal
 
 SEATS = ("politik", "verwaltung", "zivilgesellschaft", "ut")
 # The seats' English names, accepted as well in commands (an English-speaking network).
@@ -22,7 +24,7 @@ def seat_words(lang: str) -> list[str]:
     """The seats as a person of this language types them."""
     if lang == "de":
         return list(SEATS)
-    english = {}
+    english: dict[str, str] = {}
     for alias, stored in SEAT_ALIASES.items():
         english.setdefault(stored, alias)  # the first alias is the one shown
     return [english.get(seat, seat) for seat in SEATS]
@@ -39,20 +41,6 @@ MAX_BODY = 100
 MAX_REASON = 500
 
 
-class Refusal(StrEnum):
-    """Why something is not done; each has a text `refusal.<value>` in the catalogue."""
-
-    NOT_A_GROUP = "not_a_group"
-    NOT_NETWORK_ADMIN = "not_network_admin"
-    NOT_CHAT_ADMIN = "not_chat_admin"
-    ALREADY_BOUND = "already_bound"
-    KIND_TAKEN = "kind_taken"
-    BOT_NOT_ADMIN = "bot_not_admin"
-    BOT_CANNOT_INVITE = "bot_cannot_invite"
-    SETUP_PHASE_OVER = "setup_phase_over"
-    IS_A_BOT = "is_a_bot"
-
-
 def roster_mode_for(kind: TeamKind) -> RosterMode:
     """LTs start in `chat` mode and may change it; NET is always `chat`; the rest explicit."""
     if kind in (TeamKind.LT, TeamKind.NET):
@@ -65,16 +53,16 @@ def may_bind(kind: TeamKind, *, is_network_admin: bool, is_chat_admin: bool) -> 
     if is_network_admin:
         return None
     if kind is TeamKind.LT:
-        return None if is_chat_admin else Refusal.NOT_CHAT_ADMIN
-    return Refusal.NOT_NETWORK_ADMIN
+        return None if is_chat_admin else refusals.NOT_CHAT_ADMIN
+    return refusals.NOT_NETWORK_ADMIN
 
 
 def bot_rights_refusal(*, is_admin: bool, can_invite_users: bool) -> Refusal | None:
     """Only an admin bot gets member updates, checks membership and handles invitations."""
     if not is_admin:
-        return Refusal.BOT_NOT_ADMIN
+        return refusals.BOT_NOT_ADMIN
     if not can_invite_users:
-        return Refusal.BOT_CANNOT_INVITE
+        return refusals.BOT_CANNOT_INVITE
     return None
 
 
@@ -85,9 +73,9 @@ def kind_taken(kind: TeamKind, existing_kinds: set[str]) -> bool:
 def may_admit_directly(*, is_network_admin: bool, in_setup_phase: bool) -> Refusal | None:
     """Network admins enter existing members only until the team's first decision."""
     if not is_network_admin:
-        return Refusal.NOT_NETWORK_ADMIN
+        return refusals.NOT_NETWORK_ADMIN
     if not in_setup_phase:
-        return Refusal.SETUP_PHASE_OVER
+        return refusals.SETUP_PHASE_OVER
     return None
 
 
@@ -101,10 +89,19 @@ def decided_by_the_team(
     return not (is_network_admin and in_setup_phase)
 
 
+class Leaving(StrEnum):
+    """How a person left a roster (stored in the roster and the record: never rename)."""
+
+    LEFT = "left"  # /leave, or /forgetme
+    REMOVED = "removed"  # /remove by a network admin, with a reason
+    LEFT_CHAT = "left_chat"  # left the team's chat
+    REMOVED_FROM_CHAT = "removed_from_chat"  # removed from the chat by one of its admins
+
+
 # How a person left a roster that keeps them off it in roster mode `chat`.
-STAYS_OUT = frozenset({"left", "removed"})
+STAYS_OUT = frozenset({Leaving.LEFT, Leaving.REMOVED})
 # ... of which only a network admin's removal also keeps them from rejoining by a press.
-REMOVED = "removed"
+REMOVED = Leaving.REMOVED
 
 
 def joins_by_sighting(roster_mode: str, *, last_left_how: str | None) -> bool:

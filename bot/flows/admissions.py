@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 
-from telegram.error import TelegramError
-
 from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
+from bot.charter.refusals import Refusal
+from bot.flows.port import ChatActionFailed
 from bot.services import Services
+from bot.texts import naming
 from bot.texts.i18n import t
 from storage.people import Person
 from storage.proposals import ProposalRecord
@@ -21,19 +22,10 @@ log = logging.getLogger(__name__)
 SETTINGS = {"mode": [m.value for m in RosterMode], "process": [p.value for p in Process]}
 
 
-class Refused(Exception):
-    """Why it cannot be done; `key` is its text, `params` fill it."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
 async def _no_open_admission(services: Services, team: Team, person: Person) -> None:
     for proposal in await services.storage.proposals.open_proposals(team.id):
         if proposal.kind == DecisionKind.ADMISSION.value and proposal.subject_id == person.id:
-            raise Refused("admission.already_open", id=proposal.id)
+            raise Refusal("admission.already_open", id=proposal.id)
 
 
 async def declare_intent(services: Services, person: Person, text: str) -> int:
@@ -41,13 +33,13 @@ async def declare_intent(services: Services, person: Person, text: str) -> int:
     only, no majority fallback: the charter's "Absichtserklärung und Konsens im PT")."""
     teams = await services.storage.teams.by_kind(TeamKind.PT.value)
     if not teams:
-        raise Refused("join.no_pt")
+        raise Refusal("join.no_pt")
     pt = teams[0]
     if await services.storage.rosters.is_member(pt.id, person.id):
-        raise Refused("join.already_member", team=pt.name)
+        raise Refusal("join.already_member", team=pt.name)
     await _no_open_admission(services, pt, person)
     lang = services.default_language
-    title = t(lang, "join.title", name=person.display_name)
+    title = t(lang, "join.title", name=naming.name(person))
     return await services.decisions.propose(
         pt,
         person.id,
@@ -63,10 +55,10 @@ async def propose_admission(
 ) -> int:
     """/admit in an LT with roster mode `explicit`: the LT decides by its own process."""
     if await services.storage.rosters.is_member(team.id, person.id):
-        raise Refused("admit.already", name=person.display_name)
+        raise Refusal("admit.already", name=naming.name(person))
     await _no_open_admission(services, team, person)
     lang = services.default_language
-    text = t(lang, "admission.title", name=person.display_name, team=team.name)
+    text = t(lang, "admission.title", name=naming.name(person), team=team.name)
     return await services.decisions.propose(
         team, proposer.id, text, None, kind=DecisionKind.ADMISSION, subject_id=person.id
     )
@@ -77,12 +69,12 @@ async def propose_setting(
 ) -> int:
     """/settings mode explicit, /settings process majority: the LT decides the change."""
     if team.kind != TeamKind.LT:
-        raise Refused("settings.lt_only")
+        raise Refusal("settings.lt_only")
     if field not in SETTINGS or value not in SETTINGS[field]:
-        raise Refused("settings.usage")
+        raise Refusal("settings.usage")
     current = team.roster_mode if field == "mode" else services.policy(team).process.value
     if current == value:
-        raise Refused("settings.unchanged", value=value)
+        raise Refusal("settings.unchanged", value=value)
     lang = services.default_language
     text = t(
         lang, f"settings.title.{field}", team=team.name, value=t(lang, f"{_label(field)}.{value}")
@@ -114,15 +106,13 @@ async def invite(services: Services, team: Team, person: Person) -> None:
 
 async def _make_link(services: Services, invitation_id: int, team: Team, person: Person) -> None:
     try:
-        link = await services.outbox.bot.create_chat_invite_link(
-            team.chat_id, name=f"wiq-{invitation_id}", creates_join_request=True
-        )
-    except TelegramError as exc:
+        link = await services.outbox.create_invite_link(team.chat_id, name=f"wiq-{invitation_id}")
+    except ChatActionFailed as exc:
         # Retried by retry_invitations (at start and every minute): nobody loses a seat
         # because Telegram was unreachable for a moment.
         log.warning("event=invite_link_failed team=%s error=%s", team.id, exc)
         return
-    await services.storage.invitations.set_link(invitation_id, link.invite_link)
+    await services.storage.invitations.set_link(invitation_id, link)
     await deliver_invitations(services, person)
 
 
@@ -156,7 +146,6 @@ async def join_request(
 ) -> bool:
     """Approve a join request made with a person's own link, by that person; decline others
     (a forwarded link lets nobody else in)."""
-    bot = services.outbox.bot
     invitation = await services.storage.invitations.by_link(link) if link else None
     team = await services.storage.teams.by_chat(chat_id)
     if invitation is None and (team is None or team.roster_mode == RosterMode.CHAT):
@@ -175,11 +164,11 @@ async def join_request(
     try:
         if allowed:
             assert invitation is not None
-            await bot.approve_chat_join_request(chat_id, telegram_id)
+            await services.outbox.approve_join_request(chat_id, telegram_id)
             await services.storage.invitations.use(invitation.id, services.clock.now())
         else:
-            await bot.decline_chat_join_request(chat_id, telegram_id)
-    except TelegramError as exc:
+            await services.outbox.decline_join_request(chat_id, telegram_id)
+    except ChatActionFailed as exc:
         log.warning("event=join_request_failed chat=%s error=%s", chat_id, exc)
         return False
     log.info("event=join_request chat=%s approved=%s", chat_id, allowed)
@@ -206,7 +195,7 @@ async def admission_decided(
         group_lang = services.default_language
         await services.outbox.send(
             team.chat_id,
-            t(group_lang, "admission.welcome", name=person.display_name, team=team.name),
+            t(group_lang, "admission.welcome", name=naming.name(person), team=team.name),
         )
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(

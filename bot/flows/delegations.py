@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
 from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, TeamKind
-from bot.flows.admissions import Refused
+from bot.charter.refusals import Refusal
+from bot.flows.payloads import Confirmation
+from bot.flows.port import Button, Keyboard
 from bot.services import Services
-from bot.telegram_side.callbacks import encode_confirmation
+from bot.texts import naming
 from bot.texts.i18n import t
 from storage.delegations import Delegation
 from storage.people import Person
@@ -21,7 +21,6 @@ from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-DEEP_LINK = "del_"
 OUTSIDE_SEATS = ("politik", "verwaltung")
 UT_SEAT = "ut"
 MAX_BODY = 100
@@ -30,11 +29,11 @@ MAX_BODY = 100
 async def _st(services: Services) -> Team:
     teams = await services.storage.teams.by_kind(TeamKind.ST.value)
     if not teams:
-        raise Refused("delegate.no_st")
+        raise Refusal("delegate.no_st")
     return teams[0]
 
 
-async def may_record(services: Services, telegram_id: int, person_id: int) -> bool:
+async def may_record(services: Services, telegram_id: int | None, person_id: int) -> bool:
     """Network admins and KT members record delegations from outside bodies."""
     if services.is_network_admin(telegram_id):
         return True
@@ -55,13 +54,13 @@ async def record(
     """Record a delegation; it takes effect when the delegate confirms."""
     st = await _st(services)
     if seat not in OUTSIDE_SEATS:
-        raise Refused("delegate.usage")
+        raise Refusal("delegate.usage")
     if not body.strip():
-        raise Refused("delegate.body_needed")
+        raise Refusal("delegate.body_needed")
     if len(body) > MAX_BODY:
-        raise Refused("error.too_long", limit=MAX_BODY)
+        raise Refusal("error.too_long", limit=MAX_BODY)
     if person is not None and await services.storage.rosters.is_member(st.id, person.id):
-        raise Refused("admit.already", name=person.display_name)
+        raise Refusal("admit.already", name=naming.name(person))
     delegation = await services.storage.delegations.create(
         person.id if person else None,
         username,
@@ -79,24 +78,16 @@ async def ask(services: Services, delegation: Delegation, person: Person) -> Non
     if person.telegram_id is None:
         return
     lang = services.language_for("private", person.language_code)
-    keyboard = InlineKeyboardMarkup(
+    keyboard = Keyboard.of(
         [
-            [
-                InlineKeyboardButton(
-                    t(lang, "delegate.confirm"),
-                    callback_data=encode_confirmation(delegation.id, True),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "nominate.decline"),
-                    callback_data=encode_confirmation(delegation.id, False),
-                ),
-            ]
+            Button(t(lang, "delegate.confirm"), Confirmation(delegation.id, True)),
+            Button(t(lang, "nominate.decline"), Confirmation(delegation.id, False)),
         ]
     )
     await services.outbox.send(
         person.telegram_id,
         t(lang, "delegate.ask", seat=t(lang, f"seat.{delegation.seat}"), body=delegation.body),
-        reply_markup=keyboard,
+        keyboard=keyboard,
     )
 
 
@@ -142,7 +133,7 @@ async def answer(services: Services, delegation_id: int, person: Person, confirm
         t(
             lang,
             "delegate.seated",
-            name=person.display_name,
+            name=naming.name(person),
             seat=t(lang, f"seat.{delegation.seat}"),
             body=delegation.body,
         ),
@@ -155,12 +146,12 @@ async def propose_ut_seat(services: Services, pt: Team, proposer: Person, person
     """/delegate PERSON ut in the PT chat: the PT decides who sits in the ST's UT seat."""
     st = await _st(services)
     if await services.storage.rosters.is_member(st.id, person.id):
-        raise Refused("admit.already", name=person.display_name)
+        raise Refusal("admit.already", name=naming.name(person))
     lang = services.default_language
     return await services.decisions.propose(
         pt,
         proposer.id,
-        t(lang, "delegate.ut_title", name=person.display_name),
+        t(lang, "delegate.ut_title", name=naming.name(person)),
         None,
         kind=DecisionKind.DELEGATION,
         subject_id=person.id,
@@ -185,7 +176,7 @@ async def ut_seat_decided(
             t(
                 lang,
                 "delegate.seated",
-                name=person.display_name,
+                name=naming.name(person),
                 seat=t(lang, "seat.ut"),
                 body="PT",
             ),

@@ -11,12 +11,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.schedule import WEEK, last_slot, next_slot
-from bot.flows.decisions import OpenItem
-from bot.telegram_side.outbox import Priority
+from bot.flows.open_items import OpenItem, open_items
+from bot.flows.port import Posted, Priority
+from bot.services import Services
+from bot.texts import naming
 from bot.texts.i18n import Html, t
 from bot.texts.render import message_link
 from storage.digests import Decided, ElectionNews, RosterChange
@@ -78,7 +79,7 @@ class Formats:
 # -- reading a week ----------------------------------------------------------------------------
 
 
-async def gather(services: Any, start: datetime, end: datetime) -> Week:
+async def gather(services: Services, start: datetime, end: datetime) -> Week:
     """The week [start, end): decisions, roster changes, and what is open now."""
     store = services.storage
     teams = await store.teams.all()
@@ -95,7 +96,7 @@ async def gather(services: Any, start: datetime, end: datetime) -> Week:
             weeks[election.team_id].elections.append(election)
     nominations = await store.nominations.open_nominations()
     for week in weeks.values():
-        week.open = await services.decisions.open_items(week.team)
+        week.open = await open_items(services, week.team)
         # Open nominations are decided in the PT and the ST: their digests list them.
         if week.team.kind in (TeamKind.PT.value, TeamKind.ST.value):
             week.nominations = list(nominations)
@@ -112,11 +113,6 @@ async def gather(services: Any, start: datetime, end: datetime) -> Week:
 
 def _period(week: Week, fmt: Formats) -> str:
     return f"{fmt.day(week.start)} – {fmt.day(week.end)}"
-
-
-def _name(week: Week, person_id: int | None) -> str:
-    person = week.people.get(person_id or 0)
-    return person.display_name if person else "?"
 
 
 def _team_lines(
@@ -163,9 +159,9 @@ def _team_lines(
         lines.append(t(lang, "digest.nominations_header"))
         for nomination in nominations:
             candidate = (
-                _name(week, nomination.candidate_id)
+                naming.name(week.people.get(nomination.candidate_id))
                 if nomination.candidate_id is not None
-                else f"@{nomination.candidate_username}"
+                else naming.name(None, username=nomination.candidate_username)
             )
             lines.append(
                 t(
@@ -197,10 +193,10 @@ def _election_line(week: Week, election: ElectionNews, fmt: Formats) -> Html:
         until = fmt.moment(election.until) if election.until else "–"
         key = "digest.election_voting" if election.status == "voting" else "digest.election_asking"
         return t(lang, key, id=election.election_id, seats=election.seats, until=until)
-    elected = ", ".join(_name(week, i) for i in election.elected) or "–"
+    elected = ", ".join(naming.name(week.people.get(i)) for i in election.elected) or "–"
     line = t(lang, "digest.election_closed", id=election.election_id, elected=elected)
     if election.tied:
-        tied = ", ".join(_name(week, i) for i in election.tied)
+        tied = ", ".join(naming.name(week.people.get(i)) for i in election.tied)
         line = Html(line + t(lang, "digest.election_tied", names=tied))
     return line
 
@@ -210,17 +206,13 @@ def _stand(lang: str, outcome: str | None) -> Html:
 
 
 def _roster_line(week: Week, change: RosterChange, lang: str) -> Html:
-    name = _name(week, change.person_id)
+    name = naming.name(week.people.get(change.person_id))
+    by = naming.name(week.people.get(change.by or 0))
     if change.joined:
-        how = t(
-            lang,
-            f"members.how.{change.how}",
-            by=_name(week, change.by),
-            decisions="",
-        )
+        how = t(lang, f"members.how.{change.how}", by=by, decisions="")
         return t(lang, "digest.joined", name=name, how=how)
     how_key = change.how if change.how in LEFT_HOWS else "left"
-    line = t(lang, f"digest.left_{how_key}", name=name, by=_name(week, change.by))
+    line = t(lang, f"digest.left_{how_key}", name=name, by=by)
     if change.reason:
         line = Html(line + t(lang, "digest.reason", reason=change.reason))
     return line
@@ -250,7 +242,9 @@ def render_network(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None
         if not quiet_line:
             return None
         return t(lang, "digest.network_quiet", network=week.network, period=_period(week, fmt))
-    lines = [t(lang, "digest.network_header", network=week.network, period=_period(week, fmt))]
+    lines: list[str] = [
+        t(lang, "digest.network_header", network=week.network, period=_period(week, fmt))
+    ]
     shown: set[int] = set()
     for team_week in busy:
         lines.extend(_section(team_week.team, lang))
@@ -297,7 +291,7 @@ def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
                 t(
                     lang,
                     f"digest.public_joined_{change.how}",
-                    name=_name(week, change.person_id),
+                    name=naming.name(week.people.get(change.person_id)),
                     team=team.name,
                 )
             )
@@ -349,30 +343,30 @@ class DigestRunner:
     """Runs the weekly digest at its moment (a JobQueue job armed for the next one) and
     catches up a missed one at start; `current` is the on-demand /digest."""
 
-    def __init__(self, services: Any, arm: Callable[[datetime], None]) -> None:
-        self.wiq = services
+    def __init__(self, services: Services, arm: Callable[[datetime], None]) -> None:
+        self.services = services
         self.arm = arm  # arm(when): the JobQueue job that calls run_due next
 
     def formats(self, lang: str) -> Formats:
         return Formats(
             lang,
-            lambda moment: self.wiq.local_datetime(moment, lang),
-            lambda moment: self.wiq.local_date(moment, lang),
+            lambda moment: self.services.local_datetime(moment, lang),
+            lambda moment: self.services.local_date(moment, lang),
         )
 
     def _slot(self, now: datetime) -> datetime:
-        cfg = self.wiq.config
+        cfg = self.services.config
         return last_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
 
     def next_run(self, now: datetime) -> datetime:
-        cfg = self.wiq.config
+        cfg = self.services.config
         return next_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
 
     async def _targets(self) -> list[Target]:
-        public = self.wiq.config.digest.public_chat_id
+        public = self.services.config.digest.public_chat_id
         if public is not None:  # the NET chat may have become a supergroup since
-            public = await self.wiq.storage.digests.current_chat(public)
-        return targets(await self.wiq.storage.teams.all(), public)
+            public = await self.services.storage.digests.current_chat(public)
+        return targets(await self.services.storage.teams.all(), public)
 
     async def start(self) -> None:
         """At start: send digests a stop interrupted, catch up a missed one, arm the next."""
@@ -382,9 +376,9 @@ class DigestRunner:
     async def run_due(self) -> None:
         """The latest scheduled moment's digest, if it has not been sent (once: claimed in
         the database with every chat it goes to); then arm the job for the next moment."""
-        now = self.wiq.clock.now()
+        now = self.services.clock.now()
         slot = self._slot(now)
-        store = self.wiq.storage.digests
+        store = self.services.storage.digests
         # A moment before the network existed was not missed: the bot was not there yet.
         if slot > await store.network_created_at():
             planned = await self._targets()
@@ -397,29 +391,31 @@ class DigestRunner:
     async def resend_unsent(self) -> None:
         """Digests claimed by a run that stopped before they went out — the latest week's
         only: an older one (a chat that refused it) would be stale news by now."""
-        latest = self._slot(self.wiq.clock.now())
-        pending = [p for p in await self.wiq.storage.digests.unsent() if p.slot == latest]
+        latest = self._slot(self.services.clock.now())
+        pending = [p for p in await self.services.storage.digests.unsent() if p.slot == latest]
         for slot in sorted({p.slot for p in pending}):
             await self._deliver(
                 slot, [Target(p.target, p.chat_id, p.team_id) for p in pending if p.slot == slot]
             )
 
     async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
-        await self.wiq.decisions.run_due()  # what closed at this very moment is decided
-        week = await gather(self.wiq, slot - WEEK, slot)
-        fmt = self.formats(self.wiq.default_language)
-        quiet_line = self.wiq.config.digest.quiet_week == "line"
-        store = self.wiq.storage.digests
+        await self.services.decisions.run_due()  # what closed at this very moment is decided
+        week = await gather(self.services, slot - WEEK, slot)
+        fmt = self.formats(self.services.default_language)
+        quiet_line = self.services.config.digest.quiet_week == "line"
+        store = self.services.storage.digests
         for target in planned:
             text = render_for(target, week, fmt, quiet_line=quiet_line)
             if text is None:
-                await store.mark_sent(slot, target.chat_id, self.wiq.clock.now())
+                await store.mark_sent(slot, target.chat_id, self.services.clock.now())
                 continue
 
-            async def sent(_: Any, chat_id: int = target.chat_id) -> None:
-                await store.mark_sent(slot, chat_id, self.wiq.clock.now())
+            async def sent(_: Posted, chat_id: int = target.chat_id) -> None:
+                await store.mark_sent(slot, chat_id, self.services.clock.now())
 
-            await self.wiq.outbox.send(target.chat_id, text, priority=Priority.NOTICE, on_sent=sent)
+            await self.services.outbox.send(
+                target.chat_id, text, priority=Priority.NOTICE, on_posted=sent
+            )
 
     async def current(self, chat_id: int, lang: str) -> Html | None:
         """What this chat's digest would say now, for the past seven days (/digest)."""
@@ -427,6 +423,6 @@ class DigestRunner:
         target = next((p for p in planned if p.chat_id == chat_id), None)
         if target is None:
             return None
-        now = self.wiq.clock.now()
-        week = await gather(self.wiq, now - WEEK, now)
+        now = self.services.clock.now()
+        week = await gather(self.services, now - WEEK, now)
         return render_for(target, week, self.formats(lang), quiet_line=True)

@@ -9,15 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-
 from bot.charter import elections
 from bot.charter.policy import DecisionKind, TeamKind
-from bot.flows.admissions import Refused
+from bot.charter.refusals import Refusal
+from bot.flows.payloads import Candidacy, OpenCandidacy
+from bot.flows.port import Button, Keyboard, Poll, Posted
 from bot.services import Services
-from bot.telegram_side.callbacks import encode_candidacy
-from bot.telegram_side.outbox import Priority
-from bot.texts.i18n import t
+from bot.texts import naming
+from bot.texts.i18n import Html, t
 from bot.texts.render import shorten_plain
 from storage.elections import Candidate, Election
 from storage.people import Person
@@ -25,7 +24,6 @@ from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-DEEP_LINK = "cand_"
 MAX_CANDIDATES = 12  # a Telegram poll has at most 12 options
 OPTION_LIMIT = 100  # characters of one poll option
 SEAT = "zivilgesellschaft"
@@ -41,12 +39,12 @@ async def call(
 ) -> int:
     """/election: record it and ask every candidate to stand."""
     if seats < 1:
-        raise Refused("election.usage")
+        raise Refusal("election.usage")
     if not 1 <= len(candidates) <= MAX_CANDIDATES:
-        raise Refused("election.count", max=MAX_CANDIDATES)
+        raise Refusal("election.count", max=MAX_CANDIDATES)
     keys = [p.id if p else (u or "").lower() for p, u in candidates]
     if len(set(keys)) != len(keys):
-        raise Refused("election.twice")
+        raise Refusal("election.twice")
     policy = services.policy(team, DecisionKind.ELECTION)
     now = services.clock.now()
     election_id = await services.storage.elections.create(
@@ -65,16 +63,16 @@ async def call(
         if person is not None and person.started_bot:
             await ask(services, election_id, candidate, person, seats)
         else:
-            name = person.display_name if person else f"@{candidate.username}"
+            name = naming.name(person, username=candidate.username)
             links.append(
                 t(
                     lang,
                     "election.link",
                     name=name,
-                    link=services.deep_link(DEEP_LINK + candidate.token),
+                    link=services.outbox.start_link(OpenCandidacy(candidate.token)),
                 )
             )
-    text = "\n".join([t(lang, "election.called", id=election_id, seats=seats), *links])
+    text = Html("\n".join([t(lang, "election.called", id=election_id, seats=seats), *links]))
     await services.outbox.send(team.chat_id, text)
     return election_id
 
@@ -85,22 +83,14 @@ async def ask(
     if person.telegram_id is None:
         return
     lang = services.language_for("private", person.language_code)
-    keyboard = InlineKeyboardMarkup(
+    keyboard = Keyboard.of(
         [
-            [
-                InlineKeyboardButton(
-                    t(lang, "election.stand"),
-                    callback_data=encode_candidacy(election_id, candidate.position, True),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "nominate.decline"),
-                    callback_data=encode_candidacy(election_id, candidate.position, False),
-                ),
-            ]
+            Button(t(lang, "election.stand"), Candidacy(election_id, candidate.position, True)),
+            Button(t(lang, "nominate.decline"), Candidacy(election_id, candidate.position, False)),
         ]
     )
     await services.outbox.send(
-        person.telegram_id, t(lang, "election.ask", seats=seats), reply_markup=keyboard
+        person.telegram_id, t(lang, "election.ask", seats=seats), keyboard=keyboard
     )
 
 
@@ -198,32 +188,29 @@ async def post_poll(services: Services, election_id: int) -> None:
     )
     people = await services.storage.people.by_ids([c.person_id for c in on_ballot if c.person_id])
     names = [
-        shorten_plain(people[c.person_id].display_name, OPTION_LIMIT)
+        shorten_plain(naming.name(people[c.person_id]), OPTION_LIMIT)
         for c in on_ballot
         if c.person_id in people
     ]
     lang = services.default_language
 
-    async def started(message: Message) -> None:
-        if message.poll is not None:
+    async def started(post: Posted) -> None:
+        if post.poll_id is not None:
             await services.storage.elections.set_poll(
                 election_id,
-                message.poll.id,
-                message.chat_id,
-                message.message_id,
+                post.poll_id,
+                post.chat_id,
+                post.message_id,
                 team.id,
                 services.clock.now(),
             )
 
-    kwargs = {
-        "chat_id": team.chat_id,
-        "question": t(lang, "election.question", id=election_id, seats=election.seats),
-        "options": names,
-        "is_anonymous": False,
-        "allows_multiple_answers": True,
-        "api_kwargs": {"hide_results_until_closes": True},
-    }
-    await services.outbox.submit(team.chat_id, "send_poll", kwargs, Priority.REPLY, on_sent=started)
+    poll = Poll(
+        question=t(lang, "election.question", id=election_id, seats=election.seats),
+        options=tuple(names),
+        multiple_answers=True,
+    )
+    await services.outbox.send_poll(team.chat_id, poll, on_posted=started)
 
 
 async def ballot(
@@ -243,8 +230,12 @@ async def ballot(
     electorate = await services.storage.elections.electorate(election.id)
     team = await services.storage.teams.by_id(election.team_id)
     # Roster mode `chat`: a confirmed member of the chat joins the electorate (SPEC §3.3).
-    grows = person.id not in electorate and team is not None and team.roster_mode == "chat"
-    if grows and await services.decisions.confirm_member(team.chat_id, telegram_id):
+    if (
+        person.id not in electorate
+        and team is not None
+        and team.roster_mode == "chat"
+        and await services.decisions.confirm_member(team.chat_id, telegram_id)
+    ):
         await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
         await services.storage.elections.join_electorate(election.id, person.id)
     await services.storage.elections.record_ballot(
@@ -288,7 +279,7 @@ async def close(services: Services, election: Election) -> None:
         if c.person_id not in known or known[c.person_id].telegram_id is None
     }
     candidates = [c for c in candidates if c.option_index not in withdrawn]
-    by_option = {c.option_index: c.person_id for c in candidates}
+    by_option = {c.option_index: c.person_id for c in candidates if c.person_id is not None}
     raw = await services.storage.elections.ballots(election.id)
     ballots = {
         voter: frozenset(by_option.get(i, -1) for i in options if i not in withdrawn)
@@ -300,7 +291,11 @@ async def close(services: Services, election: Election) -> None:
     policy = services.policy(team, DecisionKind.ELECTION)
     tally = elections.tally_election(
         ballots,
-        [c.person_id for c in sorted(candidates, key=lambda c: c.option_index)],
+        [
+            c.person_id
+            for c in sorted(candidates, key=lambda c: c.option_index or 0)
+            if c.person_id is not None
+        ],
         election.seats,
         electorate,
         policy,
@@ -327,27 +322,19 @@ async def close(services: Services, election: Election) -> None:
     if not await services.storage.elections.close(election.id, result, services.clock.now()):
         return
     if election.poll_chat_id and election.poll_message_id:
-        await services.outbox.submit(
-            election.poll_chat_id,
-            "stop_poll",
-            {
-                "chat_id": election.poll_chat_id,
-                "message_id": election.poll_message_id,
-            },
-            Priority.REPLY,
-        )
+        await services.outbox.stop_poll(election.poll_chat_id, election.poll_message_id)
     lang = services.default_language
     lines = [t(lang, "election.result", id=election.id, seats=election.seats)]
     for person_id, votes in sorted(tally.votes.items(), key=lambda item: -item[1]):
-        lines.append(t(lang, "election.votes", name=people[person_id].display_name, votes=votes))
-    elected = ", ".join(people[p].display_name for p in tally.elected) or "–"
+        lines.append(t(lang, "election.votes", name=naming.name(people[person_id]), votes=votes))
+    elected = ", ".join(naming.name(people[p]) for p in tally.elected) or "–"
     lines.append(t(lang, "election.elected", names=elected))
     if tally.tied:
-        tied = ", ".join(sorted(people[p].display_name for p in tally.tied))
+        tied = ", ".join(sorted(naming.name(people[p]) for p in tally.tied))
         lines.append(t(lang, "election.tie", names=tied, open=tally.seats_open))
     if tally.invalid_voters:
         lines.append(t(lang, "election.invalid_count", count=len(tally.invalid_voters)))
-    text = "\n".join(lines)
+    text = Html("\n".join(lines))
     await services.outbox.send(team.chat_id, text)
     if steering and steering[0].id != team.id:
         await services.outbox.send(steering[0].chat_id, text)

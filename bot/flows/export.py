@@ -30,7 +30,7 @@ from datetime import datetime, tzinfo
 from bot.charter.outcomes import Ballot, Response
 from bot.charter.policy import ShowTally
 from bot.texts.i18n import t
-from storage.proposals import RecordedDecision, RecordedRound
+from storage.record import RecordedDecision, RecordedRound
 
 SEPARATORS = {"de": ";", "en": ","}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -8,13 +8,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+from bot.charter.nominations import has_lapsed, ready_to_appoint
 from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, TeamKind
+from bot.charter.refusals import Refusal
 from bot.flows import admissions
+from bot.flows.payloads import Acceptance, OpenNomination
+from bot.flows.port import Button, Keyboard
 from bot.services import Services
-from bot.telegram_side.callbacks import encode_acceptance
+from bot.texts import naming
 from bot.texts.i18n import t
 from storage.nominations import Nomination
 from storage.people import Person
@@ -24,11 +26,6 @@ from storage.teams import Team
 log = logging.getLogger(__name__)
 
 TARGETS = ("UT", "KT")
-DEEP_LINK = "nom_"
-
-
-class Refused(admissions.Refused):
-    """Why a nomination cannot be made or answered."""
 
 
 async def _team(services: Services, kind: str) -> Team | None:
@@ -48,31 +45,31 @@ async def nominate(
 ) -> Nomination:
     """/nominate: the nomination and its two linked decisions, then the candidate is asked."""
     if team.kind not in (TeamKind.PT, TeamKind.ST):
-        raise Refused("nominate.where")
+        raise Refusal("nominate.where")
     target = target.upper()
     if target not in TARGETS:
-        raise Refused("nominate.usage")
+        raise Refusal("nominate.usage")
     target_team = await _team(services, target)
     pt, st = await _team(services, TeamKind.PT.value), await _team(services, TeamKind.ST.value)
     if target_team is None or pt is None or st is None:
-        raise Refused("nominate.teams_missing", target=target)
+        raise Refusal("nominate.teams_missing", target=target)
     if candidate is not None and await services.storage.rosters.is_member(
         target_team.id, candidate.id
     ):
-        raise Refused("nominate.already_member", name=candidate.display_name, team=target_team.name)
+        raise Refusal("nominate.already_member", name=naming.name(candidate), team=target_team.name)
     open_one = await services.storage.nominations.open_for(
         target,
         candidate.id if candidate else None,
         username or (candidate.username if candidate else None),
     )
     if open_one is not None:
-        raise Refused("nominate.duplicate", id=open_one.pt_proposal_id or "?")
+        raise Refusal("nominate.duplicate", id=open_one.pt_proposal_id or "?")
     nomination = await services.storage.nominations.create(
         target, candidate.id if candidate else None, username, nominator.id, services.clock.now()
     )
     lang = services.default_language
-    name = candidate.display_name if candidate else f"@{username}"
-    lines = [t(lang, "nominate.title", name=name, team=target_team.name)]
+    name = naming.name(candidate, username=username)
+    lines: list[str] = [t(lang, "nominate.title", name=name, team=target_team.name)]
     if reason:
         lines.append(reason)
     if candidate is None or not candidate.started_bot:
@@ -81,7 +78,7 @@ async def nominate(
                 lang,
                 "nominate.deep_link",
                 name=name,
-                link=services.deep_link(DEEP_LINK + nomination.token),
+                link=services.outbox.start_link(OpenNomination(nomination.token)),
             )
         )
     text = "\n".join(lines)
@@ -113,23 +110,16 @@ async def ask_candidate(services: Services, nomination_id: int, candidate: Perso
     if nomination is None or target_team is None or candidate.telegram_id is None:
         return
     lang = services.language_for("private", candidate.language_code)
-    keyboard = InlineKeyboardMarkup(
+    keyboard = Keyboard.of(
         [
-            [
-                InlineKeyboardButton(
-                    t(lang, "nominate.accept"), callback_data=encode_acceptance(nomination_id, True)
-                ),
-                InlineKeyboardButton(
-                    t(lang, "nominate.decline"),
-                    callback_data=encode_acceptance(nomination_id, False),
-                ),
-            ]
+            Button(t(lang, "nominate.accept"), Acceptance(nomination_id, True)),
+            Button(t(lang, "nominate.decline"), Acceptance(nomination_id, False)),
         ]
     )
     await services.outbox.send(
         candidate.telegram_id,
         t(lang, "nominate.ask", team=target_team.name),
-        reply_markup=keyboard,
+        keyboard=keyboard,
     )
 
 
@@ -166,7 +156,7 @@ async def answer(services: Services, nomination_id: int, person: Person, accept:
         return "nominate.link_stale"
     if accept:
         await services.storage.nominations.accept(nomination.id, person.id, services.clock.now())
-        await settle(services, nomination.id)
+        await appoint_if_approved(services, nomination.id)
         return "nominate.accepted"
     if await services.storage.nominations.close(nomination.id, "declined", services.clock.now()):
         await _end_decisions(services, nomination)
@@ -194,15 +184,17 @@ async def team_decided(
             await _end_decisions(services, nomination)
             await _tell(services, nomination, "nominate.rejected_note", team=team.name)
         return
-    await settle(services, nomination.id)
+    await appoint_if_approved(services, nomination.id)
 
 
-async def settle(services: Services, nomination_id: int) -> None:
+async def appoint_if_approved(services: Services, nomination_id: int) -> None:
     """Appoint if PT and ST approved and the candidate accepted (exactly once)."""
     nomination = await services.storage.nominations.get(nomination_id)
     if nomination is None or not nomination.is_open:
         return
-    if nomination.both_approved_at is None or nomination.accepted_at is None:
+    if not ready_to_appoint(
+        both_approved_at=nomination.both_approved_at, accepted_at=nomination.accepted_at
+    ):
         return
     target_team = await _team(services, nomination.target_kind)
     candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
@@ -234,11 +226,16 @@ async def lapse_due(services: Services) -> None:
         if nomination.both_approved_at is None:
             continue
         if nomination.accepted_at is not None:
-            await settle(services, nomination.id)  # an appointment a crash interrupted
+            await appoint_if_approved(services, nomination.id)  # an appointment a crash interrupted
             continue
         pt = await _team(services, TeamKind.PT.value)
         window = services.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None
-        if window is None or now < nomination.both_approved_at + window:
+        if not has_lapsed(
+            both_approved_at=nomination.both_approved_at,
+            accepted_at=nomination.accepted_at,
+            acceptance_window=window,
+            now=now,
+        ):
             continue
         if await services.storage.nominations.close(nomination.id, "lapsed", now):
             await _tell(services, nomination, "nominate.lapsed")
@@ -259,7 +256,7 @@ async def _tell(
 ) -> None:
     """PT, ST (and the target team where it concerns it) and the candidate learn it."""
     candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
-    name = candidate.display_name if candidate else f"@{nomination.candidate_username}"
+    name = naming.name(candidate, username=nomination.candidate_username)
     target_team = await _team(services, nomination.target_kind)
     kinds = [TeamKind.PT.value, TeamKind.ST.value]
     if include_target:

@@ -6,38 +6,16 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from dataclasses import dataclass
 from typing import Any
 
-from bot.flows import elections, nominations
+from bot.charter.teams import Leaving
+from bot.flows import elections, nominations, rosters
 from bot.services import Services
 from storage.people import Person, new_pseudonym
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "wiq-meine-daten.json"
-
-
-@dataclass(frozen=True, slots=True)
-class ForgetPress:
-    person_id: int
-    confirm: bool
-
-
-_PRESS = re.compile(r"^f1:([1-9]\d{0,11}):([yn])$")
-
-
-def encode(person_id: int, confirm: bool) -> str:
-    return f"f1:{person_id}:{'y' if confirm else 'n'}"
-
-
-def decode(data: str | None) -> ForgetPress | None:
-    """None for anything we did not make (forged, foreign or from an older version)."""
-    match = _PRESS.match(data or "")
-    if match is None:
-        return None
-    return ForgetPress(int(match.group(1)), match.group(2) == "y")
 
 
 async def personal_data(services: Services, person: Person) -> bytes:
@@ -80,8 +58,7 @@ async def forget(services: Services, person: Person) -> bool:
         team = await services.storage.teams.by_id(team_id)
         if team is None:
             continue
-        if await services.storage.rosters.leave(team.id, person.id, "left", now, by=person.id):
-            await services.decisions.member_left(team)
+        await rosters.leave(services, team, person, Leaving.LEFT, by=person)
     done = await services.storage.personal_data.forget(person.id, new_pseudonym(), now)
     services.storage.people.drop_cached(person.id)
     if done:

@@ -6,17 +6,15 @@ answers to those — without ever showing the PT who an anonymous sender is."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from enum import StrEnum
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.charter.policy import TeamKind
+from bot.charter.refusals import Refusal
+from bot.flows.payloads import PetitionChoice, PetitionPress
+from bot.flows.port import Button, Delivery, Keyboard, Posted
 from bot.services import Services
-from bot.telegram_side.outbox import Delivery
-from bot.texts.i18n import Html, t
-from bot.texts.render import mention
+from bot.texts import naming
+from bot.texts.i18n import t
 from storage.people import Person
 from storage.petitions import Petition
 from storage.teams import Team
@@ -27,53 +25,17 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 3500
 
 
-class Choice(StrEnum):
-    NAMED = "n"
-    ANONYMOUS = "a"
-    CANCEL = "x"
-
-
-@dataclass(frozen=True, slots=True)
-class PetitionPress:
-    petition_id: int
-    choice: Choice
-
-
-_PRESS = re.compile(r"^c1:([1-9]\d{0,11}):([nax])$")
-
-
-def encode(petition_id: int, choice: Choice) -> str:
-    return f"c1:{petition_id}:{choice.value}"
-
-
-def decode(data: str | None) -> PetitionPress | None:
-    """None for anything we did not make (forged, foreign or from an older version)."""
-    match = _PRESS.match(data or "")
-    if match is None:
-        return None
-    return PetitionPress(int(match.group(1)), Choice(match.group(2)))
-
-
-class Refused(Exception):
-    """A petition that cannot go ahead; `key` is the text that says why."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
 async def _pt(services: Services) -> Team:
     teams = await services.storage.teams.by_kind(TeamKind.PT.value)
     if not teams:
-        raise Refused("petition.no_pt")
+        raise Refusal("petition.no_pt")
     return teams[0]
 
 
 def _checked(text: str) -> str:
     text = text.strip()
     if len(text) > MAX_TEXT:
-        raise Refused("error.too_long", limit=MAX_TEXT)
+        raise Refusal("error.too_long", limit=MAX_TEXT)
     return text
 
 
@@ -103,35 +65,33 @@ async def take_text(services: Services, sender: Person, text: str) -> bool:
 async def _ask_next(services: Services, sender: Person, petition: Petition) -> None:
     assert sender.telegram_id is not None
     lang = services.language_for("private", sender.language_code)
-    cancel = InlineKeyboardButton(
-        t(lang, "petition.button.cancel"), callback_data=encode(petition.id, Choice.CANCEL)
+    cancel = Button(
+        t(lang, "petition.button.cancel"), PetitionPress(petition.id, PetitionChoice.CANCEL)
     )
     if petition.text is None:
         await services.outbox.send(
             sender.telegram_id,
             t(lang, "petition.ask_text"),
-            reply_markup=InlineKeyboardMarkup([[cancel]]),
+            keyboard=Keyboard.of([cancel]),
         )
         return
-    keyboard = InlineKeyboardMarkup(
+    keyboard = Keyboard.of(
         [
-            [
-                InlineKeyboardButton(
-                    t(lang, "petition.button.named"),
-                    callback_data=encode(petition.id, Choice.NAMED),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "petition.button.anonymous"),
-                    callback_data=encode(petition.id, Choice.ANONYMOUS),
-                ),
-            ],
-            [cancel],
-        ]
+            Button(
+                t(lang, "petition.button.named"),
+                PetitionPress(petition.id, PetitionChoice.NAMED),
+            ),
+            Button(
+                t(lang, "petition.button.anonymous"),
+                PetitionPress(petition.id, PetitionChoice.ANONYMOUS),
+            ),
+        ],
+        [cancel],
     )
     await services.outbox.send(
         sender.telegram_id,
         t(lang, "petition.ask_choice", text=petition.text),
-        reply_markup=keyboard,
+        keyboard=keyboard,
     )
 
 
@@ -149,7 +109,7 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
     petition = await services.storage.petitions.get(press.petition_id)
     if petition is None or petition.sender_id != sender.id:
         return Answer("petition.stale")
-    if press.choice is Choice.CANCEL:
+    if press.choice is PetitionChoice.CANCEL:
         if await services.storage.petitions.cancel(petition.id, sender.id):
             return Answer("petition.cancelled", "petition.cancelled", petition.id)
         return Answer("petition.already_sent" if petition.status == "posted" else "petition.stale")
@@ -159,9 +119,9 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
         return Answer("petition.stale")
     try:
         pt = await _pt(services)
-    except Refused as refused:
+    except Refusal as refused:
         return Answer(refused.key)
-    anonymous = press.choice is Choice.ANONYMOUS
+    anonymous = press.choice is PetitionChoice.ANONYMOUS
     # One atomic claim: a second press (or a double tap) posts nothing.
     if not await services.storage.petitions.claim(petition.id, sender.id, anonymous, pt.id):
         return Answer("petition.already_sent")
@@ -188,13 +148,6 @@ async def post_interrupted(services: Services) -> None:
         log.info("event=petition_reposted petition=%s", petition.id)
 
 
-def _sender_name(sender: Person) -> Html:
-    name = sender.display_name
-    if sender.username and f"@{sender.username}" != name:
-        return Html(f"{mention(sender.telegram_id, name)} (@{sender.username})")
-    return mention(sender.telegram_id, name)
-
-
 async def _post(
     services: Services, pt: Team, petition: Petition, sender: Person | None, anonymous: bool
 ) -> Delivery:
@@ -208,16 +161,16 @@ async def _post(
             lang,
             "petition.post.named",
             id=petition.id,
-            name=_sender_name(sender),
+            name=naming.mention(sender, with_username=True),
             text=petition.text or "",
         )
 
-    async def remember(message: Message) -> None:
+    async def remember(post: Posted) -> None:
         await services.storage.petitions.posted(
-            petition.id, message.chat_id, message.message_id, services.clock.now()
+            petition.id, post.chat_id, post.message_id, services.clock.now()
         )
 
-    return await services.outbox.send(pt.chat_id, text, on_sent=remember)
+    return await services.outbox.send(pt.chat_id, text, on_posted=remember)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,15 +201,14 @@ async def reply_from_team(
     lang = services.language_for("private", sender.language_code)
     delivery = await services.outbox.send(
         sender.telegram_id,
-        t(lang, "petition.answer", id=petition.id, name=replier.display_name, text=text),
+        t(lang, "petition.answer", id=petition.id, name=naming.name(replier), text=text),
     )
     if delivery.status == "failed":
         log.info("event=petition_answer_failed petition=%s", petition.id)
         return Reply("petition.reply.not_delivered", petition.id)
-    message = delivery.message
-    if message is not None:
+    if delivery.posted is not None:
         await services.storage.petitions.answered(
-            petition.id, replier.id, team.id, message.message_id, services.clock.now()
+            petition.id, replier.id, team.id, delivery.posted.message_id, services.clock.now()
         )
     log.info("event=petition_answered petition=%s", petition.id)
     return Reply("petition.reply.delivered", petition.id)
@@ -282,18 +234,18 @@ async def follow_up(services: Services, sender: Person, replied_to: int, text: s
             lang,
             "petition.followup.named",
             id=petition.id,
-            name=_sender_name(sender),
+            name=naming.mention(sender, with_username=True),
             text=text.strip(),
         )
 
-    async def remember(message: Message) -> None:
+    async def remember(post: Posted) -> None:
         await services.storage.petitions.followed_up(
-            petition, message.chat_id, message.message_id, services.clock.now()
+            petition, post.chat_id, post.message_id, services.clock.now()
         )
 
     # The post's chat may be an older id of the team's chat; the team knows the current one.
     reply_to = post[1] if post[0] == team.chat_id else None
-    delivery = await services.outbox.send(team.chat_id, body, reply_to=reply_to, on_sent=remember)
+    delivery = await services.outbox.send(team.chat_id, body, reply_to=reply_to, on_posted=remember)
     if delivery.status == "failed":
         return "petition.not_sent"
     return "petition.followup_sent"

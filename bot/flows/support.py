@@ -5,27 +5,20 @@ from __future__ import annotations
 
 from bot.charter.outcomes import DecisionOutcome
 from bot.charter.policy import DecisionKind, TeamKind
+from bot.charter.refusals import Refusal
 from bot.services import Services
 from bot.texts.i18n import t
 from storage.proposals import ProposalRecord
 from storage.teams import Team
 
 
-class SupportRefusal(Exception):
-    """Why a support request cannot be made; `key` is its text."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
 async def request_support(services: Services, lt: Team, requester_id: int, text: str) -> int:
     """Open the ST's decision on an LT's request; returns the proposal's id."""
     if lt.kind != TeamKind.LT:
-        raise SupportRefusal("support.lt_only")
+        raise Refusal("support.lt_only")
     steering = await services.storage.teams.by_kind(TeamKind.ST.value)
     if not steering:
-        raise SupportRefusal("support.no_st")
+        raise Refusal("support.no_st")
     lang = services.default_language
     title = t(lang, "support.title", team=lt.name)
     return await services.decisions.propose(

@@ -1,6 +1,7 @@
-"""Everything the bot sends or edits goes through here: a per-chat outbox that owns each
-group's budget (SPEC §9), sends at once while the budget allows and otherwise queues by
-priority, coalesces card edits, and retries 429s and network errors without losing anything.
+"""Everything the bot sends or edits goes through here: the flows' port (bot.flows.port) on
+the Bot API. A per-chat outbox that owns each group's budget (SPEC §9), sends at once while
+the budget allows and otherwise queues by priority, coalesces card edits, and retries 429s
+and network errors without losing anything; keyboards go out in the one callback codec.
 
 No caller ever waits for a budget: a queued item is flushed later by a scheduled job."""
 
@@ -14,48 +15,43 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from enum import IntEnum
 from typing import Any
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.clock import Clock
+from bot.flows.payloads import StartPayload
+from bot.flows.port import (
+    BuildNotice,
+    ChatActionFailed,
+    Delivery,
+    Keyboard,
+    OnPosted,
+    Poll,
+    Posted,
+    Priority,
+    RenderCard,
+    Status,
+)
+from bot.telegram_side import callbacks, deep_links
+from bot.texts.i18n import Html
 from bot.texts.render import shorten, split_message
 
 log = logging.getLogger(__name__)
 
 WINDOW = 60.0
 
-
-class Priority(IntEnum):
-    """Lower goes first when the budget is short (SPEC §9)."""
-
-    REPLY = 0  # command replies, new cards, results, polls
-    NOTICE = 1  # reminders and digests
-    EDIT = 2  # card edits: only the newest state of a card matters
-
-
 Schedule = Callable[[float, int, Callable[[], Awaitable[None]]], None]
-OnSent = Callable[[Any], Awaitable[None]]
-
-
-@dataclass
-class Delivery:
-    """What became of one item: sent now (with Telegram's answer), queued, or failed."""
-
-    status: str = "queued"
-    result: Any = None
-    error: str | None = None
-
-    @property
-    def sent(self) -> bool:
-        return self.status == "sent"
-
-    @property
-    def message(self) -> Message | None:
-        return self.result if isinstance(self.result, Message) else None
+Kwargs = dict[str, Any]
 
 
 @dataclass(order=True)
@@ -64,12 +60,12 @@ class _Item:
     seq: int
     chat_id: int = field(compare=False)
     method: str = field(compare=False)
-    kwargs: dict[str, Any] = field(compare=False)
+    kwargs: Kwargs = field(compare=False)
     coalesce_key: str | None = field(compare=False, default=None)
-    on_sent: OnSent | None = field(compare=False, default=None)
+    on_posted: OnPosted | None = field(compare=False, default=None)
     delivery: Delivery = field(compare=False, default_factory=Delivery)
     attempts: int = field(compare=False, default=0)
-    build: Callable[[], Awaitable[dict[str, Any]]] | None = field(compare=False, default=None)
+    build: Callable[[], Awaitable[Kwargs]] | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -88,7 +84,40 @@ def is_group(chat_id: int) -> bool:
     return chat_id < 0
 
 
-class Outbox:
+def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
+    """A keyboard as Telegram takes it, each payload in the one callback-data codec."""
+    if keyboard is None:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(button.label, callback_data=callbacks.encode(button.payload))
+                for button in row
+            ]
+            for row in keyboard.rows
+        ]
+    )
+
+
+def posted(result: object) -> Posted | None:
+    """Where a message went, from Telegram's answer (None if the answer is no message)."""
+    if not isinstance(result, Message):
+        return None
+    poll_id = result.poll.id if result.poll is not None else None
+    return Posted(result.chat_id, result.message_id, poll_id)
+
+
+def _replying(kwargs: Kwargs, reply_to: int | None) -> Kwargs:
+    if reply_to is not None:
+        kwargs["reply_to_message_id"] = reply_to
+        kwargs["allow_sending_without_reply"] = True
+    return kwargs
+
+
+class TelegramOutbox:
+    """The port (bot.flows.port.Outbox) on the Bot API, in memory: what is queued is lost
+    when the bot stops (a flow marks in the database what it needs to see sent)."""
+
     def __init__(
         self,
         bot: Bot,
@@ -112,39 +141,42 @@ class Outbox:
         self._queues: dict[int, _ChatQueue] = {}
         self._seq = itertools.count()
 
-    # -- what handlers call -------------------------------------------------------------
+    # -- the port -------------------------------------------------------------------------
 
     async def send(
         self,
         chat_id: int,
-        text: str,
+        text: Html,
         *,
         priority: Priority = Priority.REPLY,
-        reply_markup: Any = None,
         reply_to: int | None = None,
-        on_sent: OnSent | None = None,
-        **extra: Any,
+        keyboard: Keyboard | None = None,
+        silent: bool = False,
+        on_posted: OnPosted | None = None,
     ) -> Delivery:
         """Send HTML text; a text over Telegram's limit goes out as several messages, the
-        keyboard and `on_sent` with the first (cards are shortened, never split)."""
+        keyboard and `on_posted` with the first (cards are shortened, never split)."""
         parts = split_message(text)
         first: Delivery | None = None
         for index, part in enumerate(parts):
-            kwargs: dict[str, Any] = {
+            kwargs: Kwargs = {
                 "chat_id": chat_id,
                 "text": part,
                 "parse_mode": ParseMode.HTML,
                 "link_preview_options": None,
-                **extra,
             }
+            if silent:
+                kwargs["disable_notification"] = True
             if index == 0:
-                if reply_markup is not None:
-                    kwargs["reply_markup"] = reply_markup
-                if reply_to is not None:
-                    kwargs["reply_to_message_id"] = reply_to
-                    kwargs["allow_sending_without_reply"] = True
-            delivery = await self.submit(
-                chat_id, "send_message", kwargs, priority, on_sent=on_sent if index == 0 else None
+                if keyboard is not None:
+                    kwargs["reply_markup"] = markup(keyboard)
+                _replying(kwargs, reply_to)
+            delivery = await self._submit(
+                chat_id,
+                "send_message",
+                kwargs,
+                priority,
+                on_posted=on_posted if index == 0 else None,
             )
             first = first or delivery
         assert first is not None
@@ -156,62 +188,39 @@ class Outbox:
         data: bytes,
         filename: str,
         *,
-        caption: str | None = None,
+        caption: Html | None = None,
         reply_to: int | None = None,
         priority: Priority = Priority.REPLY,
     ) -> Delivery:
         """Send a file (one message); the caption is HTML. The bytes stay with the item, so a
         retry uploads them again."""
-        kwargs: dict[str, Any] = {"chat_id": chat_id, "document": data, "filename": filename}
+        kwargs: Kwargs = {"chat_id": chat_id, "document": data, "filename": filename}
         if caption is not None:
             kwargs["caption"] = caption
             kwargs["parse_mode"] = ParseMode.HTML
-        if reply_to is not None:
-            kwargs["reply_to_message_id"] = reply_to
-            kwargs["allow_sending_without_reply"] = True
-        return await self.submit(chat_id, "send_document", kwargs, priority)
+        return await self._submit(chat_id, "send_document", _replying(kwargs, reply_to), priority)
 
     async def edit(
-        self,
-        chat_id: int,
-        message_id: int,
-        text: str,
-        *,
-        reply_markup: Any = None,
-        priority: Priority = Priority.EDIT,
+        self, chat_id: int, message_id: int, text: Html, *, keyboard: Keyboard | None = None
     ) -> Delivery:
         """Edit a message; a queued edit of the same message is replaced (newest state only)."""
-        kwargs = {
-            "chat_id": chat_id,
-            "message_id": message_id,
-            "text": shorten(text),
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": reply_markup,
-        }
-        return await self.submit(
-            chat_id, "edit_message_text", kwargs, priority, coalesce_key=f"edit:{message_id}"
+        return await self._submit(
+            chat_id,
+            "edit_message_text",
+            self._edit_kwargs(chat_id, message_id, text, keyboard),
+            Priority.EDIT,
+            coalesce_key=f"edit:{message_id}",
         )
 
-    async def edit_later(
-        self,
-        chat_id: int,
-        message_id: int,
-        render: Callable[[], Awaitable[tuple[str, Any]]],
-    ) -> Delivery:
+    async def edit_later(self, chat_id: int, message_id: int, render: RenderCard) -> Delivery:
         """Edit a message to what `render` gives when the edit actually goes out: a burst of
         changes costs one render per edit sent, not one per change."""
 
-        async def kwargs() -> dict[str, Any]:
-            text, markup = await render()
-            return {
-                "chat_id": chat_id,
-                "message_id": message_id,
-                "text": shorten(text),
-                "parse_mode": ParseMode.HTML,
-                "reply_markup": markup,
-            }
+        async def kwargs() -> Kwargs:
+            text, keyboard = await render()
+            return self._edit_kwargs(chat_id, message_id, text, keyboard)
 
-        return await self.submit(
+        return await self._submit(
             chat_id,
             "edit_message_text",
             {},
@@ -220,20 +229,102 @@ class Outbox:
             build=kwargs,
         )
 
-    async def submit(
+    @staticmethod
+    def _edit_kwargs(
+        chat_id: int, message_id: int, text: Html, keyboard: Keyboard | None
+    ) -> Kwargs:
+        return {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": shorten(text),
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": markup(keyboard),  # None removes the buttons
+        }
+
+    async def send_poll(
+        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
+    ) -> Delivery:
+        kwargs: Kwargs = {
+            "chat_id": chat_id,
+            "question": poll.question,
+            "options": list(poll.options),
+            "is_anonymous": False,
+            "allows_multiple_answers": poll.multiple_answers,
+            "api_kwargs": {"hide_results_until_closes": True},
+        }
+        return await self._submit(
+            chat_id,
+            "send_poll",
+            _replying(kwargs, poll.reply_to),
+            Priority.REPLY,
+            on_posted=on_posted,
+        )
+
+    async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
+        kwargs: Kwargs = {"chat_id": chat_id, "message_id": message_id}
+        return await self._submit(chat_id, "stop_poll", kwargs, Priority.REPLY)
+
+    async def send_later(
+        self, chat_id: int, build: BuildNotice, *, priority: Priority = Priority.NOTICE
+    ) -> Delivery:
+        """Send what `build` gives when the item's turn comes; None drops it for free."""
+
+        async def kwargs() -> Kwargs:
+            notice = await build()
+            if notice is None:
+                return {}
+            sending: Kwargs = {
+                "chat_id": chat_id,
+                "text": notice.text,
+                "parse_mode": ParseMode.HTML,
+            }
+            return _replying(sending, notice.reply_to)
+
+        return await self._submit(chat_id, "send_message", {}, priority, build=kwargs)
+
+    # Invite links and join requests are answered at once, outside any group's budget: they
+    # are no messages in the chat.
+
+    async def create_invite_link(self, chat_id: int, name: str) -> str:
+        try:
+            link = await self.bot.create_chat_invite_link(
+                chat_id, name=name, creates_join_request=True
+            )
+        except TelegramError as exc:
+            raise ChatActionFailed(str(exc)) from exc
+        return link.invite_link
+
+    async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
+        try:
+            await self.bot.approve_chat_join_request(chat_id, telegram_id)
+        except TelegramError as exc:
+            raise ChatActionFailed(str(exc)) from exc
+
+    async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
+        try:
+            await self.bot.decline_chat_join_request(chat_id, telegram_id)
+        except TelegramError as exc:
+            raise ChatActionFailed(str(exc)) from exc
+
+    def start_link(self, payload: StartPayload) -> str:
+        return deep_links.url(self.bot.username, payload)
+
+    # -- the queue --------------------------------------------------------------------------
+
+    async def _submit(
         self,
         chat_id: int,
         method: str,
-        kwargs: dict[str, Any],
+        kwargs: Kwargs,
         priority: Priority = Priority.REPLY,
         *,
         coalesce_key: str | None = None,
-        on_sent: OnSent | None = None,
-        build: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+        on_posted: OnPosted | None = None,
+        build: Callable[[], Awaitable[Kwargs]] | None = None,
     ) -> Delivery:
-        """Any Bot method (send_poll, stop_poll, send_document, …) through the chat's budget.
-        `build`, if given, makes the arguments when the call is made; empty arguments drop
-        the call (what it would have said is no longer true)."""
+        """A Bot method through the chat's budget. `build`, if given, makes the arguments
+        when the call is made; empty arguments drop the call (what it would have said is no
+        longer true)."""
         queue = self._queue(chat_id)
         if coalesce_key is not None and coalesce_key in queue.by_key:
             waiting = queue.by_key[coalesce_key]
@@ -247,7 +338,7 @@ class Outbox:
             method,
             kwargs,
             coalesce_key,
-            on_sent,
+            on_posted,
             build=build,
         )
         heapq.heappush(queue.heap, item)
@@ -267,9 +358,19 @@ class Outbox:
         queue = self._queue(chat_id)
         async with queue.lock:
             while queue.heap:
-                wait = self._wait_needed(chat_id, queue)
+                wait, why = self._wait_needed(chat_id, queue)
                 if wait > 0:
-                    self._schedule_flush(chat_id, queue, wait)
+                    if self._schedule_flush(chat_id, queue, wait):
+                        # Routine spacing of card edits is not news; a full budget or a
+                        # back-off is: the reader of the log learns why a reply is late.
+                        log.log(
+                            logging.DEBUG if why == "edit_spacing" else logging.INFO,
+                            "event=outbox_held chat=%s reason=%s queued=%d wait_s=%.1f",
+                            chat_id,
+                            why,
+                            len(queue.heap),
+                            wait,
+                        )
                     return
                 item = heapq.heappop(queue.heap)
                 if item.coalesce_key is not None:
@@ -289,26 +390,31 @@ class Outbox:
     def _queue(self, chat_id: int) -> _ChatQueue:
         return self._queues.setdefault(chat_id, _ChatQueue())
 
-    def _wait_needed(self, chat_id: int, queue: _ChatQueue) -> float:
+    def _wait_needed(self, chat_id: int, queue: _ChatQueue) -> tuple[float, str]:
+        """How long the next item must wait, and why: `backoff` (a 429 or a network error),
+        `group_budget` (20 in the last minute) or `edit_spacing` (card edits spread out)."""
         now = self.clock.monotonic()
         if queue.blocked_until > now:
-            return queue.blocked_until - now
+            return queue.blocked_until - now, "backoff"
         if not is_group(chat_id):
-            return 0.0
+            return 0.0, ""
         while queue.sent_times and queue.sent_times[0] <= now - WINDOW:
             queue.sent_times.popleft()
-        wait = 0.0
+        wait, why = 0.0, ""
         if len(queue.sent_times) >= self.group_per_minute:
-            wait = queue.sent_times[0] + WINDOW - now
+            wait, why = queue.sent_times[0] + WINDOW - now, "group_budget"
         if queue.heap[0].priority == Priority.EDIT:
-            wait = max(wait, queue.last_edit_at + self.edit_interval - now)
-        return wait
+            spacing = queue.last_edit_at + self.edit_interval - now
+            if spacing > wait:
+                wait, why = spacing, "edit_spacing"
+        return wait, why
 
-    def _schedule_flush(self, chat_id: int, queue: _ChatQueue, delay: float) -> None:
+    def _schedule_flush(self, chat_id: int, queue: _ChatQueue, delay: float) -> bool:
+        """Plan a flush in `delay` seconds; False if an earlier one is planned already."""
         now = self.clock.monotonic()
         due = now + delay
         if queue.flush_at is not None and now <= queue.flush_at <= due:
-            return  # an earlier flush is already planned; it will plan the next one
+            return False  # an earlier flush is already planned; it will plan the next one
         queue.flush_at = due
 
         async def run() -> None:
@@ -316,6 +422,7 @@ class Outbox:
             await self.flush(chat_id)
 
         self.schedule(max(delay, 0.05), chat_id, run)
+        return True
 
     async def _perform(self, queue: _ChatQueue, item: _Item) -> float | None:
         """Do one call. None when done (sent or failed for good), else seconds to wait."""
@@ -323,16 +430,21 @@ class Outbox:
             item.kwargs = await item.build()
             item.build = None
             if not item.kwargs:  # no longer needed by the time its turn came: costs nothing
-                item.delivery.status = "dropped"
+                item.delivery.status = Status.DROPPED
                 return None
             if item.chat_id != item.kwargs.get("chat_id", item.chat_id):
                 item.kwargs["chat_id"] = item.chat_id
         try:
-            result = await getattr(self.bot, item.method)(**item.kwargs)
+            result: object = await getattr(self.bot, item.method)(**item.kwargs)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             queue.blocked_until = self.clock.monotonic() + wait
-            log.warning("outbox: 429 in chat %s, retry after %.0fs", item.chat_id, wait)
+            log.warning(
+                "event=outbox_retry_after chat=%s method=%s wait_s=%.0f",
+                item.chat_id,
+                item.method,
+                wait,
+            )
             return wait
         except ChatMigrated as exc:
             # Re-file the item under the supergroup's id; the migration handler moves the team.
@@ -340,42 +452,62 @@ class Outbox:
             return None
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                self._done(queue, item, "sent", None)
+                self._done(queue, item, None)
                 return None
-            log.error("outbox: %s refused in chat %s: %s", item.method, item.chat_id, exc.message)
-            item.delivery.status, item.delivery.error = "failed", exc.message
+            log.error(
+                "event=outbox_refused chat=%s method=%s error=%r",
+                item.chat_id,
+                item.method,
+                exc.message,
+            )
+            item.delivery.status, item.delivery.error = Status.FAILED, exc.message
             return None
         except Forbidden as exc:
-            log.info("outbox: %s forbidden in chat %s: %s", item.method, item.chat_id, exc.message)
-            item.delivery.status, item.delivery.error = "failed", exc.message
+            log.info(
+                "event=outbox_forbidden chat=%s method=%s error=%r",
+                item.chat_id,
+                item.method,
+                exc.message,
+            )
+            item.delivery.status, item.delivery.error = Status.FAILED, exc.message
             return None
         except NetworkError as exc:
             item.attempts += 1
-            wait = min(self.retry_base * 2 ** (item.attempts - 1), self.retry_max)
+            wait = min(self.retry_base * 2.0 ** (item.attempts - 1), self.retry_max)
             queue.blocked_until = self.clock.monotonic() + wait
-            log.warning("outbox: network error (%s), retry %d in %.0fs", exc, item.attempts, wait)
+            log.warning(
+                "event=outbox_network_error chat=%s method=%s attempt=%d wait_s=%.0f error=%r",
+                item.chat_id,
+                item.method,
+                item.attempts,
+                wait,
+                str(exc),
+            )
             return wait
-        self._done(queue, item, "sent", result)
-        if item.on_sent is not None:
+        where = posted(result)
+        self._done(queue, item, where)
+        if item.on_posted is not None and where is not None:
             try:
-                await item.on_sent(result)
+                await item.on_posted(where)
             except Exception:
-                log.exception("outbox: on_sent callback failed")
+                log.exception(
+                    "event=outbox_on_posted_failed chat=%s method=%s", item.chat_id, item.method
+                )
         return None
 
-    def _done(self, queue: _ChatQueue, item: _Item, status: str, result: Any) -> None:
+    def _done(self, queue: _ChatQueue, item: _Item, where: Posted | None) -> None:
         if is_group(item.chat_id):
             queue.sent_times.append(self.clock.monotonic())
             if item.priority == Priority.EDIT:
                 queue.last_edit_at = self.clock.monotonic()
-        item.delivery.status = status
-        item.delivery.result = result
+        item.delivery.status = Status.SENT
+        item.delivery.posted = where
 
     def _refile(self, item: _Item, new_chat_id: int) -> None:
         if "message_id" in item.kwargs or item.build is not None:
             # An edit or stopPoll names a message of the old chat, which is gone; the
             # migration reposts what is still open.
-            item.delivery.status, item.delivery.error = "failed", "chat migrated"
+            item.delivery.status, item.delivery.error = Status.FAILED, "chat migrated"
             return
         item.chat_id = new_chat_id
         item.kwargs["chat_id"] = new_chat_id

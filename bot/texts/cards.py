@@ -7,16 +7,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot.charter.outcomes import BALLOT_OPTIONS, Response
+from bot.charter.outcomes import BALLOT_OPTIONS, DecisionOutcome, ProposalStatus, Response
 from bot.charter.policy import Policy, ShowTally
 from bot.charter.tally import RoundTally, TrackedObjection, VoteTally
-from bot.telegram_side.callbacks import encode
 from bot.texts.i18n import Html, escape, t
+from bot.texts.naming import name
 from bot.texts.render import shorten_plain
 from storage.people import Person
-from storage.proposals import ProposalRecord, RoundRecord, StoredResponse
+from storage.proposals import ProposalRecord
+from storage.rounds import RoundRecord, StoredResponse
 
 CARD_TEXT_LIMIT = 1500  # longer texts are shortened on the card and posted in full
 TITLE_LIMIT = 80
@@ -57,27 +56,21 @@ class RoundView:
     closed_outcome: str | None = None
 
 
-def name(people: Mapping[int, Person], person_id: int | None) -> str:
-    person = people.get(person_id) if person_id is not None else None
-    return person.display_name if person else "?"
-
-
 MAX_NAMES = 30  # a card of a large team lists the first names and counts the rest
 
 
 def names(people: Mapping[int, Person], person_ids: Iterable[int], lang: str) -> str:
-    listed = sorted(name(people, p) for p in person_ids)
+    listed = sorted(name(people.get(p)) for p in person_ids)
     if len(listed) <= MAX_NAMES:
         return ", ".join(listed)
     rest = len(listed) - MAX_NAMES
     return ", ".join(listed[:MAX_NAMES]) + " " + t(lang, "card.more", count=rest)
 
 
-def render_card(
-    view: RoundView, lang: str, when: FormatTime
-) -> tuple[Html, InlineKeyboardMarkup | None]:
+def render_card(view: RoundView, lang: str, when: FormatTime) -> Html:
+    """The card's text; its buttons (while the round is open) are the flow's to add."""
     proposal, round_ = view.proposal, view.round
-    lines = [
+    lines: list[str] = [
         t(
             lang,
             "card.header",
@@ -100,7 +93,7 @@ def render_card(
         t(
             lang,
             "card.meta",
-            proposer=name(view.people, proposal.proposer_id),
+            proposer=name(view.people.get(proposal.proposer_id or 0)),
             deadline=when(round_.deadline),
         )
     )
@@ -112,7 +105,7 @@ def render_card(
                 t(
                     lang,
                     "card.objection_line",
-                    person=name(view.people, item.objection.person),
+                    person=name(view.people.get(item.objection.person)),
                     reason=shorten_plain(item.objection.reason, REASON_ON_CARD)
                     if item.objection.reason
                     else t(lang, "result.no_reason"),
@@ -160,23 +153,22 @@ def render_card(
         lines.append(
             t(lang, "card.closed", outcome=t(lang, f"round_outcome.{view.closed_outcome}"))
         )
-        return Html("\n".join(lines)), None
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t(lang, f"choice.{choice.value}"), callback_data=encode(round_.id, choice)
-                )
-                for choice in CHOICES
-            ]
-        ]
-    )
-    return Html("\n".join(lines)), keyboard
+    return Html("\n".join(lines))
+
+
+def choice_label(choice: Response, lang: str) -> Html:
+    """A card's button: Zustimmung, Bedenken, Enthaltung, Einwand."""
+    return t(lang, f"choice.{choice.value}")
+
+
+def render_full_text(proposal: ProposalRecord, lang: str) -> Html:
+    """A text too long for the card, posted in full before it (the card links it)."""
+    return Html(t(lang, "card.full_text", id=proposal.id) + "\n\n" + escape(proposal.text))
 
 
 def render_vote_card(proposal: ProposalRecord, proposer: str, deadline: str, lang: str) -> Html:
     """The card of a proposal that goes straight to the vote (process `majority`)."""
-    lines = [
+    lines: list[str] = [
         t(lang, "card.vote_header", id=proposal.id),
         Html(f"<b>{escape(title_of(proposal.text))}</b>"),
     ]
@@ -195,8 +187,8 @@ def render_round_result(
     objections: list[TrackedObjection],
     people: Mapping[int, Person],
     lang: str,
-) -> list[Html]:
-    lines = [
+) -> list[str]:
+    lines: list[str] = [
         t(
             lang,
             "result.round",
@@ -220,12 +212,12 @@ def render_round_result(
     ]
     if concerns:
         lines.append(t(lang, "result.concerns"))
-        for person, response in sorted(concerns, key=lambda item: name(people, item[0])):
+        for person, response in sorted(concerns, key=lambda item: name(people.get(item[0]))):
             lines.append(
                 t(
                     lang,
                     "result.reason_line",
-                    person=name(people, person),
+                    person=name(people.get(person)),
                     reason=response.reason or t(lang, "result.no_reason"),
                 )
             )
@@ -237,7 +229,7 @@ def render_round_result(
                 t(
                     lang,
                     "result.reason_line",
-                    person=name(people, item.objection.person),
+                    person=name(people.get(item.objection.person)),
                     reason=shorten_plain(item.objection.reason, REASON_ON_CARD)
                     if item.objection.reason
                     else t(lang, "result.no_reason"),
@@ -246,8 +238,34 @@ def render_round_result(
     return lines
 
 
+def render_next_step(proposal: ProposalRecord, proposer: str, until: str, lang: str) -> Html:
+    """What happens now, under a round's result, from the proposal's current state
+    (`proposer` and `until` matter while it waits for a revision)."""
+    status = ProposalStatus(proposal.status)
+    if status is ProposalStatus.CLOSED and proposal.outcome:
+        return t(lang, "result.decision", outcome=t(lang, f"outcome.{proposal.outcome}"))
+    if status is ProposalStatus.AWAITING_REVISION and proposal.revision_until:
+        return t(lang, "result.await_revision", id=proposal.id, proposer=proposer, until=until)
+    if status is ProposalStatus.ROUND_OPEN:
+        return t(lang, "result.next_round", round=proposal.round_number)
+    if status is ProposalStatus.VOTE_OPEN:
+        return t(lang, "result.vote_starts")
+    return Html("")
+
+
+def render_closed_by(proposal: ProposalRecord, outcome: DecisionOutcome, lang: str) -> Html:
+    """A decision recorded without a round's or vote's result (withdrawn, ended)."""
+    return t(
+        lang,
+        "result.closed_by",
+        id=proposal.id,
+        title=proposal.title,
+        outcome=t(lang, f"outcome.{outcome.value}"),
+    )
+
+
 def render_vote_result(proposal: ProposalRecord, tally: VoteTally, lang: str) -> Html:
-    lines = [
+    lines: list[str] = [
         t(
             lang,
             "result.vote",

@@ -1,11 +1,10 @@
-"""HTML helpers for what the bot sends: escaping, mentions, Telegram's length limit."""
+"""HTML helpers for what the bot sends: escaping, links, Telegram's length limit (naming a
+person: bot.texts.naming)."""
 
 from __future__ import annotations
 
 import html
 import re
-
-from bot.texts.i18n import Html
 
 MAX_MESSAGE = 4096
 ELLIPSIS = "…"
@@ -16,13 +15,6 @@ def visible_length(text: str) -> int:
     """Length as Telegram counts it: after entity parsing, in UTF-16 code units."""
     plain = html.unescape(_TAG.sub("", text))
     return len(plain.encode("utf-16-le")) // 2
-
-
-def mention(telegram_id: int | None, name: str) -> Html:
-    """A text mention reaches people without a username too."""
-    if telegram_id is None:
-        return Html(html.escape(name, quote=False))
-    return Html(f'<a href="tg://user?id={telegram_id}">{html.escape(name, quote=False)}</a>')
 
 
 def message_link(chat_id: int | None, message_id: int | None) -> str | None:

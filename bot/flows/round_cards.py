@@ -1,0 +1,158 @@
+"""A round in the team chat: its card (posted with the buttons to respond, edited as
+responses come in, closed with its outcome), the full text of a long proposal, and the
+messages that say what a round or a decision came to. The texts are bot.texts.cards'."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.charter.outcomes import DecisionOutcome, ProposalStatus
+from bot.charter.policy import policy_from_json
+from bot.flows.payloads import Press
+from bot.flows.port import Button, Keyboard, Posted
+from bot.texts import cards, naming
+from bot.texts.cards import RoundView
+from bot.texts.i18n import Html
+from bot.texts.render import message_link, shorten
+from storage.proposals import ProposalRecord
+from storage.rounds import RoundRecord
+from storage.teams import Team
+
+if TYPE_CHECKING:
+    from bot.flows.decisions import Decisions
+
+
+def press_keyboard(round_id: int, lang: str) -> Keyboard:
+    """The card's buttons: Zustimmung · Bedenken · Enthaltung · Einwand."""
+    return Keyboard.of(
+        [
+            Button(cards.choice_label(choice, lang), Press(round_id, choice))
+            for choice in cards.CHOICES
+        ]
+    )
+
+
+class RoundCards:
+    """The cards and result messages of one engine's rounds (`decisions.cards`)."""
+
+    def __init__(self, decisions: Decisions) -> None:
+        self.decisions = decisions
+
+    @property
+    def lang(self) -> str:
+        return self.decisions.services.default_language
+
+    async def round_view(self, round_: RoundRecord, closed_outcome: str | None = None) -> RoundView:
+        services = self.decisions.services
+        proposal = await services.storage.proposals.get(round_.proposal_id)
+        assert proposal is not None
+        result = await self.decisions.round_result(round_)
+        # The card lists the objections carried from earlier rounds with where they stand;
+        # this round's own Einwände show in the tally.
+        carried = [o for o in result.objections if o.objection.round_number < round_.number]
+        people_ids = set(result.electorate) | set(result.stored)
+        people_ids |= {o.objection.person for o in carried}
+        if proposal.proposer_id is not None:
+            people_ids.add(proposal.proposer_id)
+        people = await services.storage.people.by_ids(sorted(people_ids))
+        return RoundView(
+            proposal=proposal,
+            round=round_,
+            policy=policy_from_json(proposal.policy),
+            people=people,
+            electorate=result.electorate,
+            responses=result.stored,
+            objections=carried,
+            full_text_link=message_link(proposal.full_text_chat_id, proposal.full_text_message_id),
+            closed_outcome=closed_outcome,
+        )
+
+    async def _render(
+        self, round_: RoundRecord, closed_outcome: str | None = None
+    ) -> tuple[Html, Keyboard | None]:
+        """The card's text, and its buttons while the round is open."""
+        view = await self.round_view(round_, closed_outcome)
+        text = cards.render_card(view, self.lang, self.decisions.when)
+        keyboard = press_keyboard(round_.id, self.lang) if closed_outcome is None else None
+        return text, keyboard
+
+    async def post_card(self, round_id: int, chat_id: int) -> None:
+        rounds = self.decisions.services.storage.rounds
+        round_ = await rounds.round(round_id)
+        assert round_ is not None
+        text, keyboard = await self._render(round_)
+        text = Html(shorten(text))  # a card is one message: its buttons belong to all of it
+
+        async def remember(post: Posted) -> None:
+            await rounds.set_card(round_id, post.chat_id, post.message_id)
+
+        await self.decisions.services.outbox.send(
+            chat_id, text, keyboard=keyboard, on_posted=remember
+        )
+
+    async def refresh_card(self, round_id: int) -> None:
+        """Show the round's current state on its card; rendered when the edit goes out."""
+        round_ = await self.decisions.services.storage.rounds.round(round_id)
+        if round_ is None or round_.card_message_id is None or round_.card_chat_id is None:
+            return
+        await self.edit_card(round_.card_chat_id, round_.card_message_id, round_id)
+
+    async def edit_card(self, chat_id: int, message_id: int, round_id: int) -> None:
+        async def render() -> tuple[Html, Keyboard | None]:
+            current = await self.decisions.services.storage.rounds.round(round_id)
+            assert current is not None
+            closed = (current.outcome or "superseded") if current.closed_at else None
+            return await self._render(current, closed)
+
+        await self.decisions.services.outbox.edit_later(chat_id, message_id, render)
+
+    async def post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
+        """A text too long for the card goes out in full first; the card links it."""
+        proposals = self.decisions.services.storage.proposals
+
+        async def remember(post: Posted) -> None:
+            await proposals.set_full_text(proposal.id, post.chat_id, post.message_id)
+
+        await self.decisions.services.outbox.send(
+            team.chat_id, cards.render_full_text(proposal, self.lang), on_posted=remember
+        )
+
+    async def announce_round(self, proposal: ProposalRecord, round_id: int) -> None:
+        """The card's final state and the result message (again after a restart, if the
+        crash came first: what is marked announced was sent)."""
+        services = self.decisions.services
+        round_ = await services.storage.rounds.round(round_id)
+        assert round_ is not None
+        await self.refresh_card(round_id)
+        result = await self.decisions.round_result(round_)
+        team = await services.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        people = await services.storage.people.by_ids(
+            sorted(set(result.stored) | {o.objection.person for o in result.objections})
+        )
+        lines = cards.render_round_result(
+            proposal, round_, result.tally, result.stored, result.objections, people, self.lang
+        )
+        lines.append(await self._next_step(proposal))
+
+        async def announced(_: Posted) -> None:
+            await services.storage.rounds.mark_announced(round_id, self.decisions.now())
+
+        await services.outbox.send(team.chat_id, Html("\n".join(lines)), on_posted=announced)
+
+    async def _next_step(self, proposal: ProposalRecord) -> Html:
+        """What happens now, from the proposal's current state."""
+        proposer, until = "", ""
+        waiting = ProposalStatus(proposal.status) is ProposalStatus.AWAITING_REVISION
+        if waiting and proposal.revision_until is not None:  # named in the text
+            person = await self.decisions.services.storage.people.by_id(proposal.proposer_id or 0)
+            proposer, until = naming.name(person), self.decisions.when(proposal.revision_until)
+        return cards.render_next_step(proposal, proposer, until, self.lang)
+
+    async def announce_closed(
+        self, team: Team, proposal: ProposalRecord, outcome: DecisionOutcome
+    ) -> None:
+        """A decision recorded without a round's or vote's result (withdrawn, ended)."""
+        await self.decisions.services.outbox.send(
+            team.chat_id, cards.render_closed_by(proposal, outcome, self.lang)
+        )

@@ -1,0 +1,160 @@
+"""The majority vote of a proposal (SPEC §3.5): its poll in the team chat, the ballots that
+come in as poll answers, and its close with the result — the Beschluss."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.charter import course, outcomes, tally
+from bot.charter.outcomes import ProposalStatus
+from bot.charter.policy import policy_from_json
+from bot.flows.port import Poll, Posted
+from bot.texts import cards, naming
+from storage.proposals import ProposalRecord
+from storage.votes import VoteResult
+from storage.votes import Votes as StoredVotes
+
+if TYPE_CHECKING:
+    from bot.flows.decisions import Decisions
+
+log = logging.getLogger(__name__)
+
+
+class Votes:
+    """The votes of one engine (`decisions.votes`)."""
+
+    def __init__(self, decisions: Decisions) -> None:
+        self.decisions = decisions
+
+    @property
+    def store(self) -> StoredVotes:
+        return self.decisions.services.storage.votes
+
+    async def post_poll(self, proposal: ProposalRecord, vote_id: int, chat_id: int) -> None:
+        services = self.decisions.services
+        lang = services.default_language
+        round_ = await services.storage.rounds.current_round(proposal.id)
+        reply_to = round_.card_message_id if round_ and round_.card_chat_id == chat_id else None
+        if round_ is None:
+            # Process `majority`: no round, so the proposal's card is posted with the vote.
+            vote = await self.store.vote(vote_id)
+            proposer = await services.storage.people.by_id(proposal.proposer_id or 0)
+            assert vote is not None
+            card = cards.render_vote_card(
+                proposal,
+                naming.name(proposer),
+                self.decisions.when(vote.deadline),
+                lang,
+            )
+            delivery = await services.outbox.send(chat_id, card)
+            if delivery.posted is not None:
+                reply_to = delivery.posted.message_id
+
+        async def remember(post: Posted) -> None:
+            if post.poll_id is not None:
+                await self.store.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+
+        poll = Poll(
+            question=cards.poll_question(proposal, lang),
+            options=tuple(cards.poll_options(lang)),
+            reply_to=reply_to,
+        )
+        await services.outbox.send_poll(chat_id, poll, on_posted=remember)
+
+    async def ballot(
+        self, poll_id: str, telegram_id: int, person_id: int, option_ids: list[int], update_id: int
+    ) -> None:
+        """An answer to a vote's poll (or its retraction: no options)."""
+        services = self.decisions.services
+        poll = await self.store.poll(poll_id)
+        if poll is None:
+            return
+        vote = await self.store.vote(poll.vote_id)
+        if vote is None or vote.closed_at is not None:
+            return
+        proposal = await services.storage.proposals.get(vote.proposal_id)
+        assert proposal is not None
+        team = await services.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        choice: str | None = None
+        if option_ids:
+            if len(option_ids) != 1 or not 0 <= option_ids[0] < len(outcomes.BALLOT_OPTIONS):
+                return  # cannot come from our poll
+            choice = outcomes.BALLOT_OPTIONS[option_ids[0]].value
+        electorate = await self.store.vote_electorate(vote.id)
+        joins = person_id not in electorate and choice is not None
+        if joins and await self.decisions.joins_open_electorate(team, telegram_id, person_id):
+            await self.store.join_vote(vote.id, person_id, self.decisions.now())
+        await self.store.record_ballot(vote.id, person_id, choice, update_id, self.decisions.now())
+        electorate = await self.store.vote_electorate(vote.id)
+        ballots = await self.store.ballots(vote.id)
+        if tally.everyone_responded(ballots, electorate):
+            await self.close_vote(proposal.id)
+
+    async def close_vote(self, proposal_id: int) -> bool:
+        """Close the vote now (deadline or everyone voted); claimed first, like a round."""
+        proposals = self.decisions.services.storage.proposals
+        vote = await self.store.vote_of(proposal_id)
+        if vote is None or vote.outcome is not None:
+            return False
+        now = self.decisions.now()
+        if vote.closed_at is None:
+            await self.store.claim_vote(vote.id, now)
+        proposal = await proposals.get(proposal_id)
+        if proposal is None or proposal.status != ProposalStatus.VOTE_OPEN.value:
+            return False
+        counted = await self.count(proposal, vote.id)
+        step = course.after_vote(counted.outcome)
+        state = course.advance(await self.decisions.state_of(proposal), step)
+        transition = self.decisions.transition(
+            state,
+            step,
+            proposal.text,
+            (),
+            event="vote.closed",
+            close_vote=(
+                vote.id,
+                VoteResult(
+                    counted.outcome.value, counted.yes, counted.no, counted.abstain, counted.ignored
+                ),
+            ),
+        )
+        applied = await proposals.transition(
+            proposal_id, ProposalStatus.VOTE_OPEN.value, None, transition, None, now
+        )
+        if applied is None:
+            return False
+        log.info("event=vote_closed proposal=%s outcome=%s", proposal_id, counted.outcome.value)
+        refreshed = await proposals.get(proposal_id)
+        assert refreshed is not None
+        await self.announce(refreshed, vote.id)
+        await self.decisions.decided(refreshed, step.outcome)
+        return True
+
+    async def count(self, proposal: ProposalRecord, vote_id: int) -> tally.VoteTally:
+        """The vote's tally from the ballots stored."""
+        electorate = await self.store.vote_electorate(vote_id)
+        ballots = {p: outcomes.Ballot(c) for p, c in (await self.store.ballots(vote_id)).items()}
+        return tally.tally_vote(ballots, electorate, policy_from_json(proposal.policy))
+
+    async def announce(self, proposal: ProposalRecord, vote_id: int) -> None:
+        """The polls closed and the result posted (again after a restart, if the crash came
+        first: what is marked announced was sent)."""
+        services = self.decisions.services
+        await self.stop_polls(vote_id)
+        team = await services.storage.teams.by_id(proposal.team_id)
+        assert team is not None
+        counted = await self.count(proposal, vote_id)
+
+        async def announced(_: Posted) -> None:
+            await self.store.mark_announced(vote_id, self.decisions.now())
+
+        text = cards.render_vote_result(proposal, counted, services.default_language)
+        await services.outbox.send(team.chat_id, text, on_posted=announced)
+
+    async def stop_polls(self, vote_id: int) -> None:
+        """The bot closes its polls itself, so that Telegram's poll and the record agree."""
+        for poll in await self.store.polls(vote_id):
+            if poll.active:
+                await self.decisions.services.outbox.stop_poll(poll.chat_id, poll.message_id)

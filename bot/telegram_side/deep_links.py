@@ -1,0 +1,71 @@
+"""The one deep-link codec: what a link that opens the bot hands to /start, as the typed
+payloads of bot.flows.payloads, and the one way to build such a link.
+
+    (nothing)         OpenBot         just the private chat
+    reason_<round>    GiveReason      the reason for an Einwand or Bedenken
+    nom_<token>       OpenNomination  a nomination's question to its candidate
+    del_<token>       OpenDelegation  a delegation's question to its delegate
+    cand_<token>      OpenCandidacy   an election's question to a candidate
+
+These strings are in links already sent: a change of format is a new prefix."""
+
+from __future__ import annotations
+
+import re
+
+from bot.flows.payloads import (
+    GiveReason,
+    OpenBot,
+    OpenCandidacy,
+    OpenDelegation,
+    OpenNomination,
+    StartPayload,
+)
+
+MAX_LENGTH = 64  # Telegram's limit for a start parameter
+_ALLOWED = re.compile("[A-Za-z0-9_-]*")  # the characters Telegram allows in one
+_ROUND = re.compile("[0-9]{1,18}")
+
+REASON = "reason_"
+NOMINATION = "nom_"
+DELEGATION = "del_"
+CANDIDACY = "cand_"
+_TOKENS: dict[str, type[OpenNomination | OpenDelegation | OpenCandidacy]] = {
+    NOMINATION: OpenNomination,
+    DELEGATION: OpenDelegation,
+    CANDIDACY: OpenCandidacy,
+}
+_PREFIX_OF = {kind: prefix for prefix, kind in _TOKENS.items()}
+
+
+def encode(payload: StartPayload) -> str:
+    """The start parameter; ValueError for one Telegram would not carry."""
+    match payload:
+        case OpenBot():
+            text = ""
+        case GiveReason(round_id):
+            text = f"{REASON}{round_id}"
+        case OpenNomination(token) | OpenDelegation(token) | OpenCandidacy(token):
+            text = _PREFIX_OF[type(payload)] + token
+    if len(text) > MAX_LENGTH or not _ALLOWED.fullmatch(text):
+        raise ValueError(f"{payload!r} cannot be a start parameter")
+    return text
+
+
+def decode(text: str | None) -> StartPayload | None:
+    """What /start was handed; None for anything that is none of ours."""
+    if not text:
+        return OpenBot()
+    if text.startswith(REASON):
+        round_id = text[len(REASON) :]
+        return GiveReason(int(round_id)) if _ROUND.fullmatch(round_id) else None
+    for prefix, kind in _TOKENS.items():
+        if text.startswith(prefix):
+            # An unknown token is the flow's to answer (the question is no longer open).
+            return kind(text[len(prefix) :])
+    return None
+
+
+def url(bot_username: str, payload: StartPayload) -> str:
+    """The link that opens the private chat with the bot and hands it `payload`."""
+    return f"https://t.me/{bot_username}?start={encode(payload)}"
