@@ -14,16 +14,26 @@ the callback query is injected into the model to the moment the model records th
 answerCallbackQuery for it. A short run with one press in flight at a time
 (--unloaded-presses) first gives the latency without queueing.
 
+The floor, right after part 1 in the same run: bench.floor, a bare python-telegram-bot
+Application that decodes the press, upserts it in one SQL statement and answers it, on its own
+model over the same transport, driven by the same closed_loop with the same presses (same
+seed) and the same --window; its updates are handled concurrently too (as many at once as
+the bot may). `throughput_ratio_bot_over_floor` is the bot's presses per second divided by
+the floor's: the share of what PTB and the transport allow that the bot reaches.
+--floor off skips it, --floor only runs it alone.
+
 Part 2, a sustained burst (--burst-seconds, default 180; --quick: 20) at --rate presses per
 second (default 5) spread over two cards in one group, with the model's flood limit of 20
 messages per minute per group on: card edits per minute, 429s provoked, and the seconds from
 the last press on each card to the moment the model's card shows the final state (its text
 equals a fresh render of what is stored).
 
-Both parts check that the stored responses equal every member's last press, and that every
-press got exactly one answer, the "recorded" one.
+Both parts (and the floor) check that the stored responses equal every member's last press,
+and that every press got exactly one answer, the "recorded" one.
 
     .venv/bin/python -m bench.votes --quick
+    .venv/bin/python -m bench.votes --part 1   # part 1 and the floor, with their ratio
+    .venv/bin/python -m bench.votes --floor only
     .venv/bin/python -m bench.votes            # both parts, the burst for 180 s
     .venv/bin/python -m bench.votes --part 2 --http
 
@@ -43,13 +53,13 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from telegram.ext import Application, SimpleUpdateProcessor
 
+from bench.floor import Floor
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
 from bot.config import load_config
@@ -189,27 +199,16 @@ class Answers:
         return calls[0].at if calls else None
 
 
-class World:
-    """One model, one Application on a fresh SQLite file, one team of `size` members."""
+class Scene:
+    """One model with the admin, `size` members and their group; presses and their answers.
+    What the driver (closed_loop) needs, for the bot (World) and the floor (FloorWorld)."""
 
-    def __init__(self, directory: Path, size: int, http: bool, concurrent: int = 1) -> None:
-        self.directory = directory
-        self.http = http
-        self.concurrent = concurrent  # updates handled at once; 1 is what `wiq-bot run` does
+    def __init__(self, size: int) -> None:
         self.members = make_members(size)
         self.model = BotApiModel(token=TOKEN, bot_username=BOT_USERNAME)
-        self.server: LocalBotApiServer | None = None
-        self.app: Application | None = None
         self.answers = Answers(self.model)
-        self.person_ids: dict[int, int] = {}  # telegram id -> person id
-        self.team_id = 0
 
-    @property
-    def services(self) -> Services:
-        assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY]
-
-    async def start(self) -> None:
+    def populate(self) -> None:
         model = self.model
         model.add_user(ADMIN, "Ada", username="ada_admin")
         for member in self.members:
@@ -221,6 +220,54 @@ class World:
             admins=[ADMIN],
             bot_status="administrator",
         )
+
+    def press(self, press: Press) -> None:
+        press.query_id = self.model.press_button(
+            GROUP,
+            press.card.message_id,
+            press.member.telegram_id,
+            callback_data=press.card.data[press.choice],
+        )
+        press.pressed_at = self.model.callback_queries[press.query_id].created_at
+
+    def answer_check(self, presses: list[Press]) -> tuple[int, int, int]:
+        """(unanswered, answered more than once, answered with anything but "recorded")."""
+        unanswered = twice = unexpected = 0
+        for press in presses:
+            calls = self.answers.by_query.get(press.query_id, [])
+            if not calls:
+                unanswered += 1
+                continue
+            if len(calls) > 1:
+                twice += 1
+            expected = t(LANG, "press.recorded", choice=t(LANG, f"choice.{press.choice}"))
+            params = calls[0].params
+            if not calls[0].ok or params.get("text") != expected or params.get("show_alert"):
+                unexpected += 1
+        return unanswered, twice, unexpected
+
+
+class World(Scene):
+    """One model, one Application on a fresh SQLite file, one team of `size` members."""
+
+    def __init__(self, directory: Path, size: int, http: bool, concurrent: int = 1) -> None:
+        super().__init__(size)
+        self.directory = directory
+        self.http = http
+        self.concurrent = concurrent  # updates handled at once; 1 is what `wiq-bot run` does
+        self.server: LocalBotApiServer | None = None
+        self.app: Application | None = None
+        self.person_ids: dict[int, int] = {}  # telegram id -> person id
+        self.team_id = 0
+
+    @property
+    def services(self) -> Services:
+        assert self.app is not None
+        return self.app.bot_data[SERVICES_KEY]
+
+    async def start(self) -> None:
+        model = self.model
+        self.populate()
         base_url = "http://127.0.0.1:9/bot"
         if self.http:
             self.server = LocalBotApiServer(model)
@@ -347,32 +394,7 @@ class World:
         )
         return Card(round_.proposal_id, round_id, message.message_id, by_choice)
 
-    def press(self, press: Press) -> None:
-        press.query_id = self.model.press_button(
-            GROUP,
-            press.card.message_id,
-            press.member.telegram_id,
-            callback_data=press.card.data[press.choice],
-        )
-        press.pressed_at = self.model.callback_queries[press.query_id].created_at
-
     # -- checks ------------------------------------------------------------------------
-
-    def answer_check(self, presses: list[Press]) -> tuple[int, int, int]:
-        """(unanswered, answered more than once, answered with anything but "recorded")."""
-        unanswered = twice = unexpected = 0
-        for press in presses:
-            calls = self.answers.by_query.get(press.query_id, [])
-            if not calls:
-                unanswered += 1
-                continue
-            if len(calls) > 1:
-                twice += 1
-            expected = t(LANG, "press.recorded", choice=t(LANG, f"choice.{press.choice}"))
-            params = calls[0].params
-            if not calls[0].ok or params.get("text") != expected or params.get("show_alert"):
-                unexpected += 1
-        return unanswered, twice, unexpected
 
     async def stored_equals_last_press(self, card: Card, presses: list[Press]) -> bool:
         last: dict[int, str] = {}
@@ -426,7 +448,52 @@ class World:
         return found
 
 
-async def closed_loop(world: World, presses: list[Press], window: int, label: str) -> float:
+class FloorWorld(Scene):
+    """The floor (bench.floor) on its own model and SQLite file, with World's people."""
+
+    def __init__(self, directory: Path, size: int, http: bool, concurrent: int) -> None:
+        super().__init__(size)
+        self.directory = directory
+        self.http = http
+        self.concurrent = concurrent
+        self.server: LocalBotApiServer | None = None
+        self.floor: Floor | None = None
+
+    async def start(self) -> None:
+        self.populate()
+        base_url = None
+        if self.http:
+            self.server = LocalBotApiServer(self.model)
+            await self.server.start()
+            base_url = self.server.base_url
+        self.floor = Floor(self.model, self.directory / "floor.sqlite", self.concurrent, base_url)
+        await self.floor.start()
+
+    async def stop(self) -> None:
+        if self.floor is not None:
+            await self.floor.stop()
+            self.floor = None
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    async def post_card(self, round_id: int = 1) -> Card:
+        assert self.floor is not None
+        message_id, data = await self.floor.post_card(GROUP, round_id)
+        by_choice = {choice: data[code] for choice, code in CODES.items()}
+        return Card(0, round_id, message_id, by_choice)
+
+    async def stored_equals_last_press(self, card: Card, presses: list[Press]) -> bool:
+        assert self.floor is not None
+        last = {p.member.telegram_id: CODES[p.choice] for p in presses if p.card is card}
+        actual = await self.floor.stored(card.round_id)
+        if actual != last:
+            wrong = sum(1 for p in last.keys() | actual.keys() if last.get(p) != actual.get(p))
+            progress(f"floor: {wrong} stored response(s) differ from presses")
+        return actual == last
+
+
+async def closed_loop(world: Scene, presses: list[Press], window: int, label: str) -> float:
     """Keep `window` presses in flight until all are answered; returns the elapsed seconds.
 
     The next press goes in the moment the model records an answer (from its call listener),
@@ -484,7 +551,7 @@ async def closed_loop(world: World, presses: list[Press], window: int, label: st
     return time.monotonic() - started
 
 
-def latencies_ms(world: World, presses: list[Press]) -> list[float]:
+def latencies_ms(world: Scene, presses: list[Press]) -> list[float]:
     found = []
     for press in presses:
         at = world.answers.first_at(press.query_id)
@@ -517,7 +584,43 @@ def _other(choice: str) -> str:
 # -- part 1 ----------------------------------------------------------------------------------
 
 
-async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
+@dataclass
+class Throughput:
+    """Part 1's measurement, the same for the bot and the floor."""
+
+    presses: list[Press]
+    loaded: list[Press]
+    elapsed: float  # seconds for the loaded presses
+    per_s: float  # answered loaded presses per second
+    loaded_ms: list[float]
+    unloaded_ms: list[float]
+
+
+async def measure(args: argparse.Namespace, world: Scene, card: Card, label: str) -> Throughput:
+    """The members but the last press `card` (the same presses for the same seed), first
+    --unloaded-presses one at a time, then the rest with --window in flight."""
+    pressers = world.members[:-1]  # the last one never presses: the round stays open
+    rng = random.Random(args.seed)
+    presses = mind_changes(rng, card, pressers, args.presses_per_member)
+    unloaded = presses[: args.unloaded_presses]
+    loaded = presses[args.unloaded_presses :]
+    progress(f"{len(unloaded)} presses one at a time, then {len(loaded)} with {args.window}")
+    await closed_loop(world, unloaded, 1, f"{label}unloaded")
+    elapsed = await closed_loop(world, loaded, args.window, f"{label}loaded")
+    answered_at = [world.answers.first_at(p.query_id) for p in loaded]
+    answered_times = [at for at in answered_at if at is not None]
+    if answered_times:
+        span = max(answered_times) - loaded[0].pressed_at
+        per_s = len(answered_times) / span
+    else:
+        per_s = 0.0
+    return Throughput(
+        presses, loaded, elapsed, per_s, latencies_ms(world, loaded), latencies_ms(world, unloaded)
+    )
+
+
+async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bool, float]:
+    """(stored equals the last presses, presses per second)."""
     world = World(directory, args.electorate, args.http, args.concurrent_updates)
     progress(f"part 1: throughput ({'HTTP' if args.http else 'in-process'})")
     await world.start()
@@ -525,34 +628,20 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
         await world.setup_team()
         members = world.members
         card = await world.propose(members[0], "Wir kaufen Saatgut für das Hochbeet im Hof.")
-        pressers = members[:-1]  # the last one never presses: the round stays open
-        rng = random.Random(args.seed)
-        presses = mind_changes(rng, card, pressers, args.presses_per_member)
         calls_before = len(world.model.calls)
-        unloaded = presses[: args.unloaded_presses]
-        loaded = presses[args.unloaded_presses :]
-        progress(f"{len(unloaded)} presses one at a time, then {len(loaded)} with {args.window}")
-        await closed_loop(world, unloaded, 1, "unloaded")
-        elapsed = await closed_loop(world, loaded, args.window, "loaded")
-        unloaded_ms = latencies_ms(world, unloaded)
-        loaded_ms = latencies_ms(world, loaded)
-        answered_at = [world.answers.first_at(p.query_id) for p in loaded]
-        answered_times = [at for at in answered_at if at is not None]
-        if answered_times:
-            span = max(answered_times) - loaded[0].pressed_at
-            throughput = len(answered_times) / span
-        else:
-            throughput = 0.0
+        measured = await measure(args, world, card, "")
+        presses = measured.presses
+        loaded_ms, unloaded_ms = measured.loaded_ms, measured.unloaded_ms
         unanswered, twice, unexpected = world.answer_check(presses)
         await asyncio.sleep(0.5)  # let the last press's after_press finish
         stored_ok = await world.stored_equals_last_press(card, presses)
         group = world.group_calls(calls_before)
         edits = [c for c in group if c.method == "editMessageText" and c.ok]
-        figure("throughput_presses", len(loaded))
+        figure("throughput_presses", len(measured.loaded))
         figure("throughput_window", args.window)
         figure("throughput_concurrent_updates", args.concurrent_updates)
-        figure("throughput_elapsed_s", elapsed)
-        figure("throughput_responses_per_s", throughput)
+        figure("throughput_elapsed_s", measured.elapsed)
+        figure("throughput_responses_per_s", measured.per_s)
         figure("answer_latency_p50_ms", percentile(loaded_ms, 0.50))
         figure("answer_latency_p99_ms", percentile(loaded_ms, 0.99))
         figure("answer_latency_max_ms", max(loaded_ms, default=math.nan))
@@ -565,7 +654,43 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> bool:
         figure("part1_card_edits", len(edits))
         figure("part1_provoked_429", sum(1 for c in group if c.status == 429))
         figure("part1_stored_equals_last_press", stored_ok)
-        return stored_ok
+        return stored_ok, measured.per_s
+    finally:
+        await world.stop()
+
+
+def floor_concurrency(args: argparse.Namespace) -> int:
+    """--floor-concurrent-updates, or as many at once as the bot may handle: its own
+    processor's default bound (bot.updates.OrderedUpdateProcessor, 64) or
+    --concurrent-updates."""
+    if args.floor_concurrent_updates:
+        return args.floor_concurrent_updates
+    return args.concurrent_updates if args.concurrent_updates > 1 else 64
+
+
+async def part_floor(args: argparse.Namespace, directory: Path) -> tuple[bool, float]:
+    """Part 1 against bench.floor: (stored equals the last presses, presses per second)."""
+    concurrent = floor_concurrency(args)
+    world = FloorWorld(directory, args.electorate, args.http, concurrent)
+    progress(f"floor: throughput ({'HTTP' if args.http else 'in-process'})")
+    await world.start()
+    try:
+        card = await world.post_card()
+        measured = await measure(args, world, card, "floor ")
+        presses = measured.presses
+        loaded_ms, unloaded_ms = measured.loaded_ms, measured.unloaded_ms
+        unanswered, twice, unexpected = world.answer_check(presses)
+        stored_ok = await world.stored_equals_last_press(card, presses)
+        figure("floor_throughput_presses", len(measured.loaded))
+        figure("floor_concurrent_updates", concurrent)
+        figure("floor_throughput_elapsed_s", measured.elapsed)
+        figure("floor_throughput_responses_per_s", measured.per_s)
+        figure("floor_answer_latency_p50_ms", percentile(loaded_ms, 0.50))
+        figure("floor_answer_latency_p99_ms", percentile(loaded_ms, 0.99))
+        figure("floor_answer_latency_unloaded_p50_ms", percentile(unloaded_ms, 0.50))
+        figure("floor_one_answer_per_press", unanswered == twice == unexpected == 0)
+        figure("floor_stored_equals_last_press", stored_ok)
+        return stored_ok, measured.per_s
     finally:
         await world.stop()
 
@@ -720,6 +845,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="above 1: PTB's SimpleUpdateProcessor with that many updates at once instead of"
         " the bot's own ordered processor (default 1: the bot's own, as `wiq-bot run`)",
     )
+    parser.add_argument(
+        "--floor",
+        choices=("on", "off", "only"),
+        default="on",
+        help="bench.floor, the least an Application does for a press, measured like part 1"
+        " right after it (on, the default, whenever part 1 runs), not at all (off) or alone"
+        " (only)",
+    )
+    parser.add_argument(
+        "--floor-concurrent-updates",
+        type=int,
+        default=0,
+        help="the floor's PTB concurrent_updates (default: as many as the bot may handle)",
+    )
     parser.add_argument("--final-timeout", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--db-dir", type=Path, default=None, help="where the SQLite files go")
@@ -735,17 +874,30 @@ async def run(args: argparse.Namespace) -> bool:
     load = os.getloadavg()[0]
     progress(f"load average at start: {load:.2f} on {os.cpu_count()} CPU(s)")
     figure("host_load_avg_1m_at_start", load)
+    bot_part1 = args.floor != "only" and args.part in ("1", "both")
+    floor = args.floor == "only" or (args.floor == "on" and bot_part1)
+    bot_part2 = args.floor != "only" and args.part in ("2", "both")
     with tempfile.TemporaryDirectory(prefix="wiq-bench-", dir=args.db_dir) as tmp:
         root = Path(tmp)
-        parts: list[tuple[str, Callable[..., Any]]] = []
-        if args.part in ("1", "both"):
-            parts.append(("part1", part_throughput))
-        if args.part in ("2", "both"):
-            parts.append(("part2", part_burst))
-        for name, part in parts:
-            directory = root / name
+        bot_rate = floor_rate = None
+        if bot_part1:
+            directory = root / "part1"
             directory.mkdir()
-            ok = await part(args, directory) and ok
+            stored_ok, bot_rate = await part_throughput(args, directory)
+            ok = stored_ok and ok
+        if floor:
+            directory = root / "floor"
+            directory.mkdir()
+            stored_ok, floor_rate = await part_floor(args, directory)
+            ok = stored_ok and ok
+        if bot_rate is not None and floor_rate:
+            ratio = bot_rate / floor_rate
+            progress(f"bot {bot_rate:.0f}/s, floor {floor_rate:.0f}/s: ratio bot/floor {ratio:.2f}")
+            figure("throughput_ratio_bot_over_floor", ratio)
+        if bot_part2:
+            directory = root / "part2"
+            directory.mkdir()
+            ok = await part_burst(args, directory) and ok
     figure("stored_equals_last_press", ok)
     return ok
 
