@@ -45,7 +45,7 @@ CHARTER_TERMS = CharterTerms(
 )
 
 # Telegram sends chat_member updates only when asked for them by name. Edited messages are
-# not asked for: an edit must not run a command, pass a reply on, or post a concern again.
+# not asked for: an edit must not run a command, pass a reply on, or post a petition again.
 ALLOWED_UPDATES = [
     Update.MESSAGE,
     Update.CALLBACK_QUERY,

@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -114,7 +115,7 @@ class _Section:
             return _Section(self.source, self.key(name), {})
         return _Section(self.source, self.key(name), self.data[name])
 
-    def reject_unknown(self, allowed_extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def reject_unknown(self, allowed_extra: AbstractSet[str] = frozenset()) -> None:
         for name in self.data:
             if name not in self.used and name not in allowed_extra:
                 raise ConfigError(f"{self.source}: {self.key(name)}: unknown key")

@@ -98,7 +98,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
     application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
     application.add_handler(
         MessageHandler(
-            # a concern's text or a follow-up first; else the reason asked for
+            # a petition's text or a follow-up first; else the reason asked for
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
             petitions.private_text,
         ),

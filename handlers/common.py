@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from telegram import Message, MessageEntity, Update, User
+from telegram import CallbackQuery, Message, MessageEntity, Update, User
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -56,7 +56,9 @@ async def reply_html(update: Update, context: Context, text: str) -> Delivery:
     )
 
 
-async def answer_query(query, text: str, alert: bool = False, url: str | None = None) -> None:  # type: ignore[no-untyped-def]
+async def answer_query(
+    query: CallbackQuery, text: str, alert: bool = False, url: str | None = None
+) -> None:
     """Answer a press; if Telegram says the query is too old, the committed response stays.
     The answer is plain text (no parse mode), at most 200 characters."""
     plain = html.unescape(re.sub(r"<[^>]+>", "", text))

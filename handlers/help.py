@@ -85,5 +85,5 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def not_text(update: Update, context: Context) -> None:
     """A photo, voice message, sticker … in a private chat: the bot reads text only (a
-    concern's text, a reason, an answer); saying so beats silence."""
+    petition's text, a reason, an answer); saying so beats silence."""
     await reply(update, context, "help.text_only")

@@ -156,7 +156,7 @@ class PersonalData:
             # Their invite links and open questions to them lead nowhere now.
             await tx.execute("DELETE FROM invitations WHERE person_id = ?", (person_id,))
             await tx.execute("DELETE FROM reason_requests WHERE person_id = ?", (person_id,))
-            # Their concerns stay with the PT, unlinked from them; the private messages that
+            # Their petitions stay with the PT, unlinked from them; the private messages that
             # carried the conversation are theirs and go.
             await tx.execute(
                 "DELETE FROM petition_messages WHERE side = 'sender' AND petition_id IN"
