@@ -19,7 +19,8 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from localapi.model import BotApiModel
 from localapi.request import ModelRequest
 
-# bot.callbacks' format, `1:<round id>:<code>`, and the bot's German answers (press.recorded).
+# The callback format of bot.telegram_side.callbacks, `1:<round id>:<code>`, and the bot's
+# German answers (press.recorded).
 PATTERN = re.compile(r"^1:([1-9]\d{0,11}):([acso])$")
 ANSWERS = {
     "a": "Gespeichert: Zustimmung",

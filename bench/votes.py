@@ -68,7 +68,7 @@ from bot.texts import cards
 from bot.texts.i18n import t
 from bot.texts.render import shorten
 from localapi.model import BotApiModel
-from localapi.records import CallRecord
+from localapi.records import CallRecord, MessageRec
 from localapi.request import ModelRequest
 from localapi.server import LocalBotApiServer
 from localapi.textparse import format_text
@@ -350,7 +350,7 @@ class World(Scene):
         sent = self.model.send_message(GROUP, proposer.telegram_id, f"/propose 7d {text}")
         started = time.monotonic()
 
-        def card_message():  # type: ignore[no-untyped-def]
+        def card_message() -> MessageRec | None:
             for message in self.model.bot_messages(GROUP):
                 if message.message_id > sent["message_id"] and message.reply_markup:
                     return message
@@ -661,7 +661,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bo
 
 def floor_concurrency(args: argparse.Namespace) -> int:
     """--floor-concurrent-updates, or as many at once as the bot may handle: its own
-    processor's default bound (bot.updates.OrderedUpdateProcessor, 64) or
+    processor's default bound (bot.telegram_side.updates.OrderedUpdateProcessor, 64) or
     --concurrent-updates."""
     if args.floor_concurrent_updates:
         return args.floor_concurrent_updates

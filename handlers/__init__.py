@@ -4,7 +4,6 @@ unknown commands last."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -31,6 +30,7 @@ from bot.flows.payloads import (
 from bot.telegram_side import callbacks
 from handlers import (
     admissions,
+    free_text,
     personal,
     personal_data,
     petitions,
@@ -40,7 +40,7 @@ from handlers import (
     tracking,
 )
 from handlers import help as help_
-from handlers.commands import COMMANDS, Menu, in_menu
+from handlers.commands import COMMANDS, Handler, Menu, in_menu
 from handlers.common import Context
 
 # What the composition root (bot.app) reads besides `register`: the menus.
@@ -52,8 +52,7 @@ GROUP_TRACK = -1  # every update: remember who we saw
 GROUP_MAIN = 0
 
 # Each kind of button and the handler that answers a press on it.
-Answer = Callable[[Update, Context], Coroutine[Any, Any, None]]
-BUTTONS: list[tuple[type[CallbackPayload], Answer]] = [
+BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
     (Acceptance, personal.answer_nomination),
     (Confirmation, personal.answer_delegation),
     (Candidacy, personal.answer_candidacy),
@@ -100,7 +99,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
         MessageHandler(
             # a petition's text or a follow-up first; else the reason asked for
             filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
-            petitions.private_text,
+            free_text.private_text,
         ),
         group=GROUP_MAIN,
     )
@@ -114,7 +113,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
         MessageHandler(
             # a reply to an Anliegen goes to its sender; else it may be a reason
             filters.ChatType.GROUPS & filters.REPLY & filters.TEXT & ~filters.COMMAND,
-            petitions.reply_in_group,
+            free_text.reply_in_group,
         ),
         group=GROUP_MAIN,
     )

@@ -23,7 +23,7 @@ from handlers.common import (
     reply,
     services_of,
 )
-from handlers.proposals import command_rest, private_reason, reply_to_card
+from handlers.proposals import command_rest
 
 log = logging.getLogger(__name__)
 
@@ -81,53 +81,51 @@ async def choose(update: Update, context: Context) -> None:
         await petitions.remember_confirmation(services, answer.petition_id, message.message_id)
 
 
-async def private_text(update: Update, context: Context) -> None:
-    """A private message: an answer to the PT about a petition (a reply to one of its
-    messages), the text a /petition waits for, or else a reason the bot asked for."""
+async def private_text(update: Update, context: Context) -> bool:
+    """A private message that belongs to a petition: an answer to the PT (a reply to one of
+    its messages) or the text a /petition waits for. False if it is not about a petition."""
     services = services_of(context)
     message = update.effective_message
     person = await current_person(update, context)
     if message is None or person is None:
-        return
+        return True  # nobody to answer: nothing else will take it either
     text = message.text or ""
     if message.reply_to_message is not None:
         key = await petitions.follow_up(services, person, message.reply_to_message.message_id, text)
         if key is not None:
             await reply(update, context, key, limit=petitions.MAX_TEXT)
-            return
+            return True
     try:
-        if await petitions.take_text(services, person, text):
-            return
+        return await petitions.take_text(services, person, text)
     except Refusal as refusal:
         await refuse(update, context, refusal)
-        return
-    await private_reason(update, context)
+        return True
 
 
-async def reply_in_group(update: Update, context: Context) -> None:
-    """A reply in a group: to a petition's post, it goes to the sender privately; any other
-    reply may be the reason for an Einwand (reply_to_card)."""
+async def reply_in_group(update: Update, context: Context) -> bool:
+    """A reply in a group to a petition's post: it goes to the sender privately. False if
+    the reply is to something else."""
     services = services_of(context)
     message = update.effective_message
     if message is None or message.reply_to_message is None or not message.text:
-        return
+        return True
     petition = await services.storage.petitions.by_team_message(
         message.chat_id, message.reply_to_message.message_id
     )
     if petition is None:
-        await reply_to_card(update, context)
-        return
+        return False
     person = await current_person(update, context)
     if person is None:
-        return
+        return True
     outcome = await petitions.reply_from_team(
         services, message.chat_id, message.reply_to_message.message_id, person, message.text
     )
     if outcome is None:
-        return
+        return True
     await services.outbox.send(
         message.chat_id,
         t(lang_of(update, context), outcome.key, id=outcome.petition_id, **outcome.params),
         reply_to=message.message_id,
         silent=True,
     )
+    return True

@@ -12,7 +12,7 @@ from typing import Any
 from telegram import Update
 
 from bot.charter.deadline_input import DeadlineError, parse_deadline, split_deadline
-from bot.charter.outcomes import Response
+from bot.charter.outcomes import REASONED_RESPONSES, Response
 from bot.charter.policy import DecisionKind, format_duration
 from bot.charter.refusals import Refusal
 from bot.flows import elections, support
@@ -322,7 +322,7 @@ async def reason_by_deep_link(update: Update, context: Context, round_id: int) -
         await reply(update, context, "reason.nothing_pending")
         return
     response = (await services.storage.rounds.responses(round_id)).get(person.id)
-    if response is None or response.choice not in ("object", "concern"):
+    if response is None or response.choice not in REASONED_RESPONSES:
         await reply(update, context, "reason.nothing_pending")
         return
     await services.storage.rounds.ask_reason(person.id, round_id, services.clock.now())
@@ -367,7 +367,7 @@ async def reply_to_card(update: Update, context: Context) -> None:
     if person is None:
         return
     response = (await services.storage.rounds.responses(round_.id)).get(person.id)
-    if response is None or response.choice not in ("object", "concern"):
+    if response is None or response.choice not in REASONED_RESPONSES:
         return  # an ordinary reply in the conversation
     reason = message.text[:MAX_REASON]
     if await services.decisions.responses.attach_reason(round_.id, person.id, reason):

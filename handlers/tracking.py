@@ -34,7 +34,7 @@ async def remember_sender(update: Update, context: Context) -> None:
         if not replied.is_bot:
             await remember_user(context, replied)
     if update.callback_query is not None:
-        return  # a press joins a chat-mode roster where it is counted (bot.decisions)
+        return  # a press joins a chat-mode roster where it is counted (bot.flows.responses)
     team = await services.storage.teams.by_chat(chat.id)
     if team is None or team.roster_mode != "chat":
         return

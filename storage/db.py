@@ -108,7 +108,7 @@ class Database:
         for version, name, sql in _migrations():
             if version in applied:
                 continue
-            log.info("applying migration %s", name)
+            log.info("event=migration_applied version=%s name=%s", version, name)
             # executescript commits on its own; the whole file runs in one transaction.
             await conn.executescript(
                 "BEGIN;\n" + sql + f"\nINSERT INTO schema_migrations VALUES ({version}, '{name}', "

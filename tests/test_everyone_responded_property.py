@@ -22,15 +22,13 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.app import CHARTER_TERMS
 from bot.charter import tally
 from bot.charter.outcomes import (
-    APPROVING_OUTCOMES,
-    DECIDED_OUTCOMES,
-    REASONED_RESPONSES,
     Ballot,
     Response,
 )
-from storage import CharterTerms, Storage
+from storage import Storage
 from storage.proposals import StateChange, Transition
 from storage.rounds import NewRound
 from storage.votes import NewVote
@@ -43,12 +41,6 @@ settings.register_profile(
 PROFILE = settings.get_profile("everyone_responded")
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-# As the composition root (bot.app) hands them to storage.
-CHARTER_TERMS = CharterTerms(
-    decided_outcomes=DECIDED_OUTCOMES,
-    approving_outcomes=APPROVING_OUTCOMES,
-    reasoned_responses=REASONED_RESPONSES,
-)
 CHAT = -100
 MAX_ELECTORATE = 12
 OUTSIDERS = 3  # people who are not on the roster when the round or vote opens

@@ -25,9 +25,9 @@ def test_a_named_refusal_gets_its_values_as_a_new_refusal() -> None:
 
 def test_a_refusal_cannot_be_changed() -> None:
     with pytest.raises(TypeError):
-        refusals.CLOSED.params["id"] = 1  # type: ignore[index]
+        refusals.CLOSED.params["id"] = 1  # type: ignore[index]  # the point: it is read-only
     with pytest.raises(AttributeError):
-        refusals.CLOSED.key = "refused.vote_open"  # type: ignore[misc]
+        refusals.CLOSED.key = "refused.vote_open"  # type: ignore[misc]  # the point: it is frozen
 
 
 @dataclass

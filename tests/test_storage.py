@@ -9,20 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.charter.outcomes import APPROVING_OUTCOMES, DECIDED_OUTCOMES, REASONED_RESPONSES
-from storage import CharterTerms, Storage
-from storage.db import Database
+from bot.app import CHARTER_TERMS
+from storage import Storage
+from storage.db import Database, _migrations
 from storage.proposals import StateChange, Transition
 from storage.rounds import NewRound
 from storage.teams import AlreadyBound, KindTaken
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-# As the composition root (bot.app) hands them to storage.
-CHARTER_TERMS = CharterTerms(
-    decided_outcomes=DECIDED_OUTCOMES,
-    approving_outcomes=APPROVING_OUTCOMES,
-    reasoned_responses=REASONED_RESPONSES,
-)
 
 
 @pytest.fixture
@@ -263,3 +257,54 @@ async def test_a_statement_on_its_own_never_runs_inside_another_transaction(
         assert [row[0] for row in await seen] == [0, 2]  # 1 was rolled back, 2 was not
     finally:
         await db.close()
+
+
+async def test_a_database_of_schema_12_keeps_its_anliegen_under_their_new_names(
+    tmp_path: Path,
+) -> None:
+    """Migration 013 renames the Anliegen tables (concerns -> petitions): every row, every
+    message and the link between them survive, and the PT's replies still find the sender."""
+    path = tmp_path / "wiq.sqlite"
+    at = "2026-11-01T00:00:00+00:00"
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TABLE schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    for version, name, sql in _migrations():
+        if version > 12:
+            break
+        old.executescript(
+            f"BEGIN;\n{sql}\n"
+            f"INSERT INTO schema_migrations VALUES ({version}, '{name}', '{at}');\nCOMMIT;"
+        )
+    old.executescript(
+        f"""
+        INSERT INTO networks (id, name, created_at) VALUES (1, 'Test', '{at}');
+        INSERT INTO people (id, network_id, telegram_id, first_name, pseudonym,
+            first_seen_at, last_seen_at) VALUES (7, 1, 4242, 'Eve', 'p-7', '{at}', '{at}');
+        INSERT INTO concerns (id, network_id, sender_id, text, anonymous, status, created_at)
+            VALUES (3, 1, 7, 'Bitte mehr Offenheit.', 1, 'posted', '{at}');
+        INSERT INTO concern_messages (concern_id, side, chat_id, message_id, at)
+            VALUES (3, 'team', -100, 55, '{at}');
+        """
+    )
+    old.close()
+
+    storage = await Storage.open(path, "Test", NOW, CHARTER_TERMS)
+    try:
+        assert await storage.db.schema_version() >= 13
+        petition = await storage.petitions.by_team_message(-100, 55)
+        assert petition is not None
+        assert (petition.id, petition.sender_id, petition.text) == (3, 7, "Bitte mehr Offenheit.")
+        assert petition.anonymous
+    finally:
+        await storage.close()
+    check = sqlite3.connect(path)
+    try:
+        assert check.execute("PRAGMA foreign_key_check").fetchall() == []
+        tables = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"petitions", "petition_messages"} <= tables
+        assert not {"concerns", "concern_messages"} & tables
+    finally:
+        check.close()

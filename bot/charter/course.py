@@ -106,7 +106,8 @@ def first_step(
 ) -> OpenRound | StartVote:
     """Process `majority` goes straight to the vote; every other process starts with a round.
 
-    `deadline` is the proposer's own (already checked by bot.deadlines); by default the policy's.
+    `deadline` is the proposer's own (already checked by bot.charter.deadline_input); by
+    default the policy's.
     """
     if policy.process is Process.MAJORITY:
         return StartVote(now + policy.majority_deadline if deadline is None else deadline)

@@ -368,11 +368,6 @@ class DigestRunner:
             public = await self.services.storage.digests.current_chat(public)
         return targets(await self.services.storage.teams.all(), public)
 
-    async def start(self) -> None:
-        """At start: send digests a stop interrupted, catch up a missed one, arm the next."""
-        await self.resend_unsent()
-        await self.run_due()
-
     async def run_due(self) -> None:
         """The latest scheduled moment's digest, if it has not been sent (once: claimed in
         the database with every chat it goes to); then arm the job for the next moment."""

@@ -77,10 +77,6 @@ class Delivery:
     def sent(self) -> bool:
         return self.status == Status.SENT
 
-    @property
-    def failed(self) -> bool:
-        return self.status == Status.FAILED
-
 
 @dataclass(frozen=True, slots=True)
 class Poll:
