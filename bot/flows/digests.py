@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.charter.policy import DecisionKind, TeamKind
+from bot.charter.digest import DigestKind, digest_for, is_public_decision, names_in_public
+from bot.charter.policy import TeamKind
 from bot.charter.schedule import WEEK, last_slot, next_slot
 from bot.flows.open_items import OpenItem, open_items
 from bot.flows.port import Posted, Priority
@@ -27,18 +28,8 @@ from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-# Decisions about a person: the public digest never shows them (a rejection would name
-# someone who did not get a public role); who came in shows as a new member instead.
-PERSONAL_KINDS = frozenset(
-    {DecisionKind.ADMISSION, DecisionKind.NOMINATION, DecisionKind.DELEGATION}
-)
-# Ways onto a roster that are a public role the person accepted (appointed, admitted,
-# elected, delegated): only these name people in the public digest.
-PUBLIC_ROLES = ("appointed", "decision", "elected", "delegated")
 # Ways off a roster with their own words; any other is "left".
 LEFT_HOWS = ("left", "removed", "left_chat", "removed_from_chat")
-# Chats that get the network digest (one section per team) instead of their own.
-NETWORK_CHATS = (TeamKind.PT.value, TeamKind.KT.value)
 
 
 @dataclass
@@ -263,7 +254,7 @@ def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
     lang = fmt.lang
     lines: list[str] = []
     for team_week in week.teams:
-        decided = [d for d in team_week.decided if d.kind not in PERSONAL_KINDS]
+        decided = [d for d in team_week.decided if is_public_decision(d.kind)]
         if not decided:
             continue
         lines.extend(_section(team_week.team, lang))
@@ -281,7 +272,7 @@ def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
         (team_week.team, change)
         for team_week in week.teams
         for change in team_week.roster
-        if change.joined and change.how in PUBLIC_ROLES
+        if change.joined and names_in_public(change.how)
     ]
     if joined:
         lines.append("")
@@ -308,7 +299,7 @@ def render_public(week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    kind: str  # "team", "network" or "public"
+    kind: DigestKind
     chat_id: int
     team_id: int | None
 
@@ -319,19 +310,21 @@ def targets(teams: list[Team], public_chat_id: int | None) -> list[Target]:
     found = []
     if public_chat_id is not None:
         public_team = next((team for team in teams if team.chat_id == public_chat_id), None)
-        found.append(Target("public", public_chat_id, public_team.id if public_team else None))
+        found.append(
+            Target(DigestKind.PUBLIC, public_chat_id, public_team.id if public_team else None)
+        )
     for team in teams:
         if team.chat_id == public_chat_id:
             continue
-        kind = "network" if team.kind in NETWORK_CHATS else "team"
+        kind = digest_for(team.kind, is_public_chat=False)
         found.append(Target(kind, team.chat_id, team.id))
     return found
 
 
 def render_for(target: Target, week: Week, fmt: Formats, *, quiet_line: bool) -> Html | None:
-    if target.kind == "public":
+    if target.kind is DigestKind.PUBLIC:
         return render_public(week, fmt, quiet_line=quiet_line)
-    if target.kind == "network":
+    if target.kind is DigestKind.NETWORK:
         return render_network(week, fmt, quiet_line=quiet_line)
     team_week = week.of(target.team_id or 0)
     if team_week is None:
@@ -377,7 +370,7 @@ class DigestRunner:
         # A moment before the network existed was not missed: the bot was not there yet.
         if slot > await store.network_created_at():
             planned = await self._targets()
-            rows = [(p.kind, p.chat_id, p.team_id) for p in planned]
+            rows = [(p.kind.value, p.chat_id, p.team_id) for p in planned]
             if await store.claim_slot(slot, now, rows):
                 log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
                 await self._deliver(slot, planned)
@@ -390,7 +383,12 @@ class DigestRunner:
         pending = [p for p in await self.services.storage.digests.unsent() if p.slot == latest]
         for slot in sorted({p.slot for p in pending}):
             await self._deliver(
-                slot, [Target(p.target, p.chat_id, p.team_id) for p in pending if p.slot == slot]
+                slot,
+                [
+                    Target(DigestKind(p.target), p.chat_id, p.team_id)
+                    for p in pending
+                    if p.slot == slot
+                ],
             )
 
     async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
