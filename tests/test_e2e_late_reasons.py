@@ -1,14 +1,19 @@
 """End to end: a reason that comes after its round closed (SPEC §3.4). The last member's
 Einwand closes the round at once; their reason, a moment later, is added to that round's
-result in place, to the objection the next round carries on its card and to the record,
-and they are told where it went. Once the proposal is decided, a reason is refused kindly
-and nothing changes."""
+result in place, to the objection the next round carries on its card, to the record and to
+/export, and they are told where it went. Once the proposal is decided, a reason is refused
+kindly and nothing changes."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 from bot.texts.i18n import Html
 from localapi.records import MessageRec
 from tests.harness import ANNA, BERT, CARL, DORA, PLAIN, ST, DecisionSteps, Harness, Teams
+
+REASONS_COLUMN = "Begründungen (Einwände, Bedenken)"
 
 
 def result_of(h: Harness, chat_id: int, proposal_id: int, round_number: int) -> MessageRec:
@@ -33,6 +38,17 @@ async def bert_objects_last(h: Harness, d: DecisionSteps, round_number: int = 1)
         await d.press(ST, 1, user, "agree", round_number=round_number)
     await d.press(ST, 1, BERT, "object", round_number=round_number)
     assert d.card(ST, 1, round_number).reply_markup is None  # closed at once
+
+
+async def reasons_exported(h: Harness) -> str:
+    asked = h.model.send_message(ST, CARL, "/exportieren")
+    await h.settle()
+    [table] = [
+        m for m in h.model.bot_messages(ST) if m.document and m.message_id > asked["message_id"]
+    ][:1]
+    assert table.document is not None
+    rows = list(csv.DictReader(io.StringIO(table.document.data.decode("utf-8-sig")), delimiter=";"))
+    return rows[0][REASONS_COLUMN]
 
 
 async def test_a_private_reason_after_round_one_closed_is_added_to_its_result(
@@ -70,6 +86,8 @@ async def test_a_private_reason_after_round_one_closed_is_added_to_its_result(
     ]
     assert event.data["after_close"] is True
     assert event.data["reason"] == "Grün beißt sich mit dem Spielplatz"
+    exported = await reasons_exported(h)
+    assert exported == "Runde 1, Einwand: Grün beißt sich mit dem Spielplatz (nachgetragen)"
 
 
 async def test_a_reply_to_the_card_after_round_two_opened_reaches_its_card_and_result(
