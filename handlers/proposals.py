@@ -11,15 +11,16 @@ from typing import Any
 
 from telegram import Update
 
+from bot.charter import course
 from bot.charter.deadline_input import DeadlineError, parse_deadline, split_deadline
-from bot.charter.outcomes import REASONED_RESPONSES, Response
+from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
 from bot.charter.policy import DecisionKind, format_duration
 from bot.charter.refusals import Refusal
 from bot.flows import elections, support
 from bot.flows.decisions import Decisions
 from bot.flows.open_items import open_items
 from bot.flows.payloads import GiveReason, Press
-from bot.flows.responses import PressResult
+from bot.flows.responses import PressResult, ReasonOutcome, ReasonResult
 from bot.telegram_side import callbacks
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -325,10 +326,45 @@ async def reason_by_deep_link(update: Update, context: Context, round_id: int) -
     if response is None or response.choice not in REASONED_RESPONSES:
         await reply(update, context, "reason.nothing_pending")
         return
+    proposal = await services.storage.proposals.get(round_.proposal_id)
+    if proposal is not None and not course.takes_reasons(ProposalStatus(proposal.status)):
+        await reply_html(
+            update,
+            context,
+            reason_reply(
+                lang,
+                ReasonOutcome(
+                    ReasonResult.DECIDED, proposal.id, round_.number, outcome=proposal.outcome
+                ),
+            ),
+        )
+        return
     await services.storage.rounds.ask_reason(person.id, round_id, services.clock.now())
     await ask_for_reason(
         context, person.telegram_id, round_.proposal_id, Response(response.choice), lang
     )
+
+
+def reason_reply(lang: str, outcome: ReasonOutcome) -> Html:
+    """What the person who gave a reason is told: that it is stored, and where it went when
+    its round had closed (with a link to the result where the chat has links); or, kindly,
+    why nothing was stored."""
+    match outcome.result:
+        case ReasonResult.SAVED:
+            return t(lang, "reason.saved", id=outcome.proposal_id)
+        case ReasonResult.NOT_APPLICABLE:
+            return t(lang, "reason.not_applicable", id=outcome.proposal_id or "?")
+        case ReasonResult.DECIDED:
+            decision = t(lang, f"outcome.{outcome.outcome}") if outcome.outcome else "–"
+            return t(lang, "reason.decided", id=outcome.proposal_id, outcome=decision)
+    found = {"id": outcome.proposal_id, "round": outcome.round_number}
+    if outcome.result_link:
+        lines = [t(lang, "reason.added_late_link", url=outcome.result_link, **found)]
+    else:
+        lines = [t(lang, "reason.added_late", **found)]
+    if outcome.next_round is not None:
+        lines.append(t(lang, "reason.added_late_next_round", round=outcome.next_round))
+    return Html(" ".join(lines))
 
 
 async def private_reason(update: Update, context: Context) -> None:
@@ -346,10 +382,8 @@ async def private_reason(update: Update, context: Context) -> None:
     if len(text) > MAX_REASON:
         await reply(update, context, "error.too_long", limit=MAX_REASON)
         return
-    round_ = await services.storage.rounds.round(round_id)
-    attached = await services.decisions.responses.attach_reason(round_id, person.id, text)
-    key = "reason.saved" if attached else "reason.not_applicable"
-    await reply(update, context, key, id=round_.proposal_id if round_ else "?")
+    outcome = await services.decisions.responses.attach_reason(round_id, person.id, text)
+    await reply_html(update, context, reason_reply(lang_of(update, context), outcome))
 
 
 async def reply_to_card(update: Update, context: Context) -> None:
@@ -370,13 +404,15 @@ async def reply_to_card(update: Update, context: Context) -> None:
     if response is None or response.choice not in REASONED_RESPONSES:
         return  # an ordinary reply in the conversation
     reason = message.text[:MAX_REASON]
-    if await services.decisions.responses.attach_reason(round_.id, person.id, reason):
-        await services.outbox.send(
-            message.chat_id,
-            t(lang_of(update, context), "reason.saved", id=round_.proposal_id),
-            reply_to=message.message_id,
-            silent=True,
-        )
+    outcome = await services.decisions.responses.attach_reason(round_.id, person.id, reason)
+    if outcome.result is ReasonResult.NOT_APPLICABLE:
+        return
+    await services.outbox.send(
+        message.chat_id,
+        reason_reply(lang_of(update, context), outcome),
+        reply_to=message.message_id,
+        silent=True,
+    )
 
 
 async def poll_answer(update: Update, context: Context) -> None:

@@ -17,6 +17,9 @@ class RecordedRound:
     closed_at: datetime | None
     electorate: int  # who counted when it closed (or counts now, while open)
     counts: dict[str, int]  # choice -> responses from the electorate, as the tally counts
+    # The reasons given for the electorate's Einwände and Bedenken, Einwände first: (choice,
+    # reason, whether it came after the round closed). Nobody is named.
+    reasons: tuple[tuple[str, str, bool], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,16 @@ async def decision_record(
             f" WHERE {scope} GROUP BY s.round_id, s.choice",
             params,
         )
+        reason_rows = await tx.fetchall(
+            "SELECT s.round_id, s.choice, s.reason,"
+            " COALESCE(s.reason_at > r.closed_at, 0) AS late FROM responses s"
+            " JOIN round_electorate e ON e.round_id = s.round_id AND e.person_id = s.person_id"
+            " AND e.left_at IS NULL"
+            " JOIN rounds r ON r.id = s.round_id JOIN proposals p ON p.id = r.proposal_id"
+            f" WHERE {scope} AND s.reason IS NOT NULL"
+            " ORDER BY s.round_id, s.choice DESC, s.reason_at, s.person_id",
+            params,
+        )
         vote_rows = await tx.fetchall(
             f"SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id WHERE {scope}",
             params,
@@ -66,6 +79,9 @@ async def decision_record(
     counts: dict[int, dict[str, int]] = {}
     for round_id, choice, number in count_rows:
         counts.setdefault(round_id, {})[choice] = number
+    reasons: dict[int, list[tuple[str, str, bool]]] = {}
+    for round_id, choice, reason, late in reason_rows:
+        reasons.setdefault(round_id, []).append((choice, reason, bool(late)))
     rounds: dict[int, list[RecordedRound]] = {}
     for row in round_rows:
         rounds.setdefault(row["proposal_id"], []).append(
@@ -75,6 +91,7 @@ async def decision_record(
                 closed_at=from_db(row["closed_at"]),
                 electorate=row["electorate"],
                 counts=counts.get(row["id"], {}),
+                reasons=tuple(reasons.get(row["id"], ())),
             )
         )
     votes = {row["proposal_id"]: _vote(row) for row in vote_rows}

@@ -31,6 +31,10 @@ class RoundRecord:
     card_chat_id: int | None
     card_message_id: int | None
     reminder_sent_at: datetime | None
+    # The result message, once posted, and the line it ended with (what happened next).
+    result_chat_id: int | None = None
+    result_message_id: int | None = None
+    result_next_step: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +81,18 @@ class StoredResponse:
     choice: str
     reason: str | None
     update_id: int
+    reason_at: datetime | None = None  # when the reason came (after the close: added late)
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonSet:
+    """What became of a reason given for a round's Einwand or Bedenken."""
+
+    attached: bool  # stored with the person's Einwand or Bedenken
+    decided: bool = False  # not stored: the proposal has its Beschluss
+    after_close: bool = False  # the round had closed when it came
+    # Later rounds whose carried objection of the person now has the reason, in order.
+    carried_into: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +141,11 @@ class Rounds:
 
     async def responses(self, round_id: int) -> dict[int, StoredResponse]:
         rows = await self.db.fetchall(
-            "SELECT person_id, choice, reason, update_id FROM responses WHERE round_id = ?",
+            "SELECT person_id, choice, reason, update_id, reason_at FROM responses"
+            " WHERE round_id = ?",
             (round_id,),
         )
-        return {row[0]: StoredResponse(row[1], row[2], row[3]) for row in rows}
+        return {row[0]: StoredResponse(row[1], row[2], row[3], from_db(row[4])) for row in rows}
 
     async def carried(self, round_id: int) -> list[CarriedObjection]:
         rows = await self.db.fetchall(
@@ -227,7 +244,9 @@ class Rounds:
             "  choice = excluded.choice, update_id = excluded.update_id, at = excluded.at,"
             # A reason belongs to an Einwand or Bedenken; keep it while the choice keeps one.
             "  reason = CASE WHEN excluded.choice IN (SELECT value FROM json_each(?))"
-            "                THEN responses.reason END"
+            "                THEN responses.reason END,"
+            "  reason_at = CASE WHEN excluded.choice IN (SELECT value FROM json_each(?))"
+            "                THEN responses.reason_at END"
             " WHERE excluded.update_id > responses.update_id"
             " RETURNING " + _PRESS_RETURNING,
             (
@@ -239,6 +258,7 @@ class Rounds:
                 chat_id,
                 chat_id,
                 person_id,
+                self._reasoned,
                 self._reasoned,
             ),
         )
@@ -271,7 +291,9 @@ class Rounds:
             "  choice = excluded.choice, update_id = excluded.update_id, at = excluded.at,"
             # A reason belongs to an Einwand or Bedenken; keep it while the choice keeps one.
             "  reason = CASE WHEN excluded.choice IN (SELECT value FROM json_each(?))"
-            "                THEN responses.reason END"
+            "                THEN responses.reason END,"
+            "  reason_at = CASE WHEN excluded.choice IN (SELECT value FROM json_each(?))"
+            "                THEN responses.reason_at END"
             " WHERE excluded.update_id > responses.update_id",
             (
                 round_id,
@@ -280,6 +302,7 @@ class Rounds:
                 update_id,
                 to_db(now),
                 round_id,
+                self._reasoned,
                 self._reasoned,
             ),
         )
@@ -292,29 +315,57 @@ class Rounds:
 
     async def set_reason(
         self, round_id: int, person_id: int, reason: str, now: datetime, team_id: int
-    ) -> bool:
-        """Attach a reason to an Einwand or Bedenken (only while the response is one)."""
+    ) -> ReasonSet:
+        """Attach a reason to the person's Einwand or Bedenken in the round (only while the
+        response is one), also after the round closed, until the proposal is decided (SPEC
+        §3.4). A reason that comes after the close also goes to the objection the next
+        rounds carry from it, as far as they carry this reason (not past a round where the
+        person gave a newer one). One transaction, with its event in the record; the question
+        for a reason is answered either way."""
         async with self.db.transaction() as tx:
-            changed = await tx.rowcount(
-                "UPDATE responses SET reason = ? WHERE round_id = ? AND person_id = ?"
-                " AND choice IN (SELECT value FROM json_each(?))",
-                (reason, round_id, person_id, self._reasoned),
-            )
             await tx.execute(
                 "DELETE FROM reason_requests WHERE person_id = ? AND round_id = ?",
                 (person_id, round_id),
             )
-            if changed:
-                await events.append(
-                    tx,
-                    self.network_id,
-                    "round.reason",
-                    now,
-                    team_id=team_id,
-                    actor_id=person_id,
-                    data={"round": round_id},
+            round_ = await tx.fetchone(
+                "SELECT r.proposal_id, r.number, r.closed_at, p.outcome FROM rounds r"
+                " JOIN proposals p ON p.id = r.proposal_id WHERE r.id = ? AND p.network_id = ?",
+                (round_id, self.network_id),
+            )
+            if round_ is None:
+                return ReasonSet(attached=False)
+            if round_["outcome"] is not None:  # a Beschluss: the record is complete
+                return ReasonSet(attached=False, decided=True)
+            stored = await tx.fetchone(
+                "UPDATE responses SET reason = ?, reason_at = ? WHERE round_id = ?"
+                " AND person_id = ? AND choice IN (SELECT value FROM json_each(?))"
+                " RETURNING choice",
+                (reason, to_db(now), round_id, person_id, self._reasoned),
+            )
+            if stored is None:
+                return ReasonSet(attached=False)
+            after_close = round_["closed_at"] is not None
+            carried_into: list[int] = []
+            if after_close:
+                carried_into = await _carry_reason(
+                    tx, round_["proposal_id"], round_["number"], round_id, person_id, reason
                 )
-        return bool(changed)
+            await events.append(
+                tx,
+                self.network_id,
+                "round.reason",
+                now,
+                team_id=team_id,
+                actor_id=person_id,
+                data={
+                    "round": round_id,
+                    "choice": stored["choice"],
+                    "reason": reason,
+                    "after_close": after_close,
+                    "carried_into": carried_into,
+                },
+            )
+        return ReasonSet(attached=True, after_close=after_close, carried_into=tuple(carried_into))
 
     async def ask_reason(self, person_id: int, round_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -359,10 +410,19 @@ class Rounds:
             )
         )
 
-    async def mark_announced(self, round_id: int, now: datetime) -> None:
+    async def mark_announced(
+        self,
+        round_id: int,
+        now: datetime,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+        next_step: str | None = None,
+    ) -> None:
+        """The result message went out (where, and the line it ended with)."""
         await self.db.change(
-            "UPDATE rounds SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
-            (to_db(now), round_id),
+            "UPDATE rounds SET announced_at = ?, result_chat_id = ?, result_message_id = ?,"
+            " result_next_step = ? WHERE id = ? AND announced_at IS NULL",
+            (to_db(now), chat_id, message_id, next_step, round_id),
         )
 
     async def unannounced_rounds(self) -> list[RoundRecord]:
@@ -388,12 +448,57 @@ async def open_round(
         " SELECT ?, person_id, ? FROM roster_entries WHERE team_id = ? AND left_at IS NULL",
         (round_id, to_db(now), team_id),
     )
+    # A reason given to the objection in the round before, stored after the caller read it
+    # (it came late, while this round was being opened), wins over the copy handed in.
     await tx.executemany(
         "INSERT INTO carried_objections (round_id, person_id, reason, first_round)"
-        " VALUES (?, ?, ?, ?)",
-        [(round_id, o.person_id, o.reason, o.first_round) for o in new.carried],
+        " VALUES (?1, ?2, COALESCE((SELECT s.reason FROM responses s"
+        "  JOIN rounds r ON r.id = s.round_id WHERE r.proposal_id = ?5 AND r.number = ?6"
+        "  AND s.person_id = ?2), ?3), ?4)",
+        [
+            (round_id, o.person_id, o.reason, o.first_round, proposal_id, new.number - 1)
+            for o in new.carried
+        ],
     )
     return round_id
+
+
+async def _carry_reason(
+    tx: Transaction,
+    proposal_id: int,
+    number: int,
+    round_id: int,
+    person_id: int,
+    reason: str,
+) -> list[int]:
+    """A late reason for round `number`: the objection the following rounds carry from it
+    takes the reason, round by round, until a round where the person gave a reason of their
+    own (theirs is the newer one) or one that no longer carries the objection."""
+    into: list[int] = []
+    previous = round_id
+    while True:
+        following = await tx.fetchone(
+            "SELECT id FROM rounds WHERE proposal_id = ? AND number = ?",
+            (proposal_id, number + 1 + len(into)),
+        )
+        if following is None:
+            return into
+        if previous != round_id:
+            own = await tx.fetchone(
+                "SELECT 1 FROM responses WHERE round_id = ? AND person_id = ?"
+                " AND reason IS NOT NULL",
+                (previous, person_id),
+            )
+            if own is not None:
+                return into
+        changed = await tx.rowcount(
+            "UPDATE carried_objections SET reason = ? WHERE round_id = ? AND person_id = ?",
+            (reason, following["id"], person_id),
+        )
+        if not changed:
+            return into
+        into.append(following["id"])
+        previous = following["id"]
 
 
 async def leave_open_rounds(tx: Transaction, team_id: int, person_id: int, now: datetime) -> None:
@@ -419,4 +524,7 @@ def _round(row: Row) -> RoundRecord:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         reminder_sent_at=from_db(row["reminder_sent_at"]),
+        result_chat_id=row["result_chat_id"],
+        result_message_id=row["result_message_id"],
+        result_next_step=row["result_next_step"],
     )

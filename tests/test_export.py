@@ -67,9 +67,14 @@ def proposal(
     )
 
 
-def round_(number: int, outcome: str | None, **counts: int) -> RecordedRound:
+def round_(
+    number: int,
+    outcome: str | None,
+    reasons: tuple[tuple[str, str, bool], ...] = (),
+    **counts: int,
+) -> RecordedRound:
     closed = START + timedelta(days=number) if outcome else None
-    return RecordedRound(number, outcome, closed, electorate=4, counts=counts)
+    return RecordedRound(number, outcome, closed, electorate=4, counts=counts, reasons=reasons)
 
 
 def vote(outcome: str | None, yes=None, no=None, abstain=None, ignored=None) -> VoteRecord:
@@ -147,8 +152,15 @@ def test_german_columns_separator_and_dates_in_the_networks_time() -> None:
         RecordedDecision(
             proposal(4, outcome="accepted"),
             (
-                round_(1, "objections", agree=2, object=1),
-                round_(2, "objections", agree=2, concern=1, object=1),
+                round_(1, "objections", (("object", "zu teuer", False),), agree=2, object=1),
+                round_(
+                    2,
+                    "objections",
+                    (("object", "immer noch", True), ("concern", "knapp", False)),
+                    agree=2,
+                    concern=1,
+                    object=1,
+                ),
             ),
             vote("accepted", 3, 1, 0, 2),
         )
@@ -173,6 +185,7 @@ def test_german_columns_separator_and_dates_in_the_networks_time() -> None:
         "Abstimmung: nicht gezählt (außerhalb)",
         "erstellt",
         "abgeschlossen",
+        "Begründungen (Einwände, Bedenken)",
     ]
     assert row == [
         "4",
@@ -192,6 +205,8 @@ def test_german_columns_separator_and_dates_in_the_networks_time() -> None:
         "2",
         "2026-11-24 14:05",
         "2026-11-26 14:05",
+        "Runde 1, Einwand: zu teuer; Runde 2, Einwand: immer noch (nachgetragen);"
+        " Runde 2, Bedenken: knapp",
     ]
     assert files.csv.decode("utf-8-sig").splitlines()[0].count(";") == len(header) - 1
     assert files.csv_name == "beschluesse-steuerungsteam-2026-11-24.csv"
@@ -227,18 +242,21 @@ def test_open_proposals_are_in_the_record_as_open() -> None:
 
 
 def test_a_running_round_that_hides_its_tally_shows_only_how_many_responded() -> None:
+    reasons = (("object", "zu laut", False),)
     hidden = RecordedDecision(
         proposal(1, status="round_open", outcome=None, show_tally="after_close"),
-        (round_(1, None, agree=1, object=1),),
+        (round_(1, None, reasons, agree=1, object=1),),
         None,
     )
     row = export.decision_table([hidden], "de", BERLIN).rows[0]
     assert row[5:11] == ["4", "2", "", "", "", ""]
+    assert row[-1] == ""  # a reason would tell that someone objected
     closed = RecordedDecision(
         proposal(2, show_tally="after_close", outcome="rejected"),
-        (round_(1, "objections", agree=1, object=1),),
+        (round_(1, "objections", reasons, agree=1, object=1),),
         None,
     )
+    assert export.decision_table([closed], "de", BERLIN).rows[0][-1] == "Runde 1, Einwand: zu laut"
     assert export.decision_table([closed], "de", BERLIN).rows[0][5:11] == [
         "4",
         "2",

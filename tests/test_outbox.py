@@ -3,6 +3,7 @@ through the real Application and the local Bot API, whose own flood limit is on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -216,6 +217,20 @@ async def test_on_posted_learns_where_a_message_and_a_poll_went(clocked: Harness
     assert not poll.poll.is_anonymous
     await h.outbox.stop_poll(PT, poll.message_id)
     assert poll.poll.is_closed
+
+
+async def test_on_posted_may_itself_post_in_the_same_chat(clocked: Harness) -> None:
+    """A result brought up to date once it is posted (SPEC §3.4) edits it from its
+    on_posted, inside that chat's flush: the edit goes out, nothing waits for ever."""
+    h = clocked
+
+    async def correct(where: Posted) -> None:
+        await h.outbox.edit(where.chat_id, where.message_id, Html("Ergebnis, ergänzt"))
+
+    await asyncio.wait_for(h.outbox.send(PT, Html("Ergebnis"), on_posted=correct), timeout=5)
+    await h.flush_edits()
+    assert h.model.bot_messages(PT)[-1].text == "Ergebnis, ergänzt"
+    assert h.outbox.pending(PT) == 0
 
 
 async def test_silent_is_a_message_without_a_notification(clocked: Harness) -> None:

@@ -13,7 +13,7 @@ from bot.app import CHARTER_TERMS
 from storage import Storage
 from storage.db import Database, _migrations
 from storage.proposals import StateChange, Transition
-from storage.rounds import NewRound
+from storage.rounds import CarriedObjection, NewRound
 from storage.teams import AlreadyBound, KindTaken
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -179,12 +179,89 @@ async def test_a_reason_stays_while_the_response_is_an_objection_or_a_concern(
     round_id, anna = await _round_of(storage)
     rounds = storage.rounds
     assert await rounds.record_response(round_id, anna, "object", 1, NOW)
-    assert await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)
+    assert (await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)).attached
     assert await rounds.record_response(round_id, anna, "concern", 2, NOW)
     assert (await rounds.responses(round_id))[anna].reason == "zu teuer"
     assert await rounds.record_press(round_id, -5, anna, "agree", 3, NOW) is not None
     assert (await rounds.responses(round_id))[anna].reason is None
-    assert not await rounds.set_reason(round_id, anna, "doch nicht", NOW, team_id=1)
+    assert not (await rounds.set_reason(round_id, anna, "doch nicht", NOW, team_id=1)).attached
+
+
+async def _next_round(storage: Storage, round_id: int, anna: int, reason: str | None) -> int:
+    """Round 1 closes with Anna's Einwand; round 2 opens carrying it with `reason`."""
+    applied = await storage.proposals.transition(
+        1,
+        "round_open",
+        1,
+        Transition(
+            StateChange("round_open", 2, 1, True),
+            "round.closed",
+            (round_id, "objections"),
+            new_round=NewRound(
+                2, "Budget", NOW + timedelta(days=2), (CarriedObjection(anna, reason, 1),)
+            ),
+        ),
+        None,
+        NOW,
+    )
+    assert applied is not None and applied.round_id is not None
+    return applied.round_id
+
+
+async def test_a_reason_after_the_close_reaches_the_objection_the_next_round_carries(
+    storage: Storage,
+) -> None:
+    round_id, anna = await _round_of(storage)
+    rounds = storage.rounds
+    assert await rounds.record_response(round_id, anna, "object", 1, NOW)
+    second = await _next_round(storage, round_id, anna, None)
+    later = NOW + timedelta(minutes=1)
+    stored = await rounds.set_reason(round_id, anna, "zu teuer", later, team_id=1)
+    assert stored.attached and stored.after_close and stored.carried_into == (second,)
+    assert (await rounds.responses(round_id))[anna].reason_at == later
+    assert [c.reason for c in await rounds.carried(second)] == ["zu teuer"]
+    [event] = [e for e in await storage.events.for_team(1) if e.kind == "round.reason"]
+    assert event.data == {
+        "after_close": True,
+        "carried_into": [second],
+        "choice": "object",
+        "reason": "zu teuer",
+        "round": round_id,
+    }
+
+
+async def test_a_reason_stored_while_the_next_round_opens_is_what_that_round_carries(
+    storage: Storage,
+) -> None:
+    """The reason came after the flow read round 1 and before round 2's transaction: the
+    copy handed in has none; what is stored wins."""
+    round_id, anna = await _round_of(storage)
+    rounds = storage.rounds
+    assert await rounds.record_response(round_id, anna, "object", 1, NOW)
+    assert await rounds.claim_round(round_id, NOW)
+    assert (await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)).after_close
+    second = await _next_round(storage, round_id, anna, None)
+    assert [c.reason for c in await rounds.carried(second)] == ["zu teuer"]
+
+
+async def test_no_reason_is_stored_once_the_proposal_is_decided(storage: Storage) -> None:
+    round_id, anna = await _round_of(storage)
+    rounds = storage.rounds
+    assert await rounds.record_response(round_id, anna, "concern", 1, NOW)
+    await rounds.ask_reason(anna, round_id, NOW)
+    decided = StateChange("closed", 1, 0, False, outcome="consensus")
+    assert await storage.proposals.transition(
+        1,
+        "round_open",
+        1,
+        Transition(decided, "proposal.closed", (round_id, "consensus")),
+        anna,
+        NOW,
+    )
+    stored = await rounds.set_reason(round_id, anna, "knapp", NOW, team_id=1)
+    assert stored.decided and not stored.attached
+    assert (await rounds.responses(round_id))[anna].reason is None
+    assert await rounds.pending_reason(anna) is None  # the question is answered all the same
 
 
 async def test_only_a_decision_ends_a_teams_setup_phase(storage: Storage) -> None:

@@ -258,6 +258,13 @@ def can_request_majority(state: ProposalState, actor_is_proposer: bool) -> Refus
     return None
 
 
+def takes_reasons(status: ProposalStatus) -> bool:
+    """A reason for an Einwand or Bedenken is taken until the proposal is decided, also
+    after its round closed (SPEC §3.4): the result it belongs to shows it then. Once the
+    Beschluss is recorded the record of how it came about is complete."""
+    return status is not ProposalStatus.CLOSED
+
+
 def can_withdraw(state: ProposalState, actor_is_proposer: bool) -> Refusal | None:
     """/withdraw: the proposer, any time before the close; it records Zurückgezogen."""
     if not actor_is_proposer:

@@ -7,6 +7,8 @@ out.
 - Counts: the last round's responses by choice (only those the tally counts) and the vote's
   Ja/Nein/Enthaltung and ignored answers. While a round under `show_tally = after_close` runs,
   only how many responded is shown, as on its card. Nobody is named.
+- Reasons: every round's reasons for Einwände and Bedenken, marked when one came after its
+  round closed (SPEC §3.4); not while a round under `show_tally = after_close` runs.
 - CSV: UTF-8 with a byte-order mark (without it Excel reads umlauts wrongly; Python reads it
   with `encoding="utf-8-sig"`), a header row, and the separator spreadsheet software expects in
   that language (German Excel splits on ";", English on ","). A cell that starts with = + - @
@@ -114,6 +116,7 @@ def decision_table(
         *vote_column,
         plain(lang, "export.column.created"),
         plain(lang, "export.column.closed"),
+        plain(lang, "export.column.reasons"),
     ]
     rows = [_row(decision, lang, tz, team_names) for decision in record]
     return Table(header, rows)
@@ -155,7 +158,29 @@ def _row(
         *vote_cells,
         local(proposal.created_at, tz),
         local(proposal.closed_at, tz) if proposal.closed_at else "",
+        reasons(decision, lang),
     ]
+
+
+def reasons(decision: RecordedDecision, lang: str) -> str:
+    """`Runde 1, Einwand: zu teuer; Runde 2, Bedenken: knapp (nachgetragen)`: nobody named."""
+    hide = decision.proposal.policy.get("show_tally") == ShowTally.AFTER_CLOSE.value
+    given = []
+    for round_ in decision.rounds:
+        if hide and _running(decision, round_):
+            continue
+        for choice, reason, late in round_.reasons:
+            key = "export.reason_late" if late else "export.reason"
+            given.append(
+                plain(
+                    lang,
+                    key,
+                    number=round_.number,
+                    choice=plain(lang, f"choice.{choice}"),
+                    reason=reason,
+                )
+            )
+    return PATH_SEPARATOR.join(given)
 
 
 def process_path(decision: RecordedDecision, lang: str) -> str:

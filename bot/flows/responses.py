@@ -4,15 +4,35 @@ close when everyone has responded, and the reasons for Einwand and Bedenken."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from bot.charter.outcomes import REASONED_RESPONSES, Response
+from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
+from bot.texts.render import message_link
 from storage.rounds import PressContext, Rounds
 
 if TYPE_CHECKING:
     from bot.flows.decisions import Decisions
+
+
+class ReasonResult(StrEnum):
+    SAVED = "saved"  # the round is open: its card and result will show it
+    ADDED_LATE = "added_late"  # the round had closed: its result now shows it
+    NOT_APPLICABLE = "not_applicable"  # no Einwand or Bedenken of theirs to give it to
+    DECIDED = "decided"  # the proposal has its Beschluss: nothing was changed
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonOutcome:
+    """What became of a reason, for the person who gave it."""
+
+    result: ReasonResult
+    proposal_id: int | None = None
+    round_number: int | None = None
+    result_link: str | None = None  # the round's result message, where the chat has links
+    next_round: int | None = None  # the open round whose card lists it with the objection
+    outcome: str | None = None  # the Beschluss, when decided
 
 
 class PressResult(StrEnum):
@@ -169,17 +189,69 @@ class Responses:
             PressOutcome(PressResult.RECORDED, round_id, round_.proposal_id, card=card)
         )
 
-    async def attach_reason(self, round_id: int, person_id: int, reason: str) -> bool:
+    async def attach_reason(self, round_id: int, person_id: int, reason: str) -> ReasonOutcome:
+        """A reason for the person's Einwand or Bedenken in the round (SPEC §3.4). While the
+        round is open the card shows it (for an objection it carries); after the close, and
+        until the proposal is decided, it goes into the round's result, edited in place, and
+        into the objection the next round carries, on that round's card."""
         round_ = await self.rounds.round(round_id)
         if round_ is None:
-            return False
+            return ReasonOutcome(ReasonResult.NOT_APPLICABLE)
         proposal = await self.decisions.store.get(round_.proposal_id)
         assert proposal is not None
-        attached = await self.rounds.set_reason(
+        # Storage checks course.takes_reasons in the write itself (a Beschluss has its
+        # outcome), so that a reason and the decision racing cannot both win.
+        stored = await self.rounds.set_reason(
             round_id, person_id, reason, self.decisions.now(), proposal.team_id
         )
+        found = ReasonOutcome(ReasonResult.SAVED, proposal.id, round_.number)
+        if stored.decided:
+            decided = await self.decisions.store.get(proposal.id)
+            outcome = decided.outcome if decided else None
+            return replace(found, result=ReasonResult.DECIDED, outcome=outcome)
+        if not stored.attached:
+            return replace(found, result=ReasonResult.NOT_APPLICABLE)
+        if stored.after_close:
+            return await self._after_close(found, round_id, person_id, stored.carried_into)
         # The card shows reasons only for objections carried from an earlier round.
-        carried = {c.person_id for c in await self.rounds.carried(round_id)}
-        if attached and round_.closed_at is None and person_id in carried:
+        if person_id in {c.person_id for c in await self.rounds.carried(round_id)}:
             await self.decisions.cards.refresh_card(round_id)
-        return attached
+        return found
+
+    async def _after_close(
+        self, found: ReasonOutcome, round_id: int, person_id: int, carried_into: tuple[int, ...]
+    ) -> ReasonOutcome:
+        """A reason stored after its round closed: the round's result is edited in place, and
+        so is every later round that carries the objection (its card; its result if it closed
+        too). Says where it went."""
+        cards = self.decisions.cards
+        closed = await self.rounds.round(round_id)
+        assert closed is not None
+        if person_id in {c.person_id for c in await self.rounds.carried(round_id)}:
+            await cards.refresh_card(round_id)  # the closed card lists it too
+        next_round: int | None = None
+        for later_id in carried_into:
+            later = await self.rounds.round(later_id)
+            if later is None:
+                continue
+            await cards.refresh_card(later_id)
+            if later.closed_at is None:
+                next_round = next_round or later.number
+            else:
+                await cards.update_result(later_id)
+        await cards.update_result(round_id)
+        proposal = await self.decisions.store.get(closed.proposal_id)
+        closing = (  # claimed, its result still being worked out: it will show the reason
+            proposal is not None
+            and proposal.status == ProposalStatus.ROUND_OPEN.value
+            and proposal.round_number == closed.number
+        )
+        if closed.outcome is None and not closing:
+            # Ended without a result (the vote was asked for): stored and in the record.
+            return replace(found, next_round=next_round)
+        return replace(
+            found,
+            result=ReasonResult.ADDED_LATE,
+            result_link=message_link(closed.result_chat_id, closed.result_message_id),
+            next_round=next_round,
+        )

@@ -124,21 +124,55 @@ class RoundCards:
         round_ = await services.storage.rounds.round(round_id)
         assert round_ is not None
         await self.refresh_card(round_id)
-        result = await self.decisions.round_result(round_)
         team = await services.storage.teams.by_id(proposal.team_id)
         assert team is not None
+        next_step = await self._next_step(proposal)
+        text = await self.result_text(round_, next_step)
+
+        async def announced(post: Posted) -> None:
+            await services.storage.rounds.mark_announced(
+                round_id, self.decisions.now(), post.chat_id, post.message_id, next_step
+            )
+            # A reason that came while the result waited for its turn (or was on its way)
+            # is not in what went out: the message is brought up to date.
+            current = await services.storage.rounds.round(round_id)
+            if current is not None and await self.result_text(current, next_step) != text:
+                await self.update_result(round_id)
+
+        await services.outbox.send(team.chat_id, text, on_posted=announced)
+
+    async def result_text(self, round_: RoundRecord, next_step: str) -> Html:
+        """A closed round's result message, from what is stored, ending with `next_step`
+        (what happened next, as it was when the round closed)."""
+        services = self.decisions.services
+        proposal = await services.storage.proposals.get(round_.proposal_id)
+        assert proposal is not None
+        result = await self.decisions.round_result(round_)
         people = await services.storage.people.by_ids(
             sorted(set(result.stored) | {o.objection.person for o in result.objections})
         )
         lines = cards.render_round_result(
             proposal, round_, result.tally, result.stored, result.objections, people, self.lang
         )
-        lines.append(await self._next_step(proposal))
+        lines.append(next_step)
+        return Html("\n".join(lines))
 
-        async def announced(_: Posted) -> None:
-            await services.storage.rounds.mark_announced(round_id, self.decisions.now())
+    async def update_result(self, round_id: int) -> None:
+        """Edit a posted result in place to what is stored now (a reason that came after the
+        close, SPEC §3.4); rendered when the edit goes out. Nothing while it is not posted:
+        then it goes out as it is by then."""
+        round_ = await self.decisions.services.storage.rounds.round(round_id)
+        if round_ is None or round_.result_chat_id is None or round_.result_message_id is None:
+            return
 
-        await services.outbox.send(team.chat_id, Html("\n".join(lines)), on_posted=announced)
+        async def render() -> tuple[Html, Keyboard | None]:
+            current = await self.decisions.services.storage.rounds.round(round_id)
+            assert current is not None
+            return await self.result_text(current, current.result_next_step or ""), None
+
+        await self.decisions.services.outbox.edit_later(
+            round_.result_chat_id, round_.result_message_id, render
+        )
 
     async def _next_step(self, proposal: ProposalRecord) -> Html:
         """What happens now, from the proposal's current state."""

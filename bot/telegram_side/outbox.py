@@ -77,6 +77,7 @@ class _ChatQueue:
     last_edit_at: float = float("-inf")
     flush_at: float | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    flushing: asyncio.Task[Any] | None = None  # the task whose flush holds the lock
 
 
 def is_group(chat_id: int) -> bool:
@@ -344,6 +345,10 @@ class TelegramOutbox:
         heapq.heappush(queue.heap, item)
         if coalesce_key is not None:
             queue.by_key[coalesce_key] = item
+        if queue.flushing is not None and queue.flushing is asyncio.current_task():
+            # Submitted from an on_posted of this chat's own flush: that flush, which holds
+            # the lock, takes it in its loop (waiting for the lock here would never end).
+            return item.delivery
         await self.flush(chat_id)
         return item.delivery
 
@@ -357,31 +362,38 @@ class TelegramOutbox:
         """Send what the budget allows, in priority order; schedule the rest."""
         queue = self._queue(chat_id)
         async with queue.lock:
-            while queue.heap:
-                wait, why = self._wait_needed(chat_id, queue)
-                if wait > 0:
-                    if self._schedule_flush(chat_id, queue, wait):
-                        # Routine spacing of card edits is not news; a full budget or a
-                        # back-off is: the reader of the log learns why a reply is late.
-                        log.log(
-                            logging.DEBUG if why == "edit_spacing" else logging.INFO,
-                            "event=outbox_held chat=%s reason=%s queued=%d wait_s=%.1f",
-                            chat_id,
-                            why,
-                            len(queue.heap),
-                            wait,
-                        )
-                    return
-                item = heapq.heappop(queue.heap)
+            queue.flushing = asyncio.current_task()
+            try:
+                await self._flush_locked(chat_id, queue)
+            finally:
+                queue.flushing = None
+
+    async def _flush_locked(self, chat_id: int, queue: _ChatQueue) -> None:
+        while queue.heap:
+            wait, why = self._wait_needed(chat_id, queue)
+            if wait > 0:
+                if self._schedule_flush(chat_id, queue, wait):
+                    # Routine spacing of card edits is not news; a full budget or a
+                    # back-off is: the reader of the log learns why a reply is late.
+                    log.log(
+                        logging.DEBUG if why == "edit_spacing" else logging.INFO,
+                        "event=outbox_held chat=%s reason=%s queued=%d wait_s=%.1f",
+                        chat_id,
+                        why,
+                        len(queue.heap),
+                        wait,
+                    )
+                return
+            item = heapq.heappop(queue.heap)
+            if item.coalesce_key is not None:
+                queue.by_key.pop(item.coalesce_key, None)
+            retry_in = await self._perform(queue, item)
+            if retry_in is not None:
+                heapq.heappush(queue.heap, item)
                 if item.coalesce_key is not None:
-                    queue.by_key.pop(item.coalesce_key, None)
-                retry_in = await self._perform(queue, item)
-                if retry_in is not None:
-                    heapq.heappush(queue.heap, item)
-                    if item.coalesce_key is not None:
-                        queue.by_key.setdefault(item.coalesce_key, item)
-                    self._schedule_flush(chat_id, queue, retry_in)
-                    return
+                    queue.by_key.setdefault(item.coalesce_key, item)
+                self._schedule_flush(chat_id, queue, retry_in)
+                return
 
     async def flush_all(self) -> None:
         for chat_id in list(self._queues):

@@ -188,6 +188,8 @@ def render_round_result(
     people: Mapping[int, Person],
     lang: str,
 ) -> list[str]:
+    """A round's result: outcome, participation, the Bedenken and the Einwände with their
+    reasons — a reason that came after the close is marked as added (SPEC §3.4)."""
     lines: list[str] = [
         t(
             lang,
@@ -205,6 +207,25 @@ def render_round_result(
             quorum=tally.quorum_needed,
         ),
     ]
+
+    def reason_line(person: int, reason: str | None, limit: int | None = None) -> Html:
+        response = responses.get(person)
+        late = (
+            reason is not None
+            and response is not None
+            and response.reason == reason
+            and response.reason_at is not None
+            and round_.closed_at is not None
+            and response.reason_at > round_.closed_at
+        )
+        shown = reason if reason is None or limit is None else shorten_plain(reason, limit)
+        return t(
+            lang,
+            "result.reason_line_late" if late else "result.reason_line",
+            person=name(people.get(person)),
+            reason=shown or t(lang, "result.no_reason"),
+        )
+
     concerns = [
         (p, r)
         for p, r in responses.items()
@@ -213,28 +234,12 @@ def render_round_result(
     if concerns:
         lines.append(t(lang, "result.concerns"))
         for person, response in sorted(concerns, key=lambda item: name(people.get(item[0]))):
-            lines.append(
-                t(
-                    lang,
-                    "result.reason_line",
-                    person=name(people.get(person)),
-                    reason=response.reason or t(lang, "result.no_reason"),
-                )
-            )
+            lines.append(reason_line(person, response.reason))
     standing = [item for item in objections if item.stands]
     if standing:
         lines.append(t(lang, "result.objections"))
         for item in standing:
-            lines.append(
-                t(
-                    lang,
-                    "result.reason_line",
-                    person=name(people.get(item.objection.person)),
-                    reason=shorten_plain(item.objection.reason, REASON_ON_CARD)
-                    if item.objection.reason
-                    else t(lang, "result.no_reason"),
-                )
-            )
+            lines.append(reason_line(item.objection.person, item.objection.reason, REASON_ON_CARD))
     return lines
 
 
