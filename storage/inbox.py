@@ -13,10 +13,9 @@ from storage.db import Database, to_db
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """What storing one getUpdates answer found: every update_id in it, and those that were
-    in the inbox already (delivered again: handled, or being handled, before)."""
+    """What storing one getUpdates answer found: the update_ids in it that were in the inbox
+    already (delivered again: handled, or being handled, before)."""
 
-    update_ids: tuple[int, ...]
     known: frozenset[int]
 
 
@@ -41,10 +40,7 @@ class Inbox:
             " RETURNING update_id, deliveries",
             (to_db(now), answer),
         )
-        return Received(
-            tuple(sorted(int(row[0]) for row in rows)),
-            frozenset(int(row[0]) for row in rows if row[1] > 1),
-        )
+        return Received(frozenset(int(row[0]) for row in rows if row[1] > 1))
 
     async def mark_handled(self, update_ids: list[int], now: datetime) -> None:
         """Handling finished: keep the update_id (to recognise a delivery again), drop what

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 
 from bot.app import DUE_WORK
 from bot.clock import ManualClock
 from bot.telegram_side.inbox import KEEP_HANDLED
+from storage.db import Database
+from storage.inbox import Inbox
 from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams
 
 
@@ -70,13 +73,12 @@ async def test_what_a_stop_left_unhandled_is_handled_at_start_once_in_order(
     h.model.press_button(ST, card.message_id, CARL, button_text="Zustimmung")  # changed mind
     updates = h.model.pending_updates
     answer = json.dumps({"ok": True, "result": [u.to_dict() for u in updates]})
-    with sqlite3.connect(h.config.storage_path) as conn:
-        conn.execute(
-            "INSERT INTO inbox (update_id, payload, received_at)"
-            " SELECT value ->> 'update_id', value, '2026-11-02T08:00:00.000000Z'"
-            " FROM json_each(?, '$.result')",
-            (answer,),
-        )
+    db = Database(h.config.storage_path)
+    await db.open()
+    try:
+        await Inbox(db).receive(answer, h.clock.now() if h.clock else datetime.now(UTC))
+    finally:
+        await db.close()
     # Confirmed, as the killed process's next getUpdates did: Telegram will not send them again.
     await h.model.call("getUpdates", {"offset": updates[-1].update_id + 1, "timeout": 0})
     assert not h.model.pending_updates
@@ -86,7 +88,7 @@ async def test_what_a_stop_left_unhandled_is_handled_at_start_once_in_order(
     try:
         await again.settle()
         assert len(replies_to(again, ST, sent["message_id"])) == 1
-        # In update_id order: Carl's last press is the one that stands.
+        # Both of Carl's presses were handled, in update_id order: his last one stands.
         with sqlite3.connect(h.config.storage_path) as conn:
             stored = conn.execute("SELECT choice FROM responses").fetchall()
         assert stored == [("agree",)]
