@@ -13,7 +13,7 @@ from bot.app import DUE_WORK
 from bot.clock import ManualClock
 from bot.telegram_side.inbox import KEEP_HANDLED
 from storage.db import Database
-from storage.inbox import Inbox
+from storage.inbox import Inbox, Received
 from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams
 
 
@@ -108,3 +108,24 @@ async def test_handled_update_ids_are_forgotten_after_two_days(team: Teams) -> N
     h.clock.advance(120)
     await sweep(h)
     assert inbox_rows(h) == []
+
+
+async def test_an_answer_the_inbox_could_not_store_is_not_confirmed_and_comes_again(
+    team: Teams,
+) -> None:
+    h, _ = await team("ST")
+    store = h.services.storage.inbox
+    receive = store.receive
+    failures = []
+
+    async def fails_once(answer: str, now: datetime) -> Received:
+        if not failures and "/members" in answer:
+            failures.append(answer)
+            raise sqlite3.OperationalError("disk I/O error")
+        return await receive(answer, now)
+
+    store.receive = fails_once  # type: ignore[method-assign]
+    sent = h.model.send_message(ST, BERT, "/members")
+    await h.settle(limit=10)  # PTB waits a second after the failed getUpdates
+    assert failures  # the first answer with it could not be stored: it was not confirmed …
+    assert len(replies_to(h, ST, sent["message_id"])) == 1  # … came again, and was handled once
