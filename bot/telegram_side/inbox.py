@@ -141,7 +141,8 @@ class InboxRequest(BaseRequest):
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
         )
-        if status == 200 and url.endswith("/getUpdates"):
+        # An answer without updates (a long poll that timed out) has nothing to store.
+        if status == 200 and url.endswith("/getUpdates") and b'"update_id"' in payload:
             await self.inbox.receive(payload)
         return status, payload
 
