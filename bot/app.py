@@ -20,7 +20,7 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.charter.outcomes import APPROVING_OUTCOMES, DECIDED_OUTCOMES, REASONED_RESPONSES
 from bot.clock import Clock
@@ -30,6 +30,7 @@ from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
 from bot.flows.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
+from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, UpdateInbox
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
 from bot.texts.i18n import LANGUAGES, t
@@ -117,7 +118,13 @@ DUE_WORK: tuple[DueWork, ...] = (
     ),
     # A digest missed while the bot was down goes out once; the next one is armed.
     DueWork("digest", lambda services: services.digests.run_due()),
+    # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
+    DueWork("handled_updates", lambda services: _purge_inbox(services)),
 )
+
+
+async def _purge_inbox(services: Services) -> None:
+    await services.storage.inbox.purge(services.clock.now() - KEEP_HANDLED)
 
 
 def build_application(
@@ -127,12 +134,19 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     update_processor: BaseUpdateProcessor | None = None,
+    hold_updates: float = 0.0,
 ) -> App:
-    """The Application as `wiq-bot run` uses it; tests pass an in-process request."""
+    """The Application as `wiq-bot run` uses it; tests pass an in-process request.
+
+    getUpdates goes through the inbox (`InboxRequest`), and every update through its
+    processor (`InboxProcessor` around `update_processor`), so that nothing Telegram handed
+    over is lost with the process (SPEC §9). `hold_updates` is for tests only (see
+    `InboxProcessor`)."""
     # The wiring is the one place in bot/ that knows the Telegram adapters.
     from handlers import register
 
     clock = clock or Clock()
+    inbox = UpdateInbox(clock)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -141,27 +155,34 @@ def build_application(
         .rate_limiter(
             AIORateLimiter(overall_max_rate=config.limits.overall_per_second, group_max_rate=0)
         )
-        .post_init(_post_init(config, clock))
+        .post_init(_post_init(config, clock, inbox))
         .post_shutdown(_post_shutdown)
     )
-    builder = builder.concurrent_updates(update_processor or OrderedUpdateProcessor())
+    builder = builder.concurrent_updates(
+        InboxProcessor(update_processor or OrderedUpdateProcessor(), inbox, hold=hold_updates)
+    )
     if request is not None:
         builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # python-telegram-bot's own default for getUpdates: one connection, HTTP/1.1.
+    builder = builder.get_updates_request(
+        InboxRequest(get_updates_request or HTTPXRequest(connection_pool_size=1), inbox)
+    )
     application = builder.build()
     register(application)
     application.add_error_handler(_on_error)
     return application
 
 
-def _post_init(config: Config, clock: Clock) -> Callable[[App], Coroutine[Any, Any, None]]:
+def _post_init(
+    config: Config, clock: Clock, inbox: UpdateInbox
+) -> Callable[[App], Coroutine[Any, Any, None]]:
     async def post_init(application: App) -> None:
-        """Open the database and the outbox, and register the command menus — all before
-        polling starts."""
+        """Open the database, the inbox and the outbox, handle what a stop left in the
+        inbox, and register the command menus — all before polling starts."""
         storage = await Storage.open(
             config.storage_path, config.network.name, clock.now(), CHARTER_TERMS
         )
+        inbox.bind(storage.inbox)
         outbox = TelegramOutbox(
             application.bot,
             clock,
@@ -183,6 +204,9 @@ def _post_init(config: Config, clock: Clock) -> Callable[[App], Coroutine[Any, A
         nominations.register(services)
         delegations.register(services)
         application.bot_data[SERVICES_KEY] = services
+        # Updates fetched before a stop and not handled then are handled first, once, in
+        # update_id order: they came while the bot was running (SPEC §9).
+        await inbox.replay(application)
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9).
         for work in DUE_WORK:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from bot.config import Config, ConfigError, load_config
 
 EXIT_CONFIG = 2
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+# Tests only: each update waits this many seconds before its handling begins, so that a test
+# can kill or stop the process with updates fetched and not yet handled (bot/telegram_side/
+# inbox.py, InboxProcessor).
+HOLD_UPDATES_ENV = "WIQ_TEST_HOLD_UPDATES"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,10 +60,16 @@ def configure_logging(log_level: str) -> None:
 
 def run_bot(config: Config, log_level: str) -> int:
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.telegram_side.inbox import hold_from
 
     configure_logging(log_level)
-    application = build_application(config)
-    # run_polling calls post_init before the first getUpdates and stops on SIGINT/SIGTERM.
+    hold = hold_from(os.environ.get(HOLD_UPDATES_ENV))
+    if hold:
+        logging.getLogger(__name__).warning("event=test_hold_updates seconds=%s", hold)
+    application = build_application(config, hold_updates=hold)
+    # run_polling calls post_init before the first getUpdates. On SIGINT or SIGTERM it stops
+    # fetching, waits until every update fetched has been handled (and marked so in the inbox)
+    # and every running job has finished, then closes the database (SPEC §9).
     application.run_polling(
         allowed_updates=ALLOWED_UPDATES,
         timeout=config.telegram.poll_timeout,

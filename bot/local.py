@@ -11,6 +11,7 @@ from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import SERVICES_KEY, Services
+from bot.telegram_side.inbox import InboxProcessor
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
 from localapi.model import BotApiModel
@@ -53,6 +54,14 @@ class LocalBot:
         outbox = self.services.outbox
         assert isinstance(outbox, TelegramOutbox)
         return outbox
+
+    @property
+    def inbox_processor(self) -> InboxProcessor:
+        """The processor around `processor` that marks each update handled in the inbox."""
+        assert self.app is not None
+        processor = self.app.update_processor
+        assert isinstance(processor, InboxProcessor)
+        return processor
 
     async def start(self) -> None:
         self.processor = CountingProcessor()
@@ -99,6 +108,7 @@ class LocalBot:
                 not self.model.pending_updates
                 and self.app.update_queue.empty()
                 and self.processor.in_flight == 0
+                and self.inbox_processor.in_flight == 0  # the marks in the inbox too
             )
             quiet = quiet + 1 if idle else 0
             if loop.time() > deadline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from localapi import errors as err
@@ -155,6 +155,14 @@ class BotApiModel(BotApiMethods, UserActions):
         if failure.count <= 0:
             queue.pop(0)
         return failure
+
+    def deliver_again(self, updates: Iterable[UpdateRec]) -> None:
+        """Telegram delivers these updates again, as it does when the bot's confirmation (the
+        offset of its next getUpdates) never arrived: queued once more, in update_id order."""
+        queued = {update.update_id for update in self._updates}
+        again = [update for update in updates if update.update_id not in queued]
+        self._updates = sorted([*again, *self._updates], key=lambda update: update.update_id)
+        self._notify_updates()
 
     # ------------------------------------------------------------ inspection
 

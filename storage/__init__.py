@@ -11,6 +11,7 @@ from storage.delegations import Delegations
 from storage.digests import Digests
 from storage.elections import Elections
 from storage.events import Events
+from storage.inbox import Inbox
 from storage.invitations import Invitations
 from storage.nominations import Nominations
 from storage.people import People
@@ -53,6 +54,7 @@ class Storage:
     personal_data: PersonalData
     reminders: Reminders
     digests: Digests
+    inbox: Inbox
 
     @classmethod
     async def open(
@@ -97,6 +99,7 @@ class Storage:
             personal_data=PersonalData(db, network_id),
             reminders=Reminders(db, network_id),
             digests=Digests(db, network_id),
+            inbox=Inbox(db),
         )
 
     async def close(self) -> None:

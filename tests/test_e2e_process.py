@@ -5,17 +5,38 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.cli import HOLD_UPDATES_ENV
+from localapi.model import BotApiModel
 from localapi.server import LocalBotApiServer
-from tests.harness import ADMIN, ANNA, PT, Harness, Teams, config_text, make_model
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    PT,
+    ST,
+    DecisionSteps,
+    Harness,
+    Teams,
+    config_text,
+    make_model,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def start_process(config_path: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k != "WIQ_BOT_TOKEN"}
+async def start_process(
+    config_path: Path, hold_updates: float | None = None
+) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if k not in ("WIQ_BOT_TOKEN", HOLD_UPDATES_ENV)}
+    if hold_updates is not None:
+        env[HOLD_UPDATES_ENV] = str(hold_updates)
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -88,3 +109,162 @@ async def test_data_written_before_a_stop_is_there_after_a_new_start(team: Teams
         assert again is not None and "gehört schon" in again.text
     finally:
         await second.stop()
+
+
+# -- the inbox: updates fetched and not yet handled when the process stops (SPEC §9) -----------
+
+
+def process_config(h: Harness, server: LocalBotApiServer) -> Path:
+    """The config the in-process bot ran with, pointed at the model's HTTP front."""
+    path = h.config.storage_path.parent / "config.toml"
+    text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:9/bot", server.base_url)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def unhandled(database: Path) -> set[int]:
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute("SELECT update_id FROM inbox WHERE handled_at IS NULL").fetchall()
+    return {row[0] for row in rows}
+
+
+async def polling(model: BotApiModel) -> None:
+    """Until the process has started (post_init done) and long-polls."""
+    await model.wait_for_call("getUpdates", timeout=30, since=len(model.calls))
+
+
+async def fetched_and_confirmed(model: BotApiModel, database: Path, update_ids: set[int]) -> None:
+    """Until the process stored the updates in its inbox and its next getUpdates confirmed
+    them to Telegram: from now on Telegram would not deliver them again."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 15
+    while model.pending_updates or not update_ids <= unhandled(database):
+        assert loop.time() < deadline, "the process did not fetch and confirm the updates"
+        await asyncio.sleep(0.02)
+
+
+def replies_to(model: BotApiModel, chat_id: int, message_id: int) -> list[str]:
+    return [m.text or "" for m in model.bot_messages(chat_id) if m.reply_to == message_id]
+
+
+def answers_to(model: BotApiModel, query_id: str) -> int:
+    return sum(
+        1
+        for call in model.calls_of("answerCallbackQuery")
+        if str(call.params.get("callback_query_id")) == query_id
+    )
+
+
+async def a_majority_vote_and_a_round(team: Teams) -> tuple[Harness, DecisionSteps, str]:
+    """In process, on today's clock: the ST (Anna, Bert, Carl, Dora) with #1 in its majority
+    vote (Bert's objection stood twice) and #2 in its first round; returns the vote's poll."""
+    h, d = await team("ST", start=datetime.now(UTC))
+    await h.say(ST, ANNA, "/propose 1d Wir kaufen einen Lastenrad-Anhänger")
+    await d.press(ST, 1, BERT, "object")
+    await h.due(86400 + 1)
+    await h.due(48 * 3600 + 1)  # no revision: round 2 with the same text
+    await d.press(ST, 1, BERT, "object", round_number=2)
+    await h.due(86400 + 1)  # the objection stands: the majority vote
+    poll = h.model.bot_messages(ST)[-1].poll
+    assert poll is not None and not poll.is_closed
+    await h.say(ST, ANNA, "/propose 7d Wir streichen den Zaun")
+    await h.stop()
+    return h, d, poll.id
+
+
+async def test_updates_fetched_before_a_kill_are_handled_once_after_the_restart(
+    team: Teams,
+) -> None:
+    h, d, poll_id = await a_majority_vote_and_a_round(team)
+    model, database = h.model, h.config.storage_path
+    async with LocalBotApiServer(model) as server:
+        config_path = process_config(h, server)
+        # Each update waits a minute before its handling begins: the kill comes first.
+        process = await start_process(config_path, hold_updates=60)
+        try:
+            await polling(model)
+            # Two getUpdates answers: the ballots and presses, then a command.
+            model.answer_poll(poll_id, ANNA, [0])  # Ja
+            model.answer_poll(poll_id, BERT, [1])  # Nein
+            model.answer_poll(poll_id, CARL, [0])  # Ja
+            card = d.card(ST, 2)
+            presses = [
+                model.press_button(ST, card.message_id, user, button_text="Zustimmung")
+                for user in (ANNA, DORA)
+            ]
+            first = {update.update_id for update in model.pending_updates}
+            await fetched_and_confirmed(model, database, first)
+            asked = model.send_message(ST, BERT, "/members")
+            last = model.pending_updates
+            await fetched_and_confirmed(model, database, {update.update_id for update in last})
+            # Nothing of it was handled yet.
+            assert not replies_to(model, ST, asked["message_id"])
+            assert all(answers_to(model, query) == 0 for query in presses)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            await asyncio.wait_for(process.communicate(), 20)
+        assert process.returncode == -signal.SIGKILL
+
+        # Telegram does not deliver the first answer's updates again (the process confirmed
+        # them). The confirmation of the last one did not reach it: it delivers that again.
+        model.deliver_again(last)
+        process = await start_process(config_path)
+        try:
+            reply = await model.wait_for_message(
+                ST, "Mitglieder", after=asked["message_id"], timeout=30
+            )
+            assert reply.reply_to == asked["message_id"]
+            await model.wait_idle(timeout=10)  # the deliveries again are fetched, too
+            # Dora votes last: everyone has voted, the vote closes, and counts each once.
+            model.answer_poll(poll_id, DORA, [0])
+            result = await model.wait_for_message(ST, "Angenommen", timeout=30)
+            assert "Ja 3 · Nein 1" in (result.text or "")
+            sent = model.send_message(ST, CARL, "/members")  # and the bot is still there
+            await model.wait_for_message(ST, "Mitglieder", after=sent["message_id"], timeout=20)
+        finally:
+            await stop_process(process)
+
+    assert len(replies_to(model, ST, asked["message_id"])) == 1  # one list, not two
+    assert [answers_to(model, query) for query in presses] == [1, 1]
+    with sqlite3.connect(database) as conn:
+        agreed = conn.execute(
+            "SELECT count(*) FROM responses r JOIN rounds o ON o.id = r.round_id"
+            " WHERE o.proposal_id = 2 AND r.choice = 'agree'"
+        ).fetchone()
+    assert agreed == (2,)
+    assert unhandled(database) == set()
+
+
+async def test_sigterm_finishes_the_updates_in_flight_before_the_process_exits(
+    team: Teams,
+) -> None:
+    h, d = await team("ST", start=datetime.now(UTC))
+    await h.say(ST, ANNA, "/propose 7d Wir streichen den Zaun")
+    await h.stop()
+    model, database = h.model, h.config.storage_path
+    async with LocalBotApiServer(model) as server:
+        config_path = process_config(h, server)
+        # Each update waits 3 s before its handling begins: SIGTERM comes first.
+        process = await start_process(config_path, hold_updates=3)
+        await polling(model)
+        query = model.press_button(ST, d.card(ST, 1).message_id, CARL, button_text="Zustimmung")
+        asked = model.send_message(ST, BERT, "/members")
+        update_ids = {update.update_id for update in model.pending_updates}
+        await fetched_and_confirmed(model, database, update_ids)
+        assert answers_to(model, query) == 0 and not replies_to(model, ST, asked["message_id"])
+        output = await stop_process(process)  # SIGTERM, exit code 0
+        assert "event=stopped" in output
+        # Handled before it exited, and marked so.
+        assert answers_to(model, query) == 1
+        assert len(replies_to(model, ST, asked["message_id"])) == 1
+        assert unhandled(database) == set()
+
+        process = await start_process(config_path)
+        try:
+            sent = model.send_message(ST, CARL, "/members")
+            await model.wait_for_message(ST, "Mitglieder", after=sent["message_id"], timeout=30)
+        finally:
+            await stop_process(process)
+    # Nothing handled again after the restart.
+    assert answers_to(model, query) == 1
+    assert len(replies_to(model, ST, asked["message_id"])) == 1
