@@ -13,6 +13,7 @@ from storage.elections import Elections
 from storage.events import Events
 from storage.invitations import Invitations
 from storage.nominations import Nominations
+from storage.outbox import Outbox
 from storage.people import People
 from storage.personal_data import PersonalData
 from storage.petitions import Petitions
@@ -53,6 +54,7 @@ class Storage:
     personal_data: PersonalData
     reminders: Reminders
     digests: Digests
+    outbox: Outbox
 
     @classmethod
     async def open(
@@ -97,6 +99,7 @@ class Storage:
             personal_data=PersonalData(db, network_id),
             reminders=Reminders(db, network_id),
             digests=Digests(db, network_id),
+            outbox=Outbox(db),
         )
 
     async def close(self) -> None:

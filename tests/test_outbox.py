@@ -15,13 +15,17 @@ from bot.clock import ManualClock
 from bot.flows.payloads import Acceptance, OpenNomination, Press
 from bot.flows.port import (
     Button,
+    CardPosted,
     ChatActionFailed,
+    Deferred,
     Keyboard,
-    Notice,
+    OnPosted,
     Poll,
     Posted,
     Priority,
+    Reminder,
     Status,
+    VotePollPosted,
 )
 from bot.texts.i18n import Html
 from bot.texts.render import MAX_MESSAGE, visible_length
@@ -57,11 +61,11 @@ async def test_a_burst_of_replies_stays_within_the_group_budget(clocked: Harness
     assert len(sends_in(h, PT)) == 20
     assert all(c.ok for c in sends_in(h, PT)), "no 429 provoked"
     outbox = h.outbox
-    assert outbox.pending(PT) == 5
+    assert await outbox.pending(PT) == 5
     assert any(job.name == f"outbox-flush:{PT}" for job in h.app.job_queue.jobs())
     h.clock.advance(61)
     await outbox.flush(PT)
-    assert outbox.pending(PT) == 0
+    assert await outbox.pending(PT) == 0
     assert len(sends_in(h, PT)) == 25
     assert all(c.ok for c in sends_in(h, PT))
 
@@ -89,7 +93,7 @@ async def test_a_quiet_group_is_answered_at_once_while_another_is_busy(clocked: 
     await h.settle()
     reply = await h.say(DORA, DORA, "/help")
     assert reply is not None
-    assert h.outbox.pending(PT) > 0
+    assert await h.outbox.pending(PT) > 0
 
 
 async def test_queued_items_go_out_by_priority_and_edits_are_coalesced(clocked: Harness) -> None:
@@ -99,13 +103,13 @@ async def test_queued_items_go_out_by_priority_and_edits_are_coalesced(clocked: 
     assert card.sent and card.posted is not None
     for n in range(19):
         await outbox.send(PT, Html(f"Füller {n}"))
-    assert outbox.pending(PT) == 0
+    assert await outbox.pending(PT) == 0
     # The budget is spent: everything now waits, whatever order it came in.
     await outbox.edit(PT, card.posted.message_id, Html("Karte v1"))
     await outbox.send(PT, Html("Erinnerung"), priority=Priority.NOTICE)
     await outbox.edit(PT, card.posted.message_id, Html("Karte v2"))
     await outbox.send(PT, Html("Ergebnis"))
-    assert outbox.pending(PT) == 3
+    assert await outbox.pending(PT) == 3
     h.clock.advance(61)
     await outbox.flush(PT)
     late = sends_in(h, PT)[20:]
@@ -118,13 +122,13 @@ async def test_a_429_reschedules_instead_of_losing_the_message(clocked: Harness)
     outbox = h.outbox
     h.model.fail_next("sendMessage", error_code=429, retry_after=7)
     delivery = await outbox.send(PT, Html("Trotzdem da"))
-    assert not delivery.sent and outbox.pending(PT) == 1
+    assert not delivery.sent and await outbox.pending(PT) == 1
     h.clock.advance(3)
     await outbox.flush(PT)  # too early: still blocked, nothing sent
-    assert outbox.pending(PT) == 1
+    assert await outbox.pending(PT) == 1
     h.clock.advance(5)
     await outbox.flush(PT)
-    assert outbox.pending(PT) == 0
+    assert await outbox.pending(PT) == 0
     assert "Trotzdem da" in h.bot_texts(PT)
 
 
@@ -136,16 +140,16 @@ async def test_network_errors_are_retried_with_backoff(clocked: Harness) -> None
     before = len(h.bot_texts(ANNA))
     h.model.fail_next("sendMessage", network_error=True, count=2)
     await outbox.send(ANNA, Html("Hallo Anna"))
-    assert outbox.pending(ANNA) == 1
+    assert await outbox.pending(ANNA) == 1
     h.clock.advance(1)
     await outbox.flush(ANNA)
-    assert outbox.pending(ANNA) == 1  # failed again: now it waits 2 s
+    assert await outbox.pending(ANNA) == 1  # failed again: now it waits 2 s
     h.clock.advance(1)
     await outbox.flush(ANNA)
-    assert outbox.pending(ANNA) == 1
+    assert await outbox.pending(ANNA) == 1
     h.clock.advance(1)
     await outbox.flush(ANNA)
-    assert outbox.pending(ANNA) == 0
+    assert await outbox.pending(ANNA) == 0
     assert h.bot_texts(ANNA)[before:] == ["Hallo Anna"]
 
 
@@ -156,7 +160,7 @@ async def test_not_modified_is_success(clocked: Harness) -> None:
     assert card.posted is not None
     again = await outbox.edit(PT, card.posted.message_id, Html("Gleich"))
     assert again.sent and again.error is None
-    assert outbox.pending(PT) == 0
+    assert await outbox.pending(PT) == 0
 
 
 async def test_a_10000_character_text_goes_out_without_an_api_error(clocked: Harness) -> None:
@@ -203,16 +207,17 @@ async def test_a_keyboard_goes_out_in_the_one_callback_codec(clocked: Harness) -
 
 async def test_on_posted_learns_where_a_message_and_a_poll_went(clocked: Harness) -> None:
     h = clocked
-    seen: list[Posted] = []
+    seen: list[tuple[OnPosted, Posted]] = []
 
-    async def remember(where: Posted) -> None:
-        seen.append(where)
+    async def remember(what: OnPosted, where: Posted) -> None:
+        seen.append((what, where))
 
-    await h.outbox.send(PT, Html("Karte"), on_posted=remember)
-    await h.outbox.send_poll(PT, Poll("Frage?", ("Ja", "Nein")), on_posted=remember)
+    h.outbox.bind(remember, h.outbox.render)
+    await h.outbox.send(PT, Html("Karte"), on_posted=CardPosted(7))
+    await h.outbox.send_poll(PT, Poll("Frage?", ("Ja", "Nein")), on_posted=VotePollPosted(3))
     text, poll = h.model.bot_messages(PT)[-2:]
-    assert seen[0] == Posted(PT, text.message_id)
-    assert seen[1] == Posted(PT, poll.message_id, poll.poll.id)
+    assert seen[0] == (CardPosted(7), Posted(PT, text.message_id))
+    assert seen[1] == (VotePollPosted(3), Posted(PT, poll.message_id, poll.poll.id))
     assert not poll.poll.is_anonymous
     await h.outbox.stop_poll(PT, poll.message_id)
     assert poll.poll.is_closed
@@ -236,15 +241,17 @@ async def test_a_notice_is_built_when_its_turn_comes_and_may_come_to_nothing(
         await outbox.send(PT, Html(f"Füller {n}"))
     state = {"missing": "Anna, Bert"}
 
-    async def reminder() -> Notice | None:
-        return Notice(Html(f"Noch offen: {state['missing']}")) if state["missing"] else None
+    async def render(notice: Deferred) -> tuple[Html, Keyboard | None] | None:
+        assert isinstance(notice, Reminder)
+        if notice.stage_id == 2:
+            return None
+        return Html(f"Noch offen: {state['missing']}"), None
 
-    async def nothing() -> Notice | None:
-        return None
-
-    first = await outbox.send_later(PT, reminder)
-    second = await outbox.send_later(PT, nothing)
-    assert first.status == Status.QUEUED and outbox.pending(PT) == 2
+    outbox.bind(outbox.record, render)
+    due = h.clock.now()
+    first = await outbox.send_later(PT, Reminder("round", 1, 1, "Eins", 1, due))
+    second = await outbox.send_later(PT, Reminder("round", 2, 2, "Zwei", 1, due))
+    assert first.status == Status.QUEUED and await outbox.pending(PT) == 2
     state["missing"] = "Bert"  # Anna answered while the notice waited
     h.clock.advance(61)
     await outbox.flush(PT)

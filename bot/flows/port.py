@@ -2,12 +2,18 @@
 of typed payloads, polls), typed values out (where it was posted, what became of it). No
 Telegram type crosses it, and a flow never learns how or when something is sent: the outbox
 behind it (bot.telegram_side.outbox today, a transactional outbox later) owns each chat's
-budget, the order by priority, coalescing, retries and splitting long texts."""
+budget, the order by priority, coalescing, retries and splitting long texts.
+
+What a flow hands over is plain data and nothing else, so that the outbox can keep it in the
+database until Telegram confirmed it: what to record once something is posted is a typed value
+(`OnPosted`), and a card or a reminder that is built only when its turn comes is named by a
+typed value too (`Deferred`), rendered by the flows when it goes out — also after a restart."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
@@ -55,7 +61,87 @@ class Posted:
     poll_id: str | None = None  # a poll's own id, which its answers name
 
 
-OnPosted = Callable[[Posted], Awaitable[None]]
+# What to record once something is posted: typed values, kept with the queued item (so a
+# restart still records it); bot.flows.posting carries each out. Each names what it is the
+# post of, so the outbox queues one post of the same thing in a chat at a time.
+
+
+@dataclass(frozen=True, slots=True)
+class CardPosted:
+    """A round's card: its message is the card (Rounds.set_card)."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundAnnounced:
+    """A round's result: the round is announced (Rounds.mark_announced)."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextPosted:
+    """A proposal's full text, which its card links (Proposals.set_full_text)."""
+
+    proposal_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VotePollPosted:
+    """A vote's poll, whose answers are ballots (Votes.add_poll)."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VoteAnnounced:
+    """A vote's result (Votes.mark_announced)."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionPollPosted:
+    """An election's poll (Elections.set_poll)."""
+
+    election_id: int
+    team_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionPosted:
+    """A petition in the PT chat (Petitions.posted)."""
+
+    petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionFollowedUp:
+    """A petition's follow-up in the PT chat (Petitions.followed_up)."""
+
+    petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSent:
+    """A digest of one slot in one chat (Digests.mark_sent)."""
+
+    slot: datetime
+    chat_id: int
+
+
+OnPosted = (
+    CardPosted
+    | RoundAnnounced
+    | FullTextPosted
+    | VotePollPosted
+    | VoteAnnounced
+    | ElectionPollPosted
+    | PetitionPosted
+    | PetitionFollowedUp
+    | DigestSent
+)
 
 
 class Status(StrEnum):
@@ -93,18 +179,37 @@ class Poll:
     reply_to: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A text built only when its turn comes (a reminder that names who is still missing)."""
+# What is built only when its turn comes, named by typed values (bot.flows.posting renders
+# them).
 
-    text: Html
+
+@dataclass(frozen=True, slots=True)
+class RoundCard:
+    """A round's card as it is when the edit goes out."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """The reminder of a round, a vote or an election, naming who is still missing when it
+    goes out (nothing if nobody is, or it closed)."""
+
+    stage: str  # "round", "vote", "election"
+    stage_id: int
+    proposal_id: int
+    title: str
+    round_number: int
+    deadline: datetime
     reply_to: int | None = None
 
 
-# The card's text and keyboard as they are when the edit goes out.
-RenderCard = Callable[[], Awaitable[tuple[Html, Keyboard | None]]]
-# The notice as it is when it goes out; None: no longer needed (then nothing is sent).
-BuildNotice = Callable[[], Awaitable[Notice | None]]
+Deferred = RoundCard | Reminder
+
+# How a deferred item is rendered when it goes out; None: no longer needed (nothing is sent).
+Render = Callable[[Deferred], Awaitable[tuple[Html, Keyboard | None] | None]]
+# What carries out an OnPosted value.
+Record = Callable[[OnPosted, Posted], Awaitable[None]]
 
 
 class ChatActionFailed(Exception):
@@ -126,9 +231,11 @@ class Outbox(Protocol):
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
     ) -> Delivery:
         """Post a text; one longer than a message goes out as several, the keyboard and
-        `on_posted` with the first. `silent`: without a notification sound."""
+        `on_posted` with the first. `silent`: without a notification sound. `about`: the
+        people (internal ids) it names, kept with the queued item."""
         ...
 
     async def edit(
@@ -137,9 +244,9 @@ class Outbox(Protocol):
         """Replace a message's text (shortened to one message) and keyboard (None: none)."""
         ...
 
-    async def edit_later(self, chat_id: int, message_id: int, render: RenderCard) -> Delivery:
-        """Edit a card to what `render` gives when the edit goes out: a burst of changes
-        costs one edit, showing the newest state."""
+    async def edit_later(self, chat_id: int, message_id: int, card: RoundCard) -> Delivery:
+        """Edit a card to what it is when the edit goes out: a burst of changes costs one
+        edit, showing the newest state."""
         ...
 
     async def send_poll(
@@ -162,9 +269,9 @@ class Outbox(Protocol):
     ) -> Delivery: ...
 
     async def send_later(
-        self, chat_id: int, build: BuildNotice, *, priority: Priority = Priority.NOTICE
+        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
     ) -> Delivery:
-        """Post the notice `build` gives when its turn comes (nothing if it gives None)."""
+        """Post the notice as it is when its turn comes (nothing if it is no longer needed)."""
         ...
 
     async def create_invite_link(self, chat_id: int, name: str) -> str:

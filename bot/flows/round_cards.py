@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus
 from bot.charter.policy import policy_from_json
 from bot.flows.payloads import Press
-from bot.flows.port import Button, Keyboard, Posted
+from bot.flows.port import Button, CardPosted, FullTextPosted, Keyboard, RoundAnnounced, RoundCard
 from bot.texts import cards, naming
 from bot.texts.cards import RoundView
 from bot.texts.i18n import Html
@@ -83,11 +83,8 @@ class RoundCards:
         text, keyboard = await self._render(round_)
         text = Html(shorten(text))  # a card is one message: its buttons belong to all of it
 
-        async def remember(post: Posted) -> None:
-            await rounds.set_card(round_id, post.chat_id, post.message_id)
-
         await self.decisions.services.outbox.send(
-            chat_id, text, keyboard=keyboard, on_posted=remember
+            chat_id, text, keyboard=keyboard, on_posted=CardPosted(round_id)
         )
 
     async def refresh_card(self, round_id: int) -> None:
@@ -98,23 +95,22 @@ class RoundCards:
         await self.edit_card(round_.card_chat_id, round_.card_message_id, round_id)
 
     async def edit_card(self, chat_id: int, message_id: int, round_id: int) -> None:
-        async def render() -> tuple[Html, Keyboard | None]:
-            current = await self.decisions.services.storage.rounds.round(round_id)
-            assert current is not None
-            closed = (current.outcome or "superseded") if current.closed_at else None
-            return await self._render(current, closed)
+        await self.decisions.services.outbox.edit_later(chat_id, message_id, RoundCard(round_id))
 
-        await self.decisions.services.outbox.edit_later(chat_id, message_id, render)
+    async def render_current(self, round_id: int) -> tuple[Html, Keyboard | None] | None:
+        """The card of a round as it is now (what a waiting edit shows when it goes out)."""
+        current = await self.decisions.services.storage.rounds.round(round_id)
+        if current is None:
+            return None
+        closed = (current.outcome or "superseded") if current.closed_at else None
+        return await self._render(current, closed)
 
     async def post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
         """A text too long for the card goes out in full first; the card links it."""
-        proposals = self.decisions.services.storage.proposals
-
-        async def remember(post: Posted) -> None:
-            await proposals.set_full_text(proposal.id, post.chat_id, post.message_id)
-
         await self.decisions.services.outbox.send(
-            team.chat_id, cards.render_full_text(proposal, self.lang), on_posted=remember
+            team.chat_id,
+            cards.render_full_text(proposal, self.lang),
+            on_posted=FullTextPosted(proposal.id),
         )
 
     async def announce_round(self, proposal: ProposalRecord, round_id: int) -> None:
@@ -135,10 +131,9 @@ class RoundCards:
         )
         lines.append(await self._next_step(proposal))
 
-        async def announced(_: Posted) -> None:
-            await services.storage.rounds.mark_announced(round_id, self.decisions.now())
-
-        await services.outbox.send(team.chat_id, Html("\n".join(lines)), on_posted=announced)
+        await services.outbox.send(
+            team.chat_id, Html("\n".join(lines)), on_posted=RoundAnnounced(round_id)
+        )
 
     async def _next_step(self, proposal: ProposalRecord) -> Html:
         """What happens now, from the proposal's current state."""
