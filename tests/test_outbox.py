@@ -29,7 +29,20 @@ from bot.flows.port import (
 )
 from bot.texts.i18n import Html
 from bot.texts.render import MAX_MESSAGE, visible_length
-from tests.harness import ADMIN, ANNA, DORA, PT, Harness, make_config, make_model
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    DORA,
+    PT,
+    ST,
+    THE_FOUR,
+    DecisionSteps,
+    Harness,
+    make_config,
+    make_model,
+    start_bot,
+)
 
 
 @pytest.fixture
@@ -271,3 +284,111 @@ async def test_an_invite_link_telegram_refuses_says_why(clocked: Harness) -> Non
 def test_a_link_opens_the_bot_with_its_payload(clocked: Harness) -> None:
     link = clocked.outbox.start_link(OpenNomination("abc"))
     assert link == "https://t.me/wiq_test_bot?start=nom_abc"
+
+
+def replies_to(h: Harness, chat_id: int, message_ids: list[int]) -> dict[int, int]:
+    """How many replies each of these messages got from the bot."""
+    count = dict.fromkeys(message_ids, 0)
+    for message in h.model.bot_messages(chat_id):
+        if message.reply_to in count:
+            count[message.reply_to] += 1
+    return count
+
+
+def most_in_any_window(h: Harness, chat_id: int, window: float) -> int:
+    """The most messages and edits Telegram accepted in the chat within any `window`."""
+    times = sorted(c.at for c in sends_in(h, chat_id) if c.ok)
+    return max((sum(1 for u in times if t <= u < t + window) for t in times), default=0)
+
+
+async def test_replies_waiting_for_the_budget_go_out_after_a_restart_within_the_budget(
+    tmp_path: Path,
+) -> None:
+    """30 commands in a minute: 20 answers fit, the rest wait — and the process stops. After
+    the start every command has its answer once, and the group never got more than 20 in any
+    60 s: the new process knows what the old one spent."""
+    clock = ManualClock()
+    model = make_model(clock=clock.monotonic)  # Telegram's own flood limit on
+    config = make_config(tmp_path)
+    first = Harness(model, config, clock=clock)
+    await first.start()
+    await first.bind(PT, "PT", "Projektteam")  # 1 of the 20
+    commands = [model.send_message(PT, ANNA, "/team")["message_id"] for _ in range(30)]
+    await first.settle()
+    assert sum(replies_to(first, PT, commands).values()) == 19
+    assert await first.outbox.pending(PT) == 11
+    await first.stop()  # what waits is in the database, not in this process
+
+    clock.advance(30)
+    second = Harness(model, config, clock=clock)
+    await second.start()
+    try:
+        assert sum(replies_to(second, PT, commands).values()) == 19, "the budget is spent"
+        clock.advance(31)  # the first 20 left the window
+        await second.outbox.flush_all()
+        assert replies_to(second, PT, commands) == dict.fromkeys(commands, 1)
+        assert await second.outbox.pending() == 0
+        assert all(c.ok for c in sends_in(second, PT)), "no 429"
+        assert most_in_any_window(second, PT, 60) == 20
+    finally:
+        await second.stop()
+
+
+async def test_the_budget_is_20_in_any_60_seconds(clocked: Harness) -> None:
+    """The true window on the injected clock: the 21st goes out when the 1st is 60 s old."""
+    h = clocked
+    outbox = h.outbox
+    for n in range(20):
+        await outbox.send(PT, Html(f"Nachricht {n}"))
+        h.clock.advance(2)  # 20 sent over 40 s
+    late = await outbox.send(PT, Html("Die einundzwanzigste"))
+    assert not late.sent
+    h.clock.advance(19)  # the first is 59 s old
+    await outbox.flush(PT)
+    assert not late.sent
+    h.clock.advance(1)
+    await outbox.flush(PT)
+    assert late.sent
+    assert most_in_any_window(h, PT, 60) == 20
+
+
+async def test_a_shorter_window_from_the_config_releases_the_budget_sooner(
+    tmp_path: Path,
+) -> None:
+    clock = ManualClock()
+    model = make_model(clock=clock.monotonic)
+    model.group_limit_per_minute = None  # the local Bot API: no minute of its own
+    h = Harness(model, make_config(tmp_path, extra='[limits]\ngroup_window = "5s"\n'), clock=clock)
+    await h.start()
+    try:
+        for n in range(25):
+            await h.outbox.send(PT, Html(f"Nachricht {n}"))
+        assert len(sends_in(h, PT)) == 20
+        clock.advance(5)
+        await h.outbox.flush(PT)
+        assert len(sends_in(h, PT)) == 25
+    finally:
+        await h.stop()
+
+
+async def test_a_card_edit_and_a_reminder_waiting_in_the_outbox_survive_a_restart(
+    tmp_path: Path,
+) -> None:
+    """What is rendered when it goes out (a card edit, a reminder) waits as a typed value:
+    after a restart it is rendered by the new process and shows the state then."""
+    first = await start_bot(tmp_path)
+    await first.set_up_team("ST", THE_FOUR)
+    steps = DecisionSteps(first)
+    await first.say(ST, ANNA, "/propose 3d Sommerfest")
+    first.outbox._queue(ST).blocked_until = first.clock.monotonic() + 3600  # as after a 429
+    await steps.press(ST, 1, BERT, "agree")
+    assert "Zustimmung: Bert" not in steps.card(ST, 1).text
+    await first.stop()
+
+    second = Harness(first.model, first.config, clock=first.clock)
+    await second.start()
+    try:
+        await second.settle()
+        assert "Zustimmung: Bert" in DecisionSteps(second).card(ST, 1).text
+    finally:
+        await second.stop()
