@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database, Row, to_db
+from storage.db import Database, Row, Transaction, to_db
 
 WAITING = ("queued", "sending")
 
@@ -139,17 +139,18 @@ class Outbox:
             "UPDATE outbox SET kind = ?, message = ? WHERE id = ?", (kind, message, item_id)
         )
 
-    async def requeue(self, item_id: int, *, spent: bool) -> None:
-        """Back to the queue (a 429: nothing was sent, so no budget spent; a network error:
-        Telegram may have sent it, so the attempt keeps counting)."""
-        if spent:
-            sql = "UPDATE outbox SET status = 'queued' WHERE id = ? AND status = 'sending'"
-        else:
-            sql = (
+    async def requeue(self, item_id: int, *, spent_at: float | None, now: datetime) -> None:
+        """Back to the queue. A 429 sent nothing (`spent_at` None); after a network error
+        Telegram may have sent it: that attempt keeps counting to the budget, as a row of its
+        own at `spent_at`, and the item waits for its next attempt."""
+        async with self.db.transaction() as tx:
+            if spent_at is not None:
+                await _attempt(tx, "id = ? AND status = 'sending'", (item_id,), spent_at, now)
+            await tx.execute(
                 "UPDATE outbox SET status = 'queued', sent_at = NULL"
-                " WHERE id = ? AND status = 'sending'"
+                " WHERE id = ? AND status = 'sending'",
+                (item_id,),
             )
-        await self.db.change(sql, (item_id,))
 
     async def done(
         self,
@@ -160,16 +161,20 @@ class Outbox:
         poll_id: str | None = None,
         error: str | None = None,
         spent: bool = True,
+        confirmed_at: float | None = None,
     ) -> None:
         """The item is finished: sent (Telegram confirmed it), failed for good, or dropped.
         What it said is not kept: a group's row keeps only when it spent the budget; a private
-        chat's (whose id is a person's) goes at once."""
+        chat's (whose id is a person's) goes at once. `confirmed_at`: when Telegram's answer
+        came, the send time kept for the budget from now on (Telegram counted it somewhere
+        between the attempt and the answer: the later moment keeps the window on the safe
+        side)."""
         async with self.db.transaction() as tx:
             await tx.execute(
                 "UPDATE outbox SET status = ?, message_id = ?, poll_id = ?, error = ?,"
-                " sent_at = CASE WHEN ? THEN sent_at END, message = '{}', document = NULL,"
-                " person_ids = '[]' WHERE id = ?",
-                (status, message_id, poll_id, error, int(spent), item_id),
+                " sent_at = CASE WHEN ? THEN COALESCE(?, sent_at) END, message = '{}',"
+                " document = NULL, person_ids = '[]' WHERE id = ?",
+                (status, message_id, poll_id, error, int(spent), confirmed_at, item_id),
             )
             await tx.execute("DELETE FROM outbox WHERE id = ? AND budget = 0", (item_id,))
 
@@ -180,10 +185,15 @@ class Outbox:
             (new_chat_id, item_id),
         )
 
-    async def resume(self) -> int:
+    async def resume(self, at: float, now: datetime) -> int:
         """At start: what was being sent when the process stopped goes again (Telegram may
-        have sent it: at most one duplicate). Its attempt keeps counting to the budget."""
-        return await self.db.change("UPDATE outbox SET status = 'queued' WHERE status = 'sending'")
+        have sent it: at most one duplicate). That attempt keeps counting to the budget, at
+        `at` (it reached Telegram, if at all, before now)."""
+        async with self.db.transaction() as tx:
+            await _attempt(tx, "status = 'sending'", (), at, now)
+            return await tx.rowcount(
+                "UPDATE outbox SET status = 'queued', sent_at = NULL WHERE status = 'sending'"
+            )
 
     async def purge(self, before: datetime, sent_before: float) -> int:
         """Forget finished items older than the keep time."""
@@ -192,6 +202,18 @@ class Outbox:
             " AND created_at < ? AND (sent_at IS NULL OR sent_at < ?)",
             (to_db(before), sent_before),
         )
+
+
+async def _attempt(
+    tx: Transaction, where: str, params: tuple[int, ...], at: float, now: datetime
+) -> None:
+    """An attempt Telegram may have acted on: a row of its own that only spends the budget."""
+    await tx.execute(
+        "INSERT INTO outbox (chat_id, priority, kind, message, budget, status, created_at,"
+        " sent_at) SELECT chat_id, priority, 'attempt', '{}', budget, 'ambiguous', ?, ?"
+        f" FROM outbox WHERE budget = 1 AND {where}",
+        (to_db(now), at, *params),
+    )
 
 
 def _item(row: Row) -> OutboxItem:

@@ -392,3 +392,50 @@ async def test_a_card_edit_and_a_reminder_waiting_in_the_outbox_survive_a_restar
         assert "Zustimmung: Bert" in DecisionSteps(second).card(ST, 1).text
     finally:
         await second.stop()
+
+
+async def test_a_result_waiting_in_the_outbox_at_a_restart_is_posted_once(
+    tmp_path: Path,
+) -> None:
+    """The start's repairs post a result that is not marked announced; the outbox's waiting
+    one is the same post, so the group sees it once (and the card once in its final state)."""
+    first = await start_bot(tmp_path)
+    await first.set_up_team("ST", THE_FOUR)
+    steps = DecisionSteps(first)
+    await first.say(ST, ANNA, "/propose 3d Grillfest")
+    first.outbox._queue(ST).blocked_until = first.clock.monotonic() + 3600  # as after a 429
+    for person in THE_FOUR:
+        await steps.press(ST, 1, person, "agree")
+    assert not [t for t in first.bot_texts(ST) if "Ergebnis Runde 1" in t]
+    await first.stop()
+
+    second = Harness(first.model, first.config, clock=first.clock)
+    await second.start()
+    try:
+        await second.settle()
+        results = [t for t in second.bot_texts(ST) if "Ergebnis Runde 1" in t]
+        assert len(results) == 1 and "Konsens" in results[0]
+        assert await second.outbox.pending() == 0
+    finally:
+        await second.stop()
+
+
+async def test_an_attempt_telegram_may_have_acted_on_keeps_counting_to_the_budget(
+    clocked: Harness,
+) -> None:
+    """A network error after the request left: Telegram may have posted it. The retry goes
+    out, and the attempt still counts: the group's next message waits for the window."""
+    h = clocked
+    outbox = h.outbox
+    for n in range(18):
+        await outbox.send(PT, Html(f"Nachricht {n}"))
+    h.model.fail_next("sendMessage", network_error=True)
+    retried = await outbox.send(PT, Html("Unsicher"))  # attempt 19: no answer
+    h.clock.advance(1)
+    await outbox.flush(PT)  # attempt 20: sent
+    assert retried.sent
+    last = await outbox.send(PT, Html("Die nächste"))
+    assert not last.sent, "19 sent and one attempt that may have been: the budget is spent"
+    h.clock.advance(60)
+    await outbox.flush(PT)
+    assert last.sent

@@ -1,7 +1,7 @@
 """The one port through which a flow says what to post: typed values in (HTML text, keyboards
 of typed payloads, polls), typed values out (where it was posted, what became of it). No
 Telegram type crosses it, and a flow never learns how or when something is sent: the outbox
-behind it (bot.telegram_side.outbox today, a transactional outbox later) owns each chat's
+behind it (bot.telegram_side.outbox, a transactional outbox) owns each chat's
 budget, the order by priority, coalescing, retries and splitting long texts.
 
 What a flow hands over is plain data and nothing else, so that the outbox can keep it in the

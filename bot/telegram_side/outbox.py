@@ -337,7 +337,7 @@ class TelegramOutbox:
     async def resume(self) -> int:
         """At start: send what a stopped process left queued, or in flight (Telegram may have
         sent that already: at most one duplicate). Returns how many items wait."""
-        await self.rows.resume()
+        await self.rows.resume(self._now(), self.clock.now())
         waiting = await self.rows.waiting()
         if waiting:
             log.info("event=outbox_resumed queued=%d", waiting)
@@ -497,7 +497,7 @@ class TelegramOutbox:
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             queue.blocked_until = self.clock.monotonic() + wait
-            await self.rows.requeue(item.id, spent=False)
+            await self.rows.requeue(item.id, spent_at=None, now=self.clock.now())
             log.warning(
                 "event=outbox_retry_after chat=%s method=%s wait_s=%.0f",
                 item.chat_id,
@@ -536,7 +536,7 @@ class TelegramOutbox:
             attempts = item.attempts + 1
             wait = min(self.retry_base * 2.0 ** (attempts - 1), self.retry_max)
             queue.blocked_until = self.clock.monotonic() + wait
-            await self.rows.requeue(item.id, spent=True)
+            await self.rows.requeue(item.id, spent_at=self._now(), now=self.clock.now())
             log.warning(
                 "event=outbox_network_error chat=%s method=%s attempt=%d wait_s=%.0f error=%r",
                 item.chat_id,
@@ -552,6 +552,7 @@ class TelegramOutbox:
     async def _sent(self, queue: _ChatQueue, item: OutboxItem, where: Posted | None) -> None:
         """Telegram confirmed it: what it records is written, then the item is done (a kill
         in between sends it once more, and records it again)."""
+        confirmed_at = self._now()
         if item.on_posted is not None and where is not None:
             try:
                 await self.record(posting.decode(item.on_posted), where)
@@ -562,6 +563,7 @@ class TelegramOutbox:
             Status.SENT,
             message_id=where.message_id if where else None,
             poll_id=where.poll_id if where else None,
+            confirmed_at=confirmed_at,
         )
         if item.budget and item.priority == Priority.EDIT:
             queue.last_edit_at = self.clock.monotonic()

@@ -6,14 +6,17 @@ CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     chat_id INTEGER NOT NULL,
     priority INTEGER NOT NULL,        -- lower goes first (bot.flows.port.Priority)
-    kind TEXT NOT NULL,               -- text, document, edit, card, poll, stop_poll, notice
+    kind TEXT NOT NULL,               -- text, document, edit, poll, stop_poll, deferred (a card
+                                      -- edit or reminder, rendered when sent); attempt (below)
     message TEXT NOT NULL,            -- the port's values as JSON (text, keyboard, poll, …)
     document BLOB,                    -- a document's bytes
     coalesce_key TEXT,                -- card edits: one queued edit per message
     on_posted TEXT,                   -- what to record once posted (bot.flows.posting)
     person_ids TEXT NOT NULL DEFAULT '[]',  -- the people (internal ids) it names
     budget INTEGER NOT NULL,          -- 1: spends the group's budget
-    status TEXT NOT NULL DEFAULT 'queued',  -- queued, sending, sent, failed, dropped
+    status TEXT NOT NULL DEFAULT 'queued',  -- queued, sending, sent, failed, dropped; ambiguous:
+                                      -- an attempt Telegram may have acted on (a network error,
+                                      -- a kill), kept as a row of its own that spends the budget
     created_at TEXT NOT NULL,
     sent_at REAL,                     -- epoch seconds of the last attempt (counts to the budget)
     attempts INTEGER NOT NULL DEFAULT 0,
