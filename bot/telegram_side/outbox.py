@@ -156,6 +156,8 @@ class TelegramOutbox:
         self._queues: dict[int, _ChatQueue] = {}
         # What this process handed out for items still waiting; updated when they go out.
         self._deliveries: dict[int, Delivery] = {}
+        # The card edits this process queued that are not taken yet: (chat, key) -> row, card.
+        self._waiting_cards: dict[tuple[int, str], tuple[int, RoundCard]] = {}
 
     def bind(self, record: Record, render: Render) -> None:
         """How the flows record what was posted and render what is built when it goes out."""
@@ -226,19 +228,28 @@ class TelegramOutbox:
             "text": text,
             "keyboard": _keyboard_rows(keyboard),
         }
+        self._waiting_cards.pop((chat_id, f"edit:{message_id}"), None)  # replaced by this
         item_id, _ = await self._add(
             chat_id, Priority.EDIT, "edit", message, coalesce_key=f"edit:{message_id}"
         )
-        return await self._flushed(chat_id, item_id)
+        return await self._flushed(chat_id, item_id, Priority.EDIT)
 
     async def edit_later(self, chat_id: int, message_id: int, card: RoundCard) -> Delivery:
         """Edit a card to what it is when the edit actually goes out: a burst of changes
         costs one render per edit sent, not one per change."""
         message: Message_ = {"message_id": message_id, "deferred": posting.encode(card)}
-        item_id, _ = await self._add(
-            chat_id, Priority.EDIT, "deferred", message, coalesce_key=f"edit:{message_id}"
-        )
-        return await self._flushed(chat_id, item_id)
+        key = (chat_id, f"edit:{message_id}")
+        waiting = self._waiting_cards.get(key)
+        if waiting is None or waiting[1] != card:
+            item_id, _ = await self._add(
+                chat_id, Priority.EDIT, "deferred", message, coalesce_key=key[1]
+            )
+            self._waiting_cards[key] = (item_id, card)
+        else:
+            # This process queued the same edit and nobody took it yet: the row already
+            # says "the card as it is when it goes out" — a press costs no write here.
+            item_id = waiting[0]
+        return await self._flushed(chat_id, item_id, Priority.EDIT)
 
     async def send_poll(
         self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
@@ -325,9 +336,16 @@ class TelegramOutbox:
     def _delivery(self, item_id: int) -> Delivery:
         return self._deliveries.setdefault(item_id, Delivery())
 
-    async def _flushed(self, chat_id: int, item_id: int) -> Delivery:
+    async def _flushed(
+        self, chat_id: int, item_id: int, priority: Priority = Priority.REPLY
+    ) -> Delivery:
         delivery = self._delivery(item_id)
-        await self.flush(chat_id)
+        queue = self._queue(chat_id)
+        planned = queue.flush_at is not None and queue.flush_at > self.clock.monotonic()
+        if not (priority == Priority.EDIT and planned):
+            # A card edit in a chat whose flush is planned waits for it anyway (for the
+            # edits' spacing, the budget or a back-off): a burst of presses costs no query.
+            await self.flush(chat_id)
         return delivery
 
     async def pending(self, chat_id: int | None = None) -> int:
@@ -371,6 +389,8 @@ class TelegramOutbox:
                             wait,
                         )
                     return
+                if item.coalesce_key is not None:
+                    self._waiting_cards.pop((chat_id, item.coalesce_key), None)
                 if not await self.rows.claim(item.id, self._now()):
                     continue  # taken by another sender, or replaced meanwhile
                 retry_in = await self._perform(queue, item)
