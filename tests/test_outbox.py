@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from telegram.constants import ParseMode
 
+from bot.app import purge_outbox
 from bot.charter.outcomes import Response
 from bot.clock import ManualClock
 from bot.flows.payloads import Acceptance, OpenNomination, Press
@@ -439,3 +440,23 @@ async def test_an_attempt_telegram_may_have_acted_on_keeps_counting_to_the_budge
     h.clock.advance(60)
     await outbox.flush(PT)
     assert last.sent
+
+
+async def test_what_went_out_is_purged_after_the_keep_time_and_what_waits_is_kept(
+    clocked: Harness,
+) -> None:
+    h = clocked
+    outbox = h.outbox
+    for n in range(21):  # 20 go out, the 21st waits for the window
+        await outbox.send(PT, Html(f"Nachricht {n}"))
+    db = h.services.storage.db
+    assert (await db.fetchone("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (PT,)))[0] == 21
+    h.clock.advance(6 * 86400)
+    await purge_outbox(h.services)  # kept 7 days (the default)
+    assert (await db.fetchone("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", (PT,)))[0] == 21
+    h.clock.advance(2 * 86400)
+    await purge_outbox(h.services)
+    [(status,)] = await db.fetchall("SELECT status FROM outbox WHERE chat_id = ?", (PT,))
+    assert status == "queued"
+    await outbox.flush(PT)
+    assert h.bot_texts(PT)[-1] == "Nachricht 20"
