@@ -24,6 +24,7 @@ from bot.texts.i18n import Html
 class Priority(IntEnum):
     """Lower goes first when a chat's budget is short (SPEC §9)."""
 
+    ACTION = -1  # answers to join requests: no message, no budget, retried until done
     REPLY = 0  # command replies, new cards, results, polls
     NOTICE = 1  # reminders and digests
     EDIT = 2  # card edits: only the newest state of a card matters
@@ -280,11 +281,14 @@ class Outbox(Protocol):
         ...
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Let the person in; raises ChatActionFailed."""
+        """Let the person in: at once, or by a retry if Telegram cannot be reached now (the
+        answer is queued, outside the chat's budget); raises ChatActionFailed if Telegram
+        refuses it."""
         ...
 
     async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Keep the person out; raises ChatActionFailed."""
+        """Keep the person out (at once, or by a retry, as approving); raises
+        ChatActionFailed if Telegram refuses it."""
         ...
 
     def start_link(self, payload: StartPayload) -> str:

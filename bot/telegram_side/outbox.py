@@ -277,8 +277,10 @@ class TelegramOutbox:
         item_id, _ = await self._add(chat_id, priority, "deferred", message)
         return await self._flushed(chat_id, item_id)
 
-    # Invite links and join requests are answered at once, outside any group's budget: they
-    # are no messages in the chat.
+    # Invite links and the answers to join requests are no messages in the chat: they spend
+    # no budget. An invite link is made at once (the caller needs it; an invitation without
+    # one is retried from its own table); a join request's answer is a row, tried at once and
+    # retried while Telegram cannot be reached.
 
     async def create_invite_link(self, chat_id: int, name: str) -> str:
         try:
@@ -290,16 +292,18 @@ class TelegramOutbox:
         return link.invite_link
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        try:
-            await self.bot.approve_chat_join_request(chat_id, telegram_id)
-        except TelegramError as exc:
-            raise ChatActionFailed(str(exc)) from exc
+        await self._answer_join_request(chat_id, "approve", telegram_id)
 
     async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        try:
-            await self.bot.decline_chat_join_request(chat_id, telegram_id)
-        except TelegramError as exc:
-            raise ChatActionFailed(str(exc)) from exc
+        await self._answer_join_request(chat_id, "decline", telegram_id)
+
+    async def _answer_join_request(self, chat_id: int, kind: str, telegram_id: int) -> None:
+        item_id, _ = await self._add(
+            chat_id, Priority.ACTION, kind, {"user_id": telegram_id}, budget=False
+        )
+        delivery = await self._flushed(chat_id, item_id)
+        if delivery.failed:
+            raise ChatActionFailed(delivery.error or "refused")
 
     def start_link(self, payload: StartPayload) -> str:
         return deep_links.url(self.bot.username, payload)
@@ -317,6 +321,7 @@ class TelegramOutbox:
         coalesce_key: str | None = None,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        budget: bool = True,
     ) -> tuple[int, bool]:
         """One row, committed when this returns: its id, and whether it is new (False: the
         same post or an edit of the same message waits already)."""
@@ -326,7 +331,7 @@ class TelegramOutbox:
             kind,
             json.dumps(message, ensure_ascii=False),
             self.clock.now(),
-            budget=is_group(chat_id),
+            budget=budget and is_group(chat_id),
             document=document,
             coalesce_key=coalesce_key,
             on_posted=posting.encode(on_posted) if on_posted is not None else None,
@@ -502,6 +507,9 @@ class TelegramOutbox:
             return "send_poll", _replying(kwargs, message.get("reply_to"))
         if kind == "stop_poll":
             return "stop_poll", {"chat_id": chat_id, "message_id": message["message_id"]}
+        if kind in ("approve", "decline"):
+            method = f"{kind}_chat_join_request"
+            return method, {"chat_id": chat_id, "user_id": message["user_id"]}
         raise ValueError(f"unknown outbox item kind {kind!r}")
 
     async def _perform(self, queue: _ChatQueue, item: OutboxItem) -> float | None:
