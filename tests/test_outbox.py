@@ -460,3 +460,19 @@ async def test_what_went_out_is_purged_after_the_keep_time_and_what_waits_is_kep
     assert status == "queued"
     await outbox.flush(PT)
     assert h.bot_texts(PT)[-1] == "Nachricht 20"
+
+
+async def test_an_item_that_cannot_be_rendered_does_not_hold_up_the_chat(
+    clocked: Harness,
+) -> None:
+    h = clocked
+    outbox = h.outbox
+
+    async def broken(notice: Deferred) -> tuple[Html, Keyboard | None] | None:
+        raise RuntimeError("gone")
+
+    outbox.bind(outbox.record, broken)
+    failed = await outbox.send_later(PT, Reminder("round", 9, 9, "Weg", 1, h.clock.now()))
+    assert failed.failed
+    after = await outbox.send(PT, Html("Danach"))
+    assert after.sent and await outbox.pending(PT) == 0

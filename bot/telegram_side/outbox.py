@@ -514,7 +514,13 @@ class TelegramOutbox:
 
     async def _perform(self, queue: _ChatQueue, item: OutboxItem) -> float | None:
         """Do one call. None when done (sent or failed for good), else seconds to wait."""
-        call = await self._call(item)
+        try:
+            call = await self._call(item)
+        except Exception:
+            # A row that cannot be rendered must not hold up the chat's queue behind it.
+            log.exception("event=outbox_unrenderable chat=%s item=%s", item.chat_id, item.id)
+            await self._failed(item, "could not be rendered")
+            return None
         if call is None:  # no longer needed by the time its turn came: costs nothing
             await self.rows.done(item.id, Status.DROPPED, spent=False)
             self._finish(item.id, Status.DROPPED)
