@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 from telegram import BotCommand, ChatMember, Update
@@ -25,7 +26,15 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.charter.outcomes import APPROVING_OUTCOMES, DECIDED_OUTCOMES, REASONED_RESPONSES
 from bot.clock import Clock
 from bot.config import Config
-from bot.flows import admissions, delegations, elections, nominations, petitions, support
+from bot.flows import (
+    admissions,
+    delegations,
+    elections,
+    nominations,
+    petitions,
+    posting,
+    support,
+)
 from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
 from bot.flows.reminders import Reminders
@@ -85,6 +94,15 @@ class DueWork:
             raise ValueError(f"due work {self.name}: say why it is not done both times")
 
 
+async def purge_outbox(services: Services) -> None:
+    """What went out more than `outbox_keep_days` ago leaves the outbox table."""
+    keep = timedelta(days=services.config.outbox_keep_days)
+    before = services.clock.now() - keep
+    purged = await services.storage.outbox.purge(before, before.timestamp())
+    if purged:
+        log.info("event=outbox_purged items=%d", purged)
+
+
 # In this order, at start and in the sweep.
 DUE_WORK: tuple[DueWork, ...] = (
     DueWork(
@@ -120,6 +138,7 @@ DUE_WORK: tuple[DueWork, ...] = (
     DueWork("digest", lambda services: services.digests.run_due()),
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services)),
+    DueWork("outbox_purge", purge_outbox),
 )
 
 
@@ -187,8 +206,10 @@ def _post_init(
             application.bot,
             clock,
             _job_scheduler(application),
+            storage.outbox,
             group_per_minute=config.limits.group_per_minute,
             edits_per_minute=config.limits.card_edits_per_minute,
+            group_window=config.limits.group_window,
             retry_base=config.limits.retry_base,
             retry_max=config.limits.retry_max,
         )
@@ -204,6 +225,12 @@ def _post_init(
         nominations.register(services)
         delegations.register(services)
         application.bot_data[SERVICES_KEY] = services
+        outbox.bind(
+            functools.partial(posting.record, services), functools.partial(posting.render, services)
+        )
+        # What a stopped process left in the outbox goes out first, in its order; the repairs
+        # below find it queued (or recorded as posted) and add nothing.
+        await outbox.resume()
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
         await inbox.replay(application)

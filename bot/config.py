@@ -55,6 +55,9 @@ class LimitsConfig:
     card_edits_per_minute: int = 12
     retry_base: float = 1.0
     retry_max: float = 60.0
+    # The window of a group's budget, in seconds: Telegram's is a minute; a shorter one only
+    # for tests against a local Bot API, so that they need not wait real minutes.
+    group_window: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class Config:
     network: NetworkConfig
     storage_path: Path
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    outbox_keep_days: int = 7  # sent items are kept this long, then purged
     digest: DigestConfig = field(default_factory=DigestConfig)
     policies: PolicyBook = field(default_factory=PolicyBook)
 
@@ -150,6 +154,9 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         raise storage.fail("path", "must not be empty")
     if not storage_path.is_absolute():
         storage_path = source.resolve().parent / storage_path
+    keep_days = storage.get("outbox_keep_days", int, 7)
+    if not 1 <= keep_days <= 3650:
+        raise storage.fail("outbox_keep_days", "must be between 1 and 3650")
     storage.reject_unknown()
     limits = _load_limits(root.section("limits"))
     digest = _load_digest(root.section("digest"))
@@ -161,6 +168,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         network=network,
         storage_path=storage_path,
         limits=limits,
+        outbox_keep_days=keep_days,
         digest=digest,
         policies=policies,
     )
@@ -212,6 +220,13 @@ def _load_limits(section: _Section) -> LimitsConfig:
     edits = section.get("card_edits_per_minute", int, defaults.card_edits_per_minute)
     retry_base = section.get("retry_base", (int, float), defaults.retry_base)
     retry_max = section.get("retry_max", (int, float), defaults.retry_max)
+    window_text = section.get("group_window", str, "60s")
+    try:
+        window = parse_duration(window_text).total_seconds()
+    except ValueError:
+        raise section.fail("group_window", f"not a duration: {window_text!r}") from None
+    if not 1 <= window <= 3600:
+        raise section.fail("group_window", "must be between 1s and 1h (Telegram's is 60s)")
     if overall <= 0:
         raise section.fail("overall_per_second", "must be greater than 0")
     if not 1 <= group <= 20:
@@ -221,7 +236,9 @@ def _load_limits(section: _Section) -> LimitsConfig:
     if retry_base <= 0 or retry_max < retry_base:
         raise section.fail("retry_max", "must be at least retry_base, and both above 0")
     section.reject_unknown()
-    return LimitsConfig(float(overall), group, edits, float(retry_base), float(retry_max))
+    return LimitsConfig(
+        float(overall), group, edits, float(retry_base), float(retry_max), float(window)
+    )
 
 
 def _load_digest(section: _Section) -> DigestConfig:

@@ -14,6 +14,7 @@ from storage.events import Events
 from storage.inbox import Inbox
 from storage.invitations import Invitations
 from storage.nominations import Nominations
+from storage.outbox import Outbox
 from storage.people import People
 from storage.personal_data import PersonalData
 from storage.petitions import Petitions
@@ -55,6 +56,7 @@ class Storage:
     reminders: Reminders
     digests: Digests
     inbox: Inbox
+    outbox: Outbox
 
     @classmethod
     async def open(
@@ -100,6 +102,7 @@ class Storage:
             reminders=Reminders(db, network_id),
             digests=Digests(db, network_id),
             inbox=Inbox(db),
+            outbox=Outbox(db),
         )
 
     async def close(self) -> None:

@@ -57,6 +57,16 @@ def test_defaults_follow_the_charter(tmp_path: Path) -> None:
     pt_admission = config.policies.resolve(TeamKind.PT, DecisionKind.ADMISSION)
     assert pt_admission.process is Process.CONSENSUS_ONLY
     assert config.policies.resolve(TeamKind.NET, DecisionKind.ELECTION).quorum == 0
+    assert config.limits.group_window == 60.0  # Telegram's minute
+    assert config.outbox_keep_days == 7
+
+
+def test_the_group_window_and_the_outbox_keep_time_are_configurable(tmp_path: Path) -> None:
+    extra = '[limits]\ngroup_window = "5s"\n'
+    config = load_config(write(tmp_path, MINIMAL + extra), env={})
+    assert config.limits.group_window == 5.0
+    text = MINIMAL.replace("[storage]\n", "[storage]\noutbox_keep_days = 2\n")
+    assert load_config(write(tmp_path, text), env={}).outbox_keep_days == 2
 
 
 def test_team_and_decision_overrides(tmp_path: Path) -> None:
@@ -96,6 +106,10 @@ quorum = 0.75
         ("[policy.PT.voting]\nquorum = 0.5", r"policy\.PT\.voting: unknown key"),
         ("[policy.PT]\nquorom = 0.5", r"policy\.PT\.quorom: unknown key"),
         ("[limits]\ngroup_per_minute = 50", r"limits\.group_per_minute: must be between"),
+        ('[limits]\ngroup_window = "0s"', r"limits\.group_window: must be between 1s and 1h"),
+        ('[limits]\ngroup_window = "2h"', r"limits\.group_window: must be between 1s and 1h"),
+        ('[limits]\ngroup_window = "soon"', r"limits\.group_window: not a duration"),
+        ("[limits]\ngroup_window = 60", r"limits\.group_window: expected"),
         ('[digest]\ntime = "25:00"', r"digest\.time: expected HH:MM"),
         ('[digest]\nweekday = "someday"', r"digest\.weekday: must be one of"),
         ("[surprise]\nx = 1", r"surprise: unknown key"),

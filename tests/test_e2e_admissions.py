@@ -117,3 +117,26 @@ async def test_an_invite_link_that_failed_is_made_later(team: Teams) -> None:
     assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))
     await h.due(60)  # the minute's sweep tries again
     assert sum("Link in den Chat" in t for t in h.bot_texts(EVE)) == 1
+
+
+async def test_a_join_request_answer_telegram_did_not_take_is_retried(team: Teams) -> None:
+    """Telegram unreachable for a moment when the invited person asks to join: the answer waits
+    in the outbox and goes out with the next try — the person is let in."""
+    h, d = await team("PT")
+    h.model.member_leaves(PT, EVE)
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(EVE, EVE, "/beitreten Ich helfe gern.")
+    for user in (ANNA, BERT, CARL, DORA):
+        await d.press(PT, 1, user, "agree")
+    invitation = next(t for t in h.bot_texts(EVE) if "Link in den Chat" in t)
+    link = invitation.split(": ", 1)[1].split("\n")[0]
+    h.model.fail_next("approveChatJoinRequest", network_error=True)
+    h.model.request_join(PT, EVE, link)
+    await h.settle()
+    assert not [c for c in h.model.calls_of("approveChatJoinRequest") if c.ok]
+    h.clock.advance(h.config.limits.retry_base + 0.1)
+    await h.outbox.flush_all()
+    [approved] = [c for c in h.model.calls_of("approveChatJoinRequest") if c.ok]
+    assert approved.params["user_id"] == EVE
+    assert h.model.chats[PT].join_requests[EVE].status == "approved"

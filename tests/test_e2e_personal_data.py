@@ -302,3 +302,23 @@ async def test_a_forgotten_candidate_takes_no_seat(net: tuple[Harness, DecisionS
     await h.due(3 * 86400 + 1)
     # Eve's votes went nowhere; Bert, the one left with a vote, takes the seat.
     assert sorted(await h.roster(ST)) == ["Bert", "Carl", "Dora"]
+
+
+async def test_forgetme_reaches_what_still_waits_in_the_outbox(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """A reply naming him waits for the PT's budget when he is forgotten: it goes out naming
+    his pseudonym, and the database holds no trace of him meanwhile."""
+    h, d = net
+    await frido_takes_part(h, d)
+    h.outbox._queue(PT).blocked_until = h.clock.monotonic() + 3600  # as after a 429
+    before = len(h.bot_texts(PT))
+    await h.say(PT, ANNA, "/mitglieder")  # waits: it names Fridolin
+    await forget_me(h, FRIDO)
+    with database(h) as connection:
+        assert traces_in_database(connection, FRIDO_TRACES) == []
+    h.outbox._queue(PT).blocked_until = 0
+    await h.outbox.flush_all()
+    [listing] = [t for t in h.bot_texts(PT)[before:] if "Mitglieder" in t]
+    assert "Person-" in listing
+    assert not any(trace in listing for trace in FRIDO_TRACES)

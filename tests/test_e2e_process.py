@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -268,3 +269,81 @@ async def test_sigterm_finishes_the_updates_in_flight_before_the_process_exits(
     # Nothing handled again after the restart.
     assert answers_to(model, query) == 1
     assert len(replies_to(model, ST, asked["message_id"])) == 1
+
+
+def waiting_replies(db_path: Path, chat_id: int) -> tuple[int, int]:
+    """What the outbox table holds for the chat: (rows, rows still waiting) — read from the
+    database, as the running process wrote it."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=5)) as db:
+        try:
+            total, waiting = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(status IN ('queued', 'sending')), 0)"
+                " FROM outbox WHERE chat_id = ?",
+                (chat_id,),
+            ).fetchone()
+        except sqlite3.OperationalError:  # not created yet
+            return 0, 0
+    return int(total), int(waiting)
+
+
+async def test_a_kill_while_replies_wait_for_the_budget_loses_none_of_them(
+    tmp_path: Path,
+) -> None:
+    """32 commands back to back: 20 answers fit the group's window, the rest wait in the
+    outbox — SIGKILL now. After the restart every command has its answer (at most one twice),
+    and the group never got more than its budget in any window, before or after the kill."""
+    window, budget = 4.0, 20
+    model = make_model()
+    model.group_limit_per_minute = None  # the window is ours (short, for the test): checked below
+    async with LocalBotApiServer(model) as server:
+        db_path = tmp_path / "wiq.sqlite"
+        config_path = tmp_path / "config.toml"
+        extra = f'[limits]\ngroup_window = "{int(window)}s"\n'
+        text = config_text(db_path, extra=extra).replace("http://127.0.0.1:9/bot", server.base_url)
+        config_path.write_text(text, encoding="utf-8")
+
+        process = await start_process(config_path)
+        try:
+            sent = model.send_message(PT, ADMIN, "/setup PT Projektteam")
+            await model.wait_for_message(PT, "✅", after=sent["message_id"], timeout=20)
+            await asyncio.sleep(window)  # a fresh window for the burst
+            commands = [model.send_message(PT, ANNA, "/team")["message_id"] for _ in range(32)]
+            # Every command handled (its reply a row) while the budget holds 10+ back.
+            for _ in range(200):
+                total, waiting = waiting_replies(db_path, PT)
+                if total >= 33 and waiting >= 10:
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError(f"not queued in time: {total} rows, {waiting} waiting")
+        finally:
+            process.kill()  # SIGKILL: nothing is flushed, nothing said goodbye
+            await process.wait()
+        answered_before = sum(1 for m in model.bot_messages(PT) if m.reply_to in commands)
+        assert answered_before <= budget and waiting >= 10
+
+        process = await start_process(config_path)
+        try:
+            for _ in range(300):
+                answered = {m.reply_to for m in model.bot_messages(PT) if m.reply_to in commands}
+                if answered == set(commands):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            log = await stop_process(process)
+        replies = [m.reply_to for m in model.bot_messages(PT) if m.reply_to in commands]
+        assert set(replies) == set(commands), log
+        assert len(replies) - len(commands) <= 1, "at most one duplicate (the one in flight)"
+        times = sorted(
+            c.at
+            for c in model.calls
+            if c.ok
+            and c.method in ("sendMessage", "editMessageText", "sendPoll")
+            and str(c.params.get("chat_id")) == str(PT)
+        )
+        most = max(sum(1 for u in times if t <= u < t + window) for t in times)
+        assert most <= budget, f"{most} in one window of {window} s"
+        print(
+            f"queued at the kill: {waiting}; answered before: {answered_before}; after: "
+            f"{len(replies) - answered_before}; duplicates: {len(replies) - len(commands)}"
+        )

@@ -70,7 +70,7 @@ async def test_a_429_delays_a_card_edit_without_losing_it(team: Teams) -> None:
     h.model.fail_next("editMessageText", error_code=429, retry_after=30)
     await d.press(ST, 1, BERT, "agree")
     assert "Zustimmung: Bert" not in d.card(ST, 1).text
-    assert h.services.outbox.pending(ST) == 1
+    assert await h.outbox.pending(ST) == 1
     h.clock.advance(31)
     await h.services.outbox.flush(ST)
     await h.settle()

@@ -14,18 +14,20 @@ import pytest
 from bot.app import CHARTER_TERMS
 from bot.charter.outcomes import Response
 from bot.clock import ManualClock
-from bot.flows import nominations, petitions
+from bot.flows import nominations, petitions, posting
 from bot.flows.decisions import Decisions
 from bot.flows.payloads import OpenNomination, PetitionChoice, PetitionPress, Press, StartPayload
 from bot.flows.port import (
-    BuildNotice,
     Delivery,
+    Edited,
     Keyboard,
     OnPosted,
     Poll,
     Posted,
     Priority,
-    RenderCard,
+    Reminder,
+    RoundCard,
+    RoundResult,
     Status,
 )
 from bot.flows.responses import PressResult
@@ -54,18 +56,30 @@ class Post:
 @dataclass
 class RecordingOutbox:
     """The port, keeping what a flow asks for. Everything is posted at once (message ids
-    count up); a card edit is kept with its render, to be rendered when the test asks."""
+    count up) and what it records is carried out; a card edit is kept, to be rendered when
+    the test asks."""
 
+    services: Services | None = None
     posts: list[Post] = field(default_factory=list)
-    edits: dict[tuple[int, int], RenderCard] = field(default_factory=dict)
+    edits: dict[tuple[int, int], Edited | tuple[Html, Keyboard | None]] = field(
+        default_factory=dict
+    )
     polls: list[tuple[int, Poll]] = field(default_factory=list)
     stopped: list[tuple[int, int]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    async def _posted(self, chat_id: int, on_posted: OnPosted | None, poll: str | None = None):
-        where = Posted(chat_id, next(self._ids), poll)
+    async def _posted(
+        self,
+        chat_id: int,
+        on_posted: OnPosted | None,
+        poll: str | None = None,
+        text: Html | None = None,
+    ):
+        where = Posted(chat_id, next(self._ids), poll, text)
         if on_posted is not None:
-            await on_posted(where)
+            assert self.services is not None
+            # as the outbox keeps it: written down and read back
+            await posting.record(self.services, posting.decode(posting.encode(on_posted)), where)
         return Delivery(Status.SENT, where)
 
     async def send(
@@ -78,8 +92,9 @@ class RecordingOutbox:
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        about: object = (),
     ) -> Delivery:
-        delivery = await self._posted(chat_id, on_posted)
+        delivery = await self._posted(chat_id, on_posted, text=text)
         assert delivery.posted is not None
         self.posts.append(
             Post(chat_id, text, keyboard, reply_to, priority, delivery.posted.message_id)
@@ -87,14 +102,11 @@ class RecordingOutbox:
         return delivery
 
     async def edit(self, chat_id: int, message_id: int, text: Html, *, keyboard=None) -> Delivery:
-        async def render() -> tuple[Html, Keyboard | None]:
-            return text, keyboard
-
-        self.edits[(chat_id, message_id)] = render
+        self.edits[(chat_id, message_id)] = (text, keyboard)
         return Delivery(Status.SENT)
 
-    async def edit_later(self, chat_id: int, message_id: int, render: RenderCard) -> Delivery:
-        self.edits[(chat_id, message_id)] = render  # the newest replaces a waiting one
+    async def edit_later(self, chat_id: int, message_id: int, card: Edited) -> Delivery:
+        self.edits[(chat_id, message_id)] = card  # the newest replaces a waiting one
         return Delivery(Status.QUEUED)
 
     async def send_poll(
@@ -111,12 +123,13 @@ class RecordingOutbox:
         return await self._posted(chat_id, None)
 
     async def send_later(
-        self, chat_id: int, build: BuildNotice, *, priority: Priority = Priority.NOTICE
+        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
     ) -> Delivery:
-        notice = await build()
-        if notice is None:
+        assert self.services is not None
+        rendered = await posting.render(self.services, notice)
+        if rendered is None:
             return Delivery(Status.DROPPED)
-        return await self.send(chat_id, notice.text, priority=priority, reply_to=notice.reply_to)
+        return await self.send(chat_id, rendered[0], priority=priority, reply_to=notice.reply_to)
 
     async def create_invite_link(self, chat_id: int, name: str) -> str:
         return f"https://invite/{name}"
@@ -132,7 +145,13 @@ class RecordingOutbox:
 
     async def card(self, chat_id: int, message_id: int) -> tuple[Html, Keyboard | None]:
         """The card as its waiting edit would show it now."""
-        return await self.edits[(chat_id, message_id)]()
+        edit = self.edits[(chat_id, message_id)]
+        if isinstance(edit, RoundCard | RoundResult):
+            assert self.services is not None
+            rendered = await posting.render(self.services, edit)
+            assert rendered is not None
+            return rendered
+        return edit
 
 
 @dataclass
@@ -168,6 +187,7 @@ async def net(tmp_path: Path) -> AsyncIterator[Network]:
     )
     outbox = RecordingOutbox()
     services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
+    outbox.services = services
 
     async def in_chat(chat_id: int, telegram_id: int) -> bool:
         return True

@@ -16,7 +16,7 @@ from bot.charter.digest import DigestKind, digest_for, is_public_decision, names
 from bot.charter.policy import TeamKind
 from bot.charter.schedule import WEEK, last_slot, next_slot
 from bot.flows.open_items import OpenItem, open_items
-from bot.flows.port import Posted, Priority
+from bot.flows.port import DigestSent, Priority
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -403,11 +403,11 @@ class DigestRunner:
                 await store.mark_sent(slot, target.chat_id, self.services.clock.now())
                 continue
 
-            async def sent(_: Posted, chat_id: int = target.chat_id) -> None:
-                await store.mark_sent(slot, chat_id, self.services.clock.now())
-
             await self.services.outbox.send(
-                target.chat_id, text, priority=Priority.NOTICE, on_posted=sent
+                target.chat_id,
+                text,
+                priority=Priority.NOTICE,
+                on_posted=DigestSent(slot, target.chat_id),
             )
 
     async def current(self, chat_id: int, lang: str) -> Html | None:

@@ -13,7 +13,7 @@ from bot.charter import elections
 from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows.payloads import Candidacy, OpenCandidacy
-from bot.flows.port import Button, Keyboard, Poll, Posted
+from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -194,23 +194,14 @@ async def post_poll(services: Services, election_id: int) -> None:
     ]
     lang = services.default_language
 
-    async def started(post: Posted) -> None:
-        if post.poll_id is not None:
-            await services.storage.elections.set_poll(
-                election_id,
-                post.poll_id,
-                post.chat_id,
-                post.message_id,
-                team.id,
-                services.clock.now(),
-            )
-
     poll = Poll(
         question=t(lang, "election.question", id=election_id, seats=election.seats),
         options=tuple(names),
         multiple_answers=True,
     )
-    await services.outbox.send_poll(team.chat_id, poll, on_posted=started)
+    await services.outbox.send_poll(
+        team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id)
+    )
 
 
 async def ballot(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from bot.charter.policy import TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows.payloads import PetitionChoice, PetitionPress
-from bot.flows.port import Button, Delivery, Keyboard, Posted
+from bot.flows.port import Button, Delivery, Keyboard, PetitionFollowedUp, PetitionPosted
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import t
@@ -165,12 +165,7 @@ async def _post(
             text=petition.text or "",
         )
 
-    async def remember(post: Posted) -> None:
-        await services.storage.petitions.posted(
-            petition.id, post.chat_id, post.message_id, services.clock.now()
-        )
-
-    return await services.outbox.send(pt.chat_id, text, on_posted=remember)
+    return await services.outbox.send(pt.chat_id, text, on_posted=PetitionPosted(petition.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,14 +233,11 @@ async def follow_up(services: Services, sender: Person, replied_to: int, text: s
             text=text.strip(),
         )
 
-    async def remember(post: Posted) -> None:
-        await services.storage.petitions.followed_up(
-            petition, post.chat_id, post.message_id, services.clock.now()
-        )
-
     # The post's chat may be an older id of the team's chat; the team knows the current one.
     reply_to = post[1] if post[0] == team.chat_id else None
-    delivery = await services.outbox.send(team.chat_id, body, reply_to=reply_to, on_posted=remember)
+    delivery = await services.outbox.send(
+        team.chat_id, body, reply_to=reply_to, on_posted=PetitionFollowedUp(petition.id)
+    )
     if delivery.status == "failed":
         return "petition.not_sent"
     return "petition.followup_sent"

@@ -1,13 +1,19 @@
 """The one port through which a flow says what to post: typed values in (HTML text, keyboards
 of typed payloads, polls), typed values out (where it was posted, what became of it). No
 Telegram type crosses it, and a flow never learns how or when something is sent: the outbox
-behind it (bot.telegram_side.outbox today, a transactional outbox later) owns each chat's
-budget, the order by priority, coalescing, retries and splitting long texts."""
+behind it (bot.telegram_side.outbox, a transactional outbox) owns each chat's
+budget, the order by priority, coalescing, retries and splitting long texts.
+
+What a flow hands over is plain data and nothing else, so that the outbox can keep it in the
+database until Telegram confirmed it: what to record once something is posted is a typed value
+(`OnPosted`), and a card or a reminder that is built only when its turn comes is named by a
+typed value too (`Deferred`), rendered by the flows when it goes out — also after a restart."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Protocol
 
@@ -18,6 +24,7 @@ from bot.texts.i18n import Html
 class Priority(IntEnum):
     """Lower goes first when a chat's budget is short (SPEC §9)."""
 
+    ACTION = -1  # answers to join requests: no message, no budget, retried until done
     REPLY = 0  # command replies, new cards, results, polls
     NOTICE = 1  # reminders and digests
     EDIT = 2  # card edits: only the newest state of a card matters
@@ -48,14 +55,98 @@ class Keyboard:
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    """Where something was posted: what an on-posted callback is given."""
+    """Where something was posted: what recording an `OnPosted` value is given."""
 
     chat_id: int
     message_id: int
     poll_id: str | None = None  # a poll's own id, which its answers name
+    text: str | None = None  # the HTML text that went out (a text's first message)
 
 
-OnPosted = Callable[[Posted], Awaitable[None]]
+# What to record once something is posted: typed values, kept with the queued item (so a
+# restart still records it); bot.flows.posting carries each out. Each names what it is the
+# post of, so the outbox queues one post of the same thing in a chat at a time.
+
+
+@dataclass(frozen=True, slots=True)
+class CardPosted:
+    """A round's card: its message is the card (Rounds.set_card)."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundAnnounced:
+    """A round's result: the round is announced, and where its result went is kept with the
+    line it ended with, `next_step` (what happened next, as it was when the round closed), so
+    that a reason that comes later edits it in place (Rounds.mark_announced)."""
+
+    round_id: int
+    next_step: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextPosted:
+    """A proposal's full text, which its card links (Proposals.set_full_text)."""
+
+    proposal_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VotePollPosted:
+    """A vote's poll, whose answers are ballots (Votes.add_poll)."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class VoteAnnounced:
+    """A vote's result (Votes.mark_announced)."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ElectionPollPosted:
+    """An election's poll (Elections.set_poll)."""
+
+    election_id: int
+    team_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionPosted:
+    """A petition in the PT chat (Petitions.posted)."""
+
+    petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionFollowedUp:
+    """A petition's follow-up in the PT chat (Petitions.followed_up)."""
+
+    petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSent:
+    """A digest of one slot in one chat (Digests.mark_sent)."""
+
+    slot: datetime
+    chat_id: int
+
+
+OnPosted = (
+    CardPosted
+    | RoundAnnounced
+    | FullTextPosted
+    | VotePollPosted
+    | VoteAnnounced
+    | ElectionPollPosted
+    | PetitionPosted
+    | PetitionFollowedUp
+    | DigestSent
+)
 
 
 class Status(StrEnum):
@@ -89,18 +180,47 @@ class Poll:
     reply_to: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """A text built only when its turn comes (a reminder that names who is still missing)."""
+# What is built only when its turn comes, named by typed values (bot.flows.posting renders
+# them).
 
-    text: Html
+
+@dataclass(frozen=True, slots=True)
+class RoundCard:
+    """A round's card as it is when the edit goes out."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """A round's posted result as it is when the edit goes out (a reason that came after the
+    close, SPEC §3.4)."""
+
+    round_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """The reminder of a round, a vote or an election, naming who is still missing when it
+    goes out (nothing if nobody is, or it closed)."""
+
+    stage: str  # "round", "vote", "election"
+    stage_id: int
+    proposal_id: int
+    title: str
+    round_number: int
+    deadline: datetime
     reply_to: int | None = None
 
 
-# The card's text and keyboard as they are when the edit goes out.
-RenderCard = Callable[[], Awaitable[tuple[Html, Keyboard | None]]]
-# The notice as it is when it goes out; None: no longer needed (then nothing is sent).
-BuildNotice = Callable[[], Awaitable[Notice | None]]
+# What an edit shows when it goes out: a round's card, or a round's result.
+Edited = RoundCard | RoundResult
+Deferred = RoundCard | RoundResult | Reminder
+
+# How a deferred item is rendered when it goes out; None: no longer needed (nothing is sent).
+Render = Callable[[Deferred], Awaitable[tuple[Html, Keyboard | None] | None]]
+# What carries out an OnPosted value.
+Record = Callable[[OnPosted, Posted], Awaitable[None]]
 
 
 class ChatActionFailed(Exception):
@@ -122,9 +242,11 @@ class Outbox(Protocol):
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
     ) -> Delivery:
         """Post a text; one longer than a message goes out as several, the keyboard and
-        `on_posted` with the first. `silent`: without a notification sound."""
+        `on_posted` with the first. `silent`: without a notification sound. `about`: the
+        people (internal ids) it names, kept with the queued item."""
         ...
 
     async def edit(
@@ -133,9 +255,9 @@ class Outbox(Protocol):
         """Replace a message's text (shortened to one message) and keyboard (None: none)."""
         ...
 
-    async def edit_later(self, chat_id: int, message_id: int, render: RenderCard) -> Delivery:
-        """Edit a card to what `render` gives when the edit goes out: a burst of changes
-        costs one edit, showing the newest state."""
+    async def edit_later(self, chat_id: int, message_id: int, card: Edited) -> Delivery:
+        """Edit a card (or a round's result) to what it is when the edit goes out: a burst of
+        changes costs one edit, showing the newest state."""
         ...
 
     async def send_poll(
@@ -158,9 +280,9 @@ class Outbox(Protocol):
     ) -> Delivery: ...
 
     async def send_later(
-        self, chat_id: int, build: BuildNotice, *, priority: Priority = Priority.NOTICE
+        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
     ) -> Delivery:
-        """Post the notice `build` gives when its turn comes (nothing if it gives None)."""
+        """Post the notice as it is when its turn comes (nothing if it is no longer needed)."""
         ...
 
     async def create_invite_link(self, chat_id: int, name: str) -> str:
@@ -169,11 +291,14 @@ class Outbox(Protocol):
         ...
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Let the person in; raises ChatActionFailed."""
+        """Let the person in: at once, or by a retry if Telegram cannot be reached now (the
+        answer is queued, outside the chat's budget); raises ChatActionFailed if Telegram
+        refuses it."""
         ...
 
     async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Keep the person out; raises ChatActionFailed."""
+        """Keep the person out (at once, or by a retry, as approving); raises
+        ChatActionFailed if Telegram refuses it."""
         ...
 
     def start_link(self, payload: StartPayload) -> str:

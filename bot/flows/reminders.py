@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.charter.policy import DecisionKind, Policy, policy_from_json
 from bot.charter.schedule import reminder_at
-from bot.flows.port import Notice
+from bot.flows.port import Keyboard, Reminder
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -64,16 +64,16 @@ class Reminders:
         if team is None or not await store.reminders.not_responded(stage.stage, stage.stage_id):
             return False
         reply_to = stage.message_id if stage.chat_id == team.chat_id else None
-
-        async def build() -> Notice | None:
-            if not await store.reminders.is_open(stage.stage, stage.stage_id):
-                return None
-            missing = await store.reminders.not_responded(stage.stage, stage.stage_id)
-            if not missing:
-                return None
-            return Notice(await self._text(stage, missing), reply_to=reply_to)
-
-        await self.services.outbox.send_later(team.chat_id, build)
+        notice = Reminder(
+            stage.stage,
+            stage.stage_id,
+            stage.proposal_id,
+            stage.title,
+            stage.round_number,
+            stage.deadline,
+            reply_to,
+        )
+        await self.services.outbox.send_later(team.chat_id, notice)
         log.info(
             "event=reminder stage=%s id=%s proposal=%s",
             stage.stage,
@@ -82,7 +82,17 @@ class Reminders:
         )
         return True
 
-    async def _text(self, stage: OpenStage, missing: list[int]) -> Html:
+    async def render(self, notice: Reminder) -> tuple[Html, Keyboard | None] | None:
+        """The reminder as it goes out: None once the stage closed or nobody is missing."""
+        store = self.services.storage.reminders
+        if not await store.is_open(notice.stage, notice.stage_id):
+            return None
+        missing = await store.not_responded(notice.stage, notice.stage_id)
+        if not missing:
+            return None
+        return await self._text(notice, missing), None
+
+    async def _text(self, stage: OpenStage | Reminder, missing: list[int]) -> Html:
         """The reminder, with text mentions (people without a username are reached too);
         a long list is cut so that the message stays one message."""
         people = await self.services.storage.people.by_ids(missing)

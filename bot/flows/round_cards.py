@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus
 from bot.charter.policy import policy_from_json
 from bot.flows.payloads import Press
-from bot.flows.port import Button, Keyboard, Posted
+from bot.flows.port import (
+    Button,
+    CardPosted,
+    FullTextPosted,
+    Keyboard,
+    Posted,
+    RoundAnnounced,
+    RoundCard,
+    RoundResult,
+)
 from bot.texts import cards, naming
 from bot.texts.cards import RoundView
 from bot.texts.i18n import Html
@@ -83,11 +92,8 @@ class RoundCards:
         text, keyboard = await self._render(round_)
         text = Html(shorten(text))  # a card is one message: its buttons belong to all of it
 
-        async def remember(post: Posted) -> None:
-            await rounds.set_card(round_id, post.chat_id, post.message_id)
-
         await self.decisions.services.outbox.send(
-            chat_id, text, keyboard=keyboard, on_posted=remember
+            chat_id, text, keyboard=keyboard, on_posted=CardPosted(round_id)
         )
 
     async def refresh_card(self, round_id: int) -> None:
@@ -98,28 +104,28 @@ class RoundCards:
         await self.edit_card(round_.card_chat_id, round_.card_message_id, round_id)
 
     async def edit_card(self, chat_id: int, message_id: int, round_id: int) -> None:
-        async def render() -> tuple[Html, Keyboard | None]:
-            current = await self.decisions.services.storage.rounds.round(round_id)
-            assert current is not None
-            closed = (current.outcome or "superseded") if current.closed_at else None
-            return await self._render(current, closed)
+        await self.decisions.services.outbox.edit_later(chat_id, message_id, RoundCard(round_id))
 
-        await self.decisions.services.outbox.edit_later(chat_id, message_id, render)
+    async def render_current(self, round_id: int) -> tuple[Html, Keyboard | None] | None:
+        """The card of a round as it is now (what a waiting edit shows when it goes out)."""
+        current = await self.decisions.services.storage.rounds.round(round_id)
+        if current is None:
+            return None
+        closed = (current.outcome or "superseded") if current.closed_at else None
+        return await self._render(current, closed)
 
     async def post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
         """A text too long for the card goes out in full first; the card links it."""
-        proposals = self.decisions.services.storage.proposals
-
-        async def remember(post: Posted) -> None:
-            await proposals.set_full_text(proposal.id, post.chat_id, post.message_id)
-
         await self.decisions.services.outbox.send(
-            team.chat_id, cards.render_full_text(proposal, self.lang), on_posted=remember
+            team.chat_id,
+            cards.render_full_text(proposal, self.lang),
+            on_posted=FullTextPosted(proposal.id),
         )
 
     async def announce_round(self, proposal: ProposalRecord, round_id: int) -> None:
         """The card's final state and the result message (again after a restart, if the
-        crash came first: what is marked announced was sent)."""
+        crash came first: what is marked announced was sent). Once it is posted, `announced`
+        records where it went (bot.flows.posting)."""
         services = self.decisions.services
         round_ = await services.storage.rounds.round(round_id)
         assert round_ is not None
@@ -128,18 +134,23 @@ class RoundCards:
         assert team is not None
         next_step = await self._next_step(proposal)
         text = await self.result_text(round_, next_step)
+        await services.outbox.send(
+            team.chat_id, text, on_posted=RoundAnnounced(round_id, next_step)
+        )
 
-        async def announced(post: Posted) -> None:
-            await services.storage.rounds.mark_announced(
-                round_id, self.decisions.now(), post.chat_id, post.message_id, next_step
-            )
-            # A reason that came while the result waited for its turn (or was on its way)
-            # is not in what went out: the message is brought up to date.
-            current = await services.storage.rounds.round(round_id)
-            if current is not None and await self.result_text(current, next_step) != text:
-                await self.update_result(round_id)
-
-        await services.outbox.send(team.chat_id, text, on_posted=announced)
+    async def announced(self, round_id: int, next_step: str, post: Posted) -> None:
+        """The result is posted: the round is announced, and where it went is kept with the
+        line it ended with, so that a reason that comes later edits it in place."""
+        rounds = self.decisions.services.storage.rounds
+        await rounds.mark_announced(
+            round_id, self.decisions.now(), post.chat_id, post.message_id, next_step
+        )
+        # A reason that came while the result waited for its turn (or was on its way) is not
+        # in what went out: the message is brought up to date. (This runs inside the chat's
+        # flush; the edit is taken by that flush.)
+        current = await rounds.round(round_id)
+        if current is not None and await self.result_text(current, next_step) != post.text:
+            await self.update_result(round_id)
 
     async def result_text(self, round_: RoundRecord, next_step: str) -> Html:
         """A closed round's result message, from what is stored, ending with `next_step`
@@ -159,20 +170,21 @@ class RoundCards:
 
     async def update_result(self, round_id: int) -> None:
         """Edit a posted result in place to what is stored now (a reason that came after the
-        close, SPEC §3.4); rendered when the edit goes out. Nothing while it is not posted:
-        then it goes out as it is by then."""
+        close, SPEC §3.4); rendered when the edit goes out (`render_result`). Nothing while
+        it is not posted: then it goes out as it is by then."""
         round_ = await self.decisions.services.storage.rounds.round(round_id)
         if round_ is None or round_.result_chat_id is None or round_.result_message_id is None:
             return
-
-        async def render() -> tuple[Html, Keyboard | None]:
-            current = await self.decisions.services.storage.rounds.round(round_id)
-            assert current is not None
-            return await self.result_text(current, current.result_next_step or ""), None
-
         await self.decisions.services.outbox.edit_later(
-            round_.result_chat_id, round_.result_message_id, render
+            round_.result_chat_id, round_.result_message_id, RoundResult(round_id)
         )
+
+    async def render_result(self, round_id: int) -> tuple[Html, Keyboard | None] | None:
+        """A posted result as it is now (what a waiting edit of it shows when it goes out)."""
+        current = await self.decisions.services.storage.rounds.round(round_id)
+        if current is None:
+            return None
+        return await self.result_text(current, current.result_next_step or ""), None
 
     async def _next_step(self, proposal: ProposalRecord) -> Html:
         """What happens now, from the proposal's current state."""

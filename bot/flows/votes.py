@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.charter import course, outcomes, tally
 from bot.charter.outcomes import ProposalStatus
 from bot.charter.policy import policy_from_json
-from bot.flows.port import Poll, Posted
+from bot.flows.port import Poll, VoteAnnounced, VotePollPosted
 from bot.texts import cards, naming
 from storage.proposals import ProposalRecord
 from storage.votes import VoteResult
@@ -51,16 +51,12 @@ class Votes:
             if delivery.posted is not None:
                 reply_to = delivery.posted.message_id
 
-        async def remember(post: Posted) -> None:
-            if post.poll_id is not None:
-                await self.store.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
-
         poll = Poll(
             question=cards.poll_question(proposal, lang),
             options=tuple(cards.poll_options(lang)),
             reply_to=reply_to,
         )
-        await services.outbox.send_poll(chat_id, poll, on_posted=remember)
+        await services.outbox.send_poll(chat_id, poll, on_posted=VotePollPosted(vote_id))
 
     async def ballot(
         self, poll_id: str, telegram_id: int, person_id: int, option_ids: list[int], update_id: int
@@ -147,11 +143,8 @@ class Votes:
         assert team is not None
         counted = await self.count(proposal, vote_id)
 
-        async def announced(_: Posted) -> None:
-            await self.store.mark_announced(vote_id, self.decisions.now())
-
         text = cards.render_vote_result(proposal, counted, services.default_language)
-        await services.outbox.send(team.chat_id, text, on_posted=announced)
+        await services.outbox.send(team.chat_id, text, on_posted=VoteAnnounced(vote_id))
 
     async def stop_polls(self, vote_id: int) -> None:
         """The bot closes its polls itself, so that Telegram's poll and the record agree."""

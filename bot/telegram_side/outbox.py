@@ -1,18 +1,23 @@
 """Everything the bot sends or edits goes through here: the flows' port (bot.flows.port) on
-the Bot API. A per-chat outbox that owns each group's budget (SPEC §9), sends at once while
-the budget allows and otherwise queues by priority, coalesces card edits, and retries 429s
-and network errors without losing anything; keyboards go out in the one callback codec.
+the Bot API, as a transactional outbox. Every send and edit (all but answerCallbackQuery, and
+the invite links and join-request answers, which are done at once) is first a row in the
+database (storage/outbox.py); the row is committed before the port's call returns, so a kill
+after it loses nothing. The sender works from the table: per chat, in priority order, card
+edits coalesced; each group's budget is taken from the send times stored there (so a restart
+does not spend it twice); 429s and network errors are retried; an item is marked done when
+Telegram confirmed it, and what it records once posted (a typed value) is carried out then —
+after a restart too, when `resume` picks up what was left. Keyboards go out in the one
+callback codec.
 
 No caller ever waits for a budget: a queued item is flushed later by a scheduled job."""
 
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
+import dataclasses
+import json
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -29,50 +34,42 @@ from telegram.error import (
 )
 
 from bot.clock import Clock
+from bot.flows import posting
 from bot.flows.payloads import StartPayload
 from bot.flows.port import (
-    BuildNotice,
     ChatActionFailed,
+    Deferred,
     Delivery,
+    Edited,
     Keyboard,
     OnPosted,
     Poll,
     Posted,
     Priority,
-    RenderCard,
+    Record,
+    Reminder,
+    Render,
     Status,
 )
 from bot.telegram_side import callbacks, deep_links
 from bot.texts.i18n import Html
 from bot.texts.render import shorten, split_message
+from storage.outbox import Outbox as OutboxRows
+from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
-WINDOW = 60.0
+WINDOW = 60.0  # Telegram's window of a group's budget (config: [limits] group_window)
 
 Schedule = Callable[[float, int, Callable[[], Awaitable[None]]], None]
 Kwargs = dict[str, Any]
-
-
-@dataclass(order=True)
-class _Item:
-    priority: int
-    seq: int
-    chat_id: int = field(compare=False)
-    method: str = field(compare=False)
-    kwargs: Kwargs = field(compare=False)
-    coalesce_key: str | None = field(compare=False, default=None)
-    on_posted: OnPosted | None = field(compare=False, default=None)
-    delivery: Delivery = field(compare=False, default_factory=Delivery)
-    attempts: int = field(compare=False, default=0)
-    build: Callable[[], Awaitable[Kwargs]] | None = field(compare=False, default=None)
+Message_ = dict[str, Any]
 
 
 @dataclass
 class _ChatQueue:
-    heap: list[_Item] = field(default_factory=list)
-    by_key: dict[str, _Item] = field(default_factory=dict)
-    sent_times: deque[float] = field(default_factory=deque)
+    """What one process keeps of a chat besides the table: when to try again."""
+
     blocked_until: float = 0.0
     last_edit_at: float = float("-inf")
     flush_at: float | None = None
@@ -87,16 +84,21 @@ def is_group(chat_id: int) -> bool:
 
 def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     """A keyboard as Telegram takes it, each payload in the one callback-data codec."""
+    return _markup(_keyboard_rows(keyboard))
+
+
+def _keyboard_rows(keyboard: Keyboard | None) -> list[list[list[str]]] | None:
+    """A keyboard as stored with a queued item: label and encoded payload per button."""
     if keyboard is None:
         return None
+    return [[[b.label, callbacks.encode(b.payload)] for b in row] for row in keyboard.rows]
+
+
+def _markup(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
+    if rows is None:
+        return None
     return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(button.label, callback_data=callbacks.encode(button.payload))
-                for button in row
-            ]
-            for row in keyboard.rows
-        ]
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
 
 
@@ -115,32 +117,54 @@ def _replying(kwargs: Kwargs, reply_to: int | None) -> Kwargs:
     return kwargs
 
 
+async def _nothing_recorded(what: OnPosted, post: Posted) -> None:
+    raise RuntimeError("the outbox was not bound to the flows (TelegramOutbox.bind)")
+
+
+async def _nothing_rendered(what: Deferred) -> None:
+    raise RuntimeError("the outbox was not bound to the flows (TelegramOutbox.bind)")
+
+
 class TelegramOutbox:
-    """The port (bot.flows.port.Outbox) on the Bot API, in memory: what is queued is lost
-    when the bot stops (a flow marks in the database what it needs to see sent)."""
+    """The port (bot.flows.port.Outbox) on the Bot API, kept in the database: what is queued
+    survives a restart and goes out after it (`resume`)."""
 
     def __init__(
         self,
         bot: Bot,
         clock: Clock,
         schedule: Schedule,
+        rows: OutboxRows,
         *,
         group_per_minute: int = 20,
         edits_per_minute: int = 12,
+        group_window: float = WINDOW,
         retry_base: float = 1.0,
         retry_max: float = 60.0,
     ) -> None:
         self.bot = bot
         self.clock = clock
         self.schedule = schedule
+        self.rows = rows
         self.group_per_minute = group_per_minute
+        self.window = group_window
         # Card edits are spaced out so that a burst of presses costs a few edits and leaves
         # room in the group's budget for replies and results.
-        self.edit_interval = WINDOW / edits_per_minute
+        self.edit_interval = group_window / edits_per_minute
         self.retry_base = retry_base
         self.retry_max = retry_max
+        self.record: Record = _nothing_recorded
+        self.render: Render = _nothing_rendered
         self._queues: dict[int, _ChatQueue] = {}
-        self._seq = itertools.count()
+        # What this process handed out for items still waiting; updated when they go out.
+        self._deliveries: dict[int, Delivery] = {}
+        # The card edits this process queued that are not taken yet: (chat, key) -> row, card.
+        self._waiting_cards: dict[tuple[int, str], tuple[int, Edited]] = {}
+
+    def bind(self, record: Record, render: Render) -> None:
+        """How the flows record what was posted and render what is built when it goes out."""
+        self.record = record
+        self.render = render
 
     # -- the port -------------------------------------------------------------------------
 
@@ -154,33 +178,31 @@ class TelegramOutbox:
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
     ) -> Delivery:
         """Send HTML text; a text over Telegram's limit goes out as several messages, the
         keyboard and `on_posted` with the first (cards are shortened, never split)."""
-        parts = split_message(text)
         first: Delivery | None = None
-        for index, part in enumerate(parts):
-            kwargs: Kwargs = {
-                "chat_id": chat_id,
-                "text": part,
-                "parse_mode": ParseMode.HTML,
-                "link_preview_options": None,
-            }
-            if silent:
-                kwargs["disable_notification"] = True
+        for index, part in enumerate(split_message(text)):
+            message: Message_ = {"text": part, "silent": silent}
             if index == 0:
-                if keyboard is not None:
-                    kwargs["reply_markup"] = markup(keyboard)
-                _replying(kwargs, reply_to)
-            delivery = await self._submit(
+                message["keyboard"] = _keyboard_rows(keyboard)
+                message["reply_to"] = reply_to
+            item_id, new = await self._add(
                 chat_id,
-                "send_message",
-                kwargs,
                 priority,
+                "text",
+                message,
                 on_posted=on_posted if index == 0 else None,
+                about=about,
             )
-            first = first or delivery
+            delivery = self._delivery(item_id)
+            if first is None:
+                first = delivery
+                if not new:  # the same post waits already (with all its parts)
+                    break
         assert first is not None
+        await self.flush(chat_id)
         return first
 
     async def send_document(
@@ -195,96 +217,72 @@ class TelegramOutbox:
     ) -> Delivery:
         """Send a file (one message); the caption is HTML. The bytes stay with the item, so a
         retry uploads them again."""
-        kwargs: Kwargs = {"chat_id": chat_id, "document": data, "filename": filename}
-        if caption is not None:
-            kwargs["caption"] = caption
-            kwargs["parse_mode"] = ParseMode.HTML
-        return await self._submit(chat_id, "send_document", _replying(kwargs, reply_to), priority)
+        message: Message_ = {"filename": filename, "caption": caption, "reply_to": reply_to}
+        item_id, _ = await self._add(chat_id, priority, "document", message, document=data)
+        return await self._flushed(chat_id, item_id)
 
     async def edit(
         self, chat_id: int, message_id: int, text: Html, *, keyboard: Keyboard | None = None
     ) -> Delivery:
         """Edit a message; a queued edit of the same message is replaced (newest state only)."""
-        return await self._submit(
-            chat_id,
-            "edit_message_text",
-            self._edit_kwargs(chat_id, message_id, text, keyboard),
-            Priority.EDIT,
-            coalesce_key=f"edit:{message_id}",
-        )
-
-    async def edit_later(self, chat_id: int, message_id: int, render: RenderCard) -> Delivery:
-        """Edit a message to what `render` gives when the edit actually goes out: a burst of
-        changes costs one render per edit sent, not one per change."""
-
-        async def kwargs() -> Kwargs:
-            text, keyboard = await render()
-            return self._edit_kwargs(chat_id, message_id, text, keyboard)
-
-        return await self._submit(
-            chat_id,
-            "edit_message_text",
-            {},
-            Priority.EDIT,
-            coalesce_key=f"edit:{message_id}",
-            build=kwargs,
-        )
-
-    @staticmethod
-    def _edit_kwargs(
-        chat_id: int, message_id: int, text: Html, keyboard: Keyboard | None
-    ) -> Kwargs:
-        return {
-            "chat_id": chat_id,
+        message: Message_ = {
             "message_id": message_id,
-            "text": shorten(text),
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": markup(keyboard),  # None removes the buttons
+            "text": text,
+            "keyboard": _keyboard_rows(keyboard),
         }
+        self._waiting_cards.pop((chat_id, f"edit:{message_id}"), None)  # replaced by this
+        item_id, _ = await self._add(
+            chat_id, Priority.EDIT, "edit", message, coalesce_key=f"edit:{message_id}"
+        )
+        return await self._flushed(chat_id, item_id, Priority.EDIT)
+
+    async def edit_later(self, chat_id: int, message_id: int, card: Edited) -> Delivery:
+        """Edit a card (or a round's result) to what it is when the edit actually goes out: a
+        burst of changes costs one render per edit sent, not one per change."""
+        message: Message_ = {"message_id": message_id, "deferred": posting.encode(card)}
+        key = (chat_id, f"edit:{message_id}")
+        waiting = self._waiting_cards.get(key)
+        if waiting is None or waiting[1] != card:
+            item_id, _ = await self._add(
+                chat_id, Priority.EDIT, "deferred", message, coalesce_key=key[1]
+            )
+            self._waiting_cards[key] = (item_id, card)
+        else:
+            # This process queued the same edit and nobody took it yet: the row already
+            # says "the card as it is when it goes out" — a press costs no write here.
+            item_id = waiting[0]
+        return await self._flushed(chat_id, item_id, Priority.EDIT)
 
     async def send_poll(
         self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
     ) -> Delivery:
-        kwargs: Kwargs = {
-            "chat_id": chat_id,
+        message: Message_ = {
             "question": poll.question,
             "options": list(poll.options),
-            "is_anonymous": False,
-            "allows_multiple_answers": poll.multiple_answers,
-            "api_kwargs": {"hide_results_until_closes": True},
+            "multiple_answers": poll.multiple_answers,
+            "reply_to": poll.reply_to,
         }
-        return await self._submit(
-            chat_id,
-            "send_poll",
-            _replying(kwargs, poll.reply_to),
-            Priority.REPLY,
-            on_posted=on_posted,
-        )
+        item_id, _ = await self._add(chat_id, Priority.REPLY, "poll", message, on_posted=on_posted)
+        return await self._flushed(chat_id, item_id)
 
     async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
-        kwargs: Kwargs = {"chat_id": chat_id, "message_id": message_id}
-        return await self._submit(chat_id, "stop_poll", kwargs, Priority.REPLY)
+        message: Message_ = {"message_id": message_id}
+        item_id, _ = await self._add(chat_id, Priority.REPLY, "stop_poll", message)
+        return await self._flushed(chat_id, item_id)
 
     async def send_later(
-        self, chat_id: int, build: BuildNotice, *, priority: Priority = Priority.NOTICE
+        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
     ) -> Delivery:
-        """Send what `build` gives when the item's turn comes; None drops it for free."""
+        """Send the notice as it is when the item's turn comes; nothing, for free, if it is no
+        longer needed then."""
+        message: Message_ = {"deferred": posting.encode(notice), "reply_to": notice.reply_to}
+        item_id, _ = await self._add(chat_id, priority, "deferred", message)
+        return await self._flushed(chat_id, item_id)
 
-        async def kwargs() -> Kwargs:
-            notice = await build()
-            if notice is None:
-                return {}
-            sending: Kwargs = {
-                "chat_id": chat_id,
-                "text": notice.text,
-                "parse_mode": ParseMode.HTML,
-            }
-            return _replying(sending, notice.reply_to)
-
-        return await self._submit(chat_id, "send_message", {}, priority, build=kwargs)
-
-    # Invite links and join requests are answered at once, outside any group's budget: they
-    # are no messages in the chat.
+    # Invite links and the answers to join requests are no messages in the chat: they spend
+    # no budget. An invite link is made at once (the caller needs it; an invitation without
+    # one is retried from its own table); a join request's answer is a row, tried at once and
+    # retried while Telegram cannot be reached.
 
     async def create_invite_link(self, chat_id: int, name: str) -> str:
         try:
@@ -296,71 +294,96 @@ class TelegramOutbox:
         return link.invite_link
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        try:
-            await self.bot.approve_chat_join_request(chat_id, telegram_id)
-        except TelegramError as exc:
-            raise ChatActionFailed(str(exc)) from exc
+        await self._answer_join_request(chat_id, "approve", telegram_id)
 
     async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        try:
-            await self.bot.decline_chat_join_request(chat_id, telegram_id)
-        except TelegramError as exc:
-            raise ChatActionFailed(str(exc)) from exc
+        await self._answer_join_request(chat_id, "decline", telegram_id)
+
+    async def _answer_join_request(self, chat_id: int, kind: str, telegram_id: int) -> None:
+        item_id, _ = await self._add(
+            chat_id, Priority.ACTION, kind, {"user_id": telegram_id}, budget=False
+        )
+        delivery = await self._flushed(chat_id, item_id)
+        if delivery.status == Status.FAILED:
+            raise ChatActionFailed(delivery.error or "refused")
 
     def start_link(self, payload: StartPayload) -> str:
         return deep_links.url(self.bot.username, payload)
 
-    # -- the queue --------------------------------------------------------------------------
+    # -- the queue, in the database -------------------------------------------------------
 
-    async def _submit(
+    async def _add(
         self,
         chat_id: int,
-        method: str,
-        kwargs: Kwargs,
-        priority: Priority = Priority.REPLY,
+        priority: Priority,
+        kind: str,
+        message: Message_,
         *,
+        document: bytes | None = None,
         coalesce_key: str | None = None,
         on_posted: OnPosted | None = None,
-        build: Callable[[], Awaitable[Kwargs]] | None = None,
-    ) -> Delivery:
-        """A Bot method through the chat's budget. `build`, if given, makes the arguments
-        when the call is made; empty arguments drop the call (what it would have said is no
-        longer true)."""
-        queue = self._queue(chat_id)
-        if coalesce_key is not None and coalesce_key in queue.by_key:
-            waiting = queue.by_key[coalesce_key]
-            waiting.kwargs = kwargs  # still queued: it will simply carry the newest state
-            waiting.build = build
-            return waiting.delivery
-        item = _Item(
-            int(priority),
-            next(self._seq),
+        about: Sequence[int] = (),
+        budget: bool = True,
+    ) -> tuple[int, bool]:
+        """One row, committed when this returns: its id, and whether it is new (False: the
+        same post or an edit of the same message waits already)."""
+        return await self.rows.add(
             chat_id,
-            method,
-            kwargs,
-            coalesce_key,
-            on_posted,
-            build=build,
+            int(priority),
+            kind,
+            json.dumps(message, ensure_ascii=False),
+            self.clock.now(),
+            budget=budget and is_group(chat_id),
+            document=document,
+            coalesce_key=coalesce_key,
+            on_posted=posting.encode(on_posted) if on_posted is not None else None,
+            person_ids=about,
         )
-        heapq.heappush(queue.heap, item)
-        if coalesce_key is not None:
-            queue.by_key[coalesce_key] = item
-        if queue.flushing is not None and queue.flushing is asyncio.current_task():
-            # Submitted from an on_posted of this chat's own flush: that flush, which holds
-            # the lock, takes it in its loop (waiting for the lock here would never end).
-            return item.delivery
-        await self.flush(chat_id)
-        return item.delivery
 
-    def pending(self, chat_id: int | None = None) -> int:
-        queues = [self._queues.get(chat_id)] if chat_id is not None else self._queues.values()
-        return sum(len(q.heap) for q in queues if q)
+    def _delivery(self, item_id: int) -> Delivery:
+        return self._deliveries.setdefault(item_id, Delivery())
+
+    async def _flushed(
+        self, chat_id: int, item_id: int, priority: Priority = Priority.REPLY
+    ) -> Delivery:
+        delivery = self._delivery(item_id)
+        queue = self._queue(chat_id)
+        planned = queue.flush_at is not None and queue.flush_at > self.clock.monotonic()
+        if not (priority == Priority.EDIT and planned):
+            # A card edit in a chat whose flush is planned waits for it anyway (for the
+            # edits' spacing, the budget or a back-off): a burst of presses costs no query.
+            await self.flush(chat_id)
+        return delivery
+
+    async def pending(self, chat_id: int | None = None) -> int:
+        """How many items wait (in the table: of every process, and from before a restart)."""
+        return await self.rows.waiting(chat_id)
+
+    async def resume(self) -> int:
+        """At start: send what a stopped process left queued, or in flight (Telegram may have
+        sent that already: at most one duplicate). Returns how many items wait."""
+        await self.rows.resume(self._now(), self.clock.now())
+        waiting = await self.rows.waiting()
+        if waiting:
+            log.info("event=outbox_resumed queued=%d", waiting)
+        await self.flush_all()
+        return waiting
+
+    async def purge(self, keep: timedelta) -> int:
+        """Forget what went out (or failed) longer than `keep` ago."""
+        now = self.clock.now()
+        return await self.rows.purge(now - keep, (now - keep).timestamp())
 
     # -- the flush ----------------------------------------------------------------------
 
     async def flush(self, chat_id: int) -> None:
         """Send what the budget allows, in priority order; schedule the rest."""
         queue = self._queue(chat_id)
+        if queue.flushing is not None and queue.flushing is asyncio.current_task():
+            # Called from what this chat's own flush records once something is posted (a
+            # result brought up to date edits itself): that flush, which holds the lock,
+            # takes the new row in its loop (waiting for the lock here would never end).
+            return
         async with queue.lock:
             queue.flushing = asyncio.current_task()
             try:
@@ -369,54 +392,61 @@ class TelegramOutbox:
                 queue.flushing = None
 
     async def _flush_locked(self, chat_id: int, queue: _ChatQueue) -> None:
-        while queue.heap:
-            wait, why = self._wait_needed(chat_id, queue)
+        while (item := await self.rows.next(chat_id)) is not None:
+            wait, why = await self._wait_needed(chat_id, queue, item)
             if wait > 0:
                 if self._schedule_flush(chat_id, queue, wait):
                     # Routine spacing of card edits is not news; a full budget or a
                     # back-off is: the reader of the log learns why a reply is late.
+                    level = logging.DEBUG if why == "edit_spacing" else logging.INFO
                     log.log(
-                        logging.DEBUG if why == "edit_spacing" else logging.INFO,
+                        level,
                         "event=outbox_held chat=%s reason=%s queued=%d wait_s=%.1f",
                         chat_id,
                         why,
-                        len(queue.heap),
+                        await self.rows.waiting(chat_id),
                         wait,
                     )
                 return
-            item = heapq.heappop(queue.heap)
             if item.coalesce_key is not None:
-                queue.by_key.pop(item.coalesce_key, None)
+                self._waiting_cards.pop((chat_id, item.coalesce_key), None)
+            if not await self.rows.claim(item.id, self._now()):
+                continue  # taken by another sender, or replaced meanwhile
             retry_in = await self._perform(queue, item)
             if retry_in is not None:
-                heapq.heappush(queue.heap, item)
-                if item.coalesce_key is not None:
-                    queue.by_key.setdefault(item.coalesce_key, item)
                 self._schedule_flush(chat_id, queue, retry_in)
                 return
 
     async def flush_all(self) -> None:
-        for chat_id in list(self._queues):
+        for chat_id in sorted(set(await self.rows.chats_waiting()) | set(self._queues)):
             await self.flush(chat_id)
 
     def _queue(self, chat_id: int) -> _ChatQueue:
         return self._queues.setdefault(chat_id, _ChatQueue())
 
-    def _wait_needed(self, chat_id: int, queue: _ChatQueue) -> tuple[float, str]:
+    def _now(self) -> float:
+        """Wall time in seconds: send times are stored, and a restart must still read them."""
+        return self.clock.now().timestamp()
+
+    async def _wait_needed(
+        self, chat_id: int, queue: _ChatQueue, item: OutboxItem
+    ) -> tuple[float, str]:
         """How long the next item must wait, and why: `backoff` (a 429 or a network error),
-        `group_budget` (20 in the last minute) or `edit_spacing` (card edits spread out)."""
-        now = self.clock.monotonic()
-        if queue.blocked_until > now:
-            return queue.blocked_until - now, "backoff"
-        if not is_group(chat_id):
+        `group_budget` (group_per_minute in the last window, as stored) or `edit_spacing`
+        (card edits spread out)."""
+        mono = self.clock.monotonic()
+        if queue.blocked_until > mono:
+            return queue.blocked_until - mono, "backoff"
+        if not item.budget:
             return 0.0, ""
-        while queue.sent_times and queue.sent_times[0] <= now - WINDOW:
-            queue.sent_times.popleft()
+        now = self._now()
+        spent = await self.rows.sent_since(chat_id, now - self.window)
         wait, why = 0.0, ""
-        if len(queue.sent_times) >= self.group_per_minute:
-            wait, why = queue.sent_times[0] + WINDOW - now, "group_budget"
-        if queue.heap[0].priority == Priority.EDIT:
-            spacing = queue.last_edit_at + self.edit_interval - now
+        if len(spent) >= self.group_per_minute:
+            oldest_counting = spent[len(spent) - self.group_per_minute]
+            wait, why = oldest_counting + self.window - now, "group_budget"
+        if item.priority == Priority.EDIT:
+            spacing = queue.last_edit_at + self.edit_interval - mono
             if spacing > wait:
                 wait, why = spacing, "edit_spacing"
         return wait, why
@@ -436,96 +466,180 @@ class TelegramOutbox:
         self.schedule(max(delay, 0.05), chat_id, run)
         return True
 
-    async def _perform(self, queue: _ChatQueue, item: _Item) -> float | None:
-        """Do one call. None when done (sent or failed for good), else seconds to wait."""
-        if item.build is not None:
-            item.kwargs = await item.build()
-            item.build = None
-            if not item.kwargs:  # no longer needed by the time its turn came: costs nothing
-                item.delivery.status = Status.DROPPED
+    async def _call(self, item: OutboxItem) -> tuple[str, Kwargs] | None:
+        """The Bot method and its arguments for an item; None when a deferred item is no
+        longer needed."""
+        message: Message_ = json.loads(item.message)
+        chat_id = item.chat_id
+        kind = item.kind
+        if kind == "deferred":
+            rendered = await self.render(posting.decode(message["deferred"]))
+            if rendered is None:
                 return None
-            if item.chat_id != item.kwargs.get("chat_id", item.chat_id):
-                item.kwargs["chat_id"] = item.chat_id
+            text, keyboard = rendered
+            message["text"], message["keyboard"] = text, _keyboard_rows(keyboard)
+            kind = "edit" if "message_id" in message else "text"
+        if kind == "text":
+            kwargs: Kwargs = {
+                "chat_id": chat_id,
+                "text": message["text"],
+                "parse_mode": ParseMode.HTML,
+                "link_preview_options": None,
+            }
+            if message.get("silent"):
+                kwargs["disable_notification"] = True
+            if message.get("keyboard") is not None:
+                kwargs["reply_markup"] = _markup(message["keyboard"])
+            return "send_message", _replying(kwargs, message.get("reply_to"))
+        if kind == "edit":
+            return "edit_message_text", {
+                "chat_id": chat_id,
+                "message_id": message["message_id"],
+                "text": shorten(message["text"]),
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": _markup(message.get("keyboard")),  # None removes the buttons
+            }
+        if kind == "document":
+            kwargs = {
+                "chat_id": chat_id,
+                "document": item.document,
+                "filename": message["filename"],
+            }
+            if message.get("caption") is not None:
+                kwargs["caption"] = message["caption"]
+                kwargs["parse_mode"] = ParseMode.HTML
+            return "send_document", _replying(kwargs, message.get("reply_to"))
+        if kind == "poll":
+            kwargs = {
+                "chat_id": chat_id,
+                "question": message["question"],
+                "options": list(message["options"]),
+                "is_anonymous": False,
+                "allows_multiple_answers": message["multiple_answers"],
+                "api_kwargs": {"hide_results_until_closes": True},
+            }
+            return "send_poll", _replying(kwargs, message.get("reply_to"))
+        if kind == "stop_poll":
+            return "stop_poll", {"chat_id": chat_id, "message_id": message["message_id"]}
+        if kind in ("approve", "decline"):
+            method = f"{kind}_chat_join_request"
+            return method, {"chat_id": chat_id, "user_id": message["user_id"]}
+        raise ValueError(f"unknown outbox item kind {kind!r}")
+
+    async def _perform(self, queue: _ChatQueue, item: OutboxItem) -> float | None:
+        """Do one call. None when done (sent or failed for good), else seconds to wait."""
         try:
-            result: object = await getattr(self.bot, item.method)(**item.kwargs)
+            call = await self._call(item)
+        except Exception:
+            # A row that cannot be rendered must not hold up the chat's queue behind it.
+            log.exception("event=outbox_unrenderable chat=%s item=%s", item.chat_id, item.id)
+            await self._failed(item, "could not be rendered")
+            return None
+        if call is None:  # no longer needed by the time its turn came: costs nothing
+            await self.rows.done(item.id, Status.DROPPED, spent=False)
+            self._finish(item.id, Status.DROPPED)
+            return None
+        method, kwargs = call
+        try:
+            result: object = await getattr(self.bot, method)(**kwargs)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
             queue.blocked_until = self.clock.monotonic() + wait
+            await self.rows.requeue(item.id, spent_at=None, now=self.clock.now())
             log.warning(
                 "event=outbox_retry_after chat=%s method=%s wait_s=%.0f",
                 item.chat_id,
-                item.method,
+                method,
                 wait,
             )
             return wait
         except ChatMigrated as exc:
             # Re-file the item under the supergroup's id; the migration handler moves the team.
-            self._refile(item, exc.new_chat_id)
+            await self._refile(item, exc.new_chat_id)
             return None
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                self._done(queue, item, None)
+                await self._sent(queue, item, None)
                 return None
             log.error(
                 "event=outbox_refused chat=%s method=%s error=%r",
                 item.chat_id,
-                item.method,
+                method,
                 exc.message,
             )
-            item.delivery.status, item.delivery.error = Status.FAILED, exc.message
+            await self._failed(item, exc.message)
             return None
         except Forbidden as exc:
             log.info(
                 "event=outbox_forbidden chat=%s method=%s error=%r",
                 item.chat_id,
-                item.method,
+                method,
                 exc.message,
             )
-            item.delivery.status, item.delivery.error = Status.FAILED, exc.message
+            await self._failed(item, exc.message)
             return None
         except NetworkError as exc:
-            item.attempts += 1
-            wait = min(self.retry_base * 2.0 ** (item.attempts - 1), self.retry_max)
+            # Telegram may have acted (a timeout, a dropped connection): the attempt keeps
+            # counting to the budget, and a retry may cause one duplicate.
+            attempts = item.attempts + 1
+            wait = min(self.retry_base * 2.0 ** (attempts - 1), self.retry_max)
             queue.blocked_until = self.clock.monotonic() + wait
+            await self.rows.requeue(item.id, spent_at=self._now(), now=self.clock.now())
             log.warning(
                 "event=outbox_network_error chat=%s method=%s attempt=%d wait_s=%.0f error=%r",
                 item.chat_id,
-                item.method,
-                item.attempts,
+                method,
+                attempts,
                 wait,
                 str(exc),
             )
             return wait
         where = posted(result)
-        self._done(queue, item, where)
-        if item.on_posted is not None and where is not None:
-            try:
-                await item.on_posted(where)
-            except Exception:
-                log.exception(
-                    "event=outbox_on_posted_failed chat=%s method=%s", item.chat_id, item.method
-                )
+        if where is not None and method == "send_message":
+            # What went out, for what records it (a result compares it with what is stored).
+            where = dataclasses.replace(where, text=kwargs["text"])
+        await self._sent(queue, item, where)
         return None
 
-    def _done(self, queue: _ChatQueue, item: _Item, where: Posted | None) -> None:
-        if is_group(item.chat_id):
-            queue.sent_times.append(self.clock.monotonic())
-            if item.priority == Priority.EDIT:
-                queue.last_edit_at = self.clock.monotonic()
-        item.delivery.status = Status.SENT
-        item.delivery.posted = where
+    async def _sent(self, queue: _ChatQueue, item: OutboxItem, where: Posted | None) -> None:
+        """Telegram confirmed it: what it records is written, then the item is done (a kill
+        in between sends it once more, and records it again)."""
+        confirmed_at = self._now()
+        if item.on_posted is not None and where is not None:
+            try:
+                await self.record(posting.decode(item.on_posted), where)
+            except Exception:
+                log.exception("event=outbox_on_posted_failed chat=%s", item.chat_id)
+        await self.rows.done(
+            item.id,
+            Status.SENT,
+            message_id=where.message_id if where else None,
+            poll_id=where.poll_id if where else None,
+            confirmed_at=confirmed_at,
+        )
+        if item.budget and item.priority == Priority.EDIT:
+            queue.last_edit_at = self.clock.monotonic()
+        self._finish(item.id, Status.SENT, where)
 
-    def _refile(self, item: _Item, new_chat_id: int) -> None:
-        if "message_id" in item.kwargs or item.build is not None:
+    async def _failed(self, item: OutboxItem, error: str) -> None:
+        await self.rows.done(item.id, Status.FAILED, error=error, spent=False)
+        self._finish(item.id, Status.FAILED, error=error)
+
+    def _finish(
+        self, item_id: int, status: Status, where: Posted | None = None, error: str | None = None
+    ) -> None:
+        delivery = self._deliveries.pop(item_id, None)
+        if delivery is not None:
+            delivery.status, delivery.posted, delivery.error = status, where, error
+
+    async def _refile(self, item: OutboxItem, new_chat_id: int) -> None:
+        if item.kind in ("edit", "stop_poll") or item.coalesce_key is not None:
             # An edit or stopPoll names a message of the old chat, which is gone; the
             # migration reposts what is still open.
-            item.delivery.status, item.delivery.error = Status.FAILED, "chat migrated"
+            await self._failed(item, "chat migrated")
             return
-        item.chat_id = new_chat_id
-        item.kwargs["chat_id"] = new_chat_id
-        queue = self._queue(new_chat_id)
-        heapq.heappush(queue.heap, item)
-        self._schedule_flush(new_chat_id, queue, 0)
+        await self.rows.move(item.id, new_chat_id)
+        self._schedule_flush(new_chat_id, self._queue(new_chat_id), 0)
 
 
 def _seconds(value: int | float | timedelta) -> float:
