@@ -45,7 +45,7 @@ class Reminders:
         rounds = await self.db.fetchall(
             "SELECT r.id, r.proposal_id, p.team_id, p.title, r.number, p.policy, r.opened_at,"
             " r.deadline, r.card_chat_id AS chat_id, r.card_message_id AS message_id"
-            " FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            " FROM rounds r INDEXED BY rounds_remind JOIN proposals p ON p.id = r.proposal_id"
             " WHERE r.remind_at <= ? AND r.closed_at IS NULL AND r.reminder_sent_at IS NULL"
             " AND p.network_id = ? AND p.status = 'round_open'",
             (at, self.network_id),
@@ -53,7 +53,7 @@ class Reminders:
         votes = await self.db.fetchall(
             "SELECT v.id, v.proposal_id, p.team_id, p.title, p.round_number AS number,"
             " p.policy, v.opened_at, v.deadline, vp.chat_id, vp.message_id"
-            " FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " FROM votes v INDEXED BY votes_remind JOIN proposals p ON p.id = v.proposal_id"
             " LEFT JOIN vote_polls vp ON vp.vote_id = v.id AND vp.active = 1"
             " WHERE v.remind_at <= ? AND v.closed_at IS NULL AND v.reminder_sent_at IS NULL"
             " AND p.network_id = ? AND p.status = 'vote_open'",
@@ -82,7 +82,10 @@ class Reminders:
         moments = []
         for table in ("rounds", "votes"):
             row = await self.db.fetchone(
-                f"SELECT MIN(remind_at) FROM {table} WHERE reminder_sent_at IS NULL"
+                # the partial index of what is not yet reminded (the planner would rather take
+                # the index of everything open)
+                f"SELECT MIN(remind_at) FROM {table} INDEXED BY {table}_remind"
+                " WHERE reminder_sent_at IS NULL"
                 " AND closed_at IS NULL AND remind_at > ?",
                 (at,),
             )

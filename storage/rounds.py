@@ -369,7 +369,8 @@ class Rounds:
     async def without_card(self) -> list[RoundRecord]:
         """Open rounds whose card never went out (a stop between the commit and the send)."""
         rows = await self.db.fetchall(
-            "SELECT r.* FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
+            "SELECT r.* FROM rounds r INDEXED BY rounds_without_card"
+            " JOIN proposals p ON p.id = r.proposal_id"
             " WHERE p.network_id = ? AND r.card_message_id IS NULL AND r.closed_at IS NULL"
             " AND p.status = 'round_open' AND p.round_number = r.number ORDER BY r.id",
             (self.network_id,),

@@ -33,13 +33,13 @@ CREATE INDEX rounds_remind ON rounds(remind_at)
 CREATE INDEX votes_remind ON votes(remind_at)
     WHERE reminder_sent_at IS NULL AND closed_at IS NULL;
 
--- A card that never went out (the start-up repair looks for these only).
-CREATE INDEX rounds_without_card ON rounds(proposal_id)
+-- A card or poll that never went out (the start-up repair looks for these only).
+CREATE INDEX rounds_without_card ON rounds(id)
     WHERE card_message_id IS NULL AND closed_at IS NULL;
+CREATE INDEX vote_polls_vote ON vote_polls(vote_id);
 -- Results not yet announced, effects not yet carried out (the start-up repair).
 CREATE INDEX rounds_unannounced ON rounds(id)
     WHERE outcome IS NOT NULL AND announced_at IS NULL;
-CREATE INDEX vote_polls_vote ON vote_polls(vote_id);
 CREATE INDEX votes_unannounced ON votes(id)
     WHERE outcome IS NOT NULL AND announced_at IS NULL;
 CREATE INDEX proposals_effects_pending ON proposals(network_id)
