@@ -9,6 +9,8 @@ then the real `wiq-bot run` process against the local Bot API over HTTP
 
 - `startup_s`: from starting the process to its first getUpdates (the deadlines that passed
   are handled, everything is armed, polling begins),
+- `startup_work_s`: of that, from its first Bot API call (getMe, just before the start-up
+  work) to its first getUpdates: the bot's own start-up without Python's start and imports,
 - `open_answer_s`: from a member's /open in one of the LTs' chats (sent right after the
   first getUpdates) to the bot's answer,
 - `peak_rss_mib`: the process's peak resident memory (VmHWM) once it has answered.
@@ -56,11 +58,13 @@ asyncio.run(main())
 
 
 def config_text(db_path: Path, base_url: str) -> str:
+    """poll_timeout 0: the model records a call when it answers it, and a long poll would add
+    its timeout to the first getUpdates."""
     return f"""
 [telegram]
 token = "{TOKEN}"
 base_url = "{base_url}"
-poll_timeout = 1
+poll_timeout = 0
 [network]
 name = "WiQ Bench"
 admins = [1]
@@ -97,6 +101,10 @@ async def measure(count: int, code: Path, wait: float, log: Path | None = None) 
             model.add_user(user, f"Mitglied {user}")
         chat_id = -1002000000000 - team_ids[0]
         model.add_group(chat_id, "LT", members=members, admins=[], bot_status="administrator")
+        first_calls: dict[str, float] = {}
+        model.call_listeners.append(
+            lambda call: first_calls.setdefault(call.method.lower(), time.perf_counter())
+        )
         async with LocalBotApiServer(model) as server:
             config = Path(tmp) / "config.toml"
             config.write_text(config_text(db_path, server.base_url), encoding="utf-8")
@@ -118,6 +126,7 @@ async def measure(count: int, code: Path, wait: float, log: Path | None = None) 
             try:
                 await model.wait_for_call("getUpdates", timeout=wait)
                 startup = time.perf_counter() - started
+                work = first_calls["getupdates"] - first_calls["getme"]
                 print(f"{count}: first getUpdates after {startup:.2f} s", file=sys.stderr)
                 sent = model.send_message(chat_id, members[0], "/open")
                 asked = time.perf_counter()
@@ -131,7 +140,12 @@ async def measure(count: int, code: Path, wait: float, log: Path | None = None) 
                 except TimeoutError:
                     process.kill()
                     await process.wait()
-    return {"startup_s": startup, "open_answer_s": answer, "peak_rss_mib": rss}
+    return {
+        "startup_s": startup,
+        "startup_work_s": work,
+        "open_answer_s": answer,
+        "peak_rss_mib": rss,
+    }
 
 
 async def main(argv: list[str] | None = None) -> int:
