@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import Any, cast
 
-from bot.app import ALLOWED_UPDATES, App, build_application
+from bot.app import ALLOWED_UPDATES, DUE_TIMER_KEY, App, DueTimer, build_application
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import SERVICES_KEY, Services
@@ -47,6 +47,12 @@ class LocalBot:
     def services(self) -> Services:
         assert self.app is not None
         return cast(Services, self.app.bot_data[SERVICES_KEY])
+
+    @property
+    def due_timer(self) -> DueTimer:
+        """The one timer of due work (its `run` is what it does when it fires)."""
+        assert self.app is not None
+        return cast(DueTimer, self.app.bot_data[DUE_TIMER_KEY])
 
     @property
     def outbox(self) -> TelegramOutbox:

@@ -104,6 +104,7 @@ class NewRound:
     text: str
     deadline: datetime
     carried: tuple[CarriedObjection, ...] = ()
+    remind_at: datetime | None = None  # when its reminder is due (None: no reminder)
 
 
 class Rounds:
@@ -425,6 +426,17 @@ class Rounds:
             (to_db(now), chat_id, message_id, next_step, round_id),
         )
 
+    async def without_card(self) -> list[RoundRecord]:
+        """Open rounds whose card never went out (a stop between the commit and the send)."""
+        rows = await self.db.fetchall(
+            "SELECT r.* FROM rounds r INDEXED BY rounds_without_card"
+            " JOIN proposals p ON p.id = r.proposal_id"
+            " WHERE p.network_id = ? AND r.card_message_id IS NULL AND r.closed_at IS NULL"
+            " AND p.status = 'round_open' AND p.round_number = r.number ORDER BY r.id",
+            (self.network_id,),
+        )
+        return [_round(row) for row in rows]
+
     async def unannounced_rounds(self) -> list[RoundRecord]:
         rows = await self.db.fetchall(
             "SELECT r.* FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
@@ -439,9 +451,16 @@ async def open_round(
     tx: Transaction, proposal_id: int, team_id: int, new: NewRound, now: datetime
 ) -> int:
     round_id = await tx.execute(
-        "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (proposal_id, new.number, new.text, to_db(now), to_db(new.deadline)),
+        "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline, remind_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            proposal_id,
+            new.number,
+            new.text,
+            to_db(now),
+            to_db(new.deadline),
+            to_db(new.remind_at) if new.remind_at else None,
+        ),
     )
     await tx.execute(
         "INSERT INTO round_electorate (round_id, person_id, joined_at)"

@@ -37,6 +37,7 @@ class NewVote:
     """A vote to open; its electorate is the roster at that moment, like a round's."""
 
     deadline: datetime
+    remind_at: datetime | None = None  # when its reminder is due (None: no reminder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,17 @@ class Votes:
             (to_db(now), vote_id),
         )
 
+    async def without_poll(self) -> list[VoteRecord]:
+        """Open votes whose poll never went out (a stop between the commit and the send)."""
+        rows = await self.db.fetchall(
+            "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " WHERE p.network_id = ? AND v.closed_at IS NULL AND p.status = 'vote_open'"
+            " AND NOT EXISTS (SELECT 1 FROM vote_polls vp WHERE vp.vote_id = v.id)"
+            " ORDER BY v.id",
+            (self.network_id,),
+        )
+        return [_vote(row) for row in rows]
+
     async def unannounced_votes(self) -> list[VoteRecord]:
         rows = await self.db.fetchall(
             "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
@@ -162,8 +174,13 @@ async def open_vote(
     tx: Transaction, proposal_id: int, team_id: int, new: NewVote, now: datetime
 ) -> int:
     vote_id = await tx.execute(
-        "INSERT INTO votes (proposal_id, opened_at, deadline) VALUES (?, ?, ?)",
-        (proposal_id, to_db(now), to_db(new.deadline)),
+        "INSERT INTO votes (proposal_id, opened_at, deadline, remind_at) VALUES (?, ?, ?, ?)",
+        (
+            proposal_id,
+            to_db(now),
+            to_db(new.deadline),
+            to_db(new.remind_at) if new.remind_at else None,
+        ),
     )
     await tx.execute(
         "INSERT INTO vote_electorate (vote_id, person_id, joined_at)"

@@ -15,7 +15,6 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.flows import admissions, elections, nominations
 from bot.local import LocalBot
 from bot.texts.i18n import t
 from localapi.model import BotApiModel
@@ -116,6 +115,11 @@ class Harness(LocalBot):
     def bot_texts(self, chat_id: int) -> list[str]:
         return [m.text or "" for m in self.model.bot_messages(chat_id)]
 
+    def last_text(self, chat_id: int) -> str:
+        """The bot's last message in the chat but the weekly digests: a week going by
+        (`due`) brings the Wochenrückblick too."""
+        return next((t for t in reversed(self.bot_texts(chat_id)) if not t.startswith("📅")), "")
+
     async def bind(self, chat_id: int, kind: str, name: str, by: int = ADMIN) -> MessageRec:
         reply = await self.say(chat_id, by, f"/setup {kind} {name}")
         assert reply is not None and "✅" in (reply.text or ""), reply
@@ -135,16 +139,12 @@ class Harness(LocalBot):
         return [line.split(" – ")[0].split(" (@")[0] for line in lines]
 
     async def due(self, seconds: float) -> None:
-        """Time moves on by `seconds`; what is due then is done as the minute's sweep does it
-        (deadlines, lapsed nominations, elections, invitations, reminders), and the card edits
-        go out. The weekly digest has its own moment (see test_e2e_digests)."""
+        """Time moves on by `seconds`; what is due then is done as the one timer does it when
+        it fires (deadlines, lapsed nominations, elections, invitations, reminders, the
+        digest), and the card edits go out."""
         assert isinstance(self.clock, ManualClock)
         self.clock.advance(seconds)
-        await self.services.decisions.run_due()
-        await nominations.lapse_due(self.services)
-        await elections.run_due(self.services)
-        await admissions.retry_invitations(self.services)
-        await self.services.reminders.run_due()
+        await self.due_timer.run()
         await self.settle()
         await self.flush_edits()
 

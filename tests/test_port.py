@@ -172,7 +172,7 @@ async def net(tmp_path: Path) -> AsyncIterator[Network]:
     async def in_chat(chat_id: int, telegram_id: int) -> bool:
         return True
 
-    services.decisions = Decisions(services, lambda proposal_id, when: None, in_chat)
+    services.decisions = Decisions(services, in_chat)
     nominations.register(services)
     try:
         yield Network(services, outbox, clock)

@@ -1,6 +1,6 @@
 """The decision engine at work: it carries a proposal through its course — rounds, the vote,
 the Beschluss (bot.charter says what happens; this module makes it happen in storage) — and
-keeps every deadline armed. Nothing here decides what the charter means.
+wakes the one timer for every deadline it sets. Nothing here decides what the charter means.
 
 The engine has three helpers, one per thing in the chat: `responses` (the presses on a
 card and the reasons), `cards` (the round's card and result) and `votes` (the majority
@@ -24,7 +24,8 @@ from bot.charter.course import (
     Step,
 )
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus, Response
-from bot.charter.policy import DecisionKind, policy_from_json, policy_to_json
+from bot.charter.policy import DecisionKind, Policy, policy_from_json, policy_to_json
+from bot.charter.schedule import reminder_at
 from bot.charter.tally import Objection, RoundTally, TrackedObjection
 from bot.charter.teams import REMOVED
 from bot.flows.responses import Responses
@@ -40,7 +41,6 @@ from storage.votes import NewVote
 
 log = logging.getLogger(__name__)
 
-Arm = Callable[[int, datetime], None]
 ConfirmMember = Callable[[int, int], Awaitable[bool]]
 OnDecided = Callable[[ProposalRecord, DecisionOutcome], Awaitable[None]]
 
@@ -56,9 +56,8 @@ class RoundResult:
 class Decisions:
     """One per Application; `services` gives storage, outbox, clock and config."""
 
-    def __init__(self, services: Services, arm: Arm, confirm_member: ConfirmMember) -> None:
+    def __init__(self, services: Services, confirm_member: ConfirmMember) -> None:
         self.services = services
-        self.arm = arm  # arm(proposal_id, when): (re)schedule the proposal's deadline job
         self.confirm_member = confirm_member  # (chat_id, telegram_id) -> is in the chat
         # What a recorded Beschluss sets in motion, per kind of decision (the flows register
         # theirs at start: admissions, nominations, delegations, support)
@@ -154,15 +153,21 @@ class Decisions:
             revision_until=state.revision_until,
             outcome=state.outcome.value if state.outcome else None,
             text=extra.pop("new_text", None),
+            due_at=state.next_deadline,
         )
         new_round = new_vote = None
         if isinstance(step, OpenRound | OpenNextRound):
-            new_round = NewRound(state.round_number, text, step.deadline, carried)
+            remind_at = self.reminder_moment(state.policy, step.deadline)
+            new_round = NewRound(state.round_number, text, step.deadline, carried, remind_at)
         elif isinstance(step, StartVote):
-            new_vote = NewVote(step.deadline)
+            new_vote = NewVote(step.deadline, self.reminder_moment(state.policy, step.deadline))
         return Transition(
             change=change, event=event, new_round=new_round, new_vote=new_vote, **extra
         )
+
+    def reminder_moment(self, policy: Policy, deadline: datetime) -> datetime | None:
+        """When the reminder of a round or vote opening now is due (None: it has none)."""
+        return reminder_at(self.now(), deadline, policy.reminder_before)
 
     async def joins_open_electorate(self, team: Team, telegram_id: int, person_id: int) -> bool:
         """Roster mode `chat`: a confirmed chat member joins the open round or vote (SPEC
@@ -257,7 +262,7 @@ class Decisions:
             ),
         )
 
-    # -- after any step: post what is new, arm the next deadline -----------------------------
+    # -- after any step: post what is new, wake the timer for the next deadline ---------------
 
     async def _after(
         self, proposal: ProposalRecord, step: Step, applied: Applied | None, announce: bool = True
@@ -274,7 +279,11 @@ class Decisions:
             await self.decided(proposal, step.outcome)
         state = await self.state_of(proposal)
         if state.next_deadline is not None:
-            self.arm(proposal.id, state.next_deadline)
+            self.services.wake(state.next_deadline)
+            if applied is not None and (applied.round_id or applied.vote_id):
+                remind = self.reminder_moment(state.policy, state.next_deadline)
+                if remind is not None:
+                    self.services.wake(remind)
 
     async def decided(self, proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
         """A Beschluss was recorded: what follows from it for its kind of decision (an
@@ -414,7 +423,7 @@ class Decisions:
         await self._after(refreshed, step, applied)
         return True
 
-    # -- deadlines and start-up: the scheduler's hooks ---------------------------------------
+    # -- deadlines and start-up: the one timer's work -----------------------------------------
 
     async def on_deadline(self, proposal_id: int) -> None:
         """Whatever is due for this proposal now; idempotent, guarded in the database."""
@@ -427,7 +436,7 @@ class Decisions:
         if due is None:
             return
         if due > now:
-            self.arm(proposal_id, due)
+            self.services.wake(due)
             return
         if state.status is ProposalStatus.ROUND_OPEN:
             round_ = await self.services.storage.rounds.current_round(proposal_id)
@@ -442,9 +451,10 @@ class Decisions:
             await self.votes.close_vote(proposal_id)
 
     async def run_due(self) -> None:
-        """Handle every deadline that has passed (at start: before polling begins)."""
-        for proposal in await self.store.open_proposals():
-            await self.on_deadline(proposal.id)
+        """Handle every deadline that has passed (at start: before polling begins; then from
+        the one timer). The due ones only: an indexed query, however much is open."""
+        for proposal_id in await self.store.due(self.now()):
+            await self.on_deadline(proposal_id)
 
     async def finish_interrupted(self) -> None:
         """At start: what a crash interrupted after a commit is done now — a result not yet
@@ -461,23 +471,22 @@ class Decisions:
             if proposal.outcome:
                 await self.decided(proposal, DecisionOutcome(proposal.outcome))
 
-    async def rearm_all(self) -> None:
-        """At start: arm every open deadline, and post a card or poll that never went out
-        (the bot stopped between committing a round or vote and sending it)."""
-        for proposal in await self.store.open_proposals():
-            team = await self.services.storage.teams.by_id(proposal.team_id)
+    async def post_unsent(self) -> None:
+        """At start: post a card or poll that never went out (the bot stopped between
+        committing a round or vote and sending it)."""
+        storage = self.services.storage
+        for round_ in await storage.rounds.without_card():
+            proposal = await self.store.get(round_.proposal_id)
+            assert proposal is not None
+            team = await storage.teams.by_id(proposal.team_id)
             assert team is not None
-            if proposal.status == ProposalStatus.ROUND_OPEN.value:
-                round_ = await self.services.storage.rounds.current_round(proposal.id)
-                if round_ is not None and round_.card_message_id is None:
-                    await self.cards.post_card(round_.id, team.chat_id)
-            elif proposal.status == ProposalStatus.VOTE_OPEN.value:
-                vote = await self.services.storage.votes.vote_of(proposal.id)
-                if vote is not None and not await self.services.storage.votes.polls(vote.id):
-                    await self.votes.post_poll(proposal, vote.id, team.chat_id)
-            state = await self.state_of(proposal)
-            if state.next_deadline is not None:
-                self.arm(proposal.id, state.next_deadline)
+            await self.cards.post_card(round_.id, team.chat_id)
+        for vote in await storage.votes.without_poll():
+            proposal = await self.store.get(vote.proposal_id)
+            assert proposal is not None
+            team = await storage.teams.by_id(proposal.team_id)
+            assert team is not None
+            await self.votes.post_poll(proposal, vote.id, team.chat_id)
 
     async def member_left(self, team: Team) -> None:
         """Someone left the team: their open rounds may now be complete, cards change."""
