@@ -173,6 +173,8 @@ def _post_init(config: Config, clock: Clock) -> Callable[[App], Coroutine[Any, A
         )
         services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
         services.bot_username = application.bot.username or ""
+        if isinstance(application.update_processor, OrderedUpdateProcessor):
+            services.handling_before = application.update_processor.handling_before
         services.decisions = Decisions(
             services, _deadline_arm(application, clock), _member_check(application)
         )

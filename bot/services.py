@@ -3,6 +3,7 @@ port a flow posts through), clock, and the engines that run decisions, reminders
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -32,6 +33,9 @@ class Services:
     storage: Storage
     outbox: Outbox
     bot_username: str = ""
+    # Whether an update older than the given one is still being handled in this process (the
+    # update processor's `handling_before`); an early close waits for those.
+    handling_before: Callable[[int | None], bool] = lambda update_id: False
     # Set at start, right after this object (they are given it): bot.app's post_init.
     decisions: Decisions = field(init=False, repr=False)
     reminders: Reminders = field(init=False, repr=False)
