@@ -203,6 +203,12 @@ def _post_init(
         timer = DueTimer(application, services)
         services.wake = timer.wake
         application.bot_data[DUE_TIMER_KEY] = timer
+        # The early close asks the processor whether an older update is still being handled.
+        processor = application.update_processor
+        if isinstance(processor, InboxProcessor):
+            processor = processor.inner
+        if isinstance(processor, OrderedUpdateProcessor):
+            services.handling_before = processor.handling_before
         services.decisions = Decisions(services, _member_check(application))
         services.reminders = Reminders(services)
         services.digests = DigestRunner(services)

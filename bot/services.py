@@ -40,6 +40,9 @@ class Services:
     # wake(when): the one timer runs the due work no later than `when` (bot.app's DueTimer);
     # a flow calls it for every moment it writes (a round's deadline, a reminder, …).
     wake: Callable[[datetime], None] = _no_timer
+    # Whether an update older than the given one is still being handled in this process (the
+    # update processor's `handling_before`); an early close waits for those.
+    handling_before: Callable[[int | None], bool] = lambda update_id: False
     # Set at start, right after this object (they are given it): bot.app's post_init.
     decisions: Decisions = field(init=False, repr=False)
     reminders: Reminders = field(init=False, repr=False)

@@ -253,6 +253,14 @@ class Proposals:
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_proposal(row) for row in rows]
 
+    async def set_due(self, proposal_id: int, due_at: datetime | None) -> None:
+        """The proposal's next moment, when it changed outside a transition (an early close
+        scheduled or dropped); a closed proposal keeps none."""
+        await self.db.change(
+            "UPDATE proposals SET due_at = ? WHERE id = ? AND network_id = ? AND closed_at IS NULL",
+            (to_db(due_at) if due_at else None, proposal_id, self.network_id),
+        )
+
     async def due(self, now: datetime) -> list[int]:
         """The open proposals whose next deadline has come (an indexed query: what is due,
         however much is open)."""

@@ -35,6 +35,9 @@ class RoundRecord:
     result_chat_id: int | None = None
     result_message_id: int | None = None
     result_next_step: str | None = None
+    # An early close due (everyone responded), and the update that completed the electorate.
+    early_close_at: datetime | None = None
+    early_close_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +414,27 @@ class Rounds:
             )
         )
 
+    async def schedule_early_close(self, round_id: int, at: datetime, after: int | None) -> bool:
+        """Everyone has responded: the round closes early at `at` (a grace after the update
+        `after` that completed it), unless its deadline comes first. A later completing update
+        moves the moment on. False if the round is closed already."""
+        return bool(
+            await self.db.change(
+                "UPDATE rounds SET early_close_at = ?,"
+                " early_close_after = MAX(COALESCE(early_close_after, 0), COALESCE(?, 0))"
+                " WHERE id = ? AND closed_at IS NULL",
+                (to_db(at), after, round_id),
+            )
+        )
+
+    async def cancel_early_close(self, round_id: int) -> None:
+        """Not everyone has responded any more (the electorate grew): no early close."""
+        await self.db.change(
+            "UPDATE rounds SET early_close_at = NULL, early_close_after = NULL"
+            " WHERE id = ? AND closed_at IS NULL",
+            (round_id,),
+        )
+
     async def mark_announced(
         self,
         round_id: int,
@@ -546,4 +570,6 @@ def _round(row: Row) -> RoundRecord:
         result_chat_id=row["result_chat_id"],
         result_message_id=row["result_message_id"],
         result_next_step=row["result_next_step"],
+        early_close_at=from_db(row["early_close_at"]),
+        early_close_after=row["early_close_after"],
     )

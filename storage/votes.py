@@ -21,6 +21,9 @@ class VoteRecord:
     no: int | None
     abstain: int | None
     ignored: int | None
+    # An early close due (everyone voted), and the update that completed the electorate.
+    early_close_at: datetime | None = None
+    early_close_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,27 @@ class Votes:
             )
         )
 
+    async def schedule_early_close(self, vote_id: int, at: datetime, after: int | None) -> bool:
+        """Everyone has voted: the vote closes early at `at` (a grace after the update
+        `after` that completed it), unless its deadline comes first. A later completing update
+        moves the moment on. False if the vote is closed already."""
+        return bool(
+            await self.db.change(
+                "UPDATE votes SET early_close_at = ?,"
+                " early_close_after = MAX(COALESCE(early_close_after, 0), COALESCE(?, 0))"
+                " WHERE id = ? AND closed_at IS NULL",
+                (to_db(at), after, vote_id),
+            )
+        )
+
+    async def cancel_early_close(self, vote_id: int) -> None:
+        """Not everyone has voted any more (a retraction): no early close."""
+        await self.db.change(
+            "UPDATE votes SET early_close_at = NULL, early_close_after = NULL"
+            " WHERE id = ? AND closed_at IS NULL",
+            (vote_id,),
+        )
+
     async def mark_announced(self, vote_id: int, now: datetime) -> None:
         await self.db.change(
             "UPDATE votes SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
@@ -212,6 +236,8 @@ def _vote(row: Row) -> VoteRecord:
         no=row["no"],
         abstain=row["abstain"],
         ignored=row["ignored"],
+        early_close_at=from_db(row["early_close_at"]),
+        early_close_after=row["early_close_after"],
     )
 
 

@@ -97,6 +97,14 @@ class Harness(LocalBot):
             await self.outbox.flush_all()
             await self.settle()
 
+    def hold(self, user_id: int) -> None:
+        """From now on this person's presses and poll answers wait (handed to the processor,
+        their turn taken, not yet handled) until `release`: a slow update, staged."""
+        self.processor.hold(("person", user_id))
+
+    def release(self, user_id: int) -> None:
+        self.processor.release(("person", user_id))
+
     def last_id(self, chat_id: int) -> int:
         messages = self.model.messages(chat_id)
         return max((m.message_id for m in messages), default=0)
@@ -271,15 +279,22 @@ def keyboard_once_shown(model: BotApiModel, chat_id: int, message_id: int) -> li
 
 
 async def start_bot(
-    tmp_path: Path, *, extra: str = "", language: str = "de", start: datetime | None = None
+    tmp_path: Path,
+    *,
+    extra: str = "",
+    language: str = "de",
+    start: datetime | None = None,
+    grace: str = "0s",
 ) -> Harness:
     """The bot as the team tests run it: on a manual clock (from `start`), deadlines as short as
-    1 s, no flood limit of the model in the way. Carl has a username (carl_x); Nele (never seen
-    by the bot) and Otto exist; so does the UT's chat, with nobody in it. In a network of
-    another language everyone speaks that language."""
+    1 s, no flood limit of the model in the way, an early close at once once everything before
+    the completing answer was handled (`grace`: `early_close_grace`, as the races test it).
+    Carl has a username (carl_x); Nele (never seen by the bot) and Otto exist; so does the UT's
+    chat, with nobody in it. In a network of another language everyone speaks that language."""
     clock = ManualClock(start)
+    limits = f'[limits]\nearly_close_grace = "{grace}"\n'
     config = make_config(
-        tmp_path, language=language, extra='[policy]\nmin_deadline = "1s"\n' + extra
+        tmp_path, language=language, extra=limits + '[policy]\nmin_deadline = "1s"\n' + extra
     )
     model = make_model(clock=clock.monotonic)
     model.group_limit_per_minute = None

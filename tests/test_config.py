@@ -59,6 +59,14 @@ def test_defaults_follow_the_charter(tmp_path: Path) -> None:
     assert config.policies.resolve(TeamKind.NET, DecisionKind.ELECTION).quorum == 0
 
 
+def test_an_early_close_waits_a_few_seconds_unless_configured(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL), env={}).limits.early_close_grace == timedelta(
+        seconds=3
+    )
+    path = write(tmp_path, MINIMAL + '[limits]\nearly_close_grace = "0s"\n')
+    assert load_config(path, env={}).limits.early_close_grace == timedelta(0)
+
+
 def test_team_and_decision_overrides(tmp_path: Path) -> None:
     text = (
         MINIMAL
@@ -96,6 +104,9 @@ quorum = 0.75
         ("[policy.PT.voting]\nquorum = 0.5", r"policy\.PT\.voting: unknown key"),
         ("[policy.PT]\nquorom = 0.5", r"policy\.PT\.quorom: unknown key"),
         ("[limits]\ngroup_per_minute = 50", r"limits\.group_per_minute: must be between"),
+        ('[limits]\nearly_close_grace = "soon"', r"limits\.early_close_grace: expected a dur"),
+        ("[limits]\nearly_close_grace = 3", r"limits\.early_close_grace: expected a string"),
+        ('[limits]\nearly_close_grace = "1h"', r"limits\.early_close_grace: must be at most"),
         ('[digest]\ntime = "25:00"', r"digest\.time: expected HH:MM"),
         ('[digest]\nweekday = "someday"', r"digest\.weekday: must be one of"),
         ("[surprise]\nx = 1", r"surprise: unknown key"),
