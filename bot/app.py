@@ -1,7 +1,9 @@
-"""Wiring: build the python-telegram-bot Application from the config, and start-up work."""
+"""Wiring: build the python-telegram-bot Application from the config, the start-up work, and
+the one timer that runs the due work."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -37,6 +39,7 @@ from bot.flows import (
 )
 from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
+from bot.flows.due import next_moment
 from bot.flows.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
 from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, UpdateInbox
@@ -81,7 +84,9 @@ App: TypeAlias = Application[
 @dataclass(frozen=True)
 class DueWork:
     """Work that falls due as time passes, done at start (before polling begins, SPEC §9),
-    in the minute's sweep, or both; what is done in only one of them says why."""
+    by the one timer (`DueTimer`: at the next due moment, and at least once a minute — the
+    sweep), or both; what is done in only one of them says why. Each entry reads what is due
+    with an indexed query, so a run costs what is due, not what is open."""
 
     name: str
     run: Callable[[Services], Awaitable[None]]
@@ -103,7 +108,7 @@ async def purge_outbox(services: Services) -> None:
         log.info("event=outbox_purged items=%d", purged)
 
 
-# In this order, at start and in the sweep.
+# In this order, at start and in the sweep (each run of the one timer).
 DUE_WORK: tuple[DueWork, ...] = (
     DueWork(
         "interrupted_decisions",
@@ -122,10 +127,11 @@ DUE_WORK: tuple[DueWork, ...] = (
         why="while the bot runs, the post waits in the outbox: posting it again posts it twice",
     ),
     DueWork(
-        "rearm_deadlines",
-        lambda services: services.decisions.rearm_all(),
+        "unsent_cards",
+        lambda services: services.decisions.post_unsent(),
         in_sweep=False,
-        why="jobs die with a stop; while the bot runs, each is armed (its card sent) as it is set",
+        why="while the bot runs, a new card or poll waits in the outbox: posting it again posts it"
+        " twice",
     ),
     DueWork("reminders", lambda services: services.reminders.run_due()),
     DueWork(
@@ -134,7 +140,7 @@ DUE_WORK: tuple[DueWork, ...] = (
         in_sweep=False,
         why="while the bot runs, a claimed digest is on its way; only a stop leaves one unsent",
     ),
-    # A digest missed while the bot was down goes out once; the next one is armed.
+    # A digest missed while the bot was down goes out once; the timer wakes for the next one.
     DueWork("digest", lambda services: services.digests.run_due()),
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services)),
@@ -215,11 +221,18 @@ def _post_init(
         )
         services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
         services.bot_username = application.bot.username or ""
-        services.decisions = Decisions(
-            services, _deadline_arm(application, clock), _member_check(application)
-        )
-        services.reminders = Reminders(services, _reminder_arm(application, clock))
-        services.digests = DigestRunner(services, _digest_arm(application, clock))
+        timer = DueTimer(application, services)
+        services.wake = timer.wake
+        application.bot_data[DUE_TIMER_KEY] = timer
+        # The early close asks the processor whether an older update is still being handled.
+        processor = application.update_processor
+        if isinstance(processor, InboxProcessor):
+            processor = processor.inner
+        if isinstance(processor, OrderedUpdateProcessor):
+            services.handling_before = processor.handling_before
+        services.decisions = Decisions(services, _member_check(application))
+        services.reminders = Reminders(services)
+        services.digests = DigestRunner(services)
         support.register(services)
         admissions.register(services)
         nominations.register(services)
@@ -235,20 +248,13 @@ def _post_init(
         # update_id order: they came while the bot was running (SPEC §9).
         await inbox.replay(application)
         # Deadlines that passed while the bot was down are handled once, before polling
-        # starts, so presses made meanwhile meet a closed round (SPEC §9).
+        # starts, so presses made meanwhile meet a closed round (SPEC §9); then the one
+        # timer sleeps until the next moment something falls due.
+        started = clock.now()
         for work in DUE_WORK:
             if work.at_start:
                 await work.run(services)
-        # A safety net under the per-proposal jobs: whatever is due is handled within a
-        # minute, even if a job was lost.
-        assert application.job_queue is not None
-        application.job_queue.run_repeating(
-            _sweep,
-            interval=60,
-            first=60,
-            name="deadline-sweep",
-            job_kwargs={"misfire_grace_time": None, "coalesce": True},
-        )
+        await timer.arm_after(started)
         await set_command_menus(application, config.network.language)
         log.info(
             "event=started network=%s schema=%s",
@@ -286,59 +292,74 @@ def _job_scheduler(
     return schedule
 
 
-async def _sweep(context: Context) -> None:
-    """Every minute: the due work that runs in the sweep."""
-    services: Services = context.bot_data[SERVICES_KEY]
-    for work in DUE_WORK:
-        if work.in_sweep:
-            await work.run(services)
+DUE_TIMER_KEY = "wiq-due"  # where the Application's bot_data holds the DueTimer
 
 
-Job = Callable[[Context], Coroutine[Any, Any, None]]
+class DueTimer:
+    """The one timer of due work: a single JobQueue job at the next moment something falls
+    due (`bot.flows.due.next_moment`, read from the database), and never more than `SWEEP`
+    away (the sweep: whatever a wake missed — another process's write, an error — is taken
+    up within a minute). Each run does the `DUE_WORK` entries marked `in_sweep`, one run at a
+    time, then sleeps until the next moment. A flow that writes an earlier moment (a round
+    opens, a window starts) calls `wake(when)`, which only ever moves the timer earlier.
 
+    No job is looked up by name or removed: a job armed before a wake made it too late is
+    stale and does nothing when it fires (`_generation`)."""
 
-def _run_once(application: App, clock: Clock, name: str, when: datetime, job: Job) -> None:
-    """(Re)schedule the JobQueue job `name` at `when` (the clock's time): the one of that name
-    armed before is dropped. A job that fires late (a busy loop, a paused machine) still runs."""
-    job_queue = application.job_queue
-    assert job_queue is not None
-    for old in job_queue.get_jobs_by_name(name):
-        old.schedule_removal()
-    delay = max(0.0, (when - clock.now()).total_seconds())
-    job_queue.run_once(job, when=delay, name=name, job_kwargs={"misfire_grace_time": None})
+    SWEEP = timedelta(seconds=60)
 
+    def __init__(self, application: App, services: Services) -> None:
+        self.application = application
+        self.services = services
+        self._at: datetime | None = None  # when the current job fires
+        self._generation = 0
+        self._running = asyncio.Lock()
 
-def _deadline_arm(application: App, clock: Clock) -> Callable[[int, datetime], None]:
-    """One JobQueue job per proposal, at its next deadline; the database is the truth."""
+    def wake(self, when: datetime) -> None:
+        """Run the due work no later than `when`."""
+        if self._at is not None and when >= self._at:
+            return
+        self._generation += 1
+        generation = self._generation
+        self._at = when
 
-    def arm(proposal_id: int, when: datetime) -> None:
-        async def fire(context: Context) -> None:
-            await context.bot_data[SERVICES_KEY].decisions.on_deadline(proposal_id)
+        async def fire(_: Context) -> None:
+            if generation == self._generation:
+                await self.run()
 
-        _run_once(application, clock, f"deadline:{proposal_id}", when, fire)
-        # A round or vote may have opened: its reminder is armed (or sent, if due) next.
-        _run_once(application, clock, "reminder-check", clock.now(), _check_reminders)
+        job_queue = self.application.job_queue
+        assert job_queue is not None
+        delay = max(0.0, (when - self.services.clock.now()).total_seconds())
+        # A job that fires late (a busy loop, a paused machine) still runs.
+        job_queue.run_once(fire, when=delay, name="due", job_kwargs={"misfire_grace_time": None})
 
-    return arm
+    async def run(self) -> None:
+        """The due work now (what the timer does when it fires; tests call it as time
+        passes), then the timer is armed for the next moment."""
+        async with self._running:
+            self._at = None  # the job that fired is spent; a wake meanwhile arms a new one
+            started = self.services.clock.now()
+            try:
+                for work in DUE_WORK:
+                    if work.in_sweep:
+                        await work.run(self.services)
+            finally:
+                try:
+                    await self.arm_after(started)
+                except Exception:
+                    self.wake(self.services.clock.now() + self.SWEEP)  # the timer never dies
+                    raise
 
+    async def arm_after(self, started: datetime) -> None:
+        """Arm the timer for the first moment after `started` (what was due until then has
+        just been done), or for the sweep, whichever comes first."""
+        moment = await next_moment(self.services, started)
+        sweep = self.services.clock.now() + self.SWEEP
+        self.wake(sweep if moment is None else min(moment, sweep))
 
-async def _check_reminders(context: Context) -> None:
-    await context.bot_data[SERVICES_KEY].reminders.run_due()
-
-
-def _reminder_arm(application: App, clock: Clock) -> Callable[[str, datetime], None]:
-    """A JobQueue job per reminder, at its moment; each one runs the same due check."""
-    return lambda name, when: _run_once(application, clock, name, when, _check_reminders)
-
-
-async def _digest_due(context: Context) -> None:
-    await context.bot_data[SERVICES_KEY].digests.run_due()
-
-
-def _digest_arm(application: App, clock: Clock) -> Callable[[datetime], None]:
-    """One JobQueue job at the next digest moment (computed in the network's timezone, so
-    it stays at the local time across daylight-saving changes)."""
-    return lambda when: _run_once(application, clock, "digest", when, _digest_due)
+    async def next_moment(self) -> datetime | None:
+        """When something next falls due (without the sweep)."""
+        return await next_moment(self.services, self.services.clock.now())
 
 
 def _member_check(application: App) -> Callable[[int, int], Awaitable[bool]]:

@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,7 @@ from bot.charter.schedule import WEEKDAYS
 TOKEN_ENV = "WIQ_BOT_TOKEN"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("de", "en")
+MAX_EARLY_CLOSE_GRACE = timedelta(minutes=10)
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 
 
@@ -58,6 +59,9 @@ class LimitsConfig:
     # The window of a group's budget, in seconds: Telegram's is a minute; a shorter one only
     # for tests against a local Bot API, so that they need not wait real minutes.
     group_window: float = 60.0
+    # An early close (everyone has responded) comes this long after the completing answer,
+    # so that answers of others that came before it are still counted (SPEC §3.5, §4).
+    early_close_grace: timedelta = timedelta(seconds=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +239,24 @@ def _load_limits(section: _Section) -> LimitsConfig:
         raise section.fail("card_edits_per_minute", "must be between 1 and group_per_minute")
     if retry_base <= 0 or retry_max < retry_base:
         raise section.fail("retry_max", "must be at least retry_base, and both above 0")
+    raw_grace = section.get("early_close_grace", str, "3s")
+    try:
+        grace = parse_duration(raw_grace)
+    except ValueError:
+        raise section.fail(
+            "early_close_grace", f"expected a duration such as 3s, got {raw_grace!r}"
+        ) from None
+    if grace > MAX_EARLY_CLOSE_GRACE:
+        raise section.fail("early_close_grace", "must be at most 10m (0s closes at once)")
     section.reject_unknown()
     return LimitsConfig(
-        float(overall), group, edits, float(retry_base), float(retry_max), float(window)
+        float(overall),
+        group,
+        edits,
+        float(retry_base),
+        float(retry_max),
+        float(window),
+        early_close_grace=grace,
     )
 
 

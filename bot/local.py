@@ -4,33 +4,58 @@ end-to-end tests both drive. `settle()` waits until every injected update has be
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Hashable
 from typing import Any, cast
 
-from bot.app import ALLOWED_UPDATES, App, build_application
+from bot.app import ALLOWED_UPDATES, DUE_TIMER_KEY, App, DueTimer, build_application
 from bot.clock import Clock
 from bot.config import Config
 from bot.services import SERVICES_KEY, Services
 from bot.telegram_side.inbox import InboxProcessor
 from bot.telegram_side.outbox import TelegramOutbox
-from bot.telegram_side.updates import OrderedUpdateProcessor
+from bot.telegram_side.updates import OrderedUpdateProcessor, ordering_key
 from localapi.model import BotApiModel
 from localapi.request import ModelRequest
 
 
 class CountingProcessor(OrderedUpdateProcessor):
-    """The production processor, counting the updates still being handled."""
+    """The production processor, counting the updates still being handled. A test may hold
+    the updates of one ordering key (one person's presses and votes) to stage a race: they are
+    handed to the processor and wait their turn as usual, then wait for `release`."""
 
     def __init__(self) -> None:
         super().__init__()
         self.in_flight = 0
+        self.held = 0  # of those in flight, the ones held
+        self._gates: dict[Hashable, asyncio.Event] = {}
+
+    def hold(self, key: Hashable) -> None:
+        self._gates[key] = asyncio.Event()
+
+    def release(self, key: Hashable) -> None:
+        self._gates.pop(key).set()
+
+    def release_all(self) -> None:
+        for key in list(self._gates):
+            self.release(key)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self.in_flight += 1
         try:
+            gate = self._gates.get(ordering_key(update))
+            if gate is not None:
+                self.held += 1
+                coroutine = self._gated(gate, coroutine)
             await super().do_process_update(update, coroutine)
         finally:
             self.in_flight -= 1
+
+    async def _gated(self, gate: asyncio.Event, coroutine: Awaitable[Any]) -> None:
+        try:
+            await gate.wait()
+        finally:
+            self.held -= 1
+        await coroutine
 
 
 class LocalBot:
@@ -47,6 +72,12 @@ class LocalBot:
     def services(self) -> Services:
         assert self.app is not None
         return cast(Services, self.app.bot_data[SERVICES_KEY])
+
+    @property
+    def due_timer(self) -> DueTimer:
+        """The one timer of due work (its `run` is what it does when it fires)."""
+        assert self.app is not None
+        return cast(DueTimer, self.app.bot_data[DUE_TIMER_KEY])
 
     @property
     def outbox(self) -> TelegramOutbox:
@@ -86,6 +117,7 @@ class LocalBot:
         if self.app is None:
             return
         app = self.app
+        self.processor.release_all()  # a test that failed may still hold some
         try:
             await self.settle()
         finally:
@@ -98,7 +130,8 @@ class LocalBot:
             await app.shutdown()
 
     async def settle(self, limit: float = 5.0) -> None:
-        """Until the bot has fetched and finished handling every update injected so far."""
+        """Until the bot has fetched and finished handling every update injected so far (but
+        those a test holds)."""
         assert self.app is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
@@ -107,8 +140,9 @@ class LocalBot:
             idle = (
                 not self.model.pending_updates
                 and self.app.update_queue.empty()
-                and self.processor.in_flight == 0
-                and self.inbox_processor.in_flight == 0  # the marks in the inbox too
+                and self.processor.in_flight == self.processor.held
+                # the marks in the inbox too; held updates are in flight there as well
+                and self.inbox_processor.in_flight == self.processor.held
             )
             quiet = quiet + 1 if idle else 0
             if loop.time() > deadline:

@@ -3,6 +3,7 @@ port a flow posts through), clock, and the engines that run decisions, reminders
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 SERVICES_KEY = "wiq"  # where the Application's bot_data holds the Services
 
 
+def _no_timer(when: datetime) -> None:
+    """Without the one timer (a flow tested on its own), nothing is woken."""
+
+
 @dataclass
 class Services:
     config: Config
@@ -32,6 +37,12 @@ class Services:
     storage: Storage
     outbox: Outbox
     bot_username: str = ""
+    # wake(when): the one timer runs the due work no later than `when` (bot.app's DueTimer);
+    # a flow calls it for every moment it writes (a round's deadline, a reminder, …).
+    wake: Callable[[datetime], None] = _no_timer
+    # Whether an update older than the given one is still being handled in this process (the
+    # update processor's `handling_before`); an early close waits for those.
+    handling_before: Callable[[int | None], bool] = lambda update_id: False
     # Set at start, right after this object (they are given it): bot.app's post_init.
     decisions: Decisions = field(init=False, repr=False)
     reminders: Reminders = field(init=False, repr=False)

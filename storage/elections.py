@@ -24,6 +24,8 @@ class Election:
     poll_id: str | None
     poll_chat_id: int | None
     poll_message_id: int | None
+    created_at: datetime
+    remind_at: datetime | None = None  # when its poll's reminder is due
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,16 +175,20 @@ class Elections:
         return bool(changed)
 
     async def claim_start(
-        self, election_id: int, vote_deadline: datetime, option_positions: list[int]
+        self,
+        election_id: int,
+        vote_deadline: datetime,
+        option_positions: list[int],
+        remind_at: datetime | None = None,
     ) -> bool:
         """Open the voting (once: all answered and the window ending may race), with its
         deadline and the poll's option order, before the poll is sent — so that a poll that
         never went out is sent again, and the election still closes at its deadline."""
         async with self.db.transaction() as tx:
             changed = await tx.rowcount(
-                "UPDATE elections SET status = 'voting', vote_deadline = ?"
+                "UPDATE elections SET status = 'voting', vote_deadline = ?, remind_at = ?"
                 " WHERE id = ? AND status = 'asking'",
-                (to_db(vote_deadline), election_id),
+                (to_db(vote_deadline), to_db(remind_at) if remind_at else None, election_id),
             )
             if changed:
                 await tx.executemany(
@@ -310,6 +316,8 @@ def _election(row: Row) -> Election:
         poll_id=row["poll_id"],
         poll_chat_id=row["poll_chat_id"],
         poll_message_id=row["poll_message_id"],
+        created_at=from_db_required(row["created_at"]),
+        remind_at=from_db(row["remind_at"]),
     )
 
 

@@ -1,4 +1,4 @@
-"""The outbox's rows (storage/migrations/016_outbox.sql): what the bot is to send or edit,
+"""The outbox's rows (storage/migrations/018_outbox.sql): what the bot is to send or edit,
 kept until Telegram confirmed it, and the send times each group's budget is taken from."""
 
 from __future__ import annotations

@@ -59,6 +59,8 @@ class StateChange:
     revision_until: datetime | None = None
     outcome: str | None = None
     text: str | None = None  # a revision replaces the text
+    # the next deadline in this status (ProposalState.next_deadline): when it falls due
+    due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,7 @@ class Proposals:
         updated = await tx.rowcount(
             "UPDATE proposals SET status = ?, round_number = ?, failed_rounds = ?,"
             " any_objection_ever = ?, revision_until = ?, outcome = ?,"
-            " text = COALESCE(?, text), closed_at = ? WHERE " + guard,
+            " text = COALESCE(?, text), closed_at = ?, due_at = ? WHERE " + guard,
             (
                 change.status,
                 change.round_number,
@@ -172,6 +174,7 @@ class Proposals:
                 change.outcome,
                 change.text,
                 to_db(now) if change.status == "closed" else None,
+                to_db(change.due_at) if change.due_at else None,
                 *params,
             ),
         )
@@ -249,6 +252,33 @@ class Proposals:
             params.append(team_id)
         rows = await self.db.fetchall(sql + " ORDER BY id", params)
         return [_proposal(row) for row in rows]
+
+    async def set_due(self, proposal_id: int, due_at: datetime | None) -> None:
+        """The proposal's next moment, when it changed outside a transition (an early close
+        scheduled or dropped); a closed proposal keeps none."""
+        await self.db.change(
+            "UPDATE proposals SET due_at = ? WHERE id = ? AND network_id = ? AND closed_at IS NULL",
+            (to_db(due_at) if due_at else None, proposal_id, self.network_id),
+        )
+
+    async def due(self, now: datetime) -> list[int]:
+        """The open proposals whose next deadline has come (an indexed query: what is due,
+        however much is open)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM proposals WHERE network_id = ? AND due_at IS NOT NULL"
+            " AND due_at <= ? ORDER BY due_at, id",
+            (self.network_id, to_db(now)),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        """The first proposal deadline after `after` (the one timer's next moment)."""
+        row = await self.db.fetchone(
+            "SELECT MIN(due_at) FROM proposals WHERE network_id = ? AND due_at IS NOT NULL"
+            " AND due_at > ?",
+            (self.network_id, to_db(after)),
+        )
+        return from_db(row[0]) if row else None
 
     async def decisions(self, team_id: int, limit: int = 20) -> list[ProposalRecord]:
         rows = await self.db.fetchall(

@@ -1,5 +1,5 @@
-"""Reminders before a round or a vote closes: which are open, and a claim so each is sent
-at most once (rounds.reminder_sent_at, votes.reminder_sent_at)."""
+"""Reminders before a round or a vote closes: which are due (remind_at), and a claim so each
+is sent at most once (rounds.reminder_sent_at, votes.reminder_sent_at)."""
 
 from __future__ import annotations
 
@@ -38,32 +38,34 @@ class Reminders:
         self.db = db
         self.network_id = network_id
 
-    async def unsent(self) -> list[OpenStage]:
-        """Open rounds and votes whose reminder has not been sent."""
+    async def due(self, now: datetime) -> list[OpenStage]:
+        """Open rounds, votes and election polls whose reminder is due (`remind_at`, an
+        indexed column: what is due, however much is open) and not sent yet."""
+        at = to_db(now)
         rounds = await self.db.fetchall(
             "SELECT r.id, r.proposal_id, p.team_id, p.title, r.number, p.policy, r.opened_at,"
             " r.deadline, r.card_chat_id AS chat_id, r.card_message_id AS message_id"
-            " FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
-            " WHERE p.network_id = ? AND r.closed_at IS NULL AND r.reminder_sent_at IS NULL"
-            " AND p.status = 'round_open'",
-            (self.network_id,),
+            " FROM rounds r INDEXED BY rounds_remind JOIN proposals p ON p.id = r.proposal_id"
+            " WHERE r.remind_at <= ? AND r.closed_at IS NULL AND r.reminder_sent_at IS NULL"
+            " AND p.network_id = ? AND p.status = 'round_open'",
+            (at, self.network_id),
         )
         votes = await self.db.fetchall(
             "SELECT v.id, v.proposal_id, p.team_id, p.title, p.round_number AS number,"
             " p.policy, v.opened_at, v.deadline, vp.chat_id, vp.message_id"
-            " FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " FROM votes v INDEXED BY votes_remind JOIN proposals p ON p.id = v.proposal_id"
             " LEFT JOIN vote_polls vp ON vp.vote_id = v.id AND vp.active = 1"
-            " WHERE p.network_id = ? AND v.closed_at IS NULL AND v.reminder_sent_at IS NULL"
-            " AND p.status = 'vote_open'",
-            (self.network_id,),
+            " WHERE v.remind_at <= ? AND v.closed_at IS NULL AND v.reminder_sent_at IS NULL"
+            " AND p.network_id = ? AND p.status = 'vote_open'",
+            (at, self.network_id),
         )
         elections = await self.db.fetchall(
             "SELECT id, id AS proposal_id, team_id, '' AS title, seats AS number,"
             " NULL AS policy, created_at AS opened_at, vote_deadline AS deadline,"
             " poll_chat_id AS chat_id, poll_message_id AS message_id FROM elections"
             " WHERE network_id = ? AND status = 'voting' AND poll_id IS NOT NULL"
-            " AND counting_at IS NULL AND reminder_sent_at IS NULL",
-            (self.network_id,),
+            " AND counting_at IS NULL AND reminder_sent_at IS NULL AND remind_at <= ?",
+            (self.network_id, at),
         )
         stages = [_stage("round", row) for row in rounds]
         stages += [_stage("election", row) for row in elections]
@@ -73,6 +75,35 @@ class Reminders:
                 seen_votes.add(row["id"])
                 stages.append(_stage("vote", row))
         return stages
+
+    async def next_due(self, after: datetime) -> datetime | None:
+        """The first reminder moment after `after` (the one timer's next moment)."""
+        at = to_db(after)
+        moments = []
+        for table in ("rounds", "votes"):
+            row = await self.db.fetchone(
+                # the partial index of what is not yet reminded (the planner would rather take
+                # the index of everything open)
+                f"SELECT MIN(remind_at) FROM {table} INDEXED BY {table}_remind"
+                " WHERE reminder_sent_at IS NULL"
+                " AND closed_at IS NULL AND remind_at > ?",
+                (at,),
+            )
+            moments.append(from_db(row[0]) if row else None)
+        row = await self.db.fetchone(
+            "SELECT MIN(remind_at) FROM elections WHERE network_id = ? AND status = 'voting'"
+            " AND reminder_sent_at IS NULL AND remind_at > ?",
+            (self.network_id, at),
+        )
+        moments.append(from_db(row[0]) if row else None)
+        return min((m for m in moments if m is not None), default=None)
+
+    async def reschedule(self, stage: str, stage_id: int, when: datetime | None) -> None:
+        """Store when the reminder is due after all (None: it has none)."""
+        await self.db.execute(
+            f"UPDATE {TABLES[stage]} SET remind_at = ? WHERE id = ?",
+            (to_db(when) if when else None, stage_id),
+        )
 
     async def claim(self, stage: str, stage_id: int, now: datetime) -> bool:
         """Mark the reminder as sent; False if it already was (nothing is sent twice)."""

@@ -35,6 +35,9 @@ class RoundRecord:
     result_chat_id: int | None = None
     result_message_id: int | None = None
     result_next_step: str | None = None
+    # An early close due (everyone responded), and the update that completed the electorate.
+    early_close_at: datetime | None = None
+    early_close_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class NewRound:
     text: str
     deadline: datetime
     carried: tuple[CarriedObjection, ...] = ()
+    remind_at: datetime | None = None  # when its reminder is due (None: no reminder)
 
 
 class Rounds:
@@ -410,6 +414,27 @@ class Rounds:
             )
         )
 
+    async def schedule_early_close(self, round_id: int, at: datetime, after: int | None) -> bool:
+        """Everyone has responded: the round closes early at `at` (a grace after the update
+        `after` that completed it), unless its deadline comes first. A later completing update
+        moves the moment on. False if the round is closed already."""
+        return bool(
+            await self.db.change(
+                "UPDATE rounds SET early_close_at = ?,"
+                " early_close_after = MAX(COALESCE(early_close_after, 0), COALESCE(?, 0))"
+                " WHERE id = ? AND closed_at IS NULL",
+                (to_db(at), after, round_id),
+            )
+        )
+
+    async def cancel_early_close(self, round_id: int) -> None:
+        """Not everyone has responded any more (the electorate grew): no early close."""
+        await self.db.change(
+            "UPDATE rounds SET early_close_at = NULL, early_close_after = NULL"
+            " WHERE id = ? AND closed_at IS NULL",
+            (round_id,),
+        )
+
     async def mark_announced(
         self,
         round_id: int,
@@ -425,6 +450,17 @@ class Rounds:
             (to_db(now), chat_id, message_id, next_step, round_id),
         )
 
+    async def without_card(self) -> list[RoundRecord]:
+        """Open rounds whose card never went out (a stop between the commit and the send)."""
+        rows = await self.db.fetchall(
+            "SELECT r.* FROM rounds r INDEXED BY rounds_without_card"
+            " JOIN proposals p ON p.id = r.proposal_id"
+            " WHERE p.network_id = ? AND r.card_message_id IS NULL AND r.closed_at IS NULL"
+            " AND p.status = 'round_open' AND p.round_number = r.number ORDER BY r.id",
+            (self.network_id,),
+        )
+        return [_round(row) for row in rows]
+
     async def unannounced_rounds(self) -> list[RoundRecord]:
         rows = await self.db.fetchall(
             "SELECT r.* FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
@@ -439,9 +475,16 @@ async def open_round(
     tx: Transaction, proposal_id: int, team_id: int, new: NewRound, now: datetime
 ) -> int:
     round_id = await tx.execute(
-        "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (proposal_id, new.number, new.text, to_db(now), to_db(new.deadline)),
+        "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline, remind_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            proposal_id,
+            new.number,
+            new.text,
+            to_db(now),
+            to_db(new.deadline),
+            to_db(new.remind_at) if new.remind_at else None,
+        ),
     )
     await tx.execute(
         "INSERT INTO round_electorate (round_id, person_id, joined_at)"
@@ -527,4 +570,6 @@ def _round(row: Row) -> RoundRecord:
         result_chat_id=row["result_chat_id"],
         result_message_id=row["result_message_id"],
         result_next_step=row["result_next_step"],
+        early_close_at=from_db(row["early_close_at"]),
+        early_close_after=row["early_close_after"],
     )

@@ -21,6 +21,9 @@ class VoteRecord:
     no: int | None
     abstain: int | None
     ignored: int | None
+    # An early close due (everyone voted), and the update that completed the electorate.
+    early_close_at: datetime | None = None
+    early_close_after: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class NewVote:
     """A vote to open; its electorate is the roster at that moment, like a round's."""
 
     deadline: datetime
+    remind_at: datetime | None = None  # when its reminder is due (None: no reminder)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +146,43 @@ class Votes:
             )
         )
 
+    async def schedule_early_close(self, vote_id: int, at: datetime, after: int | None) -> bool:
+        """Everyone has voted: the vote closes early at `at` (a grace after the update
+        `after` that completed it), unless its deadline comes first. A later completing update
+        moves the moment on. False if the vote is closed already."""
+        return bool(
+            await self.db.change(
+                "UPDATE votes SET early_close_at = ?,"
+                " early_close_after = MAX(COALESCE(early_close_after, 0), COALESCE(?, 0))"
+                " WHERE id = ? AND closed_at IS NULL",
+                (to_db(at), after, vote_id),
+            )
+        )
+
+    async def cancel_early_close(self, vote_id: int) -> None:
+        """Not everyone has voted any more (a retraction): no early close."""
+        await self.db.change(
+            "UPDATE votes SET early_close_at = NULL, early_close_after = NULL"
+            " WHERE id = ? AND closed_at IS NULL",
+            (vote_id,),
+        )
+
     async def mark_announced(self, vote_id: int, now: datetime) -> None:
         await self.db.change(
             "UPDATE votes SET announced_at = ? WHERE id = ? AND announced_at IS NULL",
             (to_db(now), vote_id),
         )
+
+    async def without_poll(self) -> list[VoteRecord]:
+        """Open votes whose poll never went out (a stop between the commit and the send)."""
+        rows = await self.db.fetchall(
+            "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
+            " WHERE p.network_id = ? AND v.closed_at IS NULL AND p.status = 'vote_open'"
+            " AND NOT EXISTS (SELECT 1 FROM vote_polls vp WHERE vp.vote_id = v.id)"
+            " ORDER BY v.id",
+            (self.network_id,),
+        )
+        return [_vote(row) for row in rows]
 
     async def unannounced_votes(self) -> list[VoteRecord]:
         rows = await self.db.fetchall(
@@ -162,8 +198,13 @@ async def open_vote(
     tx: Transaction, proposal_id: int, team_id: int, new: NewVote, now: datetime
 ) -> int:
     vote_id = await tx.execute(
-        "INSERT INTO votes (proposal_id, opened_at, deadline) VALUES (?, ?, ?)",
-        (proposal_id, to_db(now), to_db(new.deadline)),
+        "INSERT INTO votes (proposal_id, opened_at, deadline, remind_at) VALUES (?, ?, ?, ?)",
+        (
+            proposal_id,
+            to_db(now),
+            to_db(new.deadline),
+            to_db(new.remind_at) if new.remind_at else None,
+        ),
     )
     await tx.execute(
         "INSERT INTO vote_electorate (vote_id, person_id, joined_at)"
@@ -195,6 +236,8 @@ def _vote(row: Row) -> VoteRecord:
         no=row["no"],
         abstain=row["abstain"],
         ignored=row["ignored"],
+        early_close_at=from_db(row["early_close_at"]),
+        early_close_after=row["early_close_after"],
     )
 
 

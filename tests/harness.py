@@ -15,7 +15,6 @@ from typing import Any
 
 from bot.clock import ManualClock
 from bot.config import Config, load_config
-from bot.flows import admissions, elections, nominations
 from bot.local import LocalBot
 from bot.texts.i18n import t
 from localapi.model import BotApiModel
@@ -98,6 +97,14 @@ class Harness(LocalBot):
             await self.outbox.flush_all()
             await self.settle()
 
+    def hold(self, user_id: int) -> None:
+        """From now on this person's presses and poll answers wait (handed to the processor,
+        their turn taken, not yet handled) until `release`: a slow update, staged."""
+        self.processor.hold(("person", user_id))
+
+    def release(self, user_id: int) -> None:
+        self.processor.release(("person", user_id))
+
     def last_id(self, chat_id: int) -> int:
         messages = self.model.messages(chat_id)
         return max((m.message_id for m in messages), default=0)
@@ -115,6 +122,11 @@ class Harness(LocalBot):
 
     def bot_texts(self, chat_id: int) -> list[str]:
         return [m.text or "" for m in self.model.bot_messages(chat_id)]
+
+    def last_text(self, chat_id: int) -> str:
+        """The bot's last message in the chat but the weekly digests: a week going by
+        (`due`) brings the Wochenrückblick too."""
+        return next((t for t in reversed(self.bot_texts(chat_id)) if not t.startswith("📅")), "")
 
     async def bind(self, chat_id: int, kind: str, name: str, by: int = ADMIN) -> MessageRec:
         reply = await self.say(chat_id, by, f"/setup {kind} {name}")
@@ -135,16 +147,12 @@ class Harness(LocalBot):
         return [line.split(" – ")[0].split(" (@")[0] for line in lines]
 
     async def due(self, seconds: float) -> None:
-        """Time moves on by `seconds`; what is due then is done as the minute's sweep does it
-        (deadlines, lapsed nominations, elections, invitations, reminders), and the card edits
-        go out. The weekly digest has its own moment (see test_e2e_digests)."""
+        """Time moves on by `seconds`; what is due then is done as the one timer does it when
+        it fires (deadlines, lapsed nominations, elections, invitations, reminders, the
+        digest), and the card edits go out."""
         assert isinstance(self.clock, ManualClock)
         self.clock.advance(seconds)
-        await self.services.decisions.run_due()
-        await nominations.lapse_due(self.services)
-        await elections.run_due(self.services)
-        await admissions.retry_invitations(self.services)
-        await self.services.reminders.run_due()
+        await self.due_timer.run()
         await self.settle()
         await self.flush_edits()
 
@@ -271,15 +279,22 @@ def keyboard_once_shown(model: BotApiModel, chat_id: int, message_id: int) -> li
 
 
 async def start_bot(
-    tmp_path: Path, *, extra: str = "", language: str = "de", start: datetime | None = None
+    tmp_path: Path,
+    *,
+    extra: str = "",
+    language: str = "de",
+    start: datetime | None = None,
+    grace: str = "0s",
 ) -> Harness:
     """The bot as the team tests run it: on a manual clock (from `start`), deadlines as short as
-    1 s, no flood limit of the model in the way. Carl has a username (carl_x); Nele (never seen
-    by the bot) and Otto exist; so does the UT's chat, with nobody in it. In a network of
-    another language everyone speaks that language."""
+    1 s, no flood limit of the model in the way, an early close at once once everything before
+    the completing answer was handled (`grace`: `early_close_grace`, as the races test it).
+    Carl has a username (carl_x); Nele (never seen by the bot) and Otto exist; so does the UT's
+    chat, with nobody in it. In a network of another language everyone speaks that language."""
     clock = ManualClock(start)
+    limits = f'[limits]\nearly_close_grace = "{grace}"\n'
     config = make_config(
-        tmp_path, language=language, extra='[policy]\nmin_deadline = "1s"\n' + extra
+        tmp_path, language=language, extra=limits + '[policy]\nmin_deadline = "1s"\n' + extra
     )
     model = make_model(clock=clock.monotonic)
     model.group_limit_per_minute = None

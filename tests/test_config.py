@@ -69,6 +69,14 @@ def test_the_group_window_and_the_outbox_keep_time_are_configurable(tmp_path: Pa
     assert load_config(write(tmp_path, text), env={}).outbox_keep_days == 2
 
 
+def test_an_early_close_waits_a_few_seconds_unless_configured(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, MINIMAL), env={}).limits.early_close_grace == timedelta(
+        seconds=3
+    )
+    path = write(tmp_path, MINIMAL + '[limits]\nearly_close_grace = "0s"\n')
+    assert load_config(path, env={}).limits.early_close_grace == timedelta(0)
+
+
 def test_team_and_decision_overrides(tmp_path: Path) -> None:
     text = (
         MINIMAL
@@ -110,6 +118,9 @@ quorum = 0.75
         ('[limits]\ngroup_window = "2h"', r"limits\.group_window: must be between 1s and 1h"),
         ('[limits]\ngroup_window = "soon"', r"limits\.group_window: not a duration"),
         ("[limits]\ngroup_window = 60", r"limits\.group_window: expected"),
+        ('[limits]\nearly_close_grace = "soon"', r"limits\.early_close_grace: expected a dur"),
+        ("[limits]\nearly_close_grace = 3", r"limits\.early_close_grace: expected a string"),
+        ('[limits]\nearly_close_grace = "1h"', r"limits\.early_close_grace: must be at most"),
         ('[digest]\ntime = "25:00"', r"digest\.time: expected HH:MM"),
         ('[digest]\nweekday = "someday"', r"digest\.weekday: must be one of"),
         ("[surprise]\nx = 1", r"surprise: unknown key"),

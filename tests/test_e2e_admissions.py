@@ -44,7 +44,7 @@ async def test_pt_admission_has_no_majority_fallback(team: Teams) -> None:
     assert d.card(PT, 1, round_number=2)
     await h.due(7 * 86400 + 1)  # Bert's objection stands
     assert not any(m.poll for m in h.model.bot_messages(PT))
-    assert "Beschluss: Abgelehnt" in h.bot_texts(PT)[-1]
+    assert "Beschluss: Abgelehnt" in h.last_text(PT)
     assert "gegen deine Aufnahme" in h.bot_texts(EVE)[-1]
 
 

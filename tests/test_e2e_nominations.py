@@ -166,8 +166,8 @@ async def test_the_nomination_lapses_when_the_candidate_does_not_answer(net) -> 
     await approve(h, d, ST, 2, (CARL, DORA))
     await h.due(7 * 86400 + 1)
     for chat in (PT, ST, EVE):
-        assert "Die Nominierung von Eve für" in h.bot_texts(chat)[-1], chat
-        assert "ist abgelaufen" in h.bot_texts(chat)[-1], chat
+        assert "Die Nominierung von Eve für" in h.last_text(chat), chat
+        assert "ist abgelaufen" in h.last_text(chat), chat
     assert await h.roster(UT) == []
 
 

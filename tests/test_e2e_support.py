@@ -18,7 +18,7 @@ async def test_support_request_is_decided_by_the_st_and_reported_back(team: Team
         await d.press(ST, 1, user, "agree")
     await h.due(7 * 86400 + 1)
     for chat in (LT, UT):
-        told = h.bot_texts(chat)[-1]
+        told = h.last_text(chat)
         assert "Unterstützungsanfrage #1" in told and "Konsens" in told
 
 

@@ -192,7 +192,7 @@ async def net(tmp_path: Path) -> AsyncIterator[Network]:
     async def in_chat(chat_id: int, telegram_id: int) -> bool:
         return True
 
-    services.decisions = Decisions(services, lambda proposal_id, when: None, in_chat)
+    services.decisions = Decisions(services, in_chat)
     nominations.register(services)
     try:
         yield Network(services, outbox, clock)
@@ -217,7 +217,9 @@ async def test_a_proposal_is_a_card_with_the_four_responses_under_it(net: Networ
     ]
 
 
-async def test_a_press_shows_on_the_card_and_the_last_one_closes_it(net: Network) -> None:
+async def test_a_press_shows_on_the_card_and_the_last_one_closes_it_a_grace_later(
+    net: Network,
+) -> None:
     anna, bert = await net.person(10, "Anna"), await net.person(11, "Bert")
     st = await net.team("ST", ST_CHAT, anna, bert)
     await net.services.decisions.propose(st, anna.id, "Budget", None)
@@ -231,7 +233,10 @@ async def test_a_press_shows_on_the_card_and_the_last_one_closes_it(net: Network
     text, keyboard = await net.outbox.card(ST_CHAT, card.message_id)
     assert "Zustimmung: Anna" in text and keyboard is not None
     pressed = await responses.press(round_.id, ST_CHAT, 11, bert.id, Response.AGREE, 2)
-    await responses.after_press(pressed)
+    await responses.after_press(pressed)  # everyone responded: it closes a grace (3 s) later
+    assert not any("Konsens" in post.text for post in net.outbox.posts[1:])
+    net.clock.advance(3)
+    await net.services.decisions.on_deadline(1)
     text, keyboard = await net.outbox.card(ST_CHAT, card.message_id)
     assert keyboard is None  # closed: nobody can respond any more
     assert any("Konsens" in post.text for post in net.outbox.posts[1:])

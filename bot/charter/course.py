@@ -41,6 +41,9 @@ class ProposalState:
     revision_until: datetime | None = None
     vote_deadline: datetime | None = None
     outcome: DecisionOutcome | None = None
+    # The open round or vote closes early here: everyone has responded, and a short grace
+    # lets what came before the completing answer be counted (SPEC §3.5, §4).
+    early_close_at: datetime | None = None
 
     @property
     def rounds_left(self) -> int:
@@ -48,13 +51,34 @@ class ProposalState:
 
     @property
     def next_deadline(self) -> datetime | None:
-        """The one moment to arm a job for, in the current status."""
-        return {
+        """The one moment to arm a job for, in the current status: the deadline, or an early
+        close that comes before it."""
+        due = {
             ProposalStatus.ROUND_OPEN: self.round_deadline,
             ProposalStatus.AWAITING_REVISION: self.revision_until,
             ProposalStatus.VOTE_OPEN: self.vote_deadline,
             ProposalStatus.CLOSED: None,
         }[self.status]
+        if due is not None and self._open_deadline is not None and self.early_close_at:
+            return min(due, self.early_close_at)
+        return due
+
+    @property
+    def _open_deadline(self) -> datetime | None:
+        """The deadline of the open round or vote, if one is open."""
+        if self.status is ProposalStatus.ROUND_OPEN:
+            return self.round_deadline
+        if self.status is ProposalStatus.VOTE_OPEN:
+            return self.vote_deadline
+        return None
+
+    def early_close_due(self, now: datetime) -> bool:
+        """The open round or vote closes now because everyone has responded, not because its
+        deadline passed."""
+        deadline = self._open_deadline
+        if deadline is None or self.early_close_at is None:
+            return False
+        return self.early_close_at <= now < deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +222,9 @@ def after_vote(outcome: VoteOutcome) -> RecordDecision:
 
 
 def advance(state: ProposalState, step: Step) -> ProposalState:
-    """The state after carrying out `step` (the counters of a closed round: see close_round)."""
+    """The state after carrying out `step` (the counters of a closed round: see close_round).
+    Every step ends the open round or vote, and with it its early close."""
+    state = replace(state, early_close_at=None)
     match step:
         case OpenRound(deadline=deadline):
             return replace(

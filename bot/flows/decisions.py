@@ -1,6 +1,6 @@
 """The decision engine at work: it carries a proposal through its course — rounds, the vote,
 the Beschluss (bot.charter says what happens; this module makes it happen in storage) — and
-keeps every deadline armed. Nothing here decides what the charter means.
+wakes the one timer for every deadline it sets. Nothing here decides what the charter means.
 
 The engine has three helpers, one per thing in the chat: `responses` (the presses on a
 card and the reasons), `cards` (the round's card and result) and `votes` (the majority
@@ -24,7 +24,8 @@ from bot.charter.course import (
     Step,
 )
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus, Response
-from bot.charter.policy import DecisionKind, policy_from_json, policy_to_json
+from bot.charter.policy import DecisionKind, Policy, policy_from_json, policy_to_json
+from bot.charter.schedule import reminder_at
 from bot.charter.tally import Objection, RoundTally, TrackedObjection
 from bot.charter.teams import REMOVED
 from bot.flows.responses import Responses
@@ -36,11 +37,13 @@ from bot.texts.cards import title_of
 from storage.proposals import Applied, ProposalRecord, Proposals, StateChange, Transition
 from storage.rounds import CarriedObjection, NewRound, RoundRecord, StoredResponse
 from storage.teams import Team
-from storage.votes import NewVote
+from storage.votes import NewVote, VoteRecord
 
 log = logging.getLogger(__name__)
 
-Arm = Callable[[int, datetime], None]
+# How soon an early close looks again while an update older than the completing one is still
+# being handled in this process.
+RECHECK = timedelta(milliseconds=250)
 ConfirmMember = Callable[[int, int], Awaitable[bool]]
 OnDecided = Callable[[ProposalRecord, DecisionOutcome], Awaitable[None]]
 
@@ -56,9 +59,8 @@ class RoundResult:
 class Decisions:
     """One per Application; `services` gives storage, outbox, clock and config."""
 
-    def __init__(self, services: Services, arm: Arm, confirm_member: ConfirmMember) -> None:
+    def __init__(self, services: Services, confirm_member: ConfirmMember) -> None:
         self.services = services
-        self.arm = arm  # arm(proposal_id, when): (re)schedule the proposal's deadline job
         self.confirm_member = confirm_member  # (chat_id, telegram_id) -> is in the chat
         # What a recorded Beschluss sets in motion, per kind of decision (the flows register
         # theirs at start: admissions, nominations, delegations, support)
@@ -134,6 +136,7 @@ class Decisions:
             revision_until=proposal.revision_until,
             vote_deadline=vote.deadline if vote and vote.outcome is None else None,
             outcome=DecisionOutcome(proposal.outcome) if proposal.outcome else None,
+            early_close_at=_early_close_at(proposal, round_, vote),
         )
 
     def transition(
@@ -154,15 +157,21 @@ class Decisions:
             revision_until=state.revision_until,
             outcome=state.outcome.value if state.outcome else None,
             text=extra.pop("new_text", None),
+            due_at=state.next_deadline,
         )
         new_round = new_vote = None
         if isinstance(step, OpenRound | OpenNextRound):
-            new_round = NewRound(state.round_number, text, step.deadline, carried)
+            remind_at = self.reminder_moment(state.policy, step.deadline)
+            new_round = NewRound(state.round_number, text, step.deadline, carried, remind_at)
         elif isinstance(step, StartVote):
-            new_vote = NewVote(step.deadline)
+            new_vote = NewVote(step.deadline, self.reminder_moment(state.policy, step.deadline))
         return Transition(
             change=change, event=event, new_round=new_round, new_vote=new_vote, **extra
         )
+
+    def reminder_moment(self, policy: Policy, deadline: datetime) -> datetime | None:
+        """When the reminder of a round or vote opening now is due (None: it has none)."""
+        return reminder_at(self.now(), deadline, policy.reminder_before)
 
     async def joins_open_electorate(self, team: Team, telegram_id: int, person_id: int) -> bool:
         """Roster mode `chat`: a confirmed chat member joins the open round or vote (SPEC
@@ -257,7 +266,101 @@ class Decisions:
             ),
         )
 
-    # -- after any step: post what is new, arm the next deadline -----------------------------
+    # -- closing early: everyone has responded ----------------------------------------------
+
+    async def everyone_responded(self, proposal_id: int, update_id: int | None) -> None:
+        """Everyone in the open round or vote has responded; `update_id` is the update that
+        completed it (None: the electorate shrank). It closes early — but not before every
+        update that came before that one is counted (SPEC §3.5, §4): updates of different
+        people are handled concurrently, and an older one (a changed answer, a retraction, an
+        Einwand) may still be on its way. So the close is a due moment in the database,
+        `early_close_grace` after the completing update (any process that handles what is due
+        closes it, once), and it also waits while an older update is still being handled
+        here. With no grace and nothing older in flight, it closes at once."""
+        proposal = await self.store.get(proposal_id)
+        if proposal is None:
+            return
+        grace = self.services.config.limits.early_close_grace
+        if not grace and not self.services.handling_before(update_id):
+            await self._close_now(proposal)
+            return
+        at = self.now() + (grace or RECHECK)
+        if await self._schedule_early_close(proposal, at, update_id):
+            log.info("event=early_close_due proposal=%s after_update=%s", proposal.id, update_id)
+            await self._rearm(proposal)
+
+    async def _close_now(self, proposal: ProposalRecord) -> None:
+        if proposal.status == ProposalStatus.ROUND_OPEN.value:
+            round_ = await self.services.storage.rounds.current_round(proposal.id)
+            if round_ is not None:
+                await self.close_round(proposal.id, round_.id)
+        elif proposal.status == ProposalStatus.VOTE_OPEN.value:
+            await self.votes.close_vote(proposal.id)
+
+    async def _schedule_early_close(
+        self, proposal: ProposalRecord, at: datetime, update_id: int | None
+    ) -> bool:
+        storage = self.services.storage
+        if proposal.status == ProposalStatus.ROUND_OPEN.value:
+            round_ = await storage.rounds.current_round(proposal.id)
+            return round_ is not None and await storage.rounds.schedule_early_close(
+                round_.id, at, update_id
+            )
+        if proposal.status == ProposalStatus.VOTE_OPEN.value:
+            vote = await storage.votes.vote_of(proposal.id)
+            return vote is not None and await storage.votes.schedule_early_close(
+                vote.id, at, update_id
+            )
+        return False
+
+    async def _early_close(self, proposal: ProposalRecord) -> None:
+        """The early close is due: close if everyone still has responded and nothing older
+        than the completing update is still being handled here; look again shortly if
+        something is; otherwise (a retraction, a grown electorate) the deadline stays."""
+        storage = self.services.storage
+        if proposal.status == ProposalStatus.ROUND_OPEN.value:
+            round_ = await storage.rounds.current_round(proposal.id)
+            if round_ is None:
+                return
+            if round_.closed_at is not None:  # claimed by a close a stop interrupted
+                await self.close_round(proposal.id, round_.id)
+                return
+            if self.services.handling_before(round_.early_close_after):
+                await self._look_again(proposal)
+            elif await storage.rounds.everyone_responded(round_.id):
+                await self.close_round(proposal.id, round_.id)
+            else:
+                await storage.rounds.cancel_early_close(round_.id)
+                await self.cards.refresh_card(round_.id)
+                await self._rearm(proposal)
+        elif proposal.status == ProposalStatus.VOTE_OPEN.value:
+            vote = await storage.votes.vote_of(proposal.id)
+            if vote is None:
+                return
+            if vote.closed_at is not None:
+                await self.votes.close_vote(proposal.id)
+                return
+            if self.services.handling_before(vote.early_close_after):
+                await self._look_again(proposal)
+            elif await self.votes.everyone_voted(vote.id):
+                await self.votes.close_vote(proposal.id)
+            else:
+                await storage.votes.cancel_early_close(vote.id)
+                await self._rearm(proposal)
+
+    async def _look_again(self, proposal: ProposalRecord) -> None:
+        await self._schedule_early_close(proposal, self.now() + RECHECK, None)
+        await self._rearm(proposal)
+
+    async def _rearm(self, proposal: ProposalRecord) -> None:
+        """The proposal's next moment changed outside a step (an early close scheduled,
+        looked at again or dropped): store it where the one timer looks, and wake it."""
+        state = await self.state_of(proposal)
+        await self.store.set_due(proposal.id, state.next_deadline)
+        if state.next_deadline is not None:
+            self.services.wake(state.next_deadline)
+
+    # -- after any step: post what is new, wake the timer for the next deadline ---------------
 
     async def _after(
         self, proposal: ProposalRecord, step: Step, applied: Applied | None, announce: bool = True
@@ -274,7 +377,11 @@ class Decisions:
             await self.decided(proposal, step.outcome)
         state = await self.state_of(proposal)
         if state.next_deadline is not None:
-            self.arm(proposal.id, state.next_deadline)
+            self.services.wake(state.next_deadline)
+            if applied is not None and (applied.round_id or applied.vote_id):
+                remind = self.reminder_moment(state.policy, state.next_deadline)
+                if remind is not None:
+                    self.services.wake(remind)
 
     async def decided(self, proposal: ProposalRecord, outcome: DecisionOutcome) -> None:
         """A Beschluss was recorded: what follows from it for its kind of decision (an
@@ -414,7 +521,7 @@ class Decisions:
         await self._after(refreshed, step, applied)
         return True
 
-    # -- deadlines and start-up: the scheduler's hooks ---------------------------------------
+    # -- deadlines and start-up: the one timer's work -----------------------------------------
 
     async def on_deadline(self, proposal_id: int) -> None:
         """Whatever is due for this proposal now; idempotent, guarded in the database."""
@@ -427,9 +534,11 @@ class Decisions:
         if due is None:
             return
         if due > now:
-            self.arm(proposal_id, due)
+            await self._rearm(proposal)  # the stored moment was early (an early close dropped)
             return
-        if state.status is ProposalStatus.ROUND_OPEN:
+        if state.early_close_due(now):
+            await self._early_close(proposal)
+        elif state.status is ProposalStatus.ROUND_OPEN:
             round_ = await self.services.storage.rounds.current_round(proposal_id)
             if round_ is not None:
                 await self.close_round(proposal_id, round_.id)
@@ -442,9 +551,10 @@ class Decisions:
             await self.votes.close_vote(proposal_id)
 
     async def run_due(self) -> None:
-        """Handle every deadline that has passed (at start: before polling begins)."""
-        for proposal in await self.store.open_proposals():
-            await self.on_deadline(proposal.id)
+        """Handle every deadline that has passed (at start: before polling begins; then from
+        the one timer). The due ones only: an indexed query, however much is open."""
+        for proposal_id in await self.store.due(self.now()):
+            await self.on_deadline(proposal_id)
 
     async def finish_interrupted(self) -> None:
         """At start: what a crash interrupted after a commit is done now — a result not yet
@@ -461,23 +571,22 @@ class Decisions:
             if proposal.outcome:
                 await self.decided(proposal, DecisionOutcome(proposal.outcome))
 
-    async def rearm_all(self) -> None:
-        """At start: arm every open deadline, and post a card or poll that never went out
-        (the bot stopped between committing a round or vote and sending it)."""
-        for proposal in await self.store.open_proposals():
-            team = await self.services.storage.teams.by_id(proposal.team_id)
+    async def post_unsent(self) -> None:
+        """At start: post a card or poll that never went out (the bot stopped between
+        committing a round or vote and sending it)."""
+        storage = self.services.storage
+        for round_ in await storage.rounds.without_card():
+            proposal = await self.store.get(round_.proposal_id)
+            assert proposal is not None
+            team = await storage.teams.by_id(proposal.team_id)
             assert team is not None
-            if proposal.status == ProposalStatus.ROUND_OPEN.value:
-                round_ = await self.services.storage.rounds.current_round(proposal.id)
-                if round_ is not None and round_.card_message_id is None:
-                    await self.cards.post_card(round_.id, team.chat_id)
-            elif proposal.status == ProposalStatus.VOTE_OPEN.value:
-                vote = await self.services.storage.votes.vote_of(proposal.id)
-                if vote is not None and not await self.services.storage.votes.polls(vote.id):
-                    await self.votes.post_poll(proposal, vote.id, team.chat_id)
-            state = await self.state_of(proposal)
-            if state.next_deadline is not None:
-                self.arm(proposal.id, state.next_deadline)
+            await self.cards.post_card(round_.id, team.chat_id)
+        for vote in await storage.votes.without_poll():
+            proposal = await self.store.get(vote.proposal_id)
+            assert proposal is not None
+            team = await storage.teams.by_id(proposal.team_id)
+            assert team is not None
+            await self.votes.post_poll(proposal, vote.id, team.chat_id)
 
     async def member_left(self, team: Team) -> None:
         """Someone left the team: their open rounds may now be complete, cards change."""
@@ -487,11 +596,8 @@ class Decisions:
                 await self.responses.round_changed(round_.id)
             elif proposal.status == ProposalStatus.VOTE_OPEN.value:
                 vote = await self.services.storage.votes.vote_of(proposal.id)
-                if vote is not None:
-                    electorate = await self.services.storage.votes.vote_electorate(vote.id)
-                    ballots = await self.services.storage.votes.ballots(vote.id)
-                    if tally.everyone_responded(ballots, electorate):
-                        await self.votes.close_vote(proposal.id)
+                if vote is not None and await self.votes.everyone_voted(vote.id):
+                    await self.everyone_responded(proposal.id, None)
 
     async def chat_migrated(self, team: Team, old_chat_id: int) -> None:
         """A supergroup migration: repost open cards and replace open polls in the new chat
@@ -504,3 +610,15 @@ class Decisions:
                 vote = await self.services.storage.votes.vote_of(proposal.id)
                 if vote is not None:
                     await self.votes.post_poll(proposal, vote.id, team.chat_id)
+
+
+def _early_close_at(
+    proposal: ProposalRecord, round_: RoundRecord | None, vote: VoteRecord | None
+) -> datetime | None:
+    """The early close of the open round or vote, if one is due (kept while a close that a
+    stop interrupted is finished)."""
+    if proposal.status == ProposalStatus.ROUND_OPEN.value:
+        return round_.early_close_at if round_ and round_.outcome is None else None
+    if proposal.status == ProposalStatus.VOTE_OPEN.value:
+        return vote.early_close_at if vote and vote.outcome is None else None
+    return None

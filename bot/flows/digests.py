@@ -333,12 +333,11 @@ def render_for(target: Target, week: Week, fmt: Formats, *, quiet_line: bool) ->
 
 
 class DigestRunner:
-    """Runs the weekly digest at its moment (a JobQueue job armed for the next one) and
+    """Runs the weekly digest at its moment (the one timer wakes for `next_run`) and
     catches up a missed one at start; `current` is the on-demand /digest."""
 
-    def __init__(self, services: Services, arm: Callable[[datetime], None]) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.arm = arm  # arm(when): the JobQueue job that calls run_due next
 
     def formats(self, lang: str) -> Formats:
         return Formats(
@@ -363,7 +362,7 @@ class DigestRunner:
 
     async def run_due(self) -> None:
         """The latest scheduled moment's digest, if it has not been sent (once: claimed in
-        the database with every chat it goes to); then arm the job for the next moment."""
+        the database with every chat it goes to). The one timer wakes for the next moment."""
         now = self.services.clock.now()
         slot = self._slot(now)
         store = self.services.storage.digests
@@ -374,7 +373,6 @@ class DigestRunner:
             if await store.claim_slot(slot, now, rows):
                 log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
                 await self._deliver(slot, planned)
-        self.arm(self.next_run(now))
 
     async def resend_unsent(self) -> None:
         """Digests claimed by a run that stopped before they went out — the latest week's

@@ -12,6 +12,7 @@ from datetime import datetime
 from bot.charter import elections
 from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
+from bot.charter.schedule import reminder_at
 from bot.flows.payloads import Candidacy, OpenCandidacy
 from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll
 from bot.services import Services
@@ -56,6 +57,7 @@ async def call(
         deadline,
         now,
     )
+    services.wake(now + policy.acceptance_window)  # the window to stand ends
     lang = services.default_language
     links = []
     for candidate in await services.storage.elections.candidates(election_id):
@@ -164,10 +166,12 @@ async def maybe_open_poll(services: Services, election_id: int, window_ended: bo
     vote_deadline = election.deadline or now + policy.majority_deadline
     if vote_deadline <= now:
         vote_deadline = now + policy.min_deadline
+    remind_at = reminder_at(election.created_at, vote_deadline, policy.reminder_before)
     if not await services.storage.elections.claim_start(
-        election_id, vote_deadline, [c.position for c in standing]
+        election_id, vote_deadline, [c.position for c in standing], remind_at
     ):
         return
+    services.wake(min(vote_deadline, remind_at or vote_deadline))
     await post_poll(services, election_id)
 
 

@@ -185,6 +185,9 @@ async def team_decided(
             await _tell(services, nomination, "nominate.rejected_note", team=team.name)
         return
     await appoint_if_approved(services, nomination.id)
+    lapses = await lapse_moment(services, nomination)
+    if lapses is not None:
+        services.wake(lapses)  # the candidate's window to accept ends
 
 
 async def appoint_if_approved(services: Services, nomination_id: int) -> None:
@@ -217,6 +220,15 @@ async def appoint_if_approved(services: Services, nomination_id: int) -> None:
     log.info("event=appointed nomination=%s", nomination.id)
     await _tell(services, nomination, "nominate.appointed", include_target=True)
     await admissions.invite(services, target_team, candidate)
+
+
+async def lapse_moment(services: Services, nomination: Nomination) -> datetime | None:
+    """When a nomination both teams approved lapses if its candidate does not accept."""
+    if nomination.both_approved_at is None or nomination.accepted_at is not None:
+        return None
+    pt = await _team(services, TeamKind.PT.value)
+    window = services.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None
+    return nomination.both_approved_at + window if window is not None else None
 
 
 async def lapse_due(services: Services) -> None:

@@ -5,8 +5,6 @@ round or vote (claimed in the database), none when everyone has."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from bot.charter.policy import DecisionKind, Policy, policy_from_json
 from bot.charter.schedule import reminder_at
@@ -21,26 +19,28 @@ log = logging.getLogger(__name__)
 # Mentions in one reminder: beyond this the list ends with "and N more" (one message).
 MAX_MENTIONS = 50
 
-# arm(name, when): a JobQueue job that calls run_due at `when` (replacing one of that name)
-ArmReminder = Callable[[str, datetime], None]
-
 
 class Reminders:
-    def __init__(self, services: Services, arm: ArmReminder) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.arm = arm
 
     async def run_due(self) -> None:
-        """Send every reminder that is due; arm a job for each one still ahead. Called at
-        start, by the jobs it arms, whenever a round or vote opens, and by the sweep."""
+        """Send every reminder that is due (its moment is stored when its round, vote or
+        poll opens: an indexed query, however much is open). Called at start and by the one
+        timer. A moment stored before it was worked out (a row older than the column) is
+        worked out here once, from the stage's policy."""
         now = self.services.clock.now()
-        for stage in await self.services.storage.reminders.unsent():
+        store = self.services.storage.reminders
+        for stage in await store.due(now):
             before = (await self._policy(stage)).reminder_before
             when = reminder_at(stage.opened_at, stage.deadline, before)
             if when is None or now >= stage.deadline:
-                continue  # no reminder for it, or its close is due anyway
+                # no reminder for it, or its close is due anyway
+                await store.reschedule(stage.stage, stage.stage_id, None)
+                continue
             if when > now:
-                self.arm(f"reminder:{stage.stage}:{stage.stage_id}", when)
+                await store.reschedule(stage.stage, stage.stage_id, when)
+                self.services.wake(when)
                 continue
             await self.remind(stage)
 

@@ -52,6 +52,7 @@ class PressOutcome:
     proposal_id: int | None = None
     team_name: str = ""
     card: tuple[int, int] | None = None  # (chat id, message id) of the round's card
+    update_id: int | None = None  # the press's update (None: not a press)
 
     @property
     def counted(self) -> bool:
@@ -64,6 +65,7 @@ class _RoundChecks:
 
     counted: int = 0  # presses that came to after_press
     covered: int = 0  # of those, the ones the newest check started after
+    newest: int | None = None  # the newest update among them
     running: asyncio.Event | None = None  # set when the running check is done
 
 
@@ -109,8 +111,8 @@ class Responses:
             found = (round_id, context.proposal_id, context.team_name, _card(context))
             if choice in REASONED_RESPONSES:
                 await self.rounds.ask_reason(person_id, round_id, now)
-                return PressOutcome(PressResult.ASK_REASON, *found)
-            return PressOutcome(PressResult.RECORDED, *found)
+                return PressOutcome(PressResult.ASK_REASON, *found, update_id=update_id)
+            return PressOutcome(PressResult.RECORDED, *found, update_id=update_id)
         context = await self.rounds.press_context(round_id)
         if context is None or context.chat_id != chat_id:
             return PressOutcome(PressResult.INVALID)
@@ -138,12 +140,13 @@ class Responses:
             return PressOutcome(PressResult.STALE, *found)  # a newer press is stored
         if choice in REASONED_RESPONSES:
             await self.rounds.ask_reason(person_id, round_id, self.decisions.now())
-            return PressOutcome(PressResult.ASK_REASON, *found)
-        return PressOutcome(PressResult.RECORDED, *found)
+            return PressOutcome(PressResult.ASK_REASON, *found, update_id=update_id)
+        return PressOutcome(PressResult.RECORDED, *found, update_id=update_id)
 
     async def after_press(self, press: PressOutcome) -> None:
-        """Close early if everyone responded; otherwise show the new state on the card (the
-        edit is coalesced and rendered when it goes out).
+        """Close early if everyone responded (a grace later, counting every press that came
+        before this one: `Decisions.everyone_responded`); otherwise show the new state on the
+        card (the edit is coalesced and rendered when it goes out).
 
         One check per round at a time: a press that comes while one runs waits for it, and
         then one check looks at every press that came meanwhile. A burst of presses costs a
@@ -154,12 +157,15 @@ class Responses:
         round_id = press.round_id
         checks = self._checks.setdefault(round_id, _RoundChecks())
         checks.counted += 1
+        if press.update_id is not None:
+            checks.newest = max(checks.newest or 0, press.update_id)
         mine = checks.counted
         while checks.covered < mine:
             if checks.running is not None:
                 await checks.running.wait()
                 continue
             checks.covered, checks.running = checks.counted, asyncio.Event()
+            newest = checks.newest
             try:
                 # An empty electorate (everyone left) waits for its deadline.
                 everyone = await self.rounds.everyone_responded(round_id)
@@ -170,7 +176,7 @@ class Responses:
                 checks.running.set()
                 checks.running = None
             if everyone:
-                await self.decisions.close_round(press.proposal_id, round_id)
+                await self.decisions.everyone_responded(press.proposal_id, newest)
             elif press.card is not None:
                 await self.decisions.cards.edit_card(press.card[0], press.card[1], round_id)
         idle = checks.running is None and checks.covered >= checks.counted

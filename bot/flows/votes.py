@@ -83,13 +83,19 @@ class Votes:
         if joins and await self.decisions.joins_open_electorate(team, telegram_id, person_id):
             await self.store.join_vote(vote.id, person_id, self.decisions.now())
         await self.store.record_ballot(vote.id, person_id, choice, update_id, self.decisions.now())
-        electorate = await self.store.vote_electorate(vote.id)
-        ballots = await self.store.ballots(vote.id)
-        if tally.everyone_responded(ballots, electorate):
-            await self.close_vote(proposal.id)
+        if await self.everyone_voted(vote.id):
+            # Closes a grace later, counting what came before this answer (SPEC §4).
+            await self.decisions.everyone_responded(proposal.id, update_id)
+
+    async def everyone_voted(self, vote_id: int) -> bool:
+        """Whether every member of the vote's electorate has a ballot (and it has members)."""
+        electorate = await self.store.vote_electorate(vote_id)
+        ballots = await self.store.ballots(vote_id)
+        return tally.everyone_responded(ballots, electorate)
 
     async def close_vote(self, proposal_id: int) -> bool:
-        """Close the vote now (deadline or everyone voted); claimed first, like a round."""
+        """Close the vote now (its deadline, or the early close when everyone voted: see
+        `Decisions.everyone_responded`); claimed first, like a round."""
         proposals = self.decisions.services.storage.proposals
         vote = await self.store.vote_of(proposal_id)
         if vote is None or vote.outcome is not None:
