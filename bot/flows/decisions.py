@@ -28,6 +28,7 @@ from bot.charter.policy import DecisionKind, Policy, policy_from_json, policy_to
 from bot.charter.schedule import reminder_at
 from bot.charter.tally import Objection, RoundTally, TrackedObjection
 from bot.charter.teams import REMOVED
+from bot.flows.early_close import EarlyClose
 from bot.flows.responses import Responses
 from bot.flows.round_cards import RoundCards
 from bot.flows.votes import Votes
@@ -41,9 +42,6 @@ from storage.votes import NewVote, VoteRecord
 
 log = logging.getLogger(__name__)
 
-# How soon an early close looks again while an update older than the completing one is still
-# being handled in this process.
-RECHECK = timedelta(milliseconds=250)
 ConfirmMember = Callable[[int, int], Awaitable[bool]]
 OnDecided = Callable[[ProposalRecord, DecisionOutcome], Awaitable[None]]
 
@@ -68,6 +66,7 @@ class Decisions:
         self.cards = RoundCards(self)
         self.responses = Responses(self)
         self.votes = Votes(self)
+        self.early_close = EarlyClose(self)
 
     @property
     def store(self) -> Proposals:
@@ -266,93 +265,7 @@ class Decisions:
             ),
         )
 
-    # -- closing early: everyone has responded ----------------------------------------------
-
-    async def everyone_responded(self, proposal_id: int, update_id: int | None) -> None:
-        """Everyone in the open round or vote has responded; `update_id` is the update that
-        completed it (None: the electorate shrank). It closes early — but not before every
-        update that came before that one is counted (SPEC §3.5, §4): updates of different
-        people are handled concurrently, and an older one (a changed answer, a retraction, an
-        Einwand) may still be on its way. So the close is a due moment in the database,
-        `early_close_grace` after the completing update (any process that handles what is due
-        closes it, once), and it also waits while an older update is still being handled
-        here. With no grace and nothing older in flight, it closes at once."""
-        proposal = await self.store.get(proposal_id)
-        if proposal is None:
-            return
-        grace = self.services.config.limits.early_close_grace
-        if not grace and not self.services.handling_before(update_id):
-            await self._close_now(proposal)
-            return
-        at = self.now() + (grace or RECHECK)
-        if await self._schedule_early_close(proposal, at, update_id):
-            log.info("event=early_close_due proposal=%s after_update=%s", proposal.id, update_id)
-            await self._rearm(proposal)
-
-    async def _close_now(self, proposal: ProposalRecord) -> None:
-        if proposal.status == ProposalStatus.ROUND_OPEN.value:
-            round_ = await self.services.storage.rounds.current_round(proposal.id)
-            if round_ is not None:
-                await self.close_round(proposal.id, round_.id)
-        elif proposal.status == ProposalStatus.VOTE_OPEN.value:
-            await self.votes.close_vote(proposal.id)
-
-    async def _schedule_early_close(
-        self, proposal: ProposalRecord, at: datetime, update_id: int | None
-    ) -> bool:
-        storage = self.services.storage
-        if proposal.status == ProposalStatus.ROUND_OPEN.value:
-            round_ = await storage.rounds.current_round(proposal.id)
-            return round_ is not None and await storage.rounds.schedule_early_close(
-                round_.id, at, update_id
-            )
-        if proposal.status == ProposalStatus.VOTE_OPEN.value:
-            vote = await storage.votes.vote_of(proposal.id)
-            return vote is not None and await storage.votes.schedule_early_close(
-                vote.id, at, update_id
-            )
-        return False
-
-    async def _early_close(self, proposal: ProposalRecord) -> None:
-        """The early close is due: close if everyone still has responded and nothing older
-        than the completing update is still being handled here; look again shortly if
-        something is; otherwise (a retraction, a grown electorate) the deadline stays."""
-        storage = self.services.storage
-        if proposal.status == ProposalStatus.ROUND_OPEN.value:
-            round_ = await storage.rounds.current_round(proposal.id)
-            if round_ is None:
-                return
-            if round_.closed_at is not None:  # claimed by a close a stop interrupted
-                await self.close_round(proposal.id, round_.id)
-                return
-            if self.services.handling_before(round_.early_close_after):
-                await self._look_again(proposal)
-            elif await storage.rounds.everyone_responded(round_.id):
-                await self.close_round(proposal.id, round_.id)
-            else:
-                await storage.rounds.cancel_early_close(round_.id)
-                await self.cards.refresh_card(round_.id)
-                await self._rearm(proposal)
-        elif proposal.status == ProposalStatus.VOTE_OPEN.value:
-            vote = await storage.votes.vote_of(proposal.id)
-            if vote is None:
-                return
-            if vote.closed_at is not None:
-                await self.votes.close_vote(proposal.id)
-                return
-            if self.services.handling_before(vote.early_close_after):
-                await self._look_again(proposal)
-            elif await self.votes.everyone_voted(vote.id):
-                await self.votes.close_vote(proposal.id)
-            else:
-                await storage.votes.cancel_early_close(vote.id)
-                await self._rearm(proposal)
-
-    async def _look_again(self, proposal: ProposalRecord) -> None:
-        await self._schedule_early_close(proposal, self.now() + RECHECK, None)
-        await self._rearm(proposal)
-
-    async def _rearm(self, proposal: ProposalRecord) -> None:
+    async def store_next_moment(self, proposal: ProposalRecord) -> None:
         """The proposal's next moment changed outside a step (an early close scheduled,
         looked at again or dropped): store it where the one timer looks, and wake it."""
         state = await self.state_of(proposal)
@@ -534,10 +447,12 @@ class Decisions:
         if due is None:
             return
         if due > now:
-            await self._rearm(proposal)  # the stored moment was early (an early close dropped)
+            await self.store_next_moment(
+                proposal
+            )  # the stored one was early (an early close dropped)
             return
         if state.early_close_due(now):
-            await self._early_close(proposal)
+            await self.early_close.when_due(proposal)
         elif state.status is ProposalStatus.ROUND_OPEN:
             round_ = await self.services.storage.rounds.current_round(proposal_id)
             if round_ is not None:
@@ -597,7 +512,7 @@ class Decisions:
             elif proposal.status == ProposalStatus.VOTE_OPEN.value:
                 vote = await self.services.storage.votes.vote_of(proposal.id)
                 if vote is not None and await self.votes.everyone_voted(vote.id):
-                    await self.everyone_responded(proposal.id, None)
+                    await self.early_close.everyone_responded(proposal.id, None)
 
     async def chat_migrated(self, team: Team, old_chat_id: int) -> None:
         """A supergroup migration: repost open cards and replace open polls in the new chat

@@ -176,7 +176,7 @@ class Responses:
                 checks.running.set()
                 checks.running = None
             if everyone:
-                await self.decisions.everyone_responded(press.proposal_id, newest)
+                await self.decisions.early_close.everyone_responded(press.proposal_id, newest)
             elif press.card is not None:
                 await self.decisions.cards.edit_card(press.card[0], press.card[1], round_id)
         idle = checks.running is None and checks.covered >= checks.counted

@@ -85,7 +85,7 @@ class Votes:
         await self.store.record_ballot(vote.id, person_id, choice, update_id, self.decisions.now())
         if await self.everyone_voted(vote.id):
             # Closes a grace later, counting what came before this answer (SPEC §4).
-            await self.decisions.everyone_responded(proposal.id, update_id)
+            await self.decisions.early_close.everyone_responded(proposal.id, update_id)
 
     async def everyone_voted(self, vote_id: int) -> bool:
         """Whether every member of the vote's electorate has a ballot (and it has members)."""
