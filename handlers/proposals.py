@@ -339,7 +339,7 @@ async def reason_by_deep_link(update: Update, context: Context, round_id: int) -
             ),
         )
         return
-    await services.storage.rounds.ask_reason(person.id, round_id, services.clock.now())
+    await services.storage.reasons.ask_reason(person.id, round_id, services.clock.now())
     await ask_for_reason(
         context, person.telegram_id, round_.proposal_id, Response(response.choice), lang
     )
@@ -373,7 +373,7 @@ async def private_reason(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
-    round_id = await services.storage.rounds.pending_reason(person.id)
+    round_id = await services.storage.reasons.pending_reason(person.id)
     message = update.effective_message
     text = ((message.text if message else None) or "").strip()
     if round_id is None:

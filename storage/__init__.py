@@ -19,6 +19,7 @@ from storage.people import People
 from storage.personal_data import PersonalData
 from storage.petitions import Petitions
 from storage.proposals import Proposals
+from storage.reasons import Reasons
 from storage.reminders import Reminders
 from storage.rosters import Rosters
 from storage.rounds import Rounds
@@ -46,6 +47,7 @@ class Storage:
     events: Events
     proposals: Proposals
     rounds: Rounds
+    reasons: Reasons
     votes: Votes
     invitations: Invitations
     nominations: Nominations
@@ -92,6 +94,7 @@ class Storage:
             events=Events(db, network_id),
             proposals=Proposals(db, network_id, terms.decided_outcomes),
             rounds=Rounds(db, network_id, terms.reasoned_responses),
+            reasons=Reasons(db, network_id, terms.reasoned_responses),
             votes=Votes(db, network_id),
             invitations=Invitations(db, network_id),
             nominations=Nominations(db, network_id, terms.approving_outcomes),

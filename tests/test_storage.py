@@ -179,12 +179,14 @@ async def test_a_reason_stays_while_the_response_is_an_objection_or_a_concern(
     round_id, anna = await _round_of(storage)
     rounds = storage.rounds
     assert await rounds.record_response(round_id, anna, "object", 1, NOW)
-    assert (await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)).attached
+    assert (await storage.reasons.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)).attached
     assert await rounds.record_response(round_id, anna, "concern", 2, NOW)
     assert (await rounds.responses(round_id))[anna].reason == "zu teuer"
     assert await rounds.record_press(round_id, -5, anna, "agree", 3, NOW) is not None
     assert (await rounds.responses(round_id))[anna].reason is None
-    assert not (await rounds.set_reason(round_id, anna, "doch nicht", NOW, team_id=1)).attached
+    assert not (
+        await storage.reasons.set_reason(round_id, anna, "doch nicht", NOW, team_id=1)
+    ).attached
 
 
 async def _next_round(storage: Storage, round_id: int, anna: int, reason: str | None) -> int:
@@ -216,7 +218,7 @@ async def test_a_reason_after_the_close_reaches_the_objection_the_next_round_car
     assert await rounds.record_response(round_id, anna, "object", 1, NOW)
     second = await _next_round(storage, round_id, anna, None)
     later = NOW + timedelta(minutes=1)
-    stored = await rounds.set_reason(round_id, anna, "zu teuer", later, team_id=1)
+    stored = await storage.reasons.set_reason(round_id, anna, "zu teuer", later, team_id=1)
     assert stored.attached and stored.after_close and stored.carried_into == (second,)
     assert (await rounds.responses(round_id))[anna].reason_at == later
     assert [c.reason for c in await rounds.carried(second)] == ["zu teuer"]
@@ -239,7 +241,9 @@ async def test_a_reason_stored_while_the_next_round_opens_is_what_that_round_car
     rounds = storage.rounds
     assert await rounds.record_response(round_id, anna, "object", 1, NOW)
     assert await rounds.claim_round(round_id, NOW)
-    assert (await rounds.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)).after_close
+    assert (
+        await storage.reasons.set_reason(round_id, anna, "zu teuer", NOW, team_id=1)
+    ).after_close
     second = await _next_round(storage, round_id, anna, None)
     assert [c.reason for c in await rounds.carried(second)] == ["zu teuer"]
 
@@ -248,7 +252,7 @@ async def test_no_reason_is_stored_once_the_proposal_is_decided(storage: Storage
     round_id, anna = await _round_of(storage)
     rounds = storage.rounds
     assert await rounds.record_response(round_id, anna, "concern", 1, NOW)
-    await rounds.ask_reason(anna, round_id, NOW)
+    await storage.reasons.ask_reason(anna, round_id, NOW)
     decided = StateChange("closed", 1, 0, False, outcome="consensus")
     assert await storage.proposals.transition(
         1,
@@ -258,10 +262,12 @@ async def test_no_reason_is_stored_once_the_proposal_is_decided(storage: Storage
         anna,
         NOW,
     )
-    stored = await rounds.set_reason(round_id, anna, "knapp", NOW, team_id=1)
+    stored = await storage.reasons.set_reason(round_id, anna, "knapp", NOW, team_id=1)
     assert stored.decided and not stored.attached
     assert (await rounds.responses(round_id))[anna].reason is None
-    assert await rounds.pending_reason(anna) is None  # the question is answered all the same
+    assert (
+        await storage.reasons.pending_reason(anna) is None
+    )  # the question is answered all the same
 
 
 async def test_only_a_decision_ends_a_teams_setup_phase(storage: Storage) -> None:

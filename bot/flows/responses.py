@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
 from bot.texts.render import message_link
+from storage.reasons import Reasons
 from storage.rounds import PressContext, Rounds
 
 if TYPE_CHECKING:
@@ -88,6 +89,10 @@ class Responses:
     def rounds(self) -> Rounds:
         return self.decisions.services.storage.rounds
 
+    @property
+    def reasons(self) -> Reasons:
+        return self.decisions.services.storage.reasons
+
     async def press(
         self,
         round_id: int,
@@ -110,7 +115,7 @@ class Responses:
         if context is not None:
             found = (round_id, context.proposal_id, context.team_name, _card(context))
             if choice in REASONED_RESPONSES:
-                await self.rounds.ask_reason(person_id, round_id, now)
+                await self.reasons.ask_reason(person_id, round_id, now)
                 return PressOutcome(PressResult.ASK_REASON, *found, update_id=update_id)
             return PressOutcome(PressResult.RECORDED, *found, update_id=update_id)
         context = await self.rounds.press_context(round_id)
@@ -139,7 +144,7 @@ class Responses:
         if recorded is False:
             return PressOutcome(PressResult.STALE, *found)  # a newer press is stored
         if choice in REASONED_RESPONSES:
-            await self.rounds.ask_reason(person_id, round_id, self.decisions.now())
+            await self.reasons.ask_reason(person_id, round_id, self.decisions.now())
             return PressOutcome(PressResult.ASK_REASON, *found, update_id=update_id)
         return PressOutcome(PressResult.RECORDED, *found, update_id=update_id)
 
@@ -207,7 +212,7 @@ class Responses:
         assert proposal is not None
         # Storage checks course.takes_reasons in the write itself (a Beschluss has its
         # outcome), so that a reason and the decision racing cannot both win.
-        stored = await self.rounds.set_reason(
+        stored = await self.reasons.set_reason(
             round_id, person_id, reason, self.decisions.now(), proposal.team_id
         )
         found = ReasonOutcome(ReasonResult.SAVED, proposal.id, round_.number)
