@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -51,9 +50,10 @@ from bot.flows.port import (
     Render,
     Status,
 )
-from bot.telegram_side import callbacks, deep_links
+from bot.telegram_side import deep_links
+from bot.telegram_side.bot_calls import Kwargs, bot_call, keyboard_rows, posted
 from bot.texts.i18n import Html
-from bot.texts.render import shorten, split_message
+from bot.texts.render import split_message
 from storage.outbox import Outbox as OutboxRows
 from storage.outbox import OutboxItem
 
@@ -62,7 +62,6 @@ log = logging.getLogger(__name__)
 WINDOW = 60.0  # Telegram's window of a group's budget (config: [limits] group_window)
 
 Schedule = Callable[[float, int, Callable[[], Awaitable[None]]], None]
-Kwargs = dict[str, Any]
 Message_ = dict[str, Any]
 
 
@@ -80,41 +79,6 @@ class _ChatQueue:
 def is_group(chat_id: int) -> bool:
     # Private chats have positive ids (the user's); groups, supergroups, channels negative.
     return chat_id < 0
-
-
-def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
-    """A keyboard as Telegram takes it, each payload in the one callback-data codec."""
-    return _markup(_keyboard_rows(keyboard))
-
-
-def _keyboard_rows(keyboard: Keyboard | None) -> list[list[list[str]]] | None:
-    """A keyboard as stored with a queued item: label and encoded payload per button."""
-    if keyboard is None:
-        return None
-    return [[[b.label, callbacks.encode(b.payload)] for b in row] for row in keyboard.rows]
-
-
-def _markup(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
-    if rows is None:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
-
-
-def posted(result: object) -> Posted | None:
-    """Where a message went, from Telegram's answer (None if the answer is no message)."""
-    if not isinstance(result, Message):
-        return None
-    poll_id = result.poll.id if result.poll is not None else None
-    return Posted(result.chat_id, result.message_id, poll_id)
-
-
-def _replying(kwargs: Kwargs, reply_to: int | None) -> Kwargs:
-    if reply_to is not None:
-        kwargs["reply_to_message_id"] = reply_to
-        kwargs["allow_sending_without_reply"] = True
-    return kwargs
 
 
 async def _nothing_recorded(what: OnPosted, post: Posted) -> None:
@@ -186,7 +150,7 @@ class TelegramOutbox:
         for index, part in enumerate(split_message(text)):
             message: Message_ = {"text": part, "silent": silent}
             if index == 0:
-                message["keyboard"] = _keyboard_rows(keyboard)
+                message["keyboard"] = keyboard_rows(keyboard)
                 message["reply_to"] = reply_to
             item_id, new = await self._add(
                 chat_id,
@@ -228,7 +192,7 @@ class TelegramOutbox:
         message: Message_ = {
             "message_id": message_id,
             "text": text,
-            "keyboard": _keyboard_rows(keyboard),
+            "keyboard": keyboard_rows(keyboard),
         }
         self._waiting_cards.pop((chat_id, f"edit:{message_id}"), None)  # replaced by this
         item_id, _ = await self._add(
@@ -477,54 +441,9 @@ class TelegramOutbox:
             if rendered is None:
                 return None
             text, keyboard = rendered
-            message["text"], message["keyboard"] = text, _keyboard_rows(keyboard)
+            message["text"], message["keyboard"] = text, keyboard_rows(keyboard)
             kind = "edit" if "message_id" in message else "text"
-        if kind == "text":
-            kwargs: Kwargs = {
-                "chat_id": chat_id,
-                "text": message["text"],
-                "parse_mode": ParseMode.HTML,
-                "link_preview_options": None,
-            }
-            if message.get("silent"):
-                kwargs["disable_notification"] = True
-            if message.get("keyboard") is not None:
-                kwargs["reply_markup"] = _markup(message["keyboard"])
-            return "send_message", _replying(kwargs, message.get("reply_to"))
-        if kind == "edit":
-            return "edit_message_text", {
-                "chat_id": chat_id,
-                "message_id": message["message_id"],
-                "text": shorten(message["text"]),
-                "parse_mode": ParseMode.HTML,
-                "reply_markup": _markup(message.get("keyboard")),  # None removes the buttons
-            }
-        if kind == "document":
-            kwargs = {
-                "chat_id": chat_id,
-                "document": item.document,
-                "filename": message["filename"],
-            }
-            if message.get("caption") is not None:
-                kwargs["caption"] = message["caption"]
-                kwargs["parse_mode"] = ParseMode.HTML
-            return "send_document", _replying(kwargs, message.get("reply_to"))
-        if kind == "poll":
-            kwargs = {
-                "chat_id": chat_id,
-                "question": message["question"],
-                "options": list(message["options"]),
-                "is_anonymous": False,
-                "allows_multiple_answers": message["multiple_answers"],
-                "api_kwargs": {"hide_results_until_closes": True},
-            }
-            return "send_poll", _replying(kwargs, message.get("reply_to"))
-        if kind == "stop_poll":
-            return "stop_poll", {"chat_id": chat_id, "message_id": message["message_id"]}
-        if kind in ("approve", "decline"):
-            method = f"{kind}_chat_join_request"
-            return method, {"chat_id": chat_id, "user_id": message["user_id"]}
-        raise ValueError(f"unknown outbox item kind {kind!r}")
+        return bot_call(kind, message, chat_id, item.document)
 
     async def _perform(self, queue: _ChatQueue, item: OutboxItem) -> float | None:
         """Do one call. None when done (sent or failed for good), else seconds to wait."""
