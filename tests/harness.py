@@ -7,12 +7,16 @@ passes one way, `Harness.due`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli import HOLD_UPDATES_ENV
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.local import LocalBot
@@ -350,3 +354,30 @@ class Teams:
     async def stop(self) -> None:
         if self.h is not None:
             await self.h.stop()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def start_process(
+    config_path: Path, *, hold_updates: float | None = None, log_level: str | None = None
+) -> asyncio.subprocess.Process:
+    """A real `wiq-bot run` (as systemd would start it), its output piped; the token comes
+    from the config, never from this environment. `hold_updates`: the test-only hold before
+    each update is handled (the window in which a test kills it)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WIQ_BOT_TOKEN", HOLD_UPDATES_ENV)}
+    if hold_updates is not None:
+        env[HOLD_UPDATES_ENV] = str(hold_updates)
+    args = ["run", "--config", str(config_path)]
+    if log_level is not None:
+        args += ["--log-level", log_level]
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sqlite3
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import HOLD_UPDATES_ENV
 from localapi.model import BotApiModel
 from localapi.server import LocalBotApiServer
 from tests.harness import (
@@ -27,29 +24,8 @@ from tests.harness import (
     Teams,
     config_text,
     make_model,
+    start_process,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-async def start_process(
-    config_path: Path, hold_updates: float | None = None
-) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k not in ("WIQ_BOT_TOKEN", HOLD_UPDATES_ENV)}
-    if hold_updates is not None:
-        env[HOLD_UPDATES_ENV] = str(hold_updates)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--config",
-        str(config_path),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 async def stop_process(process: asyncio.subprocess.Process) -> str:

@@ -4,35 +4,14 @@ lines (a job added, run, done — for every deadline, reminder and outbox flush)
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
 from localapi.server import LocalBotApiServer
-from tests.harness import ADMIN, ANNA, PT, config_text, make_model
+from tests.harness import ADMIN, ANNA, PT, config_text, make_model, start_process
 
-ROOT = Path(__file__).resolve().parent.parent
 # Who speaks at INFO: our own packages, and PTB's word that the application starts and stops.
 INFO_LOGGERS = ("bot.", "handlers.", "storage.", "telegram.ext.Application ")
-
-
-async def run_bot(config_path: Path, log_level: str) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if k != "WIQ_BOT_TOKEN"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        "--config",
-        str(config_path),
-        "--log-level",
-        log_level,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 async def test_at_info_a_run_with_deadlines_logs_our_events_and_no_scheduler_lines(
@@ -45,7 +24,7 @@ async def test_at_info_a_run_with_deadlines_logs_our_events_and_no_scheduler_lin
             tmp_path / "wiq.sqlite", extra='[policy]\nmin_deadline = "1s"\n'
         ).replace("http://127.0.0.1:9/bot", server.base_url)
         config_path.write_text(text, encoding="utf-8")
-        process = await run_bot(config_path, "INFO")
+        process = await start_process(config_path, log_level="INFO")
         try:
             sent = model.send_message(PT, ADMIN, "/setup PT Projektteam")
             await model.wait_for_message(PT, "✅", after=sent["message_id"], timeout=20)
