@@ -117,16 +117,22 @@ async def answer(services: Services, delegation_id: int, person: Person, confirm
     if not confirm:
         return "delegate.declined"
     st = await _st(services)
-    if not await services.storage.rosters.admit(
-        st.id,
-        person.id,
-        "delegated",
-        services.clock.now(),
-        by=delegation.recorded_by,
-        seat=delegation.seat,
-        body=delegation.body,
+    if not await _seat(
+        services, st, person, delegation.seat, delegation.body, by=delegation.recorded_by
     ):
         return "delegate.already_seated"
+    log.info("event=delegated delegation=%s", delegation.id)
+    return "delegate.confirmed"
+
+
+async def _seat(
+    services: Services, st: Team, person: Person, seat: str, body: str, *, by: int | None = None
+) -> bool:
+    """Seat a delegate in the ST and tell the ST chat; False if they sit there already."""
+    if not await services.storage.rosters.admit(
+        st.id, person.id, "delegated", services.clock.now(), by=by, seat=seat, body=body
+    ):
+        return False
     lang = services.default_language
     await services.outbox.send(
         st.chat_id,
@@ -134,12 +140,11 @@ async def answer(services: Services, delegation_id: int, person: Person, confirm
             lang,
             "delegate.seated",
             name=naming.name(person),
-            seat=t(lang, f"seat.{delegation.seat}"),
-            body=delegation.body,
+            seat=t(lang, f"seat.{seat}"),
+            body=body,
         ),
     )
-    log.info("event=delegated delegation=%s", delegation.id)
-    return "delegate.confirmed"
+    return True
 
 
 async def propose_ut_seat(services: Services, pt: Team, proposer: Person, person: Person) -> int:
@@ -167,20 +172,7 @@ async def ut_seat_decided(
     st = await _st(services)
     if person is None:
         return
-    if await services.storage.rosters.admit(
-        st.id, person.id, "delegated", services.clock.now(), seat=UT_SEAT, body="PT"
-    ):
-        lang = services.default_language
-        await services.outbox.send(
-            st.chat_id,
-            t(
-                lang,
-                "delegate.seated",
-                name=naming.name(person),
-                seat=t(lang, "seat.ut"),
-                body="PT",
-            ),
-        )
+    await _seat(services, st, person, UT_SEAT, "PT")
 
 
 def register(services: Services) -> None:
