@@ -12,9 +12,9 @@ from typing import Any
 from telegram import Update
 
 from bot.charter import course
-from bot.charter.deadline_input import DeadlineError, parse_deadline, split_deadline
+from bot.charter.deadline_input import MAX_AHEAD, take_deadline
 from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
-from bot.charter.policy import DecisionKind, format_duration
+from bot.charter.policy import DecisionKind
 from bot.charter.refusals import Refusal
 from bot.flows import elections, support
 from bot.flows.decisions import Decisions
@@ -68,27 +68,28 @@ async def member_of(update: Update, context: Context, team: Team) -> int | None:
 async def leading_deadline(
     update: Update, context: Context, team: Team, kind: DecisionKind
 ) -> tuple[datetime | None, str] | None:
-    """The optional DEADLINE that starts a command's arguments, and the rest; None after
-    telling the person why the deadline cannot be used."""
+    """The optional DEADLINE that starts a command's arguments (one word or several: `3d`,
+    `3 Tage`, `01.12.2026 18:00`), and the rest; None after telling the person why the
+    deadline cannot be used (bot.charter.deadline_input)."""
     services = services_of(context)
-    token, rest = split_deadline(command_rest(update))
-    if token is None:
-        return None, rest
     policy = services.policy(team, kind)
-    try:
-        deadline = parse_deadline(
-            token, services.clock.now(), services.config.network.timezone, policy.min_deadline
-        )
-    except DeadlineError as exc:
-        await reply(
+    taken = take_deadline(
+        command_rest(update),
+        services.clock.now(),
+        services.config.network.timezone,
+        policy.min_deadline,
+    )
+    if isinstance(taken, Refusal):
+        lang = lang_of(update, context)
+        await refuse(
             update,
             context,
-            f"deadline.{exc.reason.value}",
-            text=token,
-            min=format_duration(policy.min_deadline),
+            taken,
+            min=services.duration(policy.min_deadline, lang),
+            max=services.duration(MAX_AHEAD, lang),
         )
         return None
-    return deadline, rest
+    return taken.deadline, taken.rest
 
 
 async def propose(update: Update, context: Context) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.charter import outcomes, refusals
-from bot.charter.deadline_input import DeadlineReason
 from bot.charter.policy import Process, RosterMode, TeamKind
 from bot.charter.teams import SEATS
 from bot.texts.i18n import Html, catalogue, keys, placeholders, t
@@ -109,7 +108,6 @@ def test_every_computed_key_exists() -> None:
     computed |= {f"settings.changed.{field}" for field in ("mode", "process")}
     computed |= {command.help_key for command in COMMANDS}
     computed |= {command.menu_key for command in COMMANDS}
-    computed |= {f"deadline.{r.value}" for r in DeadlineReason}
     computed |= {f"outcome.{o.value}" for o in outcomes.DecisionOutcome}
     computed |= {f"round_outcome.{o.value}" for o in outcomes.RoundOutcome}
     computed |= {"round_outcome.superseded"}

@@ -147,7 +147,7 @@ async def test_a_malformed_command_gets_its_usage_and_changes_nothing(team: Team
         ("/propose 2s Zu kurz? nein, geht", None),
         ("/propose 0s Sofort", "zu kurz"),
         ("/propose 2020-01-01 Früher", "Vergangenheit"),
-        ("/propose 2026-13-40 Kaputt", "verstehe ich nicht"),
+        ("/propose 2026-13-40 Kaputt", "gibt es im Kalender nicht"),
         ("/revise", "/ueberarbeiten ID TEXT"),
         ("/revise abc Text", "/ueberarbeiten ID TEXT"),
         ("/revise 99 Text", "gibt es in diesem Team nicht"),

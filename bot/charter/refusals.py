@@ -73,3 +73,14 @@ VOTE_OPEN: Final = Refusal("refused.vote_open")
 WINDOW_ENDED: Final = Refusal("refused.window_ended")
 NO_FAILED_ROUND: Final = Refusal("refused.no_failed_round")
 NO_FALLBACK: Final = Refusal("refused.no_fallback")
+
+# --- A deadline a person types (SPEC §3.1): /propose, /nominate, /election [DEADLINE] … -----
+# params: text (the words typed); the handler adds min and max (durations in words).
+
+DEADLINE_UNREADABLE: Final = Refusal("deadline.unparseable")
+DEADLINE_NO_SUCH_DATE: Final = Refusal("deadline.no_such_date")  # 32.13., 30.02.2027, 25:00
+DEADLINE_TYPO: Final = Refusal("deadline.typo")  # params: suggestion (morgn → morgen)
+DEADLINE_MONTH_FIRST: Final = Refusal("deadline.month_first")  # 12/1: which is the month?
+DEADLINE_IN_THE_PAST: Final = Refusal("deadline.in_the_past")
+DEADLINE_TOO_SOON: Final = Refusal("deadline.too_soon")
+DEADLINE_TOO_FAR: Final = Refusal("deadline.too_far")
