@@ -21,12 +21,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_datetime
-
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.local import LocalBot
 from bot.services import Services
+from bot.texts import dates
 from bot.texts.i18n import LANGUAGES, t
 from localapi.model import BotApiModel
 from localapi.records import MessageRec
@@ -62,7 +61,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
             EMIL: "ut Projektteam",
         },
         "propose": (
-            "/vorschlag 3d Straßenfest auf der Merseburger Straße am 12. September\n"
+            "/vorschlag 3 Tage Straßenfest auf der Merseburger Straße am 12. September\n"
             "Wir sperren am Samstag, 12. September, die Merseburger Straße zwischen Lindenauer "
             "Markt und Hahnemannstraße von 10 bis 20 Uhr. Das ST beantragt die Sperrung beim "
             "Ordnungsamt; aus dem Quartiersfonds nehmen wir 300 € für Bänke, Strom und eine "
@@ -98,7 +97,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
             EMIL: "ut Project team",
         },
         "propose": (
-            "/propose 3d Street party on Merseburger Strasse on 12 September\n"
+            "/propose 3 days Street party on Merseburger Strasse on 12 September\n"
             "On Saturday, 12 September, we close Merseburger Strasse between Lindenauer Markt "
             "and Hahnemannstrasse from 10 am to 8 pm. The ST applies to the public order office "
             "for the closure; we take €300 from the neighbourhood fund for benches, power and a "
@@ -252,12 +251,7 @@ class Demo:
     async def scene(self, key: str, when: str) -> None:
         """The next part of the story, from `when` ("DAY HH:MM", see pass_time): its heading
         goes into the transcript, then the time passes (and whatever falls due happens)."""
-        shown = format_datetime(
-            self.moment(when),
-            "EEE d MMM, HH:mm",
-            tzinfo=self.config.network.timezone,
-            locale=self.language,
-        )
+        shown = dates.moment(self.moment(when), self.language, self.config.network.timezone)
         self.scenes.append((len(self.model.log), f"{shown} · {SCENES[self.language][key]}"))
         await self.pass_time(until=when)
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date, format_datetime, format_timedelta
+from babel.dates import format_timedelta
 
 from bot.charter.policy import DecisionKind, Policy, TeamKind
 from bot.clock import Clock
 from bot.config import Config
 from bot.flows.port import Outbox
+from bot.texts import dates
 from bot.texts.i18n import language_for_user
 from storage import Storage
 from storage.teams import Team
@@ -64,13 +65,14 @@ class Services:
     def policy(self, team: Team, decision: DecisionKind = DecisionKind.PROPOSAL) -> Policy:
         return self.config.policies.resolve(TeamKind(team.kind), decision, team.policy_overrides)
 
-    def local_datetime(self, moment: datetime, lang: str) -> str:
-        return format_datetime(
-            moment, format="short", tzinfo=self.config.network.timezone, locale=lang
-        )
+    def local_datetime(self, moment: datetime, lang: str, *, zone: bool = False) -> str:
+        """A moment in the network's timezone, as every message shows it (bot.texts.dates):
+        "Do., 05.11.2026, 09:31 Uhr"; with `zone` (a private chat, a file) "… Uhr MEZ"."""
+        return dates.moment(moment, lang, self.config.network.timezone, zone=zone)
 
     def local_date(self, moment: datetime, lang: str) -> str:
-        return format_date(moment.astimezone(self.config.network.timezone), "medium", locale=lang)
+        """The day of a moment in the network's timezone: "05.11.2026", "5 Nov 2026"."""
+        return dates.day(moment, lang, self.config.network.timezone)
 
     def duration(self, value: timedelta, lang: str) -> str:
         """`7 Tage`, `3 days`: a policy's durations in words."""

@@ -44,7 +44,7 @@ async def export(update: Update, context: Context) -> None:
             "export.caption_network",
             network=network,
             count=len(record),
-            date=services.local_datetime(now, lang),
+            date=services.local_datetime(now, lang, zone=True),  # a private chat
         )
     else:
         team = await bound_team(update, context)

@@ -108,8 +108,9 @@ def test_transcript_shows_the_whole_path(german: DemoRun) -> None:
         [
             ("the chat being bound", "/setup ST Steuerungsteam"),
             ("a seat being entered", "/admit @anna politik Stadtbezirksbeirat Alt-West"),
-            ("the proposal", "/vorschlag 3d"),
+            ("the proposal, its deadline as people write it", "/vorschlag 3 Tage Straßenfest"),
             ("the proposal card", "Vorschlag #1 · Konsensrunde 1 von 2"),
+            ("the card's deadline, readable", "Frist: Do., 05.11.2026, 09:31 Uhr"),
             ("the card's buttons", "[Zustimmung] [Bedenken] [Enthaltung] [Einwand]"),
             ("Bert's Einwand", "Bert ▸ [Einwand]"),
             ("the private question for a reason", "[DM Bert] bot"),
@@ -145,7 +146,13 @@ def test_the_bots_logs_stay_off_stdout_and_report_no_errors(german: DemoRun) -> 
 def test_the_demo_in_english(english: DemoRun) -> None:
     assert english.returncode == 0, english.explain()
     assert english.seconds < TIME_LIMIT, english.explain()
-    for text in ("Proposal #1", "[Objection]", "Majority vote", "Accepted"):
+    for text in (
+        "Proposal #1",
+        "Deadline: Thu 5 Nov 2026, 09:31",  # the day before the month
+        "[Objection]",
+        "Majority vote",
+        "Accepted",
+    ):
         assert text in english.stdout, f"no {text!r}\n" + english.explain()
     german_words = [word for word in GERMAN_UI_WORDS if word in english.stdout]
     assert german_words == [], english.explain()

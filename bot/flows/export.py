@@ -31,6 +31,7 @@ from datetime import datetime, tzinfo
 
 from bot.charter.outcomes import Ballot, Response
 from bot.charter.policy import ShowTally
+from bot.texts import dates
 from bot.texts.i18n import t
 from storage.record import RecordedDecision, RecordedRound
 
@@ -72,7 +73,8 @@ def build(
     table = decision_table(record, lang, tz, team_names)
     heading_key = "export.heading_network" if team_names is not None else "export.heading"
     heading = plain(lang, heading_key, name=scope)
-    as_of = plain(lang, "export.as_of", date=local(now, tz))
+    # the file travels: its date names the timezone (the table's cells are sortable, `local`)
+    as_of = plain(lang, "export.as_of", date=dates.moment(now, lang, tz, zone=True))
     stem = "-".join(
         (plain(lang, "export.filename"), slug(scope), now.astimezone(tz).date().isoformat())
     )
@@ -230,7 +232,7 @@ def _number(value: int | None) -> str:
 
 def local(moment: datetime, tz: tzinfo) -> str:
     """Sortable and the same in every language: 2026-11-24 14:05 (the network's time)."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return dates.sortable(moment, tz)
 
 
 # -- the files -------------------------------------------------------------------------------
