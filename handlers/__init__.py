@@ -95,6 +95,9 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
     application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
     application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
+    # /überarbeiten …: Telegram marks no command with an umlaut; it runs as /ueberarbeiten
+    umlauts = MessageHandler(free_text.UMLAUT_COMMAND, free_text.umlaut_command)
+    application.add_handler(umlauts, group=GROUP_MAIN)
     application.add_handler(
         MessageHandler(
             # a petition's text or a follow-up first; else the reason asked for
