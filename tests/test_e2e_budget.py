@@ -1,5 +1,6 @@
 """The group budget (20 messages and edits a minute per group) is spent on what matters:
-one planned flush per chat however many items wait behind a spent budget."""
+one message per chat for a declined nomination, and one planned flush per chat however many
+items wait behind a spent budget."""
 
 from __future__ import annotations
 
@@ -12,7 +13,112 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.texts.i18n import Html
-from tests.harness import PT, Harness, make_config, make_model
+from tests.harness import (
+    ANNA,
+    BERT,
+    EVE,
+    PT,
+    ST,
+    DecisionSteps,
+    Harness,
+    make_config,
+    make_model,
+)
+
+# What spends a group's budget: every message and every edit, polls and their stop too.
+WRITES = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "sendPoll", "stopPoll")
+
+
+def writes_since(h: Harness, mark: int, chat_id: int) -> list:
+    return [
+        c
+        for c in h.model.calls[mark:]
+        if c.method in WRITES and str(c.params.get("chat_id")) == str(chat_id)
+    ]
+
+
+async def decline(h: Harness, candidate: int) -> dict:
+    question = next(m for m in reversed(h.model.bot_messages(candidate)) if m.reply_markup)
+    query = h.model.press_button(candidate, question.message_id, candidate, button_text="Ablehnen")
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    await h.flush_edits()
+    return answer
+
+
+# -- (a) a declined nomination: one message per chat -----------------------------------------
+
+
+@pytest.mark.parametrize("before", ["nothing", "a press", "the PT approved"])
+async def test_a_declined_nomination_costs_each_chat_one_message_and_its_card_edit(
+    net: tuple[Harness, DecisionSteps], before: str
+) -> None:
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominieren 2d @eve UT kennt alle Lösungsteams")
+    if before == "a press":  # the PT's card has a response on it already
+        await d.press(PT, 1, BERT, "agree")
+    if before == "the PT approved":  # its card is closed, its Beschluss posted
+        await d.press(PT, 1, ANNA, "agree")
+        await d.press(PT, 1, BERT, "agree")
+    await h.flush_edits()
+    cards = {PT: d.card(PT, 1), ST: d.card(ST, 2)}
+    mark = len(h.model.calls)
+    answer = await decline(h, EVE)
+    assert "Absage" in answer["text"]
+    for chat, proposal_id in ((PT, 1), (ST, 2)):
+        writes = writes_since(h, mark, chat)
+        sent = [c for c in writes if c.method == "sendMessage"]
+        edits = [c for c in writes if c.method == "editMessageText"]
+        still_open = not (chat == PT and before == "the PT approved")
+        assert len(sent) == 1 and len(edits) == int(still_open), [
+            (c.method, c.params) for c in writes
+        ]
+        assert len(writes) == 1 + int(still_open)
+        text = sent[0].params["text"]
+        assert "Eve" in text and "abgelehnt" in text and "/nominieren" in text, text
+        if still_open:
+            assert edits[0].params["message_id"] == cards[chat].message_id
+            assert f"#{proposal_id}" in text and "<b>zurückgezogen</b>" in text, text
+        else:
+            assert "sie ist beendet" in text and "zurückgezogen" not in text, text
+        assert d.card(chat, proposal_id).reply_markup is None
+    mine = writes_since(h, mark, EVE)
+    assert [c.method for c in mine] == ["sendMessage"]
+    assert "Du hast die Nominierung" in mine[0].params["text"]
+
+
+async def test_a_nomination_one_team_rejects_costs_the_other_chat_one_message(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """The PT rejects (Einwand twice, then the vote says Nein) while the ST has not decided:
+    the ST's decision is withdrawn, and the ST hears it once, with why."""
+    h, d = net
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(PT, ANNA, "/nominieren 2d @eve UT")
+    for round_number in (1, 2):
+        for user in (ANNA, BERT):
+            await d.press(PT, 1, user, "object", round_number=round_number)
+    poll = next(m.poll for m in h.model.bot_messages(PT) if m.poll)
+    mark = len(h.model.calls)
+    h.model.answer_poll(poll.id, ANNA, [1])
+    h.model.answer_poll(poll.id, BERT, [1])  # everyone voted: closed at once, Abgelehnt
+    await h.settle()
+    await h.flush_edits()
+    st = writes_since(h, mark, ST)
+    assert [c.method for c in sorted(st, key=lambda c: c.method)] == [
+        "editMessageText",
+        "sendMessage",
+    ], [(c.method, c.params) for c in st]
+    text = next(c.params["text"] for c in st if c.method == "sendMessage")
+    assert "#2" in text and "Projektteam" in text and "<b>zurückgezogen</b>" in text, text
+    assert d.card(ST, 2).reply_markup is None
+    pt = [c.params.get("text", "") for c in writes_since(h, mark, PT) if c.method == "sendMessage"]
+    assert sum("abgelehnt; sie ist beendet" in t for t in pt) == 1, pt
+    assert "deine Nominierung" in h.last_text(EVE)
+
 
 # -- (c) one planned flush per chat ----------------------------------------------------------
 
