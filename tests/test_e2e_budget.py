@@ -1,6 +1,6 @@
 """The group budget (20 messages and edits a minute per group) is spent on what matters:
-one message per chat for a declined nomination, and one planned flush per chat however many
-items wait behind a spent budget."""
+one message per chat for a declined nomination, several people admitted by one /admit, and
+one planned flush per chat however many items wait behind a spent budget."""
 
 from __future__ import annotations
 
@@ -8,19 +8,26 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.clock import ManualClock
+from bot.flows.rosters import MAX_AT_ONCE
 from bot.texts.i18n import Html
 from tests.harness import (
+    ADMIN,
     ANNA,
     BERT,
+    CARL,
+    DORA,
     EVE,
+    LT,
     PT,
     ST,
     DecisionSteps,
     Harness,
+    Teams,
     make_config,
     make_model,
 )
@@ -118,6 +125,174 @@ async def test_a_nomination_one_team_rejects_costs_the_other_chat_one_message(
     pt = [c.params.get("text", "") for c in writes_since(h, mark, PT) if c.method == "sendMessage"]
     assert sum("abgelehnt; sie ist beendet" in t for t in pt) == 1, pt
     assert "deine Nominierung" in h.last_text(EVE)
+
+
+# -- (b) one /admit for several people -------------------------------------------------------
+
+
+async def admit(h: Harness, chat: int, text: str, **kwargs: Any) -> tuple[str, list]:
+    """A network admin's /admit: the bot's one answer, and every write the chat got for it."""
+    mark = len(h.model.calls)
+    reply = await h.say(chat, ADMIN, text, **kwargs)
+    assert reply is not None and reply.text is not None
+    return reply.text, writes_since(h, mark, chat)
+
+
+async def known(h: Harness, chat: int, *users: int) -> None:
+    """These people write in the chat first, so the bot knows them (and their @username)."""
+    for user in users:
+        h.model.send_message(chat, user, "Hallo")
+    await h.settle()
+
+
+async def test_one_admit_enters_several_people_each_on_their_own(team: Teams) -> None:
+    h = await team.bot()
+    await h.bind(PT, "PT", "Projektteam")
+    await known(h, PT, ANNA, BERT, CARL, DORA, EVE)
+    assert "✅" in (await h.admit(PT, "eve")).text
+    text = "/aufnehmen @anna, @bert @ANNA @eve @nobody_here @wiq_test_bot Carl könig @dora"
+    mention = (CARL, text.index("Carl"), 4)  # Carl, named by a text mention
+    answer, writes = await admit(h, PT, text, text_mentions=[mention])
+    assert len(writes) == 1  # one answer for them all
+    lines = answer.splitlines()
+    assert lines[0] == "Aufnahme in Projektteam:"
+    assert lines[1] == "✅ Jetzt Mitglied (4): Anna, Bert, Carl, Dora"
+    assert lines[2] == "☑️ Schon auf der Mitgliederliste (1): Eve"
+    assert lines[3].startswith("❓ Kenne ich noch nicht (1): @nobody_here – antworte")
+    assert lines[4] == "🤖 Bots können nicht Mitglied eines Teams sein (1): @wiq_test_bot"
+    assert lines[5].startswith("❔ Kein Name (1): könig – ")
+    assert len(lines) == 6
+    assert sorted(await h.roster(PT)) == ["Anna", "Bert", "Carl", "Dora", "Eve"]
+    listing = await h.say(PT, ADMIN, "/members")
+    assert listing is not None and listing.text.count("eingetragen von Ada") == 5
+
+
+async def test_the_st_enters_several_people_to_one_seat(team: Teams) -> None:
+    h = await team.bot()
+    await h.bind(ST, "ST", "Steuerungsteam")
+    await known(h, ST, ANNA, BERT, CARL)
+    answer, writes = await admit(h, ST, "/admit @anna @bert")
+    assert "braucht jedes Mitglied einen Sitz" in answer and len(writes) == 1
+    answer, _ = await admit(h, ST, "/admit @anna @bert könig Quartiersverein")
+    assert "braucht jedes Mitglied einen Sitz" in answer
+    assert await h.roster(ST) == []  # nothing changed
+    answer, writes = await admit(
+        h, ST, "/admit @anna @bert @carl_x zivilgesellschaft Quartiersverein Ost"
+    )
+    assert len(writes) == 1
+    assert answer.splitlines()[0] == (
+        "Aufnahme in Steuerungsteam – Sitz: Zivilgesellschaft, entsandt von: Quartiersverein Ost:"
+    )
+    assert answer.splitlines()[1] == "✅ Jetzt Mitglied (3): Anna, Bert, Carl"
+    listing = await h.say(ST, ADMIN, "/members")
+    assert listing is not None
+    assert listing.text.count("Sitz: Zivilgesellschaft, entsandt von: Quartiersverein Ost") == 3
+    await known(h, ST, DORA)
+    answer, _ = await admit(h, ST, "/admit @anna @dora politics")  # English seats too
+    assert "✅ Jetzt Mitglied (1): Dora" in answer
+    assert "Schon auf der Mitgliederliste (1): Anna" in answer
+
+
+async def test_hostile_admits_get_a_clear_answer_and_change_nothing_they_should_not(
+    team: Teams,
+) -> None:
+    h = await team.bot()
+    await h.bind(PT, "PT", "Projektteam")
+    await known(h, PT, ANNA, BERT)
+    crowd = " ".join(f"@person_{n:03}" for n in range(200))
+    answer, writes = await admit(h, PT, f"/admit {crowd} @anna")
+    assert f"Höchstens {MAX_AT_ONCE} Personen auf einmal – du hast 201 genannt" in answer
+    assert len(writes) == 1 and await h.roster(PT) == []
+    same = " ".join(["@anna"] * 200)  # the same person 200 times is one person
+    answer, _ = await admit(h, PT, f"/admit {same}")
+    assert answer.startswith("✅ Anna ist jetzt Mitglied")
+    for empty in ("/admit", "/admit , ,", "/admit zivilgesellschaft"):
+        answer, writes = await admit(h, PT, empty)
+        assert "Wen meinst du?" in answer and len(writes) == 1, empty
+    await h.bind(ST, "ST", "Steuerungsteam")
+    answer, _ = await admit(h, ST, "/admit zivilgesellschaft")  # only the seat
+    assert "Wen meinst du?" in answer
+    assert await h.roster(ST) == []
+    # Odd unicode: invisible characters (a zero-width space, a right-to-left override) and a
+    # comma after a copied name are no part of it; full-width letters and a 10,000-character
+    # word name nobody and come back short; markup comes back as typed.
+    odd = "@ｂｅｒｔ @\u202ebert <b>@x</b> @" + "x" * 10_000
+    answer, writes = await admit(h, PT, f"/admit @bert\u200b, {odd}")
+    assert len(writes) == 1 and len(answer) < 600
+    lines = answer.splitlines()
+    assert lines[1] == "✅ Jetzt Mitglied (1): Bert"  # named twice, entered once
+    assert lines[2].startswith("❓ Kenne ich noch nicht (2): @ｂｅｒｔ, @" + "x" * 38 + "… – ")
+    assert lines[3].startswith("❔ Kein Name (1): <b>@x</b> – ")
+    assert sorted(await h.roster(PT)) == ["Anna", "Bert"]
+
+
+async def test_a_reply_names_the_person_only_when_the_command_names_nobody(team: Teams) -> None:
+    h = await team.bot()
+    await h.bind(PT, "PT", "Projektteam")
+    await known(h, PT, ANNA)
+    hello = h.model.send_message(PT, CARL, "Könnt ihr @anna aufnehmen?")
+    await h.settle()
+    answer, _ = await admit(h, PT, "/admit @anna", reply_to=hello["message_id"])
+    assert answer.startswith("✅ Anna ist jetzt Mitglied")
+    assert await h.roster(PT) == ["Anna"]  # not Carl, who only asked
+    answer, _ = await admit(h, PT, "/admit", reply_to=hello["message_id"])
+    assert answer.startswith("✅ Carl ist jetzt Mitglied")
+
+
+async def test_a_team_that_decides_on_admissions_takes_one_person_at_a_time(team: Teams) -> None:
+    h, d = await team("LT", members=(ANNA, BERT, CARL))
+    await h.say(LT, ANNA, "/einstellungen mode explicit")
+    for user in (ANNA, BERT, CARL):
+        await d.press(LT, 1, user, "agree")
+    await known(h, PT, DORA)  # the bot knows Dora's @username
+    h.model.send_message(LT, EVE, "Darf ich mitmachen?")
+    await h.settle()
+    mark = len(h.model.calls)
+    reply = await h.say(LT, BERT, "/admit @eve @dora")
+    assert reply is not None and "eine Person je /aufnehmen" in reply.text
+    assert len(writes_since(h, mark, LT)) == 1  # no card: nothing put to the team
+    await h.say(LT, BERT, "/admit @eve")
+    assert "Aufnahme von Eve" in d.card(LT, 2).text
+
+
+def members_group(h: Harness, chat_id: int, first_id: int) -> list[int]:
+    """A group of 30 people the bot has not seen yet, with a network admin."""
+    people = list(range(first_id, first_id + 30))
+    for n, user in enumerate(people):
+        h.model.add_user(user, f"Mitglied{n:02}", username=f"mitglied_{user}")
+    h.model.add_group(chat_id, "Gruppe", members=people, admins=[ADMIN], bot_status="administrator")
+    return people
+
+
+async def test_a_set_up_of_30_members_costs_3_messages_in_batches_instead_of_30(
+    team: Teams,
+) -> None:
+    """The figure of issue 11: the messages a group gets for entering 30 members — one
+    /admit each, three of ten, or one of thirty."""
+    h = await team.bot()
+    chats = {"single": -1001000000101, "tens": -1001000000102, "thirty": -1001000000103}
+    firsts = {"single": 2000, "tens": 3000, "thirty": 4000}
+    for (how, chat_id), kind in zip(chats.items(), ("PT", "KT", "UT"), strict=True):
+        people = members_group(h, chat_id, firsts[how])
+        await h.bind(chat_id, kind, kind)
+        await known(h, chat_id, *people)
+    mark = len(h.model.calls)
+    names = {how: [f"@mitglied_{firsts[how] + n}" for n in range(30)] for how in chats}
+    for name in names["single"]:
+        h.model.send_message(chats["single"], ADMIN, f"/admit {name}")
+    for batch in range(3):
+        tens = names["tens"][batch * 10 : batch * 10 + 10]
+        h.model.send_message(chats["tens"], ADMIN, "/admit " + " ".join(tens))
+    h.model.send_message(chats["thirty"], ADMIN, "/admit " + " ".join(names["thirty"]))
+    await h.settle()
+    # /setup took one of the minute's 20: 19 answers went out, 11 wait for the next minute
+    assert await h.outbox.pending(chats["single"]) == 11
+    h.clock.advance(61)
+    await h.outbox.flush_all()
+    writes = {how: len(writes_since(h, mark, chat_id)) for how, chat_id in chats.items()}
+    assert writes == {"single": 30, "tens": 3, "thirty": 1}  # 27 or 29 of 30 writes saved
+    for chat_id in chats.values():
+        assert len(await h.roster(chat_id)) == 30
 
 
 # -- (c) one planned flush per chat ----------------------------------------------------------
