@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import cast
 
@@ -144,13 +145,120 @@ async def named_person(update: Update, context: Context, args: list[str]) -> Nam
     first = args[0]
     if first.startswith("@") and len(first) > 1:
         username = first[1:]
-        if username.lower() == services_of(context).bot_username.lower():
-            return Named(None, args, "error.person_is_bot")
-        person = await services_of(context).storage.people.by_username(username)
+        person, problem = await _by_username(context, username)
         if person is None:
-            return Named(None, args, "error.unknown_username", username=username)
+            return Named(None, args, problem, username=username)
         return Named(person, args[1:])
     return Named(None, args, "error.name_a_person")
+
+
+async def _by_username(context: Context, username: str) -> tuple[Person | None, str | None]:
+    """The person the bot has seen with this @username, or the text key why not."""
+    if username.lower() == services_of(context).bot_username.lower():
+        return None, "error.person_is_bot"
+    person = await services_of(context).storage.people.by_username(username)
+    if person is None:
+        return None, "error.unknown_username"
+    return person, None
+
+
+@dataclass(frozen=True, slots=True)
+class NamedOne:
+    """One of the people a command names: the person, or the word as typed and why not."""
+
+    word: str
+    person: Person | None = None
+    problem: str | None = None  # the text key, as in Named
+
+
+@dataclass(frozen=True, slots=True)
+class NamedMany:
+    """The people a command names, in the order typed and each once, and the words after."""
+
+    named: list[NamedOne]
+    rest: list[str]
+
+
+# Invisible characters a copied @username may carry; a comma or semicolon may follow a name.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_USERNAME = re.compile(r"[A-Za-z0-9_]{1,32}")
+
+
+async def named_people(
+    update: Update, context: Context, *, until: Collection[str] = ()
+) -> NamedMany:
+    """SPEC §1 for a command that names several people (/admit): each word up to the first
+    one in `until` (lower case: a seat, say) names a person — an @username the bot has seen,
+    or a text mention (which may take several words); the words from there on are `rest`. A
+    reply names the person replied to when no word is a name. Whoever is named twice counts
+    once. A word that names nobody is in `named` too, with why (a bot, an @username the bot
+    has not seen, no name at all)."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or ""
+    mentions = _text_mention_spans(message, text)
+    words = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)][1:]  # the command first
+    named: list[NamedOne] = []
+    rest: list[str] = []
+    seen: set[object] = set()
+    index = 0
+    while index < len(words):
+        start, word = words[index]
+        span = next((s for s in mentions if s[0] <= start < s[1]), None)
+        if span is not None:  # a text mention: all the words it covers
+            while index + 1 < len(words) and words[index + 1][0] < span[1]:
+                index += 1
+            index += 1
+            one = await _named_user(context, span[2], span[3])
+        else:
+            cleaned = _INVISIBLE.sub("", word).rstrip(",;")
+            if cleaned.lower() in until:
+                rest = [w for _, w in words[index:]]
+                break
+            index += 1
+            if not cleaned:
+                continue  # a lone comma between names
+            one = await _named_word(context, cleaned)
+        key: object = one.person.id if one.person else (one.word.lower(), one.problem)
+        if key not in seen:
+            seen.add(key)
+            named.append(one)
+    if all(one.problem == "error.name_a_person" for one in named):
+        replied = _replied_user(message)
+        if replied is not None:
+            named.insert(0, await _named_user(context, replied, replied.full_name))
+    return NamedMany(named, rest)
+
+
+async def _named_user(context: Context, user: User, word: str) -> NamedOne:
+    if user.is_bot:
+        return NamedOne(word, problem="error.person_is_bot")
+    return NamedOne(word, person=await remember_user(context, user))
+
+
+async def _named_word(context: Context, word: str) -> NamedOne:
+    if not word.startswith("@") or len(word) == 1:
+        return NamedOne(word, problem="error.name_a_person")
+    username = word[1:]
+    if not _USERNAME.fullmatch(username):
+        return NamedOne(word, problem="error.unknown_username")  # no username looks like it
+    person, problem = await _by_username(context, username)
+    return NamedOne(word, person=person, problem=problem)
+
+
+def _text_mention_spans(message: Message, text: str) -> list[tuple[int, int, User, str]]:
+    """The text mentions as (start, end) in `text` (Telegram counts in UTF-16 units), the user
+    and the words they cover."""
+    encoded = text.encode("utf-16-le")
+    spans = []
+    for entity in message.entities:
+        if entity.type != MessageEntity.TEXT_MENTION or entity.user is None:
+            continue
+        before = encoded[: entity.offset * 2].decode("utf-16-le", errors="ignore")
+        covered = encoded[entity.offset * 2 : (entity.offset + entity.length) * 2]
+        shown = covered.decode("utf-16-le", errors="ignore")
+        spans.append((len(before), len(before) + len(shown), entity.user, shown))
+    return spans
 
 
 def _replied_user(message: Message) -> User | None:

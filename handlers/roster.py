@@ -3,7 +3,6 @@ leaving or joining the chat (chat_member updates)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from telegram import ChatMember, Update
@@ -13,6 +12,8 @@ from bot.charter.refusals import Refusal
 from bot.charter.teams import (
     MAX_BODY,
     MAX_REASON,
+    SEAT_ALIASES,
+    SEATS,
     Leaving,
     decided_by_the_team,
     may_admit_directly,
@@ -24,9 +25,12 @@ from bot.texts import naming
 from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
+    Named,
+    NamedOne,
     bound_team,
     current_person,
     lang_of,
+    named_people,
     named_person,
     refuse,
     remember_user,
@@ -40,9 +44,9 @@ from storage.people import Person
 from storage.rosters import Member
 from storage.teams import Team
 
-log = logging.getLogger(__name__)
-
 IN_CHAT = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER, ChatMember.RESTRICTED}
+# The words that end the names of an /admit in the ST: its seat, German or English.
+SEAT_WORDS = frozenset(SEATS) | frozenset(SEAT_ALIASES)
 
 
 async def list_members(update: Update, context: Context) -> None:
@@ -88,7 +92,8 @@ def member_line(
 
 
 async def admit_member(update: Update, context: Context) -> None:
-    """A network admin enters an existing member during set-up: /admit PERSON [SEAT BODY]."""
+    """A network admin enters existing members during set-up, one or several at once:
+    /admit PERSON [PERSON …] [SEAT [BODY]] (the seat and body, in the ST, for all of them)."""
     team = await bound_team(update, context)
     if team is None:
         return
@@ -106,9 +111,14 @@ async def admit_member(update: Update, context: Context) -> None:
     if refusal is not None:
         await refuse(update, context, refusal)
         return
-    named = await named_person(update, context, context.args or [])
-    if named.person is None:
-        await reply_naming_problem(update, context, named, "admit.usage")
+    named = await named_people(update, context, until=SEAT_WORDS if team.kind == "ST" else ())
+    if not named.named:
+        await _naming_problem(update, context, NamedOne("", problem="error.name_a_person"))
+        return
+    if len(named.named) > rosters.MAX_AT_ONCE:
+        await reply(
+            update, context, "admit.too_many", limit=rosters.MAX_AT_ONCE, count=len(named.named)
+        )
         return
     seat = body = None
     if team.kind == "ST":
@@ -124,42 +134,101 @@ async def admit_member(update: Update, context: Context) -> None:
         if body and len(body) > MAX_BODY:
             await reply(update, context, "error.too_long", limit=MAX_BODY)
             return
-    admitted = await services.storage.rosters.admit(
-        team.id,
-        named.person.id,
-        "admitted",
-        services.clock.now(),
-        by=actor.id if actor else None,
-        seat=seat,
-        body=body,
-    )
-    if not admitted:
-        await reply(update, context, "admit.already", name=naming.name(named.person))
+    people = [one.person for one in named.named if one.person is not None]
+    entered = await rosters.enter(services, team, people, by=actor, seat=seat, body=body)
+    if len(named.named) == 1:
+        await _answer_one(update, context, team, named.named[0], entered)
         return
-    log.info("event=admitted team=%s person=%s", team.id, named.person.id)
-    await reply(
-        update,
-        context,
-        "admit.done",
-        name=naming.mention(named.person),
-        team=team.name,
+    lang = lang_of(update, context)
+    await reply_html(update, context, admitted_text(lang, team, named.named, entered, seat, body))
+
+
+async def _answer_one(
+    update: Update, context: Context, team: Team, one: NamedOne, entered: list[bool]
+) -> None:
+    """One person named: the answer says it in a sentence, as it always did."""
+    if one.person is None:
+        await _naming_problem(update, context, one)
+    elif entered[0]:
+        await reply(update, context, "admit.done", name=naming.mention(one.person), team=team.name)
+    else:
+        await reply(update, context, "admit.already", name=naming.name(one.person))
+
+
+# What the answer to /admit says of the people it could not enter, by why.
+NOT_ENTERED = {
+    "error.unknown_username": "admit.several.unknown",
+    "error.person_is_bot": "admit.several.bot",
+    "error.name_a_person": "admit.several.not_a_name",
+}
+
+
+def admitted_text(
+    lang: str,
+    team: Team,
+    named: list[NamedOne],
+    entered: list[bool],
+    seat: str | None,
+    body: str | None,
+) -> Html:
+    """The one answer to an /admit of several people: who is on the roster now, who was
+    already, and who was not entered and why — a line for each outcome, naming its people in
+    the order typed."""
+    people = [one.person for one in named if one.person is not None]
+    done = [naming.mention(p) for p, new in zip(people, entered, strict=True) if new]
+    already = [naming.name(p) for p, new in zip(people, entered, strict=True) if not new]
+    where = ""
+    if seat is not None:
+        seat_name = t(lang, f"seat.{seat}")
+        where = (
+            t(lang, "members.seat", seat=seat_name, body=body)
+            if body
+            else t(lang, "admit.several.seat", seat=seat_name)
+        )
+    lines = [t(lang, "admit.several.header", team=team.name, seat=Html(where))]
+    if done:
+        lines.append(t(lang, "admit.several.done", count=len(done), names=Html(", ".join(done))))
+    if already:
+        lines.append(t(lang, "admit.several.already", count=len(already), names=", ".join(already)))
+    for problem, key in NOT_ENTERED.items():
+        words = [_shown(one.word) for one in named if one.problem == problem]
+        if words:
+            lines.append(t(lang, key, count=len(words), names=", ".join(words)))
+    return Html("\n".join(lines))
+
+
+async def _naming_problem(update: Update, context: Context, one: NamedOne) -> None:
+    """Why the one word named nobody, and how to name someone for /admit."""
+    username = _shown(one.word).removeprefix("@")
+    await reply_naming_problem(
+        update, context, Named(None, [], one.problem, username), "admit.usage"
     )
+
+
+def _shown(word: str, limit: int = 40) -> str:
+    """A word as typed, for the answer: a 10,000-character word does not come back whole."""
+    return word if len(word) <= limit else word[: limit - 1] + "…"
 
 
 async def admit_by_decision(update: Update, context: Context, team: Team) -> None:
-    """An LT with an explicit roster admits by its own decision (SPEC §5)."""
+    """An LT with an explicit roster admits by its own decision (SPEC §5), one person (and so
+    one decision) at a time."""
     proposer_id = await member_of(update, context, team)
     if proposer_id is None:
         return
     services = services_of(context)
-    named = await named_person(update, context, context.args or [])
-    if named.person is None:
-        await reply_naming_problem(update, context, named, "admit.usage")
+    named = await named_people(update, context)
+    if len(named.named) > 1:
+        await reply(update, context, "admit.one_by_decision")
+        return
+    one = named.named[0] if named.named else NamedOne("", problem="error.name_a_person")
+    if one.person is None:
+        await _naming_problem(update, context, one)
         return
     proposer = await services.storage.people.by_id(proposer_id)
     assert proposer is not None
     try:
-        await admissions.propose_admission(services, team, proposer, named.person)
+        await admissions.propose_admission(services, team, proposer, one.person)
     except Refusal as refusal:
         await refuse(update, context, refusal)
 

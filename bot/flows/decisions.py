@@ -399,9 +399,13 @@ class Decisions:
             return refusals.CLOSED
         return None
 
-    async def end(self, proposal_id: int, event: str, actor_id: int | None = None) -> bool:
+    async def end(
+        self, proposal_id: int, event: str, actor_id: int | None = None, *, announce: bool = True
+    ) -> bool:
         """End an open decision as Zurückgezogen: by its proposer (/withdraw), or from
-        outside (a nomination the candidate declined or the other team rejected)."""
+        outside (a nomination the candidate declined or the other team rejected). With
+        `announce=False` the caller says it in the chat, why included, in its own one message
+        (the card is closed either way). True if this call ended it."""
         proposal = await self.store.get(proposal_id)
         if proposal is None or proposal.status == ProposalStatus.CLOSED.value:
             return False
@@ -431,7 +435,7 @@ class Decisions:
             await self.votes.stop_polls(vote.id)
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
-        await self._after(refreshed, step, applied)
+        await self._after(refreshed, step, applied, announce=announce)
         return True
 
     # -- deadlines and start-up: the one timer's work -----------------------------------------

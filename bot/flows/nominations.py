@@ -27,6 +27,13 @@ log = logging.getLogger(__name__)
 
 TARGETS = ("UT", "KT")
 
+# What a nomination that ended before an appointment tells, by how it ended: a team whose
+# decision on it was still open (and is withdrawn now), a team that had decided, the candidate.
+ENDED_TEXTS = {
+    "declined": ("nominate.declined_withdrawn", "nominate.declined_note", "nominate.declined_you"),
+    "rejected": ("nominate.rejected_withdrawn", "nominate.rejected_note", "nominate.rejected_you"),
+}
+
 
 async def _team(services: Services, kind: str) -> Team | None:
     teams = await services.storage.teams.by_kind(kind)
@@ -159,8 +166,7 @@ async def answer(services: Services, nomination_id: int, person: Person, accept:
         await appoint_if_approved(services, nomination.id)
         return "nominate.accepted"
     if await services.storage.nominations.close(nomination.id, "declined", services.clock.now()):
-        await _end_decisions(services, nomination)
-        await _tell(services, nomination, "nominate.declined_note")
+        await _end(services, nomination, "declined")
     return "nominate.declined"
 
 
@@ -181,8 +187,7 @@ async def team_decided(
         if await services.storage.nominations.close(
             nomination.id, "rejected", services.clock.now()
         ):
-            await _end_decisions(services, nomination)
-            await _tell(services, nomination, "nominate.rejected_note", team=team.name)
+            await _end(services, nomination, "rejected", rejecting=team)
         return
     await appoint_if_approved(services, nomination.id)
     lapses = await lapse_moment(services, nomination)
@@ -253,10 +258,42 @@ async def lapse_due(services: Services) -> None:
             await _tell(services, nomination, "nominate.lapsed")
 
 
-async def _end_decisions(services: Services, nomination: Nomination) -> None:
-    for proposal_id in (nomination.pt_proposal_id, nomination.st_proposal_id):
-        if proposal_id is not None:
-            await services.decisions.end(proposal_id, "nomination.ended")
+async def _end(
+    services: Services, nomination: Nomination, how: str, rejecting: Team | None = None
+) -> None:
+    """The nomination ended before an appointment (`how`: "declined" by the candidate, or
+    "rejected" by the `rejecting` team): the teams' decisions still open are withdrawn, and
+    PT and ST each learn it in one message (SPEC §5) — where their decision was still open,
+    that message is the withdrawal too, with why and what now (a group's budget is 20
+    messages and edits a minute; the closed card is the other write). The candidate learns
+    it privately."""
+    candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
+    target_team = await _team(services, nomination.target_kind)
+    params: dict[str, object] = {
+        "name": naming.name(candidate, username=nomination.candidate_username),
+        "target": target_team.name if target_team else "?",
+        "team": rejecting.name if rejecting else "",
+    }
+    withdrawn_key, note_key, private_key = ENDED_TEXTS[how]
+    lang = services.default_language
+    for kind, proposal_id in (
+        (TeamKind.PT.value, nomination.pt_proposal_id),
+        (TeamKind.ST.value, nomination.st_proposal_id),
+    ):
+        withdrawn = proposal_id is not None and await services.decisions.end(
+            proposal_id, "nomination.ended", announce=False
+        )
+        team = await _team(services, kind)
+        if team is None:
+            continue
+        if withdrawn:
+            text = t(lang, withdrawn_key, id=proposal_id, **params)
+        else:  # this team had decided already
+            text = t(lang, note_key, **params)
+        await services.outbox.send(team.chat_id, text)
+    if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
+        private = services.language_for("private", candidate.language_code)
+        await services.outbox.send(candidate.telegram_id, t(private, private_key, **params))
 
 
 async def _tell(

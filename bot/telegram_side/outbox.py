@@ -416,18 +416,30 @@ class TelegramOutbox:
         return wait, why
 
     def _schedule_flush(self, chat_id: int, queue: _ChatQueue, delay: float) -> bool:
-        """Plan a flush in `delay` seconds; False if an earlier one is planned already."""
-        now = self.clock.monotonic()
-        due = now + delay
-        if queue.flush_at is not None and now <= queue.flush_at <= due:
-            return False  # an earlier flush is already planned; it will plan the next one
-        queue.flush_at = due
+        """Plan a flush in `delay` seconds; False (nothing planned) if the chat's one pending
+        flush comes as early already. One pending flush per chat: the earliest wins, a request
+        for a later or the same moment is a no-op, and a pending flush an earlier one replaced
+        does nothing when its job runs. A pending flush whose moment has passed and whose job
+        has not started yet still counts: it runs soon and plans what follows.
+
+        `delay` was measured from a clock reading taken before this function reads the clock
+        (in `_wait_needed`, across a query): two requests for the same moment differ here by
+        the time that passed in between. So a pending flush serves a request it follows by
+        less than `same_moment`; a flush is only ever later than asked, never earlier."""
+        same_moment = 1.0  # seconds; far more than a query takes, far less than a budget's wait
+        delay = max(delay, 0.05)
+        due = self.clock.monotonic() + delay
+        if queue.flush_at is not None and queue.flush_at <= due + same_moment:
+            return False
 
         async def run() -> None:
+            if queue.flush_at != due:
+                return  # replaced by an earlier flush, which planned what follows
             queue.flush_at = None
             await self.flush(chat_id)
 
-        self.schedule(max(delay, 0.05), chat_id, run)
+        self.schedule(delay, chat_id, run)
+        queue.flush_at = due
         return True
 
     async def _call(self, item: OutboxItem) -> tuple[str, Kwargs] | None:
