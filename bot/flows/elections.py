@@ -14,7 +14,7 @@ from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.charter.schedule import reminder_at
 from bot.flows.payloads import Candidacy, OpenCandidacy
-from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll
+from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll, Posted
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -206,6 +206,27 @@ async def post_poll(services: Services, election_id: int) -> None:
     await services.outbox.send_poll(
         team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id)
     )
+
+
+async def poll_posted(services: Services, election_id: int, team_id: int, post: Posted) -> None:
+    """The election's poll is out (recorded once Telegram confirmed it). The same poll sent
+    twice (a kill, or a timeout, after Telegram posted it and before the bot marked it sent)
+    is kept so that answers to it count, stopped, and answered with a pointer to the first."""
+    if post.poll_id is None:
+        return
+    first = await services.storage.elections.set_poll(
+        election_id, post.poll_id, post.chat_id, post.message_id, team_id, services.clock.now()
+    )
+    election = await services.storage.elections.get(election_id)
+    if first is None and election is not None and election.status == "voting":
+        return
+    await services.outbox.stop_poll(post.chat_id, post.message_id)
+    if first is not None:
+        log.warning("event=poll_twice election=%s", election_id)
+        chat_id, message_id = first
+        await services.outbox.send(
+            chat_id, t(services.default_language, "poll.twice"), reply_to=message_id, silent=True
+        )
 
 
 async def ballot(

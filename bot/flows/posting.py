@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.flows import elections
 from bot.flows.port import (
     CardPosted,
     Deferred,
@@ -82,15 +83,11 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
         case FullTextPosted(proposal_id):
             await storage.proposals.set_full_text(proposal_id, post.chat_id, post.message_id)
         case VotePollPosted(vote_id):
-            if post.poll_id is not None:
-                await storage.votes.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+            await services.decisions.votes.poll_posted(vote_id, post)
         case VoteAnnounced(vote_id):
             await storage.votes.mark_announced(vote_id, now)
         case ElectionPollPosted(election_id, team_id):
-            if post.poll_id is not None:
-                await storage.elections.set_poll(
-                    election_id, post.poll_id, post.chat_id, post.message_id, team_id, now
-                )
+            await elections.poll_posted(services, election_id, team_id, post)
         case PetitionPosted(petition_id):
             await storage.petitions.posted(petition_id, post.chat_id, post.message_id, now)
         case PetitionFollowedUp(petition_id):

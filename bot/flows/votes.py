@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from bot.charter import course, outcomes, tally
 from bot.charter.outcomes import ProposalStatus
 from bot.charter.policy import policy_from_json
-from bot.flows.port import Poll, VoteAnnounced, VotePollPosted
+from bot.flows.port import Poll, Posted, VoteAnnounced, VotePollPosted
 from bot.texts import cards, naming
+from bot.texts.i18n import t
 from storage.proposals import ProposalRecord
 from storage.votes import VoteResult
 from storage.votes import Votes as StoredVotes
@@ -57,6 +58,29 @@ class Votes:
             reply_to=reply_to,
         )
         await services.outbox.send_poll(chat_id, poll, on_posted=VotePollPosted(vote_id))
+
+    async def poll_posted(self, vote_id: int, post: Posted) -> None:
+        """A poll of the vote is out (recorded once Telegram confirmed it). The same poll sent
+        twice — a kill, or a timeout, after Telegram posted it and before the bot marked it
+        sent — is kept, so that answers to it count (each person's last answer, on either
+        poll), stopped, and answered with a pointer to the first; a poll that went out after
+        the vote closed is stopped too."""
+        services = self.decisions.services
+        if post.poll_id is None:
+            return
+        first = await self.store.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+        vote = await self.store.vote(vote_id)
+        if first is None and vote is not None and vote.closed_at is None:
+            return
+        await services.outbox.stop_poll(post.chat_id, post.message_id)
+        if first is not None:
+            log.warning("event=poll_twice vote=%s", vote_id)
+            await services.outbox.send(
+                first.chat_id,
+                t(services.default_language, "poll.twice"),
+                reply_to=first.message_id,
+                silent=True,
+            )
 
     async def ballot(
         self, poll_id: str, telegram_id: int, person_id: int, option_ids: list[int], update_id: int
