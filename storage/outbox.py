@@ -44,10 +44,12 @@ class Outbox:
         coalesce_key: str | None = None,
         on_posted: str | None = None,
         person_ids: Sequence[int] = (),
+        subject_id: int | None = None,
     ) -> tuple[int, bool]:
         """Queue one item; committed when this returns. Returns its id and True, or: a queued
         edit of the same message takes the new state instead, and a waiting post of the same
-        thing (`on_posted`) is kept as it is (its id and False)."""
+        thing (`on_posted`) is kept as it is (its id and False). `person_ids`: the people it
+        names; `subject_id`: the one person it exists for (`forget_person`)."""
         people = json.dumps(sorted(set(person_ids)))
         if coalesce_key is not None:
             row = await self.db.fetchone(
@@ -63,8 +65,8 @@ class Outbox:
             return int(row[0]), True  # new, or the waiting edit now carrying this state
         row = await self.db.fetchone(
             "INSERT OR IGNORE INTO outbox (chat_id, priority, kind, message, document,"
-            " on_posted, person_ids, budget, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING id",
+            " on_posted, person_ids, subject_id, budget, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 chat_id,
                 priority,
@@ -73,6 +75,7 @@ class Outbox:
                 document,
                 on_posted,
                 people,
+                subject_id,
                 int(budget),
                 to_db(now),
             ),
@@ -173,7 +176,7 @@ class Outbox:
             await tx.execute(
                 "UPDATE outbox SET status = ?, message_id = ?, poll_id = ?, error = ?,"
                 " sent_at = CASE WHEN ? THEN COALESCE(?, sent_at) END, message = '{}',"
-                " document = NULL, person_ids = '[]' WHERE id = ?",
+                " document = NULL, person_ids = '[]', subject_id = NULL WHERE id = ?",
                 (status, message_id, poll_id, error, int(spent), confirmed_at, item_id),
             )
             await tx.execute("DELETE FROM outbox WHERE id = ? AND budget = 0", (item_id,))

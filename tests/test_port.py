@@ -131,8 +131,13 @@ class RecordingOutbox:
             return Delivery(Status.DROPPED)
         return await self.send(chat_id, rendered[0], priority=priority, reply_to=notice.reply_to)
 
-    async def create_invite_link(self, chat_id: int, name: str) -> str:
-        return f"https://invite/{name}"
+    async def create_invite_link(
+        self, chat_id: int, name: str, *, on_posted: OnPosted, subject: object = None
+    ) -> Delivery:
+        assert self.services is not None
+        where = Posted(chat_id, 0, link=f"https://invite/{name}")
+        await posting.record(self.services, posting.decode(posting.encode(on_posted)), where)
+        return Delivery(Status.SENT, where)
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
         pass

@@ -10,13 +10,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.flows import elections
+from bot.flows import admissions, elections
 from bot.flows.port import (
     CardPosted,
     Deferred,
     DigestSent,
     ElectionPollPosted,
     FullTextPosted,
+    InvitationDelivered,
+    InviteLinkMade,
     Keyboard,
     OnPosted,
     PetitionFollowedUp,
@@ -44,6 +46,8 @@ _TYPES: dict[str, type[Any]] = {
         PetitionPosted,
         PetitionFollowedUp,
         DigestSent,
+        InviteLinkMade,
+        InvitationDelivered,
         RoundCard,
         RoundResult,
         Reminder,
@@ -96,6 +100,11 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
                 await storage.petitions.followed_up(petition, post.chat_id, post.message_id, now)
         case DigestSent(slot, chat_id):
             await storage.digests.mark_sent(slot, chat_id, now)
+        case InviteLinkMade(invitation_id):
+            if post.link is not None:
+                await admissions.link_made(services, invitation_id, post.link)
+        case InvitationDelivered(invitation_id):
+            await storage.invitations.mark_delivered(invitation_id, now)
 
 
 async def render(services: Services, what: Deferred) -> tuple[Html, Keyboard | None] | None:
