@@ -31,11 +31,11 @@ from handlers.common import (
     refuse,
     remember_user,
     reply,
-    reply_html,
     reply_naming_problem,
     services_of,
 )
 from handlers.proposals import member_of
+from handlers.replies import reply_about, reply_html_about
 from storage.people import Person
 from storage.rosters import Member
 from storage.teams import Team
@@ -62,7 +62,8 @@ async def list_members(update: Update, context: Context) -> None:
     )
     for member in members:
         lines.append(member_line(lang, context, member, admitters))
-    await reply_html(update, context, "\n".join(lines))
+    about = [m.person.id for m in members] + list(admitters)
+    await reply_html_about(update, context, about, "\n".join(lines))
 
 
 def member_line(
@@ -134,12 +135,15 @@ async def admit_member(update: Update, context: Context) -> None:
         body=body,
     )
     if not admitted:
-        await reply(update, context, "admit.already", name=naming.name(named.person))
+        await reply_about(
+            update, context, [named.person.id], "admit.already", name=naming.name(named.person)
+        )
         return
     log.info("event=admitted team=%s person=%s", team.id, named.person.id)
-    await reply(
+    await reply_about(
         update,
         context,
+        [named.person.id],
         "admit.done",
         name=naming.mention(named.person),
         team=team.name,
@@ -190,9 +194,18 @@ async def remove_member(update: Update, context: Context) -> None:
         services, team, named.person, Leaving.REMOVED, by=actor, reason=reason
     )
     if not removed:
-        await reply(update, context, "remove.not_member", name=naming.name(named.person))
+        await reply_about(
+            update, context, [named.person.id], "remove.not_member", name=naming.name(named.person)
+        )
         return
-    await reply(update, context, "remove.done", name=naming.name(named.person), reason=reason)
+    await reply_about(
+        update,
+        context,
+        [named.person.id],
+        "remove.done",
+        name=naming.name(named.person),
+        reason=reason,
+    )
 
 
 async def leave_team(update: Update, context: Context) -> None:

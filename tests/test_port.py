@@ -93,6 +93,7 @@ class RecordingOutbox:
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: object = (),
+        subject: object = None,
     ) -> Delivery:
         delivery = await self._posted(chat_id, on_posted, text=text)
         assert delivery.posted is not None
@@ -110,7 +111,7 @@ class RecordingOutbox:
         return Delivery(Status.QUEUED)
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
+        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None, about: object = ()
     ) -> Delivery:
         self.polls.append((chat_id, poll))
         return await self._posted(chat_id, on_posted, poll=f"poll-{len(self.polls)}")

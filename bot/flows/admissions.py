@@ -204,6 +204,7 @@ async def admission_decided(
         await services.outbox.send(
             team.chat_id,
             t(group_lang, "admission.welcome", name=naming.name(person), team=team.name),
+            about=[person.id],
         )
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(

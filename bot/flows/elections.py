@@ -60,12 +60,15 @@ async def call(
     services.wake(now + policy.acceptance_window)  # the window to stand ends
     lang = services.default_language
     links = []
+    named: list[int] = []
     for candidate in await services.storage.elections.candidates(election_id):
         person = await services.storage.people.by_id(candidate.person_id or 0)
         if person is not None and person.started_bot:
             await ask(services, election_id, candidate, person, seats)
         else:
             name = naming.name(person, username=candidate.username)
+            if person is not None:
+                named.append(person.id)
             links.append(
                 t(
                     lang,
@@ -75,7 +78,7 @@ async def call(
                 )
             )
     text = Html("\n".join([t(lang, "election.called", id=election_id, seats=seats), *links]))
-    await services.outbox.send(team.chat_id, text)
+    await services.outbox.send(team.chat_id, text, about=named)
     return election_id
 
 
@@ -204,7 +207,7 @@ async def post_poll(services: Services, election_id: int) -> None:
         multiple_answers=True,
     )
     await services.outbox.send_poll(
-        team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id)
+        team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id), about=list(people)
     )
 
 
@@ -351,7 +354,7 @@ async def close(services: Services, election: Election) -> None:
     if tally.invalid_voters:
         lines.append(t(lang, "election.invalid_count", count=len(tally.invalid_voters)))
     text = Html("\n".join(lines))
-    await services.outbox.send(team.chat_id, text)
+    await services.outbox.send(team.chat_id, text, about=list(people))
     if steering and steering[0].id != team.id:
-        await services.outbox.send(steering[0].chat_id, text)
+        await services.outbox.send(steering[0].chat_id, text, about=list(people))
     log.info("event=election_closed election=%s", election.id)

@@ -280,6 +280,7 @@ async def _tell(
             await services.outbox.send(
                 team.chat_id,
                 t(lang, key, name=name, target=target_team.name if target_team else "?", **params),
+                about=[candidate.id] if candidate is not None else (),
             )
     if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
         private = services.language_for("private", candidate.language_code)

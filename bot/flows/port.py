@@ -260,10 +260,13 @@ class Outbox(Protocol):
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        subject: int | None = None,
     ) -> Delivery:
         """Post a text; one longer than a message goes out as several, the keyboard and
         `on_posted` with the first. `silent`: without a notification sound. `about`: the
-        people (internal ids) it names, kept with the queued item."""
+        people (internal ids) it names — if one of them is forgotten (/forgetme) while it
+        waits, it goes out naming their pseudonym; `subject`: the one person it exists for —
+        if they are forgotten while it waits, it is not sent."""
         ...
 
     async def edit(
@@ -278,8 +281,15 @@ class Outbox(Protocol):
         ...
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
-    ) -> Delivery: ...
+        self,
+        chat_id: int,
+        poll: Poll,
+        *,
+        on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
+    ) -> Delivery:
+        """Post a poll; `about`: the people its question and options name (as for `send`)."""
+        ...
 
     async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
         """Close a poll of the bot's, so that nobody can answer it any more."""

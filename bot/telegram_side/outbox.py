@@ -142,9 +142,11 @@ class TelegramOutbox:
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        subject: int | None = None,
     ) -> Delivery:
         """Send HTML text; a text over Telegram's limit goes out as several messages, the
-        keyboard and `on_posted` with the first (cards are shortened, never split)."""
+        keyboard and `on_posted` with the first (cards are shortened, never split). Every
+        part keeps the people it is about (/forgetme finds them by these ids)."""
         first: Delivery | None = None
         for index, part in enumerate(split_message(text)):
             message: Message_ = {"text": part, "silent": silent}
@@ -158,6 +160,7 @@ class TelegramOutbox:
                 message,
                 on_posted=on_posted if index == 0 else None,
                 about=about,
+                subject=subject,
             )
             delivery = self._delivery(item_id)
             if first is None:
@@ -217,7 +220,12 @@ class TelegramOutbox:
         return await self._flushed(chat_id, item_id, Priority.EDIT)
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
+        self,
+        chat_id: int,
+        poll: Poll,
+        *,
+        on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
     ) -> Delivery:
         message: Message_ = {
             "question": poll.question,
@@ -225,7 +233,9 @@ class TelegramOutbox:
             "multiple_answers": poll.multiple_answers,
             "reply_to": poll.reply_to,
         }
-        item_id, _ = await self._add(chat_id, Priority.REPLY, "poll", message, on_posted=on_posted)
+        item_id, _ = await self._add(
+            chat_id, Priority.REPLY, "poll", message, on_posted=on_posted, about=about
+        )
         return await self._flushed(chat_id, item_id)
 
     async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
