@@ -119,7 +119,6 @@ DUE_WORK: tuple[DueWork, ...] = (
     DueWork("deadlines", lambda services: services.decisions.run_due()),
     DueWork("lapsed_nominations", nominations.lapse_due),
     DueWork("elections", elections.run_due),
-    DueWork("invitation_links", admissions.retry_invitations),
     DueWork(
         "interrupted_petitions",
         petitions.post_interrupted,

@@ -20,6 +20,7 @@ from handlers.common import (
     services_of,
 )
 from handlers.proposals import member_of
+from handlers.replies import reply_about
 
 
 async def delegate(update: Update, context: Context) -> None:
@@ -61,9 +62,10 @@ async def delegate(update: Update, context: Context) -> None:
         await refuse(update, context, refusal)
         return
     person = named.person
+    about = [person.id] if person is not None else []
     if person is not None and person.started_bot:
-        await reply(update, context, "delegate.recorded", name=naming.name(person))
+        await reply_about(update, context, about, "delegate.recorded", name=naming.name(person))
     else:
         name = naming.name(person, username=username)
         link = services.outbox.start_link(OpenDelegation(recorded.token))
-        await reply(update, context, "delegate.recorded_link", name=name, link=link)
+        await reply_about(update, context, about, "delegate.recorded_link", name=name, link=link)

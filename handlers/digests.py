@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.common import Context, bound_team, lang_of, reply_html, services_of
+from handlers.common import Context, bound_team, lang_of, services_of
+from handlers.replies import reply_html_about
 
 
 async def show_digest(update: Update, context: Context) -> None:
     team = await bound_team(update, context)
     if team is None:
         return
-    text = await services_of(context).digests.current(team.chat_id, lang_of(update, context))
-    if text is not None:
-        await reply_html(update, context, text)
+    digest = await services_of(context).digests.current(team.chat_id, lang_of(update, context))
+    if digest is not None:
+        text, about = digest
+        await reply_html_about(update, context, about, text)

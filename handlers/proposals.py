@@ -21,6 +21,7 @@ from bot.flows.decisions import Decisions
 from bot.flows.open_items import open_items
 from bot.flows.payloads import GiveReason, Press
 from bot.flows.responses import PressResult, ReasonOutcome, ReasonResult
+from bot.flows.round_cards import proposal_people
 from bot.telegram_side import callbacks
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -35,6 +36,7 @@ from handlers.common import (
     reply_html,
     services_of,
 )
+from handlers.replies import reply_html_about
 from storage.proposals import ProposalRecord
 from storage.teams import Team
 
@@ -204,7 +206,10 @@ async def list_open(update: Update, context: Context) -> None:
         )
         if item.missing:
             lines.append(t(lang, "open.missing", names=", ".join(item.missing)))
-    await reply_html(update, context, Html("\n".join(lines)))
+    about = [p for item in items for p in item.missing_ids]
+    for item in items:
+        about += await proposal_people(services, item.proposal)
+    await reply_html_about(update, context, about, Html("\n".join(lines)))
 
 
 async def list_decisions(update: Update, context: Context) -> None:
@@ -248,7 +253,10 @@ async def list_decisions(update: Update, context: Context) -> None:
                     date=services.local_date(event.at, lang),
                 )
             )
-    await reply_html(update, context, Html("\n".join(lines)))
+    about = [e.subject_id for e in joined if e.subject_id]
+    for proposal in decided:
+        about += await proposal_people(services, proposal)
+    await reply_html_about(update, context, about, Html("\n".join(lines)))
 
 
 async def press_response(update: Update, context: Context) -> None:

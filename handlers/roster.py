@@ -35,11 +35,11 @@ from handlers.common import (
     refuse,
     remember_user,
     reply,
-    reply_html,
     reply_naming_problem,
     services_of,
 )
 from handlers.proposals import member_of
+from handlers.replies import reply_about, reply_html_about
 from storage.people import Person
 from storage.rosters import Member
 from storage.teams import Team
@@ -66,7 +66,8 @@ async def list_members(update: Update, context: Context) -> None:
     )
     for member in members:
         lines.append(member_line(lang, context, member, admitters))
-    await reply_html(update, context, "\n".join(lines))
+    about = [m.person.id for m in members] + list(admitters)
+    await reply_html_about(update, context, about, "\n".join(lines))
 
 
 def member_line(
@@ -140,7 +141,12 @@ async def admit_member(update: Update, context: Context) -> None:
         await _answer_one(update, context, team, named.named[0], entered)
         return
     lang = lang_of(update, context)
-    await reply_html(update, context, admitted_text(lang, team, named.named, entered, seat, body))
+    await reply_html_about(
+        update,
+        context,
+        [person.id for person in people],
+        admitted_text(lang, team, named.named, entered, seat, body),
+    )
 
 
 async def _answer_one(
@@ -150,9 +156,18 @@ async def _answer_one(
     if one.person is None:
         await _naming_problem(update, context, one)
     elif entered[0]:
-        await reply(update, context, "admit.done", name=naming.mention(one.person), team=team.name)
+        await reply_about(
+            update,
+            context,
+            [one.person.id],
+            "admit.done",
+            name=naming.mention(one.person),
+            team=team.name,
+        )
     else:
-        await reply(update, context, "admit.already", name=naming.name(one.person))
+        await reply_about(
+            update, context, [one.person.id], "admit.already", name=naming.name(one.person)
+        )
 
 
 # What the answer to /admit says of the people it could not enter, by why.
@@ -259,9 +274,18 @@ async def remove_member(update: Update, context: Context) -> None:
         services, team, named.person, Leaving.REMOVED, by=actor, reason=reason
     )
     if not removed:
-        await reply(update, context, "remove.not_member", name=naming.name(named.person))
+        await reply_about(
+            update, context, [named.person.id], "remove.not_member", name=naming.name(named.person)
+        )
         return
-    await reply(update, context, "remove.done", name=naming.name(named.person), reason=reason)
+    await reply_about(
+        update,
+        context,
+        [named.person.id],
+        "remove.done",
+        name=naming.name(named.person),
+        reason=reason,
+    )
 
 
 async def leave_team(update: Update, context: Context) -> None:

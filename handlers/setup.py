@@ -17,6 +17,7 @@ from bot.charter.teams import (
     may_bind,
     roster_mode_for,
 )
+from bot.flows import admissions
 from bot.flows.port import Priority
 from bot.texts.i18n import Html, t
 from handlers.common import (
@@ -195,6 +196,7 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     if is_admin:
         if still_in_chat:
             await services.outbox.send(chat.id, t(lang, "rights.restored"))
+            await admissions.links_again(services, team)  # refused while it had no rights
         return
     if still_in_chat:
         await services.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)

@@ -146,6 +146,11 @@ class BotApiModel(BotApiMethods, UserActions):
             ForcedFailure(error_code, description, retry_after, count, network_error)
         )
 
+    def heal(self, method: str) -> None:
+        """The failures still forced on `method` are dropped: it answers again."""
+        entry = API_METHODS.get(method.lower())
+        self._forced.pop((entry[0] if entry else method).lower(), None)
+
     def _take_forced(self, method: str) -> ForcedFailure | None:
         queue = self._forced.get(method.lower())
         if not queue:

@@ -94,9 +94,11 @@ class Elections:
         return _election(row) if row else None
 
     async def by_poll(self, poll_id: str) -> Election | None:
+        """The election whose poll this is: its own, or the same poll sent twice."""
         row = await self.db.fetchone(
-            "SELECT * FROM elections WHERE poll_id = ? AND network_id = ?",
-            (poll_id, self.network_id),
+            "SELECT * FROM elections WHERE network_id = ? AND (poll_id = ? OR id IN"
+            " (SELECT election_id FROM election_polls WHERE poll_id = ?))",
+            (self.network_id, poll_id, poll_id),
         )
         return _election(row) if row else None
 
@@ -209,9 +211,26 @@ class Elections:
         message_id: int,
         team_id: int,
         now: datetime,
-    ) -> None:
-        """The poll is out: its electorate is the chat's roster now."""
+    ) -> tuple[int, int] | None:
+        """The poll is out: its electorate is the chat's roster now. If the election has
+        another poll already, this one is the same poll sent twice (a kill, or a timeout,
+        after Telegram posted the first and before the bot marked it sent): it is kept so
+        that answers to it count (each voter's last ballot, on either poll), and the first
+        poll's chat and message are returned — the second is to be stopped."""
         async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT poll_id, poll_chat_id, poll_message_id FROM elections WHERE id = ?",
+                (election_id,),
+            )
+            if row is None or row["poll_id"] == poll_id:
+                return None
+            if row["poll_id"] is not None:
+                await tx.execute(
+                    "INSERT OR IGNORE INTO election_polls (poll_id, election_id, chat_id,"
+                    " message_id) VALUES (?, ?, ?, ?)",
+                    (poll_id, election_id, chat_id, message_id),
+                )
+                return int(row["poll_chat_id"]), int(row["poll_message_id"])
             await tx.execute(
                 "UPDATE elections SET poll_id = ?, poll_chat_id = ?, poll_message_id = ?"
                 " WHERE id = ?",
@@ -230,6 +249,7 @@ class Elections:
                 team_id=team_id,
                 data={"election": election_id},
             )
+        return None
 
     async def electorate(self, election_id: int) -> frozenset[int]:
         rows = await self.db.fetchall(

@@ -42,8 +42,14 @@ class Invitations:
             )
         return invitation_id
 
-    async def set_link(self, invitation_id: int, link: str) -> None:
-        await self.db.execute("UPDATE invitations SET link = ? WHERE id = ?", (link, invitation_id))
+    async def set_link(self, invitation_id: int, link: str) -> Invitation | None:
+        """Keep the invitation's link; one made already stays (a retry after a kill may have
+        made a second, which nobody receives). None if there is no such invitation."""
+        row = await self.db.fetchone(
+            "UPDATE invitations SET link = COALESCE(link, ?) WHERE id = ? RETURNING *",
+            (link, invitation_id),
+        )
+        return _invitation(row) if row else None
 
     async def mark_delivered(self, invitation_id: int, now: datetime) -> None:
         await self.db.execute(
@@ -65,10 +71,12 @@ class Invitations:
         )
         return row is not None
 
-    async def without_link(self) -> list[Invitation]:
+    async def without_link(self, team_id: int) -> list[Invitation]:
+        """The team's open invitations whose link Telegram has not made (it refused)."""
         rows = await self.db.fetchall(
-            "SELECT * FROM invitations WHERE network_id = ? AND link IS NULL ORDER BY id",
-            (self.network_id,),
+            "SELECT * FROM invitations WHERE team_id = ? AND link IS NULL AND used_at IS NULL"
+            " ORDER BY id",
+            (team_id,),
         )
         return [_invitation(row) for row in rows]
 

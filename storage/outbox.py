@@ -1,9 +1,11 @@
-"""The outbox's rows (storage/migrations/018_outbox.sql): what the bot is to send or edit,
-kept until Telegram confirmed it, and the send times each group's budget is taken from."""
+"""The outbox's rows (storage/migrations/018_outbox.sql, 019): what the bot is to send or
+edit, kept until Telegram confirmed it, the people each row names, and the send times each
+group's budget is taken from."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,10 +46,12 @@ class Outbox:
         coalesce_key: str | None = None,
         on_posted: str | None = None,
         person_ids: Sequence[int] = (),
+        subject_id: int | None = None,
     ) -> tuple[int, bool]:
         """Queue one item; committed when this returns. Returns its id and True, or: a queued
         edit of the same message takes the new state instead, and a waiting post of the same
-        thing (`on_posted`) is kept as it is (its id and False)."""
+        thing (`on_posted`) is kept as it is (its id and False). `person_ids`: the people it
+        names; `subject_id`: the one person it exists for (`forget_person`)."""
         people = json.dumps(sorted(set(person_ids)))
         if coalesce_key is not None:
             row = await self.db.fetchone(
@@ -63,8 +67,8 @@ class Outbox:
             return int(row[0]), True  # new, or the waiting edit now carrying this state
         row = await self.db.fetchone(
             "INSERT OR IGNORE INTO outbox (chat_id, priority, kind, message, document,"
-            " on_posted, person_ids, budget, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING id",
+            " on_posted, person_ids, subject_id, budget, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 chat_id,
                 priority,
@@ -73,6 +77,7 @@ class Outbox:
                 document,
                 on_posted,
                 people,
+                subject_id,
                 int(budget),
                 to_db(now),
             ),
@@ -173,7 +178,7 @@ class Outbox:
             await tx.execute(
                 "UPDATE outbox SET status = ?, message_id = ?, poll_id = ?, error = ?,"
                 " sent_at = CASE WHEN ? THEN COALESCE(?, sent_at) END, message = '{}',"
-                " document = NULL, person_ids = '[]' WHERE id = ?",
+                " document = NULL, person_ids = '[]', subject_id = NULL WHERE id = ?",
                 (status, message_id, poll_id, error, int(spent), confirmed_at, item_id),
             )
             await tx.execute("DELETE FROM outbox WHERE id = ? AND budget = 0", (item_id,))
@@ -202,6 +207,63 @@ class Outbox:
             " AND created_at < ? AND (sent_at IS NULL OR sent_at < ?)",
             (to_db(before), sent_before),
         )
+
+
+# A name as a text showed it, and what shows instead once its person is forgotten.
+Rename = tuple[str, str]
+
+
+async def forget_person(
+    tx: Transaction,
+    person_id: int,
+    private_chat: int | None,
+    renames_html: Sequence[Rename],
+    renames_plain: Sequence[Rename],
+) -> None:
+    """/forgetme, for what still waits (in the transaction that forgets the person): nothing
+    more goes to their private chat; a row that exists for them alone (`subject_id`) is not
+    sent; a row that names them (`person_ids`) is re-rendered with each of the forms its text
+    named them by (`renames_*`, from bot.texts.naming: HTML for texts, plain for a poll's
+    question and options) changed to what names the forgotten person. A row rendered only when
+    it goes out (a card edit, a reminder) shows what is stored then, and needs nothing here.
+    Rows are found by the ids they carry, not by searching texts. The one in flight at this
+    moment (Telegram may have it already) is re-rendered too, for its retry, if it needs one."""
+    if private_chat is not None:
+        await tx.execute(
+            "DELETE FROM outbox WHERE chat_id = ? AND status = 'queued'", (private_chat,)
+        )
+    await tx.execute("DELETE FROM outbox WHERE subject_id = ? AND status = 'queued'", (person_id,))
+    rows = await tx.fetchall(
+        "SELECT id, kind, message, person_ids FROM outbox WHERE status IN ('queued', 'sending')"
+        " AND EXISTS"
+        " (SELECT 1 FROM json_each(outbox.person_ids) WHERE json_each.value = ?)",
+        (person_id,),
+    )
+    for row in rows:
+        message = json.loads(row["message"])
+        if isinstance(message.get("text"), str):
+            message["text"] = _renamed(message["text"], renames_html)
+        if isinstance(message.get("caption"), str):
+            message["caption"] = _renamed(message["caption"], renames_html)
+        if row["kind"] == "poll":
+            message["question"] = _renamed(message["question"], renames_plain)
+            message["options"] = [_renamed(o, renames_plain) for o in message["options"]]
+        people = [p for p in json.loads(row["person_ids"]) if p != person_id]
+        await tx.execute(
+            "UPDATE outbox SET message = ?, person_ids = ? WHERE id = ?",
+            (json.dumps(message, ensure_ascii=False), json.dumps(people), row["id"]),
+        )
+
+
+def _renamed(text: str, renames: Sequence[Rename]) -> str:
+    """Each form, longest first, as a whole (an @username in any case: Telegram's handles
+    are case-insensitive): "Eve" goes, "Evening" stays."""
+    for old, new in sorted(renames, key=lambda pair: -len(pair[0])):
+        if old:
+            flags = re.IGNORECASE if old.startswith("@") else 0
+            pattern = rf"(?<!\w){re.escape(old)}(?!\w)"
+            text = re.sub(pattern, new.replace("\\", "\\\\"), text, flags=flags)
+    return text
 
 
 async def _attempt(

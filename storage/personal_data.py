@@ -7,14 +7,15 @@ so a table added later is covered without changing this module."""
 from __future__ import annotations
 
 import contextlib
-import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage import events
+from storage import events, outbox
 from storage.db import Database, JsonObject, Row, Transaction, to_db
+from storage.outbox import Rename
 
 # Columns holding JSON: shown as JSON in /mydata, not as a string inside a string.
 JSON_COLUMNS = {("events", "data"), ("proposals", "payload"), ("proposals", "policy")}
@@ -135,10 +136,19 @@ class PersonalData:
             proposals=[row[0] for row in proposals],
         )
 
-    async def forget(self, person_id: int, pseudonym: str, now: datetime) -> bool:
+    async def forget(
+        self,
+        person_id: int,
+        pseudonym: str,
+        now: datetime,
+        renames_html: Sequence[Rename] = (),
+        renames_plain: Sequence[Rename] = (),
+    ) -> bool:
         """Blank every name, username, Telegram id and private message id of the person, in
         one transaction; rows that count (responses, ballots, the record) stay, now pointing
-        at a person who is only `pseudonym`. False if they were forgotten already."""
+        at a person who is only `pseudonym`. What waits in the outbox about them is dropped or
+        re-rendered (`storage.outbox.forget_person`, with the forms a text named them by).
+        False if they were forgotten already."""
         found = await self.columns()
         async with self.db.transaction() as tx:
             person = await tx.fetchone(
@@ -154,7 +164,9 @@ class PersonalData:
                         f" WHERE {_quote(column)} = ? COLLATE NOCASE",
                         ("" if not_null else None, person["username"]),
                     )
-            await _forget_in_outbox(tx, person, pseudonym)
+            await outbox.forget_person(
+                tx, person_id, person["telegram_id"], renames_html, renames_plain
+            )
             # Their invite links and open questions to them lead nowhere now.
             await tx.execute("DELETE FROM invitations WHERE person_id = ?", (person_id,))
             await tx.execute("DELETE FROM reason_requests WHERE person_id = ?", (person_id,))
@@ -219,43 +231,6 @@ async def _replace_names(tx: Transaction, person: Row, pseudonym: str) -> None:
                         f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
                         (_swap_ci(row[column], handle, pseudonym), row["rid"]),
                     )
-
-
-async def _forget_in_outbox(tx: Transaction, person: Row, pseudonym: str) -> None:
-    """What waits in the outbox: nothing more goes to their private chat, and a queued text
-    that names them names the pseudonym instead (a mention of them becomes the plain
-    pseudonym). A card or reminder still waiting is rendered when it goes out, from what is
-    stored then: it names them no more either. Finished rows keep no text (storage.outbox)."""
-    telegram_id = person["telegram_id"]
-    if telegram_id is not None:
-        await tx.execute(
-            "DELETE FROM outbox WHERE chat_id = ? AND status = 'queued'", (telegram_id,)
-        )
-    full = " ".join(part for part in (person["first_name"], person["last_name"]) if part)
-    names = [html.escape(name, quote=False) for name in (full, person["first_name"]) if name]
-    shown = html.escape(pseudonym, quote=False)
-    handle = f"@{person['username']}" if person["username"] else None
-    rows = await tx.fetchall(
-        "SELECT id, message FROM outbox WHERE status = 'queued' AND kind IN ('text', 'edit')"
-    )
-    for row in rows:
-        message = json.loads(row["message"])
-        text = message.get("text")
-        if not isinstance(text, str):
-            continue
-        changed = text
-        if telegram_id is not None:
-            mention = rf'<a href="tg://user\?id={int(telegram_id)}">.*?</a>'
-            changed = re.sub(mention, shown, changed)
-        changed = _swap(changed, names, shown)
-        if handle is not None:
-            changed = _swap_ci(changed, handle, shown)
-        if changed != text:
-            message["text"] = changed
-            await tx.execute(
-                "UPDATE outbox SET message = ? WHERE id = ?",
-                (json.dumps(message, ensure_ascii=False), row["id"]),
-            )
 
 
 def _swap(text: str, names: list[str], pseudonym: str) -> str:

@@ -125,16 +125,31 @@ class Votes:
 
     # -- messages on Telegram ------------------------------------------------------------
 
-    async def add_poll(self, vote_id: int, poll_id: str, chat_id: int, message_id: int) -> None:
-        """A new poll for the vote; an earlier one (before a migration) stops being active,
-        but its answers keep counting."""
+    async def add_poll(
+        self, vote_id: int, poll_id: str, chat_id: int, message_id: int
+    ) -> PollRecord | None:
+        """A poll of the vote is out; its answers count, each person's last answer across all
+        of the vote's polls. In a new chat (a migration) it replaces the one before. In the
+        chat of the active poll it is the same poll sent twice (a kill, or a timeout, after
+        Telegram posted the first and before the bot marked it sent): it is kept so that
+        answers to it count, not active (it is to be stopped), and the first is returned."""
         async with self.db.transaction() as tx:
-            await tx.execute("UPDATE vote_polls SET active = 0 WHERE vote_id = ?", (vote_id,))
-            await tx.execute(
-                "INSERT INTO vote_polls (poll_id, vote_id, chat_id, message_id)"
-                " VALUES (?, ?, ?, ?)",
-                (poll_id, vote_id, chat_id, message_id),
+            row = await tx.fetchone(
+                "SELECT * FROM vote_polls WHERE vote_id = ? AND chat_id = ? AND active = 1"
+                " AND poll_id != ? ORDER BY rowid LIMIT 1",
+                (vote_id, chat_id, poll_id),
             )
+            if row is None:
+                await tx.execute(
+                    "UPDATE vote_polls SET active = 0 WHERE vote_id = ? AND poll_id != ?",
+                    (vote_id, poll_id),
+                )
+            await tx.execute(
+                "INSERT OR IGNORE INTO vote_polls (poll_id, vote_id, chat_id, message_id, active)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (poll_id, vote_id, chat_id, message_id, int(row is None)),
+            )
+        return _poll(row) if row is not None else None
 
     # -- closing, and what followed a close (finished after a restart if a crash interrupted it)
 

@@ -3,7 +3,9 @@ LT settings decided by the LT, and join requests approved for the invited person
 
 from __future__ import annotations
 
-from tests.harness import ANNA, BERT, CARL, DORA, EVE, LT, PT, Teams
+import sqlite3
+
+from tests.harness import ANNA, BERT, CARL, DORA, EVE, LT, PT, DecisionSteps, Harness, Teams
 
 
 async def test_pt_admission_by_consensus_invites_the_person(team: Teams) -> None:
@@ -105,18 +107,98 @@ async def test_an_lt_changes_its_process_by_its_current_one(team: Teams) -> None
     assert h.model.bot_messages(LT)[-1].poll is not None
 
 
-async def test_an_invite_link_that_failed_is_made_later(team: Teams) -> None:
+async def eve_is_admitted_while_links_fail(h: Harness, d: DecisionSteps) -> None:
+    """Eve declares her intent and the PT agrees, while Telegram cannot be reached for the
+    invite link."""
+    h.model.member_leaves(PT, EVE)
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(EVE, EVE, "/join Ich helfe gern")
+    h.model.fail_next("createChatInviteLink", network_error=True, count=1000)
+    for user in (ANNA, BERT, CARL, DORA):
+        await d.press(PT, 1, user, "agree")
+    assert any("Mitglied von Projektteam" in t for t in h.bot_texts(EVE))
+    assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))
+
+
+def links_to(h: Harness, user: int) -> list[str]:
+    return [
+        t.split(": ", 1)[1].split("\n")[0] for t in h.bot_texts(user) if "Link in den Chat" in t
+    ]
+
+
+async def test_an_invite_link_telegram_could_not_be_reached_for_comes_once_it_can(
+    team: Teams,
+) -> None:
+    """Telegram unreachable when the admission is approved: the link is retried (with
+    back-off, outside the group's budget) and reaches Eve once Telegram answers — once."""
+    h, d = await team("PT")
+    await eve_is_admitted_while_links_fail(h, d)
+    for _ in range(3):
+        await h.due(60)
+    assert len(h.model.calls_of("createChatInviteLink", ok=False)) >= 3, "retried"
+    assert links_to(h, EVE) == []
+    h.model.heal("createChatInviteLink")
+    for _ in range(3):
+        await h.due(60)
+    [link] = links_to(h, EVE)
+    assert len(h.model.calls_of("createChatInviteLink", ok=True)) == 1
+    h.model.request_join(PT, EVE, link)
+    await h.settle()
+    assert h.model.chats[PT].join_requests[EVE].status == "approved"
+
+
+async def test_an_invite_link_waiting_for_telegram_is_made_after_a_restart_once(
+    team: Teams,
+) -> None:
+    """The same, with a restart while Telegram cannot be reached: the link is an outbox row,
+    so the new process makes it and Eve gets it once."""
+    h, d = await team("PT")
+    await eve_is_admitted_while_links_fail(h, d)
+    await h.stop()
+    h.model.heal("createChatInviteLink")
+    again = Harness(h.model, h.config, clock=h.clock)
+    await again.start()
+    try:
+        await again.settle()
+        await again.due(60)
+        [link] = links_to(again, EVE)
+        assert len(again.model.calls_of("createChatInviteLink", ok=True)) == 1
+        again.model.request_join(PT, EVE, link)
+        await again.settle()
+        assert again.model.chats[PT].join_requests[EVE].status == "approved"
+        await again.say(EVE, EVE, "/start")  # opening the bot again brings no second link
+        assert len(links_to(again, EVE)) == 1
+    finally:
+        await again.stop()
+
+
+async def test_an_invite_link_refused_for_want_of_rights_is_made_when_they_return(
+    team: Teams,
+) -> None:
+    """Telegram refuses the link while the bot may not invite users (no retry would help);
+    once an admin gives the right back, the link is made and reaches Eve, once."""
     h, d = await team("PT")
     h.model.member_leaves(PT, EVE)
     h.model.start_bot(EVE)
     await h.settle()
     await h.say(EVE, EVE, "/join Ich helfe gern")
-    h.model.fail_next("createChatInviteLink", network_error=True)
+    h.model.set_bot_rights(PT, "administrator", can_invite_users=False)
+    await h.settle()
     for user in (ANNA, BERT, CARL, DORA):
         await d.press(PT, 1, user, "agree")
-    assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))
-    await h.due(60)  # the minute's sweep tries again
-    assert sum("Link in den Chat" in t for t in h.bot_texts(EVE)) == 1
+    assert [c.error for c in h.model.calls_of("createChatInviteLink")] == [
+        "Bad Request: not enough rights to manage chat invite links"
+    ]
+    await h.due(60)
+    assert links_to(h, EVE) == [] and len(h.model.calls_of("createChatInviteLink")) == 1
+    h.model.set_bot_rights(PT, "administrator")
+    await h.settle()
+    assert len(links_to(h, EVE)) == 1
+    h.model.set_bot_rights(PT, "administrator", can_invite_users=False)
+    h.model.set_bot_rights(PT, "administrator")
+    await h.settle()
+    assert len(links_to(h, EVE)) == 1, "a link made is not made again"
 
 
 async def test_a_join_request_answer_telegram_did_not_take_is_retried(team: Teams) -> None:
@@ -140,3 +222,33 @@ async def test_a_join_request_answer_telegram_did_not_take_is_retried(team: Team
     [approved] = [c for c in h.model.calls_of("approveChatJoinRequest") if c.ok]
     assert approved.params["user_id"] == EVE
     assert h.model.chats[PT].join_requests[EVE].status == "approved"
+
+
+async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
+    team: Teams,
+) -> None:
+    """A database from before invite links were outbox rows, with an invitation whose link
+    was still to be retried from its own table: the upgrade queues the link, and Eve gets it."""
+    h, d = await team("PT")
+    h.model.member_leaves(PT, EVE)
+    h.model.start_bot(EVE)
+    await h.settle()
+    await h.say(EVE, EVE, "/join Ich helfe gern")
+    h.model.fail_next("createChatInviteLink", error_code=400, description="Bad Request: down")
+    for user in (ANNA, BERT, CARL, DORA):
+        await d.press(PT, 1, user, "agree")
+    await h.stop()
+    with sqlite3.connect(h.config.storage_path) as db:  # back to version 18, as it was left
+        assert db.execute("SELECT COUNT(*) FROM invitations WHERE link IS NULL").fetchone()[0]
+        db.executescript(
+            "DELETE FROM outbox; DROP INDEX outbox_subject; ALTER TABLE outbox DROP COLUMN"
+            " subject_id; DROP TABLE election_polls;"
+            " DELETE FROM schema_migrations WHERE version >= 19;"
+        )
+    again = Harness(h.model, h.config, clock=h.clock)
+    await again.start()
+    try:
+        await again.settle()
+        assert len(links_to(again, EVE)) == 1
+    finally:
+        await again.stop()

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from typing import Any
 
+from bot.texts.i18n import Html
 from localapi.records import MessageRec
 from tests.harness import (
     ADMIN,
@@ -23,6 +24,7 @@ from tests.harness import (
     Harness,
 )
 from tests.test_e2e_elections import eve_and_bert_stand
+from tests.test_e2e_reminders import mentioned, reminders
 
 FRIDO = 987654323
 FRIDO_TRACES = ("Fridolin", "Quastenberg", "frido_q", str(FRIDO))
@@ -322,3 +324,95 @@ async def test_forgetme_reaches_what_still_waits_in_the_outbox(
     [listing] = [t for t in h.bot_texts(PT)[before:] if "Mitglieder" in t]
     assert "Person-" in listing
     assert not any(trace in listing for trace in FRIDO_TRACES)
+
+
+FRIDA = 987654324  # another Fridolin: what is queued about him must stay as it is
+
+
+async def test_what_waits_behind_a_spent_budget_never_names_someone_forgotten(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """The PT's budget is spent, so what the bot has to say there waits: a member list, a
+    card and a round's result that name Fridolin, his named petition; a question for his
+    reason waits in his private chat. He does /forgetme. What goes out later names his
+    pseudonym where it named him, his petition (not posted yet: his alone) and the question
+    to him never go out — and nothing else is lost or changed: the other Fridolin keeps his
+    name everywhere, his reason question reaches him, the filler that waited goes out."""
+    h, d = net
+    h.model.add_user(FRIDO, "Fridolin", last_name="Quastenberg", username="frido_q")
+    h.model.add_user(FRIDA, "Fridolin", last_name="Meier", username="fridolin_m")
+    for user, hello in ((FRIDO, "Hallo"), (FRIDA, "Moin")):
+        h.model.member_joins(PT, user)
+        h.model.start_bot(user)
+        h.model.send_message(PT, user, hello)
+    await h.settle()
+    await h.admit(PT, "frido_q")
+    await h.admit(PT, "fridolin_m")
+    await h.say(PT, ANNA, "/vorschlag 1d Sommerfest mit @frido_q und @fridolin_m")
+    petition = await h.say(FRIDO, FRIDO, "/anliegen Bitte mehr Bänke am Markt.")
+    assert petition is not None
+    ask = await h.say(FRIDO, FRIDO, "/vergessen")
+    assert ask is not None and "Soll ich dich vergessen?" in ask.text
+
+    # The budget: spent. From here on everything in the PT waits.
+    while (await h.outbox.send(PT, Html("Füller"))).sent:
+        pass
+    waiting_from = h.last_id(PT)
+    await h.say(PT, ADMIN, "/mitglieder")
+    await h.say(PT, FRIDO, "/vorschlag 1d Schattige Bänke")
+    h.outbox._queue(FRIDO).blocked_until = h.clock.monotonic() + 3600  # as after a 429
+    for user, choice in ((FRIDO, "concern"), (FRIDA, "concern"), (ANNA, "agree"), (BERT, "agree")):
+        await d.press(PT, 1, user, choice)
+    await press(h, FRIDO, petition, FRIDO, "Mit meinem Namen")
+    assert await h.outbox.pending(PT) >= 5 and await h.outbox.pending(FRIDO) >= 1
+    seen_by_frido = len(h.model.bot_messages(FRIDO))
+
+    answer = await press(h, FRIDO, ask, FRIDO, "Ja, vergiss mich")
+    assert "ich habe dich vergessen" in answer
+    h.outbox._queue(FRIDO).blocked_until = 0
+    h.clock.advance(61)
+    await h.outbox.flush_all()
+    await h.settle()
+    await h.flush_edits()
+    assert await h.outbox.pending() == 0
+
+    traces = ("Quastenberg", "frido_q", str(FRIDO))
+    later = [m.text or "" for m in h.model.bot_messages(PT) if m.message_id > waiting_from]
+    assert not [text for text in later if any(trace in text for trace in traces)]
+    assert not any("Quastenberg" in (m.text or "") for m in h.model.bot_messages(PT)[-8:])
+    [listing] = [text for text in later if "Mitglieder" in text]
+    assert "Person-" in listing and "Fridolin Meier (@fridolin_m)" in listing
+    [card] = [text for text in later if "Schattige Bänke" in text]
+    assert "Von Person-" in card
+    [result] = [text for text in later if "Ergebnis Runde 1" in text]
+    assert "Person-" in result and "Fridolin Meier" in result
+    assert "Füller" in later[0], "what waited before him goes out first"
+    assert not any("Bitte mehr Bänke" in text for text in later), "his petition is not posted"
+    card_1 = d.card(PT, 1).text
+    assert "Person-" in card_1 and "@fridolin_m" in card_1 and "frido_q" not in card_1
+    # His private chat: no reason question went out after he was forgotten; Frida's came.
+    assert len(h.model.bot_messages(FRIDO)) == seen_by_frido
+    assert any("Begründung" in t for t in h.bot_texts(FRIDA))
+
+
+async def test_a_reminder_waiting_when_someone_is_forgotten_names_only_the_others(
+    net: tuple[Harness, DecisionSteps],
+) -> None:
+    """A reminder is rendered when it goes out: one that waited while Fridolin was forgotten
+    mentions who is still missing then — Bert, not him."""
+    h, d = net
+    h.model.add_user(FRIDO, "Fridolin", last_name="Quastenberg", username="frido_q")
+    h.model.member_joins(PT, FRIDO)
+    await h.settle()
+    await h.admit(PT, "frido_q")
+    await h.say(PT, ANNA, "/vorschlag 3d Neues Logo")
+    await d.press(PT, 1, ANNA, "agree")
+    h.outbox._queue(PT).blocked_until = h.clock.monotonic() + 10 * 86400  # as after a 429
+    await h.due(2 * 86400 + 1)  # the reminder is due: it waits
+    assert not reminders(h, PT) and await h.outbox.pending(PT) >= 1
+    await forget_me(h, FRIDO)
+    h.outbox._queue(PT).blocked_until = 0
+    await h.outbox.flush_all()
+    [reminder] = reminders(h, PT)
+    assert mentioned(reminder) == {BERT}
+    assert not any(trace in (reminder.text or "") for trace in FRIDO_TRACES)

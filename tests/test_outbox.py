@@ -18,8 +18,8 @@ from bot.flows.payloads import Acceptance, OpenNomination, Press
 from bot.flows.port import (
     Button,
     CardPosted,
-    ChatActionFailed,
     Deferred,
+    InviteLinkMade,
     Keyboard,
     OnPosted,
     Poll,
@@ -295,9 +295,33 @@ async def test_a_notice_is_built_when_its_turn_comes_and_may_come_to_nothing(
 async def test_an_invite_link_telegram_refuses_says_why(clocked: Harness) -> None:
     h = clocked
     h.model.fail_next("createChatInviteLink", error_code=400, description="Bad Request: nope")
-    with pytest.raises(ChatActionFailed, match=r"(?i)nope"):
-        await h.outbox.create_invite_link(PT, "wiq-1")
-    assert (await h.outbox.create_invite_link(PT, "wiq-1")).startswith("https://t.me/")
+    refused = await h.outbox.create_invite_link(PT, "wiq-1", on_posted=InviteLinkMade(1))
+    assert refused.status == Status.FAILED and "nope" in (refused.error or "").lower()
+    made = await h.outbox.create_invite_link(PT, "wiq-1", on_posted=InviteLinkMade(1))
+    assert made.sent and made.posted is not None
+    assert (made.posted.link or "").startswith("https://t.me/")
+
+
+async def test_an_invite_link_spends_no_budget_and_is_retried_until_made(
+    clocked: Harness,
+) -> None:
+    """A group whose budget is spent still gets its link made at once; a link Telegram could
+    not be reached for is made by a retry, once."""
+    h = clocked
+    for n in range(22):
+        await h.outbox.send(PT, Html(f"Nachricht {n}"))
+    assert await h.outbox.pending(PT) == 2
+    made = await h.outbox.create_invite_link(PT, "wiq-1", on_posted=InviteLinkMade(1))
+    assert made.sent
+    h.model.fail_next("createChatInviteLink", network_error=True)
+    retried = await h.outbox.create_invite_link(PT, "wiq-2", on_posted=InviteLinkMade(2))
+    assert retried.status == Status.QUEUED
+    h.clock.advance(h.config.limits.retry_base + 0.1)
+    await h.outbox.flush(PT)
+    assert retried.sent
+    made_ok = [c for c in h.model.calls_of("createChatInviteLink") if c.ok]
+    assert [c.params["name"] for c in made_ok] == ["wiq-1", "wiq-2"]
+    assert await h.outbox.pending(PT) == 2, "the budget's queue is untouched"
 
 
 def test_a_link_opens_the_bot_with_its_payload(clocked: Harness) -> None:

@@ -93,6 +93,7 @@ class RecordingOutbox:
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: object = (),
+        subject: object = None,
     ) -> Delivery:
         delivery = await self._posted(chat_id, on_posted, text=text)
         assert delivery.posted is not None
@@ -110,7 +111,7 @@ class RecordingOutbox:
         return Delivery(Status.QUEUED)
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
+        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None, about: object = ()
     ) -> Delivery:
         self.polls.append((chat_id, poll))
         return await self._posted(chat_id, on_posted, poll=f"poll-{len(self.polls)}")
@@ -131,8 +132,13 @@ class RecordingOutbox:
             return Delivery(Status.DROPPED)
         return await self.send(chat_id, rendered[0], priority=priority, reply_to=notice.reply_to)
 
-    async def create_invite_link(self, chat_id: int, name: str) -> str:
-        return f"https://invite/{name}"
+    async def create_invite_link(
+        self, chat_id: int, name: str, *, on_posted: OnPosted, subject: object = None
+    ) -> Delivery:
+        assert self.services is not None
+        where = Posted(chat_id, 0, link=f"https://invite/{name}")
+        await posting.record(self.services, posting.decode(posting.encode(on_posted)), where)
+        return Delivery(Status.SENT, where)
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
         pass

@@ -9,7 +9,7 @@ import logging
 from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
 from bot.charter.refusals import Refusal
-from bot.flows.port import ChatActionFailed
+from bot.flows.port import ChatActionFailed, InvitationDelivered, InviteLinkMade
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import t
@@ -101,32 +101,40 @@ async def invite(services: Services, team: Team, person: Person) -> None:
     invitation_id = await services.storage.invitations.create(
         team.id, person.id, services.clock.now()
     )
-    await _make_link(services, invitation_id, team, person)
+    await _make_link(services, team, invitation_id, person.id)
 
 
-async def _make_link(services: Services, invitation_id: int, team: Team, person: Person) -> None:
-    try:
-        link = await services.outbox.create_invite_link(team.chat_id, name=f"wiq-{invitation_id}")
-    except ChatActionFailed as exc:
-        # Retried by retry_invitations (at start and every minute): nobody loses a seat
-        # because Telegram was unreachable for a moment.
-        log.warning("event=invite_link_failed team=%s error=%s", team.id, exc)
-        return
-    await services.storage.invitations.set_link(invitation_id, link)
-    await deliver_invitations(services, person)
+async def _make_link(services: Services, team: Team, invitation_id: int, person_id: int) -> None:
+    """The link is an outbox action: made at once, or retried while Telegram cannot be reached
+    (after a restart too), so nobody loses a seat to a moment's outage; `link_made` follows."""
+    await services.outbox.create_invite_link(
+        team.chat_id,
+        f"wiq-{invitation_id}",
+        on_posted=InviteLinkMade(invitation_id),
+        subject=person_id,
+    )
 
 
-async def retry_invitations(services: Services) -> None:
-    """Invitations whose link could not be made yet."""
-    for invitation in await services.storage.invitations.without_link():
-        team = await services.storage.teams.by_id(invitation.team_id)
-        person = await services.storage.people.by_id(invitation.person_id)
-        if team is not None and person is not None:
-            await _make_link(services, invitation.id, team, person)
+async def link_made(services: Services, invitation_id: int, link: str) -> None:
+    """Telegram made the invitation's link: kept (the first one made, if a retry made a second),
+    then sent to the person."""
+    invitation = await services.storage.invitations.set_link(invitation_id, link)
+    if invitation is None:
+        return  # gone meanwhile (the person was forgotten)
+    person = await services.storage.people.by_id(invitation.person_id)
+    if person is not None:
+        await deliver_invitations(services, person)
+
+
+async def links_again(services: Services, team: Team) -> None:
+    """The bot may make links in the team's chat again (it was refused before: no rights)."""
+    for invitation in await services.storage.invitations.without_link(team.id):
+        await _make_link(services, team, invitation.id, invitation.person_id)
 
 
 async def deliver_invitations(services: Services, person: Person) -> None:
-    """Send every invitation the person has not received yet (after /start too)."""
+    """Send every invitation the person has not received yet (after /start too). Each goes
+    once: one waiting message per invitation, marked delivered once Telegram took it."""
     if not person.started_bot or person.telegram_id is None:
         return
     lang = services.language_for("private", person.language_code)
@@ -134,11 +142,11 @@ async def deliver_invitations(services: Services, person: Person) -> None:
         team = await services.storage.teams.by_id(invitation.team_id)
         if team is None or invitation.link is None:
             continue
-        delivery = await services.outbox.send(
-            person.telegram_id, t(lang, "invitation.text", team=team.name, link=invitation.link)
+        await services.outbox.send(
+            person.telegram_id,
+            t(lang, "invitation.text", team=team.name, link=invitation.link),
+            on_posted=InvitationDelivered(invitation.id),
         )
-        if delivery.status != "failed":
-            await services.storage.invitations.mark_delivered(invitation.id, services.clock.now())
 
 
 async def join_request(
@@ -196,6 +204,7 @@ async def admission_decided(
         await services.outbox.send(
             team.chat_id,
             t(group_lang, "admission.welcome", name=naming.name(person), team=team.name),
+            about=[person.id],
         )
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(

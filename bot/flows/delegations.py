@@ -143,6 +143,7 @@ async def _seat(
             seat=t(lang, f"seat.{seat}"),
             body=body,
         ),
+        about=[person.id],
     )
     return True
 

@@ -17,6 +17,7 @@ from bot.charter.policy import TeamKind
 from bot.charter.schedule import WEEK, last_slot, next_slot
 from bot.flows.open_items import OpenItem, open_items
 from bot.flows.port import DigestSent, Priority
+from bot.flows.round_cards import proposal_people
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -97,6 +98,22 @@ async def gather(services: Services, start: datetime, end: datetime) -> Week:
     ids |= {i for e in elections for i in (*e.elected, *e.tied)}
     people = await store.people.by_ids(sorted(ids))
     return Week(start, end, services.config.network.name, list(weeks.values()), people)
+
+
+async def people_named(services: Services, week: Week) -> list[int]:
+    """Everyone a digest of the week may name (kept with the queued digest for /forgetme):
+    the people of its roster changes, nominations and elections, and those the decisions'
+    titles name."""
+    found = set(week.people)
+    for team_week in week.teams:
+        proposals = [item.proposal for item in team_week.open]
+        for decided in team_week.decided:
+            proposal = await services.storage.proposals.get(decided.proposal_id)
+            if proposal is not None:
+                proposals.append(proposal)
+        for proposal in proposals:
+            found.update(await proposal_people(services, proposal))
+    return sorted(found)
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -395,6 +412,7 @@ class DigestRunner:
         fmt = self.formats(self.services.default_language)
         quiet_line = self.services.config.digest.quiet_week == "line"
         store = self.services.storage.digests
+        about = await people_named(self.services, week)
         for target in planned:
             text = render_for(target, week, fmt, quiet_line=quiet_line)
             if text is None:
@@ -406,14 +424,19 @@ class DigestRunner:
                 text,
                 priority=Priority.NOTICE,
                 on_posted=DigestSent(slot, target.chat_id),
+                about=about,
             )
 
-    async def current(self, chat_id: int, lang: str) -> Html | None:
-        """What this chat's digest would say now, for the past seven days (/digest)."""
+    async def current(self, chat_id: int, lang: str) -> tuple[Html, list[int]] | None:
+        """What this chat's digest would say now, for the past seven days (/digest), and the
+        people it may name."""
         planned = await self._targets()
         target = next((p for p in planned if p.chat_id == chat_id), None)
         if target is None:
             return None
         now = self.services.clock.now()
         week = await gather(self.services, now - WEEK, now)
-        return render_for(target, week, self.formats(lang), quiet_line=True)
+        text = render_for(target, week, self.formats(lang), quiet_line=True)
+        if text is None:
+            return None
+        return text, await people_named(self.services, week)

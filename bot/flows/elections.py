@@ -14,7 +14,7 @@ from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.charter.schedule import reminder_at
 from bot.flows.payloads import Candidacy, OpenCandidacy
-from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll
+from bot.flows.port import Button, ElectionPollPosted, Keyboard, Poll, Posted
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -60,12 +60,15 @@ async def call(
     services.wake(now + policy.acceptance_window)  # the window to stand ends
     lang = services.default_language
     links = []
+    named: list[int] = []
     for candidate in await services.storage.elections.candidates(election_id):
         person = await services.storage.people.by_id(candidate.person_id or 0)
         if person is not None and person.started_bot:
             await ask(services, election_id, candidate, person, seats)
         else:
             name = naming.name(person, username=candidate.username)
+            if person is not None:
+                named.append(person.id)
             links.append(
                 t(
                     lang,
@@ -75,7 +78,7 @@ async def call(
                 )
             )
     text = Html("\n".join([t(lang, "election.called", id=election_id, seats=seats), *links]))
-    await services.outbox.send(team.chat_id, text)
+    await services.outbox.send(team.chat_id, text, about=named)
     return election_id
 
 
@@ -204,8 +207,29 @@ async def post_poll(services: Services, election_id: int) -> None:
         multiple_answers=True,
     )
     await services.outbox.send_poll(
-        team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id)
+        team.chat_id, poll, on_posted=ElectionPollPosted(election_id, team.id), about=list(people)
     )
+
+
+async def poll_posted(services: Services, election_id: int, team_id: int, post: Posted) -> None:
+    """The election's poll is out (recorded once Telegram confirmed it). The same poll sent
+    twice (a kill, or a timeout, after Telegram posted it and before the bot marked it sent)
+    is kept so that answers to it count, stopped, and answered with a pointer to the first."""
+    if post.poll_id is None:
+        return
+    first = await services.storage.elections.set_poll(
+        election_id, post.poll_id, post.chat_id, post.message_id, team_id, services.clock.now()
+    )
+    election = await services.storage.elections.get(election_id)
+    if first is None and election is not None and election.status == "voting":
+        return
+    await services.outbox.stop_poll(post.chat_id, post.message_id)
+    if first is not None:
+        log.warning("event=poll_twice election=%s", election_id)
+        chat_id, message_id = first
+        await services.outbox.send(
+            chat_id, t(services.default_language, "poll.twice"), reply_to=message_id, silent=True
+        )
 
 
 async def ballot(
@@ -330,7 +354,7 @@ async def close(services: Services, election: Election) -> None:
     if tally.invalid_voters:
         lines.append(t(lang, "election.invalid_count", count=len(tally.invalid_voters)))
     text = Html("\n".join(lines))
-    await services.outbox.send(team.chat_id, text)
+    await services.outbox.send(team.chat_id, text, about=list(people))
     if steering and steering[0].id != team.id:
-        await services.outbox.send(steering[0].chat_id, text)
+        await services.outbox.send(steering[0].chat_id, text, about=list(people))
     log.info("event=election_closed election=%s", election.id)

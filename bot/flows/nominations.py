@@ -276,6 +276,7 @@ async def _end(
     }
     withdrawn_key, note_key, private_key = ENDED_TEXTS[how]
     lang = services.default_language
+    about = [candidate.id] if candidate is not None else []
     for kind, proposal_id in (
         (TeamKind.PT.value, nomination.pt_proposal_id),
         (TeamKind.ST.value, nomination.st_proposal_id),
@@ -290,7 +291,7 @@ async def _end(
             text = t(lang, withdrawn_key, id=proposal_id, **params)
         else:  # this team had decided already
             text = t(lang, note_key, **params)
-        await services.outbox.send(team.chat_id, text)
+        await services.outbox.send(team.chat_id, text, about=about)
     if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
         private = services.language_for("private", candidate.language_code)
         await services.outbox.send(candidate.telegram_id, t(private, private_key, **params))
@@ -317,6 +318,7 @@ async def _tell(
             await services.outbox.send(
                 team.chat_id,
                 t(lang, key, name=name, target=target_team.name if target_team else "?", **params),
+                about=[candidate.id] if candidate is not None else (),
             )
     if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
         private = services.language_for("private", candidate.language_code)

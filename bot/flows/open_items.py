@@ -23,6 +23,7 @@ class OpenItem:
     round_number: int
     until: datetime
     missing: list[str]
+    missing_ids: tuple[int, ...] = ()  # who they are (the people the line names)
 
 
 async def open_items(services: Services, team: Team) -> list[OpenItem]:
@@ -49,5 +50,7 @@ async def open_items(services: Services, team: Team) -> list[OpenItem]:
             stage, until = "round", round_.deadline
         people = await storage.people.by_ids(sorted(electorate - answered))
         missing = sorted(naming.name(person) for person in people.values())
-        items.append(OpenItem(proposal, stage, proposal.round_number, until, missing))
+        items.append(
+            OpenItem(proposal, stage, proposal.round_number, until, missing, tuple(people))
+        )
     return items

@@ -4,6 +4,7 @@ a random pseudonym, so the counts of past decisions stay what they were."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -11,6 +12,9 @@ from typing import Any
 from bot.charter.teams import Leaving
 from bot.flows import elections, nominations, rosters
 from bot.services import Services
+from bot.texts import naming
+from bot.texts.i18n import escape
+from storage.outbox import Rename
 from storage.people import Person, new_pseudonym
 
 log = logging.getLogger(__name__)
@@ -59,8 +63,35 @@ async def forget(services: Services, person: Person) -> bool:
         if team is None:
             continue
         await rosters.leave(services, team, person, Leaving.LEFT, by=person)
-    done = await services.storage.personal_data.forget(person.id, new_pseudonym(), now)
+    # What still waits in the outbox and names them is re-rendered, found by their id: each
+    # form a text can name them by becomes what names the forgotten person.
+    pseudonym = new_pseudonym()
+    current = await services.storage.people.by_id(person.id) or person
+    html_forms, plain_forms = renames(current, pseudonym)
+    done = await services.storage.personal_data.forget(
+        person.id, pseudonym, now, html_forms, plain_forms
+    )
     services.storage.people.drop_cached(person.id)
     if done:
         log.info("event=forgotten person=%s", person.id)
     return done
+
+
+def renames(person: Person, pseudonym: str) -> tuple[list[Rename], list[Rename]]:
+    """How texts name the person (bot.texts.naming: a name, a mention, either with the
+    @username after it, the @username alone), each paired with how they name the person once
+    forgotten: as HTML (a text) and as plain text (a poll's question and options)."""
+    gone = dataclasses.replace(
+        person,
+        telegram_id=None,
+        first_name=None,
+        last_name=None,
+        username=None,
+        pseudonym=pseudonym,
+    )
+    plain = [(naming.name(person, with_username=w), naming.name(gone)) for w in (True, False)]
+    if person.username:
+        plain.append((f"@{person.username}", naming.name(gone)))
+    html = [(escape(old), escape(new)) for old, new in plain]
+    html += [(naming.mention(person, with_username=w), naming.mention(gone)) for w in (True, False)]
+    return html, plain

@@ -154,9 +154,11 @@ async def _post(
     """A new message in the PT chat, written by the bot: nothing in it points at an
     anonymous sender."""
     lang = services.default_language
-    if anonymous or sender is None:
+    named = not anonymous and sender is not None
+    if not named:
         text = t(lang, "petition.post.anonymous", id=petition.id, text=petition.text or "")
     else:
+        assert sender is not None
         text = t(
             lang,
             "petition.post.named",
@@ -164,8 +166,15 @@ async def _post(
             name=naming.mention(sender, with_username=True),
             text=petition.text or "",
         )
-
-    return await services.outbox.send(pt.chat_id, text, on_posted=PetitionPosted(petition.id))
+    # If the sender is forgotten while it waits, it is not sent: a petition not yet posted
+    # is theirs alone (and ends with their data, storage.personal_data).
+    return await services.outbox.send(
+        pt.chat_id,
+        text,
+        on_posted=PetitionPosted(petition.id),
+        about=[sender.id] if named and sender is not None else (),
+        subject=petition.sender_id,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +206,7 @@ async def reply_from_team(
     delivery = await services.outbox.send(
         sender.telegram_id,
         t(lang, "petition.answer", id=petition.id, name=naming.name(replier), text=text),
+        about=[replier.id],
     )
     if delivery.status == "failed":
         log.info("event=petition_answer_failed petition=%s", petition.id)
@@ -235,8 +245,14 @@ async def follow_up(services: Services, sender: Person, replied_to: int, text: s
 
     # The post's chat may be an older id of the team's chat; the team knows the current one.
     reply_to = post[1] if post[0] == team.chat_id else None
+    # Their own words: if they are forgotten while it waits, it is not sent.
     delivery = await services.outbox.send(
-        team.chat_id, body, reply_to=reply_to, on_posted=PetitionFollowedUp(petition.id)
+        team.chat_id,
+        body,
+        reply_to=reply_to,
+        on_posted=PetitionFollowedUp(petition.id),
+        about=[] if petition.anonymous else [sender.id],
+        subject=sender.id,
     )
     if delivery.status == "failed":
         return "petition.not_sent"

@@ -24,7 +24,7 @@ from bot.texts.i18n import Html
 class Priority(IntEnum):
     """Lower goes first when a chat's budget is short (SPEC §9)."""
 
-    ACTION = -1  # answers to join requests: no message, no budget, retried until done
+    ACTION = -1  # invite links, answers to join requests: no message, no budget, retried
     REPLY = 0  # command replies, new cards, results, polls
     NOTICE = 1  # reminders and digests
     EDIT = 2  # card edits: only the newest state of a card matters
@@ -61,6 +61,7 @@ class Posted:
     message_id: int
     poll_id: str | None = None  # a poll's own id, which its answers name
     text: str | None = None  # the HTML text that went out (a text's first message)
+    link: str | None = None  # an invite link Telegram made (no message: message_id 0)
 
 
 # What to record once something is posted: typed values, kept with the queued item (so a
@@ -136,6 +137,21 @@ class DigestSent:
     chat_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class InviteLinkMade:
+    """An invitation's link, made by Telegram: kept, then sent to the person privately
+    (bot.flows.admissions.link_made)."""
+
+    invitation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationDelivered:
+    """The private message carrying an invitation's link (Invitations.mark_delivered)."""
+
+    invitation_id: int
+
+
 OnPosted = (
     CardPosted
     | RoundAnnounced
@@ -146,6 +162,8 @@ OnPosted = (
     | PetitionPosted
     | PetitionFollowedUp
     | DigestSent
+    | InviteLinkMade
+    | InvitationDelivered
 )
 
 
@@ -224,8 +242,7 @@ Record = Callable[[OnPosted, Posted], Awaitable[None]]
 
 
 class ChatActionFailed(Exception):
-    """An action done at once (an invite link, the answer to a join request) did not go
-    through; the message says why."""
+    """The answer to a join request was refused by Telegram; the message says why."""
 
 
 class Outbox(Protocol):
@@ -243,10 +260,13 @@ class Outbox(Protocol):
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        subject: int | None = None,
     ) -> Delivery:
         """Post a text; one longer than a message goes out as several, the keyboard and
         `on_posted` with the first. `silent`: without a notification sound. `about`: the
-        people (internal ids) it names, kept with the queued item."""
+        people (internal ids) it names — if one of them is forgotten (/forgetme) while it
+        waits, it goes out naming their pseudonym; `subject`: the one person it exists for —
+        if they are forgotten while it waits, it is not sent."""
         ...
 
     async def edit(
@@ -261,8 +281,15 @@ class Outbox(Protocol):
         ...
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
-    ) -> Delivery: ...
+        self,
+        chat_id: int,
+        poll: Poll,
+        *,
+        on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
+    ) -> Delivery:
+        """Post a poll; `about`: the people its question and options name (as for `send`)."""
+        ...
 
     async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
         """Close a poll of the bot's, so that nobody can answer it any more."""
@@ -285,9 +312,13 @@ class Outbox(Protocol):
         """Post the notice as it is when its turn comes (nothing if it is no longer needed)."""
         ...
 
-    async def create_invite_link(self, chat_id: int, name: str) -> str:
-        """A link into the chat that makes a join request, which the bot answers; raises
-        ChatActionFailed."""
+    async def create_invite_link(
+        self, chat_id: int, name: str, *, on_posted: OnPosted, subject: int | None = None
+    ) -> Delivery:
+        """Have Telegram make a link into the chat that makes a join request (which the bot
+        answers): an action queued first in the chat, outside its budget, retried while
+        Telegram cannot be reached (after a restart too); once made, `on_posted` is recorded
+        with the link (`Posted.link`). `subject`: the person it is for (as for `send`)."""
         ...
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:

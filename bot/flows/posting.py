@@ -10,12 +10,15 @@ import json
 from datetime import datetime
 from typing import Any
 
+from bot.flows import admissions, elections
 from bot.flows.port import (
     CardPosted,
     Deferred,
     DigestSent,
     ElectionPollPosted,
     FullTextPosted,
+    InvitationDelivered,
+    InviteLinkMade,
     Keyboard,
     OnPosted,
     PetitionFollowedUp,
@@ -43,6 +46,8 @@ _TYPES: dict[str, type[Any]] = {
         PetitionPosted,
         PetitionFollowedUp,
         DigestSent,
+        InviteLinkMade,
+        InvitationDelivered,
         RoundCard,
         RoundResult,
         Reminder,
@@ -82,15 +87,11 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
         case FullTextPosted(proposal_id):
             await storage.proposals.set_full_text(proposal_id, post.chat_id, post.message_id)
         case VotePollPosted(vote_id):
-            if post.poll_id is not None:
-                await storage.votes.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+            await services.decisions.votes.poll_posted(vote_id, post)
         case VoteAnnounced(vote_id):
             await storage.votes.mark_announced(vote_id, now)
         case ElectionPollPosted(election_id, team_id):
-            if post.poll_id is not None:
-                await storage.elections.set_poll(
-                    election_id, post.poll_id, post.chat_id, post.message_id, team_id, now
-                )
+            await elections.poll_posted(services, election_id, team_id, post)
         case PetitionPosted(petition_id):
             await storage.petitions.posted(petition_id, post.chat_id, post.message_id, now)
         case PetitionFollowedUp(petition_id):
@@ -99,6 +100,11 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
                 await storage.petitions.followed_up(petition, post.chat_id, post.message_id, now)
         case DigestSent(slot, chat_id):
             await storage.digests.mark_sent(slot, chat_id, now)
+        case InviteLinkMade(invitation_id):
+            if post.link is not None:
+                await admissions.link_made(services, invitation_id, post.link)
+        case InvitationDelivered(invitation_id):
+            await storage.invitations.mark_delivered(invitation_id, now)
 
 
 async def render(services: Services, what: Deferred) -> tuple[Html, Keyboard | None] | None:

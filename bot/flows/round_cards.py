@@ -4,6 +4,8 @@ messages that say what a round or a decision came to. The texts are bot.texts.ca
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus
@@ -29,6 +31,27 @@ from storage.teams import Team
 
 if TYPE_CHECKING:
     from bot.flows.decisions import Decisions
+    from bot.services import Services
+
+# An @username in a text someone typed (Telegram's: 5 to 32 letters, digits, underscores).
+HANDLE = re.compile(r"(?<![\w@])@(\w{5,32})(?!\w)", re.ASCII)
+
+
+async def proposal_people(
+    services: Services,
+    proposal: ProposalRecord,
+    others: Iterable[int | None] = (),
+    texts: Iterable[str] = (),
+) -> list[int]:
+    """The people a message about the proposal names (its `about`, kept with the queued
+    message for /forgetme): its proposer, the person it is about, whoever its title and text
+    (and `texts`, a round's version) name by @username, and `others`."""
+    found = {p for p in (proposal.proposer_id, proposal.subject_id, *others) if p is not None}
+    for handle in sorted(set(HANDLE.findall("\n".join((proposal.title, proposal.text, *texts))))):
+        person = await services.storage.people.by_username(handle)
+        if person is not None:
+            found.add(person.id)
+    return sorted(found)
 
 
 def press_keyboard(round_id: int, lang: str) -> Keyboard:
@@ -86,14 +109,19 @@ class RoundCards:
         return text, keyboard
 
     async def post_card(self, round_id: int, chat_id: int) -> None:
-        rounds = self.decisions.services.storage.rounds
-        round_ = await rounds.round(round_id)
+        services = self.decisions.services
+        round_ = await services.storage.rounds.round(round_id)
         assert round_ is not None
-        text, keyboard = await self._render(round_)
+        view = await self.round_view(round_)
+        text = cards.render_card(view, self.lang, self.decisions.when)
         text = Html(shorten(text))  # a card is one message: its buttons belong to all of it
-
-        await self.decisions.services.outbox.send(
-            chat_id, text, keyboard=keyboard, on_posted=CardPosted(round_id)
+        about = await proposal_people(services, view.proposal, view.people, [round_.text])
+        await services.outbox.send(
+            chat_id,
+            text,
+            keyboard=press_keyboard(round_.id, self.lang),
+            on_posted=CardPosted(round_id),
+            about=about,
         )
 
     async def refresh_card(self, round_id: int) -> None:
@@ -116,10 +144,12 @@ class RoundCards:
 
     async def post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
         """A text too long for the card goes out in full first; the card links it."""
-        await self.decisions.services.outbox.send(
+        services = self.decisions.services
+        await services.outbox.send(
             team.chat_id,
             cards.render_full_text(proposal, self.lang),
             on_posted=FullTextPosted(proposal.id),
+            about=await proposal_people(services, proposal),
         )
 
     async def announce_round(self, proposal: ProposalRecord, round_id: int) -> None:
@@ -133,9 +163,12 @@ class RoundCards:
         team = await services.storage.teams.by_id(proposal.team_id)
         assert team is not None
         next_step = await self._next_step(proposal)
-        text = await self.result_text(round_, next_step)
+        text, named = await self._result(round_, next_step)
         await services.outbox.send(
-            team.chat_id, text, on_posted=RoundAnnounced(round_id, next_step)
+            team.chat_id,
+            text,
+            on_posted=RoundAnnounced(round_id, next_step),
+            about=await proposal_people(services, proposal, named, [round_.text]),
         )
 
     async def announced(self, round_id: int, next_step: str, post: Posted) -> None:
@@ -155,6 +188,10 @@ class RoundCards:
     async def result_text(self, round_: RoundRecord, next_step: str) -> Html:
         """A closed round's result message, from what is stored, ending with `next_step`
         (what happened next, as it was when the round closed)."""
+        return (await self._result(round_, next_step))[0]
+
+    async def _result(self, round_: RoundRecord, next_step: str) -> tuple[Html, list[int]]:
+        """The result message, and the people it may name."""
         services = self.decisions.services
         proposal = await services.storage.proposals.get(round_.proposal_id)
         assert proposal is not None
@@ -166,7 +203,7 @@ class RoundCards:
             proposal, round_, result.tally, result.stored, result.objections, people, self.lang
         )
         lines.append(next_step)
-        return Html("\n".join(lines))
+        return Html("\n".join(lines)), sorted(people)
 
     async def update_result(self, round_id: int) -> None:
         """Edit a posted result in place to what is stored now (a reason that came after the
@@ -199,6 +236,9 @@ class RoundCards:
         self, team: Team, proposal: ProposalRecord, outcome: DecisionOutcome
     ) -> None:
         """A decision recorded without a round's or vote's result (withdrawn, ended)."""
-        await self.decisions.services.outbox.send(
-            team.chat_id, cards.render_closed_by(proposal, outcome, self.lang)
+        services = self.decisions.services
+        await services.outbox.send(
+            team.chat_id,
+            cards.render_closed_by(proposal, outcome, self.lang),
+            about=await proposal_people(services, proposal),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.charter.outcomes import DecisionOutcome
 from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
+from bot.flows.round_cards import proposal_people
 from bot.services import Services
 from bot.texts.i18n import t
 from storage.proposals import ProposalRecord
@@ -47,9 +48,10 @@ async def support_decided(
         outcome=t(lang, f"outcome.{outcome.value}"),
         request=proposal.text,
     )
-    await services.outbox.send(lt.chat_id, text)
+    about = await proposal_people(services, proposal)
+    await services.outbox.send(lt.chat_id, text, about=about)
     for ut in await services.storage.teams.by_kind(TeamKind.UT.value):
-        await services.outbox.send(ut.chat_id, text)
+        await services.outbox.send(ut.chat_id, text, about=about)
 
 
 def register(services: Services) -> None:

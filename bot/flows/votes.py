@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING
 from bot.charter import course, outcomes, tally
 from bot.charter.outcomes import ProposalStatus
 from bot.charter.policy import policy_from_json
-from bot.flows.port import Poll, VoteAnnounced, VotePollPosted
+from bot.flows.port import Poll, Posted, VoteAnnounced, VotePollPosted
+from bot.flows.round_cards import proposal_people
 from bot.texts import cards, naming
+from bot.texts.i18n import t
 from storage.proposals import ProposalRecord
 from storage.votes import VoteResult
 from storage.votes import Votes as StoredVotes
@@ -36,6 +38,7 @@ class Votes:
         lang = services.default_language
         round_ = await services.storage.rounds.current_round(proposal.id)
         reply_to = round_.card_message_id if round_ and round_.card_chat_id == chat_id else None
+        about = await proposal_people(services, proposal)
         if round_ is None:
             # Process `majority`: no round, so the proposal's card is posted with the vote.
             vote = await self.store.vote(vote_id)
@@ -47,7 +50,7 @@ class Votes:
                 self.decisions.when(vote.deadline),
                 lang,
             )
-            delivery = await services.outbox.send(chat_id, card)
+            delivery = await services.outbox.send(chat_id, card, about=about)
             if delivery.posted is not None:
                 reply_to = delivery.posted.message_id
 
@@ -56,7 +59,32 @@ class Votes:
             options=tuple(cards.poll_options(lang)),
             reply_to=reply_to,
         )
-        await services.outbox.send_poll(chat_id, poll, on_posted=VotePollPosted(vote_id))
+        await services.outbox.send_poll(
+            chat_id, poll, on_posted=VotePollPosted(vote_id), about=about
+        )
+
+    async def poll_posted(self, vote_id: int, post: Posted) -> None:
+        """A poll of the vote is out (recorded once Telegram confirmed it). The same poll sent
+        twice — a kill, or a timeout, after Telegram posted it and before the bot marked it
+        sent — is kept, so that answers to it count (each person's last answer, on either
+        poll), stopped, and answered with a pointer to the first; a poll that went out after
+        the vote closed is stopped too."""
+        services = self.decisions.services
+        if post.poll_id is None:
+            return
+        first = await self.store.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+        vote = await self.store.vote(vote_id)
+        if first is None and vote is not None and vote.closed_at is None:
+            return
+        await services.outbox.stop_poll(post.chat_id, post.message_id)
+        if first is not None:
+            log.warning("event=poll_twice vote=%s", vote_id)
+            await services.outbox.send(
+                first.chat_id,
+                t(services.default_language, "poll.twice"),
+                reply_to=first.message_id,
+                silent=True,
+            )
 
     async def ballot(
         self, poll_id: str, telegram_id: int, person_id: int, option_ids: list[int], update_id: int
@@ -150,7 +178,12 @@ class Votes:
         counted = await self.count(proposal, vote_id)
 
         text = cards.render_vote_result(proposal, counted, services.default_language)
-        await services.outbox.send(team.chat_id, text, on_posted=VoteAnnounced(vote_id))
+        await services.outbox.send(
+            team.chat_id,
+            text,
+            on_posted=VoteAnnounced(vote_id),
+            about=await proposal_people(services, proposal),
+        )
 
     async def stop_polls(self, vote_id: int) -> None:
         """The bot closes its polls itself, so that Telegram's poll and the record agree."""

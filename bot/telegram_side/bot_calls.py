@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import ChatInviteLink, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
 from bot.flows.port import Keyboard, Posted
@@ -35,8 +35,11 @@ def _markup(rows: list[list[list[str]]] | None) -> InlineKeyboardMarkup | None:
     )
 
 
-def posted(result: object) -> Posted | None:
-    """Where a message went, from Telegram's answer (None if the answer is no message)."""
+def posted(result: object, chat_id: int) -> Posted | None:
+    """Where a message went, from Telegram's answer, or the invite link Telegram made in the
+    chat (None if the answer is neither)."""
+    if isinstance(result, ChatInviteLink):
+        return Posted(chat_id, 0, link=result.invite_link)
     if not isinstance(result, Message):
         return None
     poll_id = result.poll.id if result.poll is not None else None
@@ -96,6 +99,12 @@ def bot_call(
         return "send_poll", _replying(kwargs, message.get("reply_to"))
     if kind == "stop_poll":
         return "stop_poll", {"chat_id": chat_id, "message_id": message["message_id"]}
+    if kind == "invite_link":
+        return "create_chat_invite_link", {
+            "chat_id": chat_id,
+            "name": message["name"],
+            "creates_join_request": True,
+        }
     if kind in ("approve", "decline"):
         method = f"{kind}_chat_join_request"
         return method, {"chat_id": chat_id, "user_id": message["user_id"]}

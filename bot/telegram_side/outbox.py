@@ -1,13 +1,13 @@
 """Everything the bot sends or edits goes through here: the flows' port (bot.flows.port) on
-the Bot API, as a transactional outbox. Every send and edit (all but answerCallbackQuery, and
-the invite links and join-request answers, which are done at once) is first a row in the
-database (storage/outbox.py); the row is committed before the port's call returns, so a kill
-after it loses nothing. The sender works from the table: per chat, in priority order, card
-edits coalesced; each group's budget is taken from the send times stored there (so a restart
-does not spend it twice); 429s and network errors are retried; an item is marked done when
-Telegram confirmed it, and what it records once posted (a typed value) is carried out then —
-after a restart too, when `resume` picks up what was left. Keyboards go out in the one
-callback codec.
+the Bot API, as a transactional outbox. Every send and edit (all but answerCallbackQuery),
+every invite link and every answer to a join request is first a row in the database
+(storage/outbox.py), with the people it names; the row is committed before the port's call
+returns, so a kill after it loses nothing. The sender works from the table: per chat, in
+priority order, card edits coalesced; each group's budget is taken from the send times stored
+there (so a restart does not spend it twice); 429s and network errors are retried; an item is
+marked done when Telegram confirmed it, and what it records once posted (a typed value) is
+carried out then — after a restart too, when `resume` picks up what was left. Keyboards go out
+in the one callback codec.
 
 No caller ever waits for a budget: a queued item is flushed later by a scheduled job."""
 
@@ -29,7 +29,6 @@ from telegram.error import (
     Forbidden,
     NetworkError,
     RetryAfter,
-    TelegramError,
 )
 
 from bot.clock import Clock
@@ -143,9 +142,11 @@ class TelegramOutbox:
         silent: bool = False,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        subject: int | None = None,
     ) -> Delivery:
         """Send HTML text; a text over Telegram's limit goes out as several messages, the
-        keyboard and `on_posted` with the first (cards are shortened, never split)."""
+        keyboard and `on_posted` with the first (cards are shortened, never split). Every
+        part keeps the people it is about (/forgetme finds them by these ids)."""
         first: Delivery | None = None
         for index, part in enumerate(split_message(text)):
             message: Message_ = {"text": part, "silent": silent}
@@ -159,6 +160,7 @@ class TelegramOutbox:
                 message,
                 on_posted=on_posted if index == 0 else None,
                 about=about,
+                subject=subject,
             )
             delivery = self._delivery(item_id)
             if first is None:
@@ -218,7 +220,12 @@ class TelegramOutbox:
         return await self._flushed(chat_id, item_id, Priority.EDIT)
 
     async def send_poll(
-        self, chat_id: int, poll: Poll, *, on_posted: OnPosted | None = None
+        self,
+        chat_id: int,
+        poll: Poll,
+        *,
+        on_posted: OnPosted | None = None,
+        about: Sequence[int] = (),
     ) -> Delivery:
         message: Message_ = {
             "question": poll.question,
@@ -226,7 +233,9 @@ class TelegramOutbox:
             "multiple_answers": poll.multiple_answers,
             "reply_to": poll.reply_to,
         }
-        item_id, _ = await self._add(chat_id, Priority.REPLY, "poll", message, on_posted=on_posted)
+        item_id, _ = await self._add(
+            chat_id, Priority.REPLY, "poll", message, on_posted=on_posted, about=about
+        )
         return await self._flushed(chat_id, item_id)
 
     async def stop_poll(self, chat_id: int, message_id: int) -> Delivery:
@@ -244,18 +253,23 @@ class TelegramOutbox:
         return await self._flushed(chat_id, item_id)
 
     # Invite links and the answers to join requests are no messages in the chat: they spend
-    # no budget. An invite link is made at once (the caller needs it; an invitation without
-    # one is retried from its own table); a join request's answer is a row, tried at once and
-    # retried while Telegram cannot be reached.
+    # no budget. Each is a row, first in its chat's queue, tried at once and retried while
+    # Telegram cannot be reached (after a restart too). A link is recorded once Telegram made
+    # it (`on_posted`, with `Posted.link`): what follows from it is the flow's.
 
-    async def create_invite_link(self, chat_id: int, name: str) -> str:
-        try:
-            link = await self.bot.create_chat_invite_link(
-                chat_id, name=name, creates_join_request=True
-            )
-        except TelegramError as exc:
-            raise ChatActionFailed(str(exc)) from exc
-        return link.invite_link
+    async def create_invite_link(
+        self, chat_id: int, name: str, *, on_posted: OnPosted, subject: int | None = None
+    ) -> Delivery:
+        item_id, _ = await self._add(
+            chat_id,
+            Priority.ACTION,
+            "invite_link",
+            {"name": name},
+            on_posted=on_posted,
+            subject=subject,
+            budget=False,
+        )
+        return await self._flushed(chat_id, item_id)
 
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
         await self._answer_join_request(chat_id, "approve", telegram_id)
@@ -287,6 +301,7 @@ class TelegramOutbox:
         coalesce_key: str | None = None,
         on_posted: OnPosted | None = None,
         about: Sequence[int] = (),
+        subject: int | None = None,
         budget: bool = True,
     ) -> tuple[int, bool]:
         """One row, committed when this returns: its id, and whether it is new (False: the
@@ -302,6 +317,7 @@ class TelegramOutbox:
             coalesce_key=coalesce_key,
             on_posted=posting.encode(on_posted) if on_posted is not None else None,
             person_ids=about,
+            subject_id=subject,
         )
 
     def _delivery(self, item_id: int) -> Delivery:
@@ -525,7 +541,7 @@ class TelegramOutbox:
                 str(exc),
             )
             return wait
-        where = posted(result)
+        where = posted(result, item.chat_id)
         if where is not None and method == "send_message":
             # What went out, for what records it (a result compares it with what is stored).
             where = dataclasses.replace(where, text=kwargs["text"])
