@@ -449,8 +449,14 @@ async def lines_until(
 
 
 async def finish(process: asyncio.subprocess.Process, within: float = 20) -> str:
-    """The rest of a process's output, once it has ended by itself (or by a signal sent)."""
-    output, _ = await asyncio.wait_for(process.communicate(), within)
+    """The rest of a process's output, once it has ended by itself (or by a signal sent);
+    one that does not end in time is killed (no test leaves a bot running)."""
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
     return output.decode()
 
 
