@@ -39,6 +39,9 @@ class TelegramConfig:
     token: str
     base_url: str = DEFAULT_BASE_URL
     poll_timeout: int = 30
+    # Where the token came from, for a line about it that never shows the token itself:
+    # "WIQ_BOT_TOKEN (environment)" or "telegram.token in config.toml".
+    token_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,14 @@ class DigestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthConfig:
+    # How often the running bot writes its heartbeat, and how old the heartbeat (or the last
+    # getUpdates round trip) may be before `wiq-bot health` calls the bot unhealthy.
+    interval: timedelta = timedelta(seconds=15)
+    stale_after: timedelta = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -82,6 +93,7 @@ class Config:
     outbox_keep_days: int = 7  # sent items are kept this long, then purged
     digest: DigestConfig = field(default_factory=DigestConfig)
     policies: PolicyBook = field(default_factory=PolicyBook)
+    health: HealthConfig = field(default_factory=HealthConfig)
 
 
 class _Section:
@@ -135,8 +147,12 @@ def _type_words(kinds: tuple[type, ...]) -> str:
     return " or ".join(words.get(k, k.__name__) for k in kinds)
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate the config file; raises ConfigError with one line naming file and key."""
+def load_config(
+    path: str | Path, env: Mapping[str, str] | None = None, *, need_token: bool = True
+) -> Config:
+    """Read and validate the config file; raises ConfigError with one line naming file and key.
+    `need_token=False`: the commands that never talk to Telegram (health, backup, restore,
+    migrate) accept a config whose token is not set (a cron job without the environment)."""
     source = Path(path)
     env = os.environ if env is None else env
     try:
@@ -150,7 +166,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
 
     root = _Section(source, "", raw)
-    telegram = _load_telegram(root.section("telegram"), env)
+    telegram = _load_telegram(root.section("telegram"), env, need_token)
     network = _load_network(root.section("network", required=True))
     storage = root.section("storage", required=True)
     storage_path = Path(storage.get("path", str))
@@ -165,6 +181,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     limits = _load_limits(root.section("limits"))
     digest = _load_digest(root.section("digest"))
     policies = _load_policies(root.section("policy"))
+    health = _load_health(root.section("health"), telegram.poll_timeout)
     root.reject_unknown()
     return Config(
         path=source,
@@ -175,15 +192,23 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         outbox_keep_days=keep_days,
         digest=digest,
         policies=policies,
+        health=health,
     )
 
 
-def _load_telegram(section: _Section, env: Mapping[str, str]) -> TelegramConfig:
+def _load_telegram(section: _Section, env: Mapping[str, str], need_token: bool) -> TelegramConfig:
     configured = section.get("token", str, "")
     token = env.get(TOKEN_ENV) or configured
-    if not token:
+    source = (
+        f"{TOKEN_ENV} (environment)"
+        if env.get(TOKEN_ENV)
+        else f"{section.key('token')} in {section.source}"
+    )
+    if not token and need_token:
         raise section.fail("token", f"missing (set it here or in the environment as {TOKEN_ENV})")
-    if not _TOKEN_RE.match(token):
+    if token and not _TOKEN_RE.match(token):
+        if env.get(TOKEN_ENV):
+            raise ConfigError(f"{TOKEN_ENV}: does not look like a bot token (digits:letters)")
         raise section.fail("token", "does not look like a bot token (digits:letters)")
     base_url = section.get("base_url", str, DEFAULT_BASE_URL)
     if not base_url.startswith(("http://", "https://")):
@@ -192,7 +217,9 @@ def _load_telegram(section: _Section, env: Mapping[str, str]) -> TelegramConfig:
     if not 0 <= poll_timeout <= 50:
         raise section.fail("poll_timeout", "must be between 0 and 50 seconds")
     section.reject_unknown()
-    return TelegramConfig(token=token, base_url=base_url, poll_timeout=poll_timeout)
+    return TelegramConfig(
+        token=token, base_url=base_url, poll_timeout=poll_timeout, token_source=source
+    )
 
 
 def _load_network(section: _Section) -> NetworkConfig:
@@ -258,6 +285,32 @@ def _load_limits(section: _Section) -> LimitsConfig:
         float(window),
         early_close_grace=grace,
     )
+
+
+def _duration(section: _Section, name: str, default: str) -> timedelta:
+    raw = section.get(name, str, default)
+    try:
+        return parse_duration(raw)
+    except ValueError:
+        raise section.fail(name, f"expected a duration such as {default}, got {raw!r}") from None
+
+
+def _load_health(section: _Section, poll_timeout: int) -> HealthConfig:
+    interval = _duration(section, "interval", "15s")
+    stale_after = _duration(section, "stale_after", "2m")
+    if not timedelta(seconds=1) <= interval <= timedelta(minutes=10):
+        raise section.fail("interval", "must be between 1s and 10m")
+    # A getUpdates round trip may take poll_timeout, and the heartbeat that carries its end
+    # comes up to one interval later: anything shorter would call a healthy bot stale.
+    shortest = interval + timedelta(seconds=poll_timeout + 5)
+    if stale_after < shortest:
+        raise section.fail(
+            "stale_after",
+            f"must be at least interval + telegram.poll_timeout + 5s"
+            f" ({int(shortest.total_seconds())}s)",
+        )
+    section.reject_unknown()
+    return HealthConfig(interval=interval, stale_after=stale_after)
 
 
 def _load_digest(section: _Section) -> DigestConfig:

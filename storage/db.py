@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -50,6 +53,42 @@ def json_list(values: Iterable[str]) -> str:
     return json.dumps(sorted(values))
 
 
+PRIVATE = 0o600
+"""The mode of the database and of every file the bot writes beside it (its -wal and -shm,
+which SQLite creates with the database's mode, its lock, its backups): names, Telegram ids
+and private Anliegen are readable by the bot's own user only, whatever the umask."""
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer version: it is left as it is, never half-migrated."""
+
+    def __init__(self, path: Path, version: int, known: int) -> None:
+        super().__init__(
+            f"{path} has schema {version:03d}, newer than this wiq-bot knows ({known:03d})"
+        )
+        self.version = version
+        self.known = known
+
+
+def create_private(path: Path) -> None:
+    """Create `path` as an empty file with mode PRIVATE if it does not exist (a umask can only
+    take bits away from the mode asked for, never add them)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
+
+
+def code_version() -> int:
+    """The schema this code builds: the number of its newest migration."""
+    return max(version for version, _, _ in _migrations())
+
+
+def migration_backup_path(database: Path, version: int, now: datetime) -> Path:
+    """Where the backup before a run of migrations goes: beside the database, named by the
+    schema it holds and the time."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return database.with_name(f"{database.name}.schema{version:03d}-{stamp}.bak")
+
+
 def _migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every file in storage/migrations, in version order."""
     found = []
@@ -73,18 +112,41 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._exclusive = 0  # coroutines holding or waiting for the lock
+        # What the last open's migrations did: the names applied, and the backup before them.
+        self.migrated: list[str] = []
+        self.migration_backup: Path | None = None
 
-    async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+    async def open(self, *, migrate: bool = True, readonly: bool = False) -> None:
+        """Open (and create, mode PRIVATE) the database and apply what migrations are pending.
+        `migrate=False` opens it as it is, and only if it exists; `readonly` also never writes
+        to it (health, backups, the check of a file to restore)."""
+        if not migrate or readonly:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no database at {self.path}")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(self.path)
+        if readonly:
+            where = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+            conn = await aiosqlite.connect(where, uri=True, isolation_level=None)
+        else:
+            conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        # WAL + NORMAL survives a crash of the process (kill -9), which is what we guard.
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        self._conn = conn
-        await self._migrate()
+        try:
+            if not readonly:
+                # WAL + NORMAL survives a crash of the process (kill -9), which is what we
+                # guard.
+                await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            self._conn = conn
+            if migrate and not readonly:
+                await self._migrate()
+        except BaseException:
+            self._conn = None
+            await conn.close()
+            raise
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -98,22 +160,95 @@ class Database:
         return self._conn
 
     async def _migrate(self) -> None:
+        """Apply the pending migrations, each in one transaction, after a backup beside the
+        database (unless it is new); a database of a newer schema is refused untouched."""
         conn = self.conn
+        applied = await self.applied_versions()
+        known = code_version()
+        if applied and max(applied) > known:
+            raise SchemaTooNew(self.path, max(applied), known)
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        async with conn.execute("SELECT version FROM schema_migrations") as cursor:
-            applied = {row[0] for row in await cursor.fetchall()}
-        for version, name, sql in _migrations():
-            if version in applied:
-                continue
-            log.info("event=migration_applied version=%s name=%s", version, name)
-            # executescript commits on its own; the whole file runs in one transaction.
-            await conn.executescript(
-                "BEGIN;\n" + sql + f"\nINSERT INTO schema_migrations VALUES ({version}, '{name}', "
-                f"'{to_db(datetime.now(UTC))}');\nCOMMIT;"
+        pending = [m for m in _migrations() if m[0] not in applied]
+        self.migrated, self.migration_backup = [], None
+        if pending and applied:
+            target = migration_backup_path(self.path, max(applied), datetime.now(UTC))
+            await self.backup_to(target)
+            self.migration_backup = target
+            log.info("event=migration_backup schema=%03d path=%s", max(applied), target)
+        if pending and not applied:
+            log.info("event=database_created path=%s schema=%03d", self.path, known)
+        for version, name, sql in pending:
+            # A new database's migrations are one line (above); an upgrade's, one each.
+            log.log(
+                logging.INFO if applied else logging.DEBUG,
+                "event=migration_applied version=%s name=%s",
+                version,
+                name,
             )
+            # executescript commits on its own; the whole file runs in one transaction, and a
+            # file that fails leaves the schema as it was before it.
+            try:
+                await conn.executescript(
+                    "BEGIN;\n" + sql + f"\nINSERT INTO schema_migrations VALUES ({version}, "
+                    f"'{name}', '{to_db(datetime.now(UTC))}');\nCOMMIT;"
+                )
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+            self.migrated.append(name)
+
+    async def applied_versions(self) -> set[int]:
+        """The versions of the migrations applied to this database (none if it has no
+        schema_migrations table: new, or not ours)."""
+        has_table = await self.conn.execute_fetchall(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        )
+        if not list(has_table):
+            return set()
+        rows = await self.conn.execute_fetchall("SELECT version FROM schema_migrations")
+        return {int(row[0]) for row in rows}
+
+    async def pending_migrations(self) -> list[str]:
+        """The file names of the migrations not applied yet, in the order they would run."""
+        applied = await self.applied_versions()
+        return [name for version, name, _ in _migrations() if version not in applied]
+
+    async def backup_to(self, target: Path) -> int:
+        """A consistent copy of the database as it is now, in `target` (SQLite's online backup
+        in one step: a writer in another process neither waits for it nor restarts it); the
+        copy is one self-contained file (rollback journal, nothing beside it), mode PRIVATE,
+        written under a temporary name and renamed into place, so that `target` is never half
+        a database. Returns its size in bytes."""
+        partial = target.with_name(f".{target.name}.partial")
+
+        def prepare() -> sqlite3.Connection:
+            partial.unlink(missing_ok=True)
+            create_private(partial)
+            # The copy runs in aiosqlite's thread, the rest in this one's helpers.
+            return sqlite3.connect(partial, check_same_thread=False)
+
+        def finish(copy: sqlite3.Connection) -> int:
+            try:
+                copy.execute("PRAGMA journal_mode=DELETE")
+                pages = copy.execute("PRAGMA page_count").fetchone()[0]
+                size = copy.execute("PRAGMA page_size").fetchone()[0]
+            finally:
+                copy.close()
+            os.replace(partial, target)
+            return int(pages) * int(size)
+
+        copy = await asyncio.to_thread(prepare)
+        try:
+            await self.conn.backup(copy)
+        except BaseException:
+            copy.close()
+            partial.unlink(missing_ok=True)
+            raise
+        return await asyncio.to_thread(finish, copy)
 
     async def schema_version(self) -> int:
         row = await self.fetchone("SELECT MAX(version) FROM schema_migrations")

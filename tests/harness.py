@@ -8,8 +8,11 @@ passes one way, `Harness.due`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -360,14 +363,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def start_process(
-    config_path: Path, *, hold_updates: float | None = None, log_level: str | None = None
+    config_path: Path,
+    *,
+    hold_updates: float | None = None,
+    log_level: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
     """A real `wiq-bot run` (as systemd would start it), its output piped; the token comes
-    from the config, never from this environment. `hold_updates`: the test-only hold before
-    each update is handled (the window in which a test kills it)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("WIQ_BOT_TOKEN", HOLD_UPDATES_ENV)}
-    if hold_updates is not None:
-        env[HOLD_UPDATES_ENV] = str(hold_updates)
+    from the config, never from this environment (unless `env` sets WIQ_BOT_TOKEN, which it
+    adds to it). `hold_updates`: the test-only hold before each update is handled (the window
+    in which a test kills it)."""
     args = ["run", "--config", str(config_path)]
     if log_level is not None:
         args += ["--log-level", log_level]
@@ -377,7 +382,99 @@ async def start_process(
         "bot.cli",
         *args,
         cwd=ROOT,
-        env=env,
+        env=_process_env(hold_updates, env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+def _process_env(hold_updates: float | None, extra: dict[str, str] | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("WIQ_BOT_TOKEN", HOLD_UPDATES_ENV)}
+    if hold_updates is not None:
+        env[HOLD_UPDATES_ENV] = str(hold_updates)
+    return env | (extra or {})
+
+
+async def wiq_bot(*args: str, within: float = 30) -> tuple[int, str, str]:
+    """An operator's `wiq-bot` command (health, backup, restore, migrate, …) as a real
+    process: (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=ROOT,
+        env=_process_env(None, None),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), within)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def write_config(tmp_path: Path, base_url: str, extra: str = "", token: str = TOKEN) -> Path:
+    """The config of a real process (`start_process`, `wiq_bot`) on tmp_path/wiq.sqlite,
+    against the Bot API at `base_url` (a LocalBotApiServer's)."""
+    path = tmp_path / "config.toml"
+    text = config_text(tmp_path / "wiq.sqlite", extra=extra)
+    path.write_text(
+        text.replace("http://127.0.0.1:9/bot", base_url).replace(TOKEN, token), encoding="utf-8"
+    )
+    return path
+
+
+def free_port() -> int:
+    """A port nothing listens on (yet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def lines_until(
+    process: asyncio.subprocess.Process, pattern: str, count: int = 1, within: float = 20
+) -> list[str]:
+    """A running process's output lines up to the `count`-th that contains `pattern`."""
+    assert process.stdout is not None
+    seen: list[str] = []
+    found = 0
+    async with asyncio.timeout(within):
+        while found < count:
+            raw = await process.stdout.readline()
+            assert raw, "the process ended:\n" + "".join(seen)
+            line = raw.decode()
+            seen.append(line)
+            found += pattern in line
+    return seen
+
+
+async def finish(process: asyncio.subprocess.Process, within: float = 20) -> str:
+    """The rest of a process's output, once it has ended by itself (or by a signal sent);
+    one that does not end in time is killed (no test leaves a bot running)."""
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return output.decode()
+
+
+def database_at_schema(path: Path, version: int) -> None:
+    """A database as a wiq-bot of schema `version` left it: the migrations 001 … `version`
+    applied, each recorded as Database._migrate records it (the file's own SQL, in order)."""
+    folder = ROOT / "storage" / "migrations"
+    files = sorted(f for f in folder.glob("*.sql") if int(f.name.split("_", 1)[0]) <= version)
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(
+            "CREATE TABLE schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        for file in files:
+            db.executescript("BEGIN;\n" + file.read_text(encoding="utf-8") + "\nCOMMIT;")
+            db.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01T00:00:00.000000Z')",
+                (int(file.name.split("_", 1)[0]), file.name),
+            )
+            db.commit()

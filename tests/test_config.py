@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -194,6 +195,8 @@ def test_the_installed_console_script_checks_the_example(tmp_path: Path) -> None
     if not script.exists():
         pytest.skip("wiq-bot is not installed in this environment")
     env = {"WIQ_BOT_TOKEN": "123:abc", "PATH": str(script.parent)}
+    # The code under test, also where the installed script is another tree's (a worktree).
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
     result = subprocess.run(
         [str(script), "check-config", "--config", str(EXAMPLE)],
         capture_output=True,
@@ -211,3 +214,36 @@ def test_the_installed_console_script_checks_the_example(tmp_path: Path) -> None
         check=False,
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_the_token_source_is_named_and_the_operator_commands_need_no_token(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, MINIMAL)
+    assert load_config(path, env={}).telegram.token_source == f"telegram.token in {path}"
+    from_env = load_config(path, env={"WIQ_BOT_TOKEN": "456:def"}).telegram
+    assert (from_env.token, from_env.token_source) == ("456:def", "WIQ_BOT_TOKEN (environment)")
+    without = write(tmp_path, MINIMAL.replace('token = "123:abc"', ""))
+    with pytest.raises(ConfigError, match=r"telegram\.token: missing"):
+        load_config(without, env={})
+    assert load_config(without, env={}, need_token=False).telegram.token == ""
+    with pytest.raises(ConfigError, match=r"^WIQ_BOT_TOKEN: does not look like a bot token"):
+        load_config(path, env={"WIQ_BOT_TOKEN": "nonsense"})
+
+
+def test_the_health_section_is_read_and_a_staleness_that_would_flap_is_refused(
+    tmp_path: Path,
+) -> None:
+    config = load_config(write(tmp_path, MINIMAL), env={})
+    assert config.health.interval == timedelta(seconds=15)
+    assert config.health.stale_after == timedelta(minutes=2)
+    text = MINIMAL + '[health]\ninterval = "30s"\nstale_after = "5m"\n'
+    config = load_config(write(tmp_path, text), env={})
+    assert (config.health.interval, config.health.stale_after) == (
+        timedelta(seconds=30),
+        timedelta(minutes=5),
+    )
+    # A getUpdates round trip may take poll_timeout (30 s): 40 s would call a healthy bot stale.
+    text = MINIMAL + '[health]\ninterval = "15s"\nstale_after = "40s"\n'
+    with pytest.raises(ConfigError, match=r"health.stale_after: must be at least .* \(50s\)"):
+        load_config(write(tmp_path, text), env={})
