@@ -23,7 +23,7 @@ class Census:
     unhandled_updates: int  # in the inbox, fetched and not yet handled
 
     def headline(self) -> str:
-        """`schema 019; 4 teams, 6 people, 3 proposals, 57 events`"""
+        """`schema 021; 4 teams, 6 people, 3 proposals, 57 events`"""
         counts = ", ".join(f"{self.rows.get(table, 0)} {table}" for table in HEADLINE)
         return f"schema {self.schema:03d}; {counts}"
 

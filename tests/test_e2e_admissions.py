@@ -242,7 +242,7 @@ async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
         assert db.execute("SELECT COUNT(*) FROM invitations WHERE link IS NULL").fetchone()[0]
         db.executescript(
             "DELETE FROM outbox; DROP INDEX outbox_subject; ALTER TABLE outbox DROP COLUMN"
-            " subject_id; DROP TABLE election_polls;"
+            " subject_id; DROP TABLE election_polls; DROP TABLE heartbeats;"
             " DELETE FROM schema_migrations WHERE version >= 19;"
         )
     again = Harness(h.model, h.config, clock=h.clock)

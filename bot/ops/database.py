@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bot.config import Config
+from bot.texts import dates
 from storage.db import PRIVATE, Database, SchemaTooNew, code_version
 from storage.heartbeats import Heartbeats
 from storage.lock import DatabaseInUse, DatabaseLock
@@ -50,12 +51,12 @@ def version_line() -> str:
 
 def holder() -> str:
     """Who holds the database, as the lock file keeps it for a refusal's line."""
-    since = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    since = dates.utc(datetime.now(UTC), seconds=True)
     return f"pid {os.getpid()} on {socket.gethostname()}, since {since}"
 
 
 def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return dates.file_stamp(now)
 
 
 def _size(size: int) -> str:
@@ -63,7 +64,7 @@ def _size(size: int) -> str:
 
 
 def _when(moment: datetime | None) -> str:
-    return "none" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return "none" if moment is None else dates.utc(moment)
 
 
 def loose_files(database: Path) -> list[tuple[Path, int]]:

@@ -27,6 +27,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.clock import Clock
 from bot.config import Config
 from bot.ops.database import loose_files
+from bot.texts import dates
 from storage.db import Database, code_version
 from storage.heartbeats import Beat, Heartbeats
 
@@ -190,7 +191,7 @@ def _age(delta: timedelta) -> str:
 
 
 def _at(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return dates.utc(moment, seconds=True)
 
 
 def check(config: Config) -> int:

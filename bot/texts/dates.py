@@ -11,7 +11,7 @@ zone without a short name people know by its name, "… 09:31 Uhr America/New_Yo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from babel.dates import format_datetime
 
@@ -54,6 +54,17 @@ def day(at: datetime, lang: str, tz: tzinfo) -> str:
 def sortable(at: datetime, tz: tzinfo) -> str:
     """A moment in a table's cell, sortable and the same in every language: 2026-11-24 14:05."""
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def utc(at: datetime, *, seconds: bool = False) -> str:
+    """A moment in an operator's line (logs, `wiq-bot health`, backups), in UTC and the same
+    in every language: 2026-11-24 14:05 UTC (with seconds: 2026-11-24 14:05:09 UTC)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
+
+
+def file_stamp(at: datetime) -> str:
+    """A moment in a file's name, sortable: 20261124T140509Z."""
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def zone_name(at: datetime, lang: str, tz: tzinfo) -> str:
