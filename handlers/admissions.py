@@ -57,10 +57,10 @@ async def show_or_change_settings(update: Update, context: Context) -> None:
     services = services_of(context)
     lang = lang_of(update, context)
     args = context.args or []
+    if team.kind != TeamKind.LT:  # where first, whoever asks (SPEC §10)
+        await reply(update, context, "settings.lt_only")
+        return
     if not args:
-        if team.kind != TeamKind.LT:
-            await reply(update, context, "settings.lt_only")
-            return
         await reply(
             update,
             context,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.charter.policy import DecisionKind
+from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows import nominations
 from handlers.common import (
@@ -24,6 +24,9 @@ async def nominate(update: Update, context: Context) -> None:
     [reason]."""
     team = await bound_team(update, context)
     if team is None:
+        return
+    if team.kind not in (TeamKind.PT, TeamKind.ST):  # where first, whoever asks (SPEC §10)
+        await reply(update, context, "nominate.where")
         return
     person_id = await member_of(update, context, team)
     if person_id is None:

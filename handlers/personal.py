@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.constants import ChatType
 
 from bot.flows import delegations, elections, nominations
 from bot.flows.payloads import (
@@ -54,6 +55,12 @@ async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
     return True
 
 
+def in_private_chat(query: CallbackQuery) -> bool:
+    """A question asked privately is answered there: its button's data pressed on a message
+    in a group is forged (SPEC §10), and changes nothing there."""
+    return query.message is not None and query.message.chat.type == ChatType.PRIVATE
+
+
 def _pressed(update: Update) -> CallbackPayload | None:
     return callbacks.decode(update.callback_query.data if update.callback_query else None)
 
@@ -65,7 +72,7 @@ async def _answer_with(
     assert query is not None
     lang = lang_of(update, context)
     person = await current_person(update, context)
-    if act is None or person is None:
+    if act is None or person is None or not in_private_chat(query):
         await answer_query(query, t(lang, "press.invalid"), alert=True)
         return
     key = await act(services_of(context), person)

@@ -11,6 +11,7 @@ from bot.flows.port import Button, Keyboard
 from bot.telegram_side import callbacks
 from bot.texts.i18n import t
 from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
+from handlers.personal import in_private_chat
 from storage.people import Person
 
 
@@ -83,6 +84,9 @@ async def answer_forget(update: Update, context: Context) -> None:
     assert query is not None
     services = services_of(context)
     lang = lang_of(update, context)
+    if not in_private_chat(query):
+        await answer_query(query, t(lang, "press.invalid"), alert=True)
+        return
     press = callbacks.decode(query.data)
     person = await current_person(update, context)
     # Someone forgotten is a new person to the bot, so their old question is stale.

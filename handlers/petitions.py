@@ -23,6 +23,7 @@ from handlers.common import (
     reply,
     services_of,
 )
+from handlers.personal import in_private_chat
 from handlers.proposals import command_rest
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ async def choose(update: Update, context: Context) -> None:
     assert query is not None
     services = services_of(context)
     lang = lang_of(update, context)
+    if not in_private_chat(query):
+        await answer_query(query, t(lang, "press.invalid"), alert=True)
+        return
     press = callbacks.decode(query.data)
     person = await current_person(update, context)
     if not isinstance(press, PetitionPress) or person is None:

@@ -14,7 +14,7 @@ from telegram import Update
 from bot.charter import course
 from bot.charter.deadline_input import MAX_AHEAD, take_deadline
 from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
-from bot.charter.policy import DecisionKind
+from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows import elections, support
 from bot.flows.decisions import Decisions
@@ -447,6 +447,9 @@ async def request_support(update: Update, context: Context) -> None:
     """An LT asks the ST for support: /request_support TEXT."""
     team = await bound_team(update, context)
     if team is None:
+        return
+    if team.kind != TeamKind.LT:  # where first, whoever asks (SPEC §10)
+        await reply(update, context, "support.lt_only")
         return
     person_id = await member_of(update, context, team)
     if person_id is None:
