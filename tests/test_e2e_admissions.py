@@ -3,6 +3,7 @@ LT settings decided by the LT, and join requests approved for the invited person
 
 from __future__ import annotations
 
+from bot.telegram_side.limiter import ATTEMPTS
 from tests.harness import ANNA, BERT, CARL, DORA, EVE, LT, PT, Teams
 
 
@@ -106,12 +107,13 @@ async def test_an_lt_changes_its_process_by_its_current_one(team: Teams) -> None
 
 
 async def test_an_invite_link_that_failed_is_made_later(team: Teams) -> None:
-    h, d = await team("PT")
+    """Telegram unreachable for longer than the call made at once is tried again."""
+    h, d = await team("PT", limits="retry_base = 0.01\nretry_max = 0.01\n")
     h.model.member_leaves(PT, EVE)
     h.model.start_bot(EVE)
     await h.settle()
     await h.say(EVE, EVE, "/join Ich helfe gern")
-    h.model.fail_next("createChatInviteLink", network_error=True)
+    h.model.fail_next("createChatInviteLink", network_error=True, count=ATTEMPTS)
     for user in (ANNA, BERT, CARL, DORA):
         await d.press(PT, 1, user, "agree")
     assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))

@@ -1,6 +1,7 @@
 """The local Bot API's switchable faults (`localapi.faults`) behave as Telegram's do, on both
 fronts: 429 with retry_after, 500/502, a timeout, a dropped connection — before Telegram acted
-(nothing happened) or after (it happened, the answer is lost) — and which calls they hit."""
+(nothing happened) or after (it happened, the answer is lost) — and which calls they hit.
+Also: every call the outbox makes is one the limiter leaves to the outbox's own retries."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
+from bot.telegram_side.bot_calls import QUEUED_ENDPOINTS, bot_call
 from localapi import BotApiModel, LocalBotApiServer, ModelRequest
 
 ANNA = 101
@@ -148,3 +150,19 @@ async def test_over_http_a_drop_and_a_timeout_end_the_request(model: BotApiModel
             with pytest.raises(TimedOut):
                 await bot.get_chat_member(ST, ANNA)
     assert posted(model) == []
+
+
+@pytest.mark.parametrize("kind", ["text", "edit", "document", "poll", "stop_poll", "approve"])
+def test_every_call_of_the_outbox_is_left_to_its_own_retries(kind: str) -> None:
+    message = {
+        "text": "x",
+        "message_id": 1,
+        "filename": "f.csv",
+        "question": "?",
+        "options": ["a", "b"],
+        "multiple_answers": False,
+        "user_id": 1,
+    }
+    method, _ = bot_call(kind, message, ST, b"")
+    endpoint = method.split("_")[0] + "".join(part.title() for part in method.split("_")[1:])
+    assert endpoint in QUEUED_ENDPOINTS
