@@ -15,7 +15,6 @@ from typing import Any, TypeAlias
 from telegram import BotCommand, ChatMember, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
@@ -43,6 +42,7 @@ from bot.flows.due import next_moment
 from bot.flows.reminders import Reminders
 from bot.services import SERVICES_KEY, Services
 from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, UpdateInbox
+from bot.telegram_side.limiter import RetryingLimiter
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
 from bot.texts.i18n import LANGUAGES, t
@@ -175,9 +175,14 @@ def build_application(
         ApplicationBuilder()
         .token(config.telegram.token)
         .base_url(config.telegram.base_url)
-        # The outbox owns each group's budget; PTB's limiter keeps only the overall one.
+        # The outbox owns each group's budget; PTB's limiter keeps only the overall one, and
+        # tries a call made at once (not the outbox's) again after a passing fault.
         .rate_limiter(
-            AIORateLimiter(overall_max_rate=config.limits.overall_per_second, group_max_rate=0)
+            RetryingLimiter(
+                overall_max_rate=config.limits.overall_per_second,
+                retry_base=config.limits.retry_base,
+                retry_max=config.limits.retry_max,
+            )
         )
         .post_init(_post_init(config, clock, inbox))
         .post_shutdown(_post_shutdown)

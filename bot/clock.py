@@ -27,6 +27,9 @@ class ManualClock(Clock):
     def monotonic(self) -> float:
         return self._mono
 
-    def advance(self, seconds: float) -> None:
-        self._now += timedelta(seconds=seconds)
+    def advance(self, seconds: float, *, wall: bool = True) -> None:
+        """Time moves on; with `wall=False` only the monotonic reading does (the outbox's
+        back-offs and spacing come due, and no moment the record or a text shows changes)."""
+        if wall:
+            self._now += timedelta(seconds=seconds)
         self._mono += seconds

@@ -3,11 +3,10 @@ replies to the post, and the sender's answers to those."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.charter.refusals import Refusal
 from bot.flows import petitions
@@ -38,10 +37,8 @@ async def raise_petition(update: Update, context: Context) -> None:
     if chat.type != "private":
         # A petition is confidential: never repeat it here, and take it out of the chat.
         key = "petition.private_only"
-        if command_rest(update):
-            with contextlib.suppress(TelegramError):
-                if await context.bot.delete_message(chat.id, message.message_id):
-                    key = "petition.private_only_deleted"
+        if command_rest(update) and await _delete(context, chat.id, message.message_id):
+            key = "petition.private_only_deleted"
         await services.outbox.send(
             chat.id, t(lang_of(update, context), key, link=services.outbox.start_link(OpenBot()))
         )
@@ -53,6 +50,17 @@ async def raise_petition(update: Update, context: Context) -> None:
         await petitions.start(services, person, command_rest(update))
     except Refusal as refusal:
         await refuse(update, context, refusal)
+
+
+async def _delete(context: Context, chat_id: int, message_id: int) -> bool:
+    """Whether the message is out of the chat now. Not found is gone too: deleted by someone
+    else, or by Telegram before the connection dropped (the call is tried again)."""
+    try:
+        return await context.bot.delete_message(chat_id, message_id)
+    except BadRequest as exc:
+        return "message to delete not found" in exc.message.lower()
+    except TelegramError:
+        return False
 
 
 async def choose(update: Update, context: Context) -> None:

@@ -1,6 +1,7 @@
 """A local, in-memory Telegram Bot API for tests and demos: one model, two fronts."""
 
 from localapi.errors import ApiError, NetworkFailure
+from localapi.faults import Fault, Faults
 from localapi.model import BotApiModel
 from localapi.params import UploadedFile
 from localapi.records import ANONYMOUS_ADMIN_ID, CallRecord, MessageRec, PollRec
@@ -12,6 +13,8 @@ __all__ = [
     "ApiError",
     "BotApiModel",
     "CallRecord",
+    "Fault",
+    "Faults",
     "LocalBotApiServer",
     "MessageRec",
     "ModelRequest",

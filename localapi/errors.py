@@ -67,6 +67,11 @@ class NetworkFailure(Exception):
     """A simulated broken connection: the fronts turn it into a dropped request."""
 
 
+class RequestHung(NetworkFailure):
+    """A simulated timeout: the request hung until the client gave up (the in-process front
+    raises ``telegram.error.TimedOut``; the HTTP front closes the connection)."""
+
+
 def bad_request(description: str) -> ApiError:
     """400 with the "Bad Request: " prefix Telegram puts in front of every such error."""
     return ApiError(400, f"Bad Request: {description}")
@@ -81,7 +86,8 @@ def too_many_requests(retry_after: int) -> ApiError:
 
 
 def forced_error(code: int, description: str | None, retry_after: int | None) -> ApiError:
-    """The error a test asked for with ``fail_next``, filled in the way Telegram would."""
+    """The error answer of a fault (``faults.add``, ``fail_next``), filled in the way Telegram
+    would."""
     if code == 429:
         wait = retry_after if retry_after is not None else 1
         text = description or DEFAULT_DESCRIPTIONS[429].format(retry_after=wait)

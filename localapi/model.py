@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -10,10 +11,11 @@ from typing import Any
 
 from localapi import errors as err
 from localapi.actions import UserActions
-from localapi.errors import ApiError, NetworkFailure
+from localapi.errors import ApiError, NetworkFailure, RequestHung
+from localapi.faults import DROP, Fault, Faults, method_name
 from localapi.methods import API_METHODS, BotApiMethods
 from localapi.params import Params, UploadedFile, plain_copy
-from localapi.records import CallRecord, ForcedFailure, MessageRec, UpdateRec
+from localapi.records import CallRecord, MessageRec, UpdateRec
 from localapi.transcript import render
 
 _LOGGER = logging.getLogger(__name__)
@@ -24,8 +26,13 @@ class BotApiModel(BotApiMethods, UserActions):
     """Telegram's side of a conversation: the Bot API, the people, and their chats.
 
     Switch Telegram's rules with attributes: ``privacy_mode``, ``enforce_private_403``,
-    ``group_limit_per_minute`` (None = off), ``callback_query_ttl``, ``emit_poll_updates``.
+    ``group_limit_per_minute`` (None = off), ``callback_query_ttl``, ``emit_poll_updates``;
+    switch faults on per method with ``faults.add`` (`localapi.faults`).
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.faults = Faults()
 
     # ------------------------------------------------------------ the one entry point
 
@@ -50,31 +57,54 @@ class BotApiModel(BotApiMethods, UserActions):
         files = dict(files or {})
         entry = API_METHODS.get(method.lower())
         name = entry[0] if entry else method
-        forced = self._take_forced(name)
         result: Any = None
         try:
             if entry is None:
                 # Telegram's answer, but say why in the log: the method may well exist there.
                 _LOGGER.warning("localapi does not model the Bot API method %r", method)
                 raise ApiError(404, err.METHOD_NOT_FOUND)
-            if forced is not None:
-                if forced.network_error:
-                    raise NetworkFailure(f"simulated network failure in {name}")
-                raise err.forced_error(forced.code, forced.description, forced.retry_after)
+            fault = self.faults.take(name, params, after_acting=False, at=self.clock())
+            if fault is not None:
+                return await self._fault(fault, name, params, files)
             outcome = getattr(self, entry[1])(Params(params), files)
             result = await outcome if inspect.isawaitable(outcome) else outcome
         except ApiError as exc:
             self._record(name, params, files, exc.code, error=exc.description)
             self._log_failure(name, params, exc)
             return exc.code, json.dumps(exc.body()).encode()
-        except NetworkFailure:
-            self._record(name, params, files, 0, error="network failure")
-            raise
         # Encoded at once: later changes never leak into an answer (or its record, which is
         # decoded from the same text when someone reads it).
         encoded = json.dumps(result)
+        fault = self.faults.take(name, params, after_acting=True, at=self.clock())
+        if fault is not None:  # Telegram acted; the answer is lost on its way back
+            return await self._fault(fault, name, params, files, result_json=encoded)
         self._record(name, params, files, 200, result_json=encoded)
         return 200, b'{"ok": true, "result": ' + encoded.encode() + b"}"
+
+    async def _fault(
+        self,
+        fault: Fault,
+        name: str,
+        params: dict[str, Any],
+        files: dict[str, UploadedFile],
+        result_json: str | None = None,
+    ) -> tuple[int, bytes]:
+        """What the client gets instead of the answer: an error answer, a dropped connection,
+        or (a timeout) nothing until it gives up. Recorded first: a client that gives up
+        cuts the hang short."""
+        label = f"fault: {fault.label}"
+        if fault.code is not None:
+            error = err.forced_error(fault.code, fault.description, fault.retry_after)
+            self._record(
+                name, params, files, error.code, result_json, error.description, fault.label
+            )
+            self._log_failure(name, params, error)
+            return error.code, json.dumps(error.body()).encode()
+        self._record(name, params, files, 0, result_json, label, fault.label)
+        if fault.kind == DROP:
+            raise NetworkFailure(f"simulated dropped connection in {name}")
+        await asyncio.sleep(self.faults.hang)
+        raise RequestHung(f"simulated timeout in {name}")
 
     def may_wait(self, method: str) -> bool:
         """Whether a method can keep the caller waiting (getUpdates' long poll); all others
@@ -94,6 +124,7 @@ class BotApiModel(BotApiMethods, UserActions):
         status: int,
         result_json: str | None = None,
         error: str | None = None,
+        fault: str | None = None,
     ) -> None:
         record = CallRecord(
             method=method,
@@ -103,6 +134,7 @@ class BotApiModel(BotApiMethods, UserActions):
             at=self.clock(),
             files={part: upload.filename or "" for part, upload in files.items()},
             result_json=result_json,
+            fault=fault,
         )
         self.calls.append(record)
         for listener in self.call_listeners:
@@ -121,7 +153,7 @@ class BotApiModel(BotApiMethods, UserActions):
             chat_key = None
         self._log(chat_key, f"bot ✗ {method} failed: {exc.code} {exc.description}")
 
-    # ------------------------------------------------------------ forced failures
+    # ------------------------------------------------------------ faults
 
     def fail_next(
         self,
@@ -133,33 +165,26 @@ class BotApiModel(BotApiMethods, UserActions):
         *,
         network_error: bool = False,
     ) -> None:
-        """Make the next `count` calls of `method` fail (or drop the connection).
+        """Make the next `count` calls of `method` fail (or drop the connection) before
+        Telegram acts: a shorthand of ``faults.add``.
 
         Without a description Telegram's usual wording is used; a 400 on
         answerCallbackQuery says "query is too old ..." like a late answer would.
         """
-        entry = API_METHODS.get(method.lower())
-        name = entry[0] if entry else method
+        name = method_name(method)
         if description is None and error_code == 400 and name == "answerCallbackQuery":
             description = err.QUERY_TOO_OLD
-        self._forced.setdefault(name.lower(), []).append(
-            ForcedFailure(error_code, description, retry_after, count, network_error)
+        self.faults.add(
+            name,
+            DROP if network_error else str(error_code),
+            retry_after=retry_after,
+            times=count,
+            description=description,
         )
 
     def heal(self, method: str) -> None:
         """The failures still forced on `method` are dropped: it answers again."""
-        entry = API_METHODS.get(method.lower())
-        self._forced.pop((entry[0] if entry else method).lower(), None)
-
-    def _take_forced(self, method: str) -> ForcedFailure | None:
-        queue = self._forced.get(method.lower())
-        if not queue:
-            return None
-        failure = queue[0]
-        failure.count -= 1
-        if failure.count <= 0:
-            queue.pop(0)
-        return failure
+        self.faults.clear_method(method)
 
     def deliver_again(self, updates: Iterable[UpdateRec]) -> None:
         """Telegram delivers these updates again, as it does when the bot's confirmation (the

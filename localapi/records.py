@@ -297,6 +297,9 @@ class CallRecord:
     at: float = 0.0
     files: dict[str, str] = field(default_factory=dict)  # part name -> file name
     result_json: str | None = field(default=None, repr=False)  # the "result", as sent
+    # The fault that hit the call ("timeout after acting" …): the status is what the client
+    # got; after acting, `result_json` is what Telegram did all the same.
+    fault: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -328,12 +331,3 @@ class LogEntry:
     text: str
     message_id: int | None = None
     name_end: int = 0
-
-
-@dataclass
-class ForcedFailure:
-    code: int
-    description: str | None
-    retry_after: int | None
-    count: int
-    network_error: bool = False

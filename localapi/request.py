@@ -14,7 +14,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from localapi import errors as err
-from localapi.errors import NetworkFailure
+from localapi.errors import NetworkFailure, RequestHung
 from localapi.model import BotApiModel
 from localapi.params import UploadedFile, plain_copy
 
@@ -38,7 +38,9 @@ class ModelRequest(BaseRequest):
     """Use as ``ApplicationBuilder().request(...).get_updates_request(...)``; no sockets.
 
     ``read_timeout`` bounds each call like a real HTTP client would (getUpdates gets its
-    long-poll timeout added by PTB); exceeding it raises ``telegram.error.TimedOut``.
+    long-poll timeout added by PTB); exceeding it raises ``telegram.error.TimedOut``, and so
+    does a "timeout" fault (`localapi.faults`) when its hang ends first; a dropped connection
+    raises ``telegram.error.NetworkError``.
     """
 
     def __init__(self, model: BotApiModel, read_timeout: float | None = 5.0) -> None:
@@ -89,12 +91,14 @@ class ModelRequest(BaseRequest):
         timeout = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
         name = match.group("method")
         try:
-            if not self.model.may_wait(name):
+            if not self.model.may_wait(name) and not self.model.faults.armed(name):
                 # It answers before it returns: there is nothing a timeout could cut short.
                 return await self.model.call_json(name, params, files)
             # asyncio.timeout, not wait_for: the call runs in this task, not in one of its own.
             async with asyncio.timeout(timeout):
                 return await self.model.call_json(name, params, files)
+        except RequestHung as exc:  # a fault's hang ended: the client has given up by now
+            raise TimedOut(f"simulated timeout: {exc}") from exc
         except NetworkFailure as exc:
             raise NetworkError(f"httpx.ConnectError: {exc}") from exc
         except TimeoutError as exc:

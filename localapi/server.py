@@ -83,7 +83,8 @@ class LocalBotApiServer:
         try:
             status, body = await self.model.call_json(request.match_info["method"], params, files)
         except NetworkFailure:
-            # A real network failure: the connection just ends without an answer.
+            # A real network failure (a dropped connection, or a timeout's hang that outlasted
+            # a patient client): the connection just ends without an answer.
             if request.transport is not None:
                 request.transport.close()
             raise web.HTTPBadGateway() from None

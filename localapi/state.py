@@ -18,7 +18,6 @@ from localapi.records import (
     CallRecord,
     ChatRec,
     DocumentRec,
-    ForcedFailure,
     LogEntry,
     MessageRec,
     PollRec,
@@ -176,7 +175,6 @@ class ModelState:
         self._seq = 0
         self._counter = 0
         self._poll_generation = 0
-        self._forced: dict[str, list[ForcedFailure]] = {}
         self._change = _Signal()  # anything changed
         self._new_updates = _Signal()  # an update was queued, or a newer getUpdates came
 

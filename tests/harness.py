@@ -292,14 +292,16 @@ async def start_bot(
     language: str = "de",
     start: datetime | None = None,
     grace: str = "0s",
+    limits: str = "",
 ) -> Harness:
     """The bot as the team tests run it: on a manual clock (from `start`), deadlines as short as
     1 s, no flood limit of the model in the way, an early close at once once everything before
-    the completing answer was handled (`grace`: `early_close_grace`, as the races test it).
-    Carl has a username (carl_x); Nele (never seen by the bot) and Otto exist; so does the UT's
-    chat, with nobody in it. In a network of another language everyone speaks that language."""
+    the completing answer was handled (`grace`: `early_close_grace`, as the races test it;
+    `limits`: more lines of the `[limits]` table). Carl has a username (carl_x); Nele (never
+    seen by the bot) and Otto exist; so does the UT's chat, with nobody in it. In a network of
+    another language everyone speaks that language."""
     clock = ManualClock(start)
-    limits = f'[limits]\nearly_close_grace = "{grace}"\n'
+    limits = f'[limits]\nearly_close_grace = "{grace}"\n{limits}'
     config = make_config(
         tmp_path, language=language, extra=limits + '[policy]\nmin_deadline = "1s"\n' + extra
     )

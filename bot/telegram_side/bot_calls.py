@@ -14,6 +14,21 @@ from bot.texts.render import shorten
 
 Kwargs = dict[str, Any]
 
+# The Bot API methods of the outbox's items (`bot_call`'s, as Telegram names them): the outbox
+# retries these itself, from its table; every other call is made at once (`limiter.py`).
+QUEUED_ENDPOINTS = frozenset(
+    {
+        "sendMessage",
+        "editMessageText",
+        "sendDocument",
+        "sendPoll",
+        "stopPoll",
+        "approveChatJoinRequest",
+        "declineChatJoinRequest",
+        "createChatInviteLink",
+    }
+)
+
 
 def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:
     """A keyboard as Telegram takes it, each payload in the one callback-data codec."""
