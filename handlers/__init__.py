@@ -1,6 +1,7 @@
 """Telegram adapters. `register` is the one place where every handler is added, in groups
-whose order matters: the guard, then tracking, then the handlers with the catch-all for
-unknown commands last."""
+whose order matters: the guard (handlers.guard: no handler ever runs for an update without a
+person behind it), then tracking, then the handlers with the catch-all for unknown commands
+last."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from bot.telegram_side import callbacks
 from handlers import (
     admissions,
     free_text,
+    guard,
     personal,
     personal_data,
     petitions,
@@ -47,7 +49,7 @@ from handlers.common import Context
 __all__ = ["COMMANDS", "Menu", "in_menu", "register"]
 
 # Handler groups run in this order; within a group the first matching handler wins.
-GROUP_GUARD = -2  # anonymous admins are turned away before anything else
+GROUP_GUARD = -2  # what has no person behind it is turned away before anything else
 GROUP_TRACK = -1  # every update: remember who we saw
 GROUP_MAIN = 0
 
@@ -62,15 +64,9 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
 
 
 def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
-    # Edits are not asked for (bot.app.ALLOWED_UPDATES); should one come anyway, it changes
-    # nothing: a command is not run twice, a reply not passed on twice.
-    application.add_handler(
-        MessageHandler(filters.UpdateType.EDITED, tracking.ignore_edit), group=GROUP_GUARD
-    )
-    application.add_handler(
-        MessageHandler(filters.COMMAND & filters.SenderChat.ALL, tracking.refuse_anonymous_admin),
-        group=GROUP_GUARD,
-    )
+    # Every update meets the guard first: one without a person behind it (a channel, a bot,
+    # an anonymous admin, no sender) or an edit (a command is not run twice) goes no further.
+    application.add_handler(TypeHandler(Update, guard.guard), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, tracking.remember_sender), group=GROUP_TRACK)
     for command in COMMANDS:  # the command table (handlers.commands): every name of each
         application.add_handler(

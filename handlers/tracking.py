@@ -1,15 +1,14 @@
-"""Before any handler: remember every user the bot sees, keep chat-mode rosters current,
-and turn away anonymous group admins, whom the bot cannot tell apart."""
+"""Right after the guard (handlers.guard): remember every user the bot sees, and keep
+chat-mode rosters current."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop
 
 from bot.charter.teams import joins_by_sighting
-from handlers.common import Context, remember_user, reply, services_of
+from handlers.common import Context, remember_user, services_of
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +42,3 @@ async def remember_sender(update: Update, context: Context) -> None:
     departure = await services.storage.rosters.last_departure(team.id, person.id)
     if joins_by_sighting(team.roster_mode, last_left_how=departure.left_how if departure else None):
         await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
-
-
-async def refuse_anonymous_admin(update: Update, context: Context) -> None:
-    """Commands sent as the group (anonymous admin) cannot be attributed to a person."""
-    await reply(update, context, "error.anonymous_admin")
-    raise ApplicationHandlerStop
-
-
-async def ignore_edit(update: Update, context: Context) -> None:
-    """An edited message or post: nothing else sees it."""
-    raise ApplicationHandlerStop

@@ -307,8 +307,9 @@ class BotApiMethods(MembershipMixin):
             self._updates = self._updates[offset:]
 
     def _deliverable(self, limit: int) -> list[Any]:
-        # Updates of kinds the bot did not ask for are dropped, as Telegram never stores them.
-        self._updates = [u for u in self._updates if u.kind in self.allowed_updates]
+        # Updates of kinds the bot did not ask for are dropped, as Telegram never stores them
+        # (but those created before it asked: Telegram may still send them).
+        self._updates = [u for u in self._updates if u.kind in self.allowed_updates or u.unasked]
         return self._updates[:limit]
 
     # ------------------------------------------------------------ messages

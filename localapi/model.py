@@ -16,13 +16,14 @@ from localapi.faults import DROP, Fault, Faults, method_name
 from localapi.methods import API_METHODS, BotApiMethods
 from localapi.params import Params, UploadedFile, plain_copy
 from localapi.records import CallRecord, MessageRec, UpdateRec
+from localapi.senders import ChatSenders
 from localapi.transcript import render
 
 _LOGGER = logging.getLogger(__name__)
 _MAY_WAIT: dict[str, bool] = {}  # method name as called -> BotApiModel.may_wait
 
 
-class BotApiModel(BotApiMethods, UserActions):
+class BotApiModel(BotApiMethods, UserActions, ChatSenders):
     """Telegram's side of a conversation: the Bot API, the people, and their chats.
 
     Switch Telegram's rules with attributes: ``privacy_mode``, ``enforce_private_403``,

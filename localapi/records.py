@@ -9,6 +9,26 @@ from typing import Any
 
 # The user Telegram shows as author of messages an admin posts anonymously in a group.
 ANONYMOUS_ADMIN_ID = 1087968824
+# The user Telegram shows as author of messages someone sends in a group as their channel.
+CHANNEL_BOT_ID = 136817688
+# Telegram's service account: the author of a linked channel's posts in its discussion group.
+TELEGRAM_ID = 777000
+# How Telegram shows these placeholders (none of them a person).
+SERVICE_USERS: dict[int, dict[str, Any]] = {
+    ANONYMOUS_ADMIN_ID: {
+        "id": ANONYMOUS_ADMIN_ID,
+        "is_bot": True,
+        "first_name": "Group",
+        "username": "GroupAnonymousBot",
+    },
+    CHANNEL_BOT_ID: {
+        "id": CHANNEL_BOT_ID,
+        "is_bot": True,
+        "first_name": "Channel",
+        "username": "Channel_Bot",
+    },
+    TELEGRAM_ID: {"id": TELEGRAM_ID, "is_bot": False, "first_name": "Telegram"},
+}
 
 MEMBER_STATUSES = ("creator", "administrator", "member", "restricted")
 ADMIN_STATUSES = ("creator", "administrator")
@@ -209,6 +229,8 @@ class MessageRec:
     poll: PollRec | None = None
     document: DocumentRec | None = None
     service: dict[str, Any] = field(default_factory=dict)
+    # Further fields as Telegram shows them (is_automatic_forward, forward_origin, ...).
+    shown: dict[str, Any] = field(default_factory=dict)
     edit_date: int | None = None
     edit_count: int = 0
     deleted: bool = False
@@ -278,8 +300,8 @@ class ChatRec:
 class CallbackRec:
     id: str
     user_id: int
-    chat_id: int
-    message_id: int
+    chat_id: int | None  # None: a press on an inline message (no chat, no message)
+    message_id: int | None
     data: str | None
     created_at: float
     answered: bool = False
@@ -317,6 +339,8 @@ class UpdateRec:
     update_id: int
     kind: str
     payload: dict[str, Any]
+    # Delivered although the bot's allowed_updates leave its kind out (created before them).
+    unasked: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"update_id": self.update_id, self.kind: self.payload}

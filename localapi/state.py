@@ -14,6 +14,7 @@ from localapi.records import (
     ADMIN_RIGHTS,
     ANONYMOUS_ADMIN_ID,
     RESTRICTED_PERMISSIONS,
+    SERVICE_USERS,
     CallbackRec,
     CallRecord,
     ChatRec,
@@ -249,13 +250,8 @@ class ModelState:
     def user_dict(self, user_id: int) -> dict[str, Any]:
         if user_id == self.bot_id:
             return self.bot_user()
-        if user_id == ANONYMOUS_ADMIN_ID and user_id not in self.users:
-            return {
-                "id": ANONYMOUS_ADMIN_ID,
-                "is_bot": True,
-                "first_name": "Group",
-                "username": "GroupAnonymousBot",
-            }
+        if user_id in SERVICE_USERS and user_id not in self.users:
+            return dict(SERVICE_USERS[user_id])
         return self.user(user_id).to_dict()
 
     def mention_lookup(self, user_id: int) -> dict[str, Any] | None:
@@ -271,6 +267,8 @@ class ModelState:
             return "bot"
         if user_id == ANONYMOUS_ADMIN_ID:
             return "anonymous admin"
+        if user_id in SERVICE_USERS and user_id not in self.users:
+            return str(SERVICE_USERS[user_id]["first_name"])
         user = self.users.get(user_id)
         return user.first_name if user else str(user_id)
 
@@ -331,6 +329,7 @@ class ModelState:
             data["reply_markup"] = msg.reply_markup
         for key, value in msg.service.items():
             data[key] = value
+        data.update(msg.shown)
         return data
 
     def find_message(self, chat_id: int, message_id: int) -> MessageRec:
@@ -355,8 +354,8 @@ class ModelState:
         self._notify()
         return msg
 
-    def _enqueue(self, kind: str, payload: dict[str, Any]) -> UpdateRec:
-        update = UpdateRec(self._next_update_id, kind, payload)
+    def _enqueue(self, kind: str, payload: dict[str, Any], *, unasked: bool = False) -> UpdateRec:
+        update = UpdateRec(self._next_update_id, kind, payload, unasked=unasked)
         self._next_update_id += 1
         self._updates.append(update)
         self._notify_updates()
