@@ -113,14 +113,6 @@ class UserActions(MembershipMixin):
         actor = by if by is not None else self.default_actor(chat)
         return self._set_bot_status(chat, status, actor, can_invite_users)
 
-    def _live_group(self, chat_id: int) -> ChatRec:
-        chat = self.chat(chat_id)
-        if not chat.is_group:
-            raise ValueError(f"{chat_id} is not a group")
-        if chat.migrated_to is not None:
-            raise ValueError(f"{chat_id} was upgraded to {chat.migrated_to}")
-        return chat
-
     # ------------------------------------------------------------ private chats
 
     def start_bot(self, user_id: int, payload: str | None = None) -> dict[str, Any]:

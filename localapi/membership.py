@@ -21,6 +21,14 @@ _STATUS_WORDS = {
 class MembershipMixin(ModelState):
     """Status changes of users and of the bot, shared by API methods and test injections."""
 
+    def _live_group(self, chat_id: int) -> ChatRec:
+        chat = self.chat(chat_id)
+        if not chat.is_group:
+            raise ValueError(f"{chat_id} is not a group")
+        if chat.migrated_to is not None:
+            raise ValueError(f"{chat_id} was upgraded to {chat.migrated_to}")
+        return chat
+
     def default_actor(self, chat: ChatRec) -> int:
         """Who did it, when a test does not say: the owner, else an admin, else any member."""
         for wanted in ("creator", "administrator", "member"):
