@@ -54,7 +54,9 @@ async def list_members(update: Update, context: Context) -> None:
     lang = lang_of(update, context)
     members = await services.storage.rosters.members(team.id)
     if not members:
-        await reply(update, context, f"members.empty.{team.roster_mode}", name=team.name)
+        await reply(
+            update, context, f"members.empty.{team.roster_mode}", team=naming.team(team, lang)
+        )
         return
     lines = [t(lang, "members.header", name=team.name, count=len(members))]
     admitters = await services.storage.people.by_ids(
@@ -142,7 +144,7 @@ async def admit_member(update: Update, context: Context) -> None:
         context,
         "admit.done",
         name=naming.mention(named.person),
-        team=team.name,
+        team=naming.team(team, lang_of(update, context)),
     )
 
 
@@ -204,10 +206,11 @@ async def leave_team(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
+    lang = lang_of(update, context)
     if not await rosters.leave(services, team, person, Leaving.LEFT, by=person):
-        await reply(update, context, "leave.not_member", team=team.name)
+        await reply(update, context, "leave.not_member", team=naming.team(team, lang))
         return
-    await reply(update, context, "leave.done", team=team.name)
+    await reply(update, context, "leave.done", team=naming.team(team, lang))
 
 
 async def chat_member_changed(update: Update, context: Context) -> None:

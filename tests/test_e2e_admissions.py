@@ -23,7 +23,7 @@ async def test_pt_admission_by_consensus_invites_the_person(team: Teams) -> None
         listing is not None and "Eve (@eve) – aufgenommen durch Beschluss des Teams" in listing.text
     )
     texts = h.bot_texts(EVE)
-    assert any("Mitglied von Projektteam" in t for t in texts)
+    assert any("Mitglied im „Projektteam“ (PT)" in t for t in texts)
     invitation = next(t for t in texts if "Link in den Chat" in t)
     link = invitation.split(": ", 1)[1].split("\n")[0]
     # Someone else using the forwarded link is declined; Eve is approved.

@@ -36,7 +36,7 @@ async def declare_intent(services: Services, person: Person, text: str) -> int:
         raise Refusal("join.no_pt")
     pt = teams[0]
     if await services.storage.rosters.is_member(pt.id, person.id):
-        raise Refusal("join.already_member", team=pt.name)
+        raise Refusal("join.already_member", team=pt)
     await _no_open_admission(services, pt, person)
     lang = services.default_language
     title = t(lang, "join.title", name=naming.name(person))
@@ -58,7 +58,7 @@ async def propose_admission(
         raise Refusal("admit.already", name=naming.name(person))
     await _no_open_admission(services, team, person)
     lang = services.default_language
-    text = t(lang, "admission.title", name=naming.name(person), team=team.name)
+    text = t(lang, "admission.title", name=naming.name(person), team=naming.team(team, lang))
     return await services.decisions.propose(
         team, proposer.id, text, None, kind=DecisionKind.ADMISSION, subject_id=person.id
     )
@@ -135,7 +135,8 @@ async def deliver_invitations(services: Services, person: Person) -> None:
         if team is None or invitation.link is None:
             continue
         delivery = await services.outbox.send(
-            person.telegram_id, t(lang, "invitation.text", team=team.name, link=invitation.link)
+            person.telegram_id,
+            t(lang, "invitation.text", team=naming.team(team, lang), link=invitation.link),
         )
         if delivery.status != "failed":
             await services.storage.invitations.mark_delivered(invitation.id, services.clock.now())
@@ -187,7 +188,7 @@ async def admission_decided(
     if not approved(outcome):
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(
-                person.telegram_id, t(lang, "admission.not_admitted", team=team.name)
+                person.telegram_id, t(lang, "admission.not_admitted", team=naming.team(team, lang))
             )
         return
     # Idempotent: a restart after a crash may run this again.
@@ -195,11 +196,16 @@ async def admission_decided(
         group_lang = services.default_language
         await services.outbox.send(
             team.chat_id,
-            t(group_lang, "admission.welcome", name=naming.name(person), team=team.name),
+            t(
+                group_lang,
+                "admission.welcome",
+                name=naming.name(person),
+                team=naming.team(team, group_lang),
+            ),
         )
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(
-                person.telegram_id, t(lang, "admission.admitted", team=team.name)
+                person.telegram_id, t(lang, "admission.admitted", team=naming.team(team, lang))
             )
     if team.kind == TeamKind.PT:
         await invite(services, team, person)
