@@ -31,9 +31,8 @@ TITLES = {
     3: '@Treffen -verschoben; "neu" || später',
     4: "Sommerfest im Juli",
 }
-TALLY = re.compile(
-    r"Zustimmung (\d+) · Bedenken (\d+) · Enthaltung (\d+) · Einwand (\d+) \(im Team: (\d+)\)"
-)
+GROUPS = ("Zustimmung", "Bedenken", "Enthaltung", "Einwand")
+ELECTORATE = re.compile(r"Geantwortet: \d+ von (\d+) Stimmberechtigten")
 VOTE = re.compile(r"Ja (\d+) · Nein (\d+) · Enthaltung (\d+)")
 OUTSIDE = re.compile(r"Nicht gezählt: (\d+) Antwort")
 DECISION = re.compile(r"Beschluss: (\w+)")
@@ -116,9 +115,12 @@ def row_the_chat_showed(
 ) -> dict[str, str]:
     """A decision's row as its team saw it: the card's last tally, the results of its round
     and its vote; and when it was proposed and decided."""
-    tally = TALLY.search(d.card(chat_id, number).text)
-    assert tally is not None
-    agree, concern, abstain, objection, electorate = tally.groups()
+    card = d.card(chat_id, number).text
+    counted = ELECTORATE.search(card)
+    assert counted is not None
+    electorate = counted.group(1)
+    found = (re.search(rf"^{group} \((\d+)\):", card, re.MULTILINE) for group in GROUPS)
+    agree, concern, abstain, objection = (m.group(1) if m else "0" for m in found)
     outcome, vote = "offen", None
     for text in h.bot_texts(chat_id):
         headline = text.split("\n")[0]

@@ -26,6 +26,8 @@ from bot.flows.port import (
     RoundCard,
     RoundResult,
     VoteAnnounced,
+    VoteCard,
+    VoteCardPosted,
     VotePollPosted,
 )
 from bot.services import Services
@@ -38,12 +40,14 @@ _TYPES: dict[str, type[Any]] = {
         RoundAnnounced,
         FullTextPosted,
         VotePollPosted,
+        VoteCardPosted,
         VoteAnnounced,
         ElectionPollPosted,
         PetitionPosted,
         PetitionFollowedUp,
         DigestSent,
         RoundCard,
+        VoteCard,
         RoundResult,
         Reminder,
     )
@@ -84,6 +88,8 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
         case VotePollPosted(vote_id):
             if post.poll_id is not None:
                 await storage.votes.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+        case VoteCardPosted(vote_id):
+            await storage.votes.set_card(vote_id, post.chat_id, post.message_id)
         case VoteAnnounced(vote_id):
             await storage.votes.mark_announced(vote_id, now)
         case ElectionPollPosted(election_id, team_id):
@@ -106,6 +112,8 @@ async def render(services: Services, what: Deferred) -> tuple[Html, Keyboard | N
     match what:
         case RoundCard(round_id):
             return await services.decisions.cards.render_current(round_id)
+        case VoteCard(vote_id):
+            return await services.decisions.votes.render_card(vote_id)
         case RoundResult(round_id):
             return await services.decisions.cards.render_result(round_id)
         case Reminder():
