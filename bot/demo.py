@@ -319,6 +319,14 @@ class Demo:
                 return message
         raise DemoFailure("there is no open proposal card with buttons in the ST chat")
 
+    def card_of_round(self, number: int) -> MessageRec:
+        """The card of the proposal's round `number`, as it is now (edits included)."""
+        header = plain(t(self.language, "card.header", id=1, round=number, rounds=2))
+        for message in reversed(self.model.bot_messages(ST)):
+            if header in plain(message.text or ""):
+                return message
+        raise DemoFailure(f"there is no card of round {number} in the ST chat")
+
     def poll(self) -> Any:
         polls = [m.poll for m in self.model.bot_messages(ST) if m.poll is not None]
         if not polls:
@@ -424,7 +432,12 @@ async def scenario(demo: Demo) -> None:
     await press(EMIL, "agree")
 
     await scene("close2", "6 11:05")  # the vote runs three days: until Wednesday 11:05
-    demo.expect_text(ST, plain(t(lang, "poll.question", id=1)), "the majority vote did not start")
+    majority = await demo.services.storage.votes.vote_of(1)
+    demo.expect(majority is not None, "the majority vote did not start")
+    assert majority is not None
+    until = demo.services.local_datetime(majority.deadline, lang)
+    question = plain(t(lang, "poll.question", id=1, deadline=until))
+    demo.expect_text(ST, question, "the vote's poll does not say until when it runs")
 
     await scene("vote", "6 12:00")
     await vote(ANNA, "yes")
@@ -441,6 +454,11 @@ async def scenario(demo: Demo) -> None:
     demo.expect(
         decided is not None and decided.outcome == "accepted",
         f"the chat says accepted, the record says {decided.outcome if decided else None!r}",
+    )
+    final = (demo.card_of_round(2).text or "").splitlines()[-1]
+    demo.expect(
+        plain(t(lang, "outcome.accepted")) in final,
+        f"the card does not show the Beschluss, its last line is {final!r}",
     )
 
 

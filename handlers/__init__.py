@@ -27,6 +27,7 @@ from bot.flows.payloads import (
     Confirmation,
     ForgetPress,
     PetitionPress,
+    SettingPress,
 )
 from bot.telegram_side import callbacks
 from handlers import (
@@ -60,6 +61,7 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
     (Candidacy, personal.answer_candidacy),
     (PetitionPress, petitions.choose),
     (ForgetPress, personal_data.answer_forget),
+    (SettingPress, admissions.propose_setting_pressed),
 ]
 
 

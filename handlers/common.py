@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot.charter.refusals import Refusal
 from bot.flows.port import Delivery, Priority
 from bot.services import SERVICES_KEY, Services
+from bot.texts import naming
 from bot.texts.i18n import Html, t
 from storage.people import Person
 from storage.teams import Team
@@ -73,11 +74,16 @@ async def answer_query(
 
 async def refuse(update: Update, context: Context, refusal: Refusal, /, **params: object) -> None:
     """Tell the person why not: an alert on a button they pressed, else a reply to their
-    message. `params` add to the refusal's own (a proposal's id, the team's name …)."""
-    values = {**refusal.params, **params}
+    message. `params` add to the refusal's own (a proposal's id, the team …); a team is named
+    as every text names one (`naming.team`)."""
+    lang = lang_of(update, context)
+    values = {
+        name: naming.team(value, lang) if isinstance(value, Team) else value
+        for name, value in {**refusal.params, **params}.items()
+    }
     query = update.callback_query
     if query is not None:
-        await answer_query(query, t(lang_of(update, context), refusal.key, **values), alert=True)
+        await answer_query(query, t(lang, refusal.key, **values), alert=True)
         return
     await reply(update, context, refusal.key, **values)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.flows import export as files
+from bot.texts import naming
 from bot.texts.i18n import t
 from handlers.common import (
     Context,
@@ -52,17 +53,17 @@ async def export(update: Update, context: Context) -> None:
             return
         person = await current_person(update, context)
         if person is None or not await services.storage.rosters.is_member(team.id, person.id):
-            await reply(update, context, "export.not_member", team=team.name)
+            await reply(update, context, "export.not_member", team=naming.team(team, lang))
             return
         record = await decision_record(services.storage.proposals, team.id)
         if not record:
-            await reply(update, context, "export.none", team=team.name)
+            await reply(update, context, "export.none", team=naming.team(team, lang))
             return
         made = files.build(record, lang, services.config.network.timezone, now, scope=team.name)
         caption = t(
             lang,
             "export.caption",
-            team=team.name,
+            team=naming.team(team, lang),
             count=len(record),
             date=services.local_datetime(now, lang),
         )

@@ -20,7 +20,7 @@ from bot.flows import elections, support
 from bot.flows.decisions import Decisions
 from bot.flows.open_items import open_items
 from bot.flows.payloads import GiveReason, Press
-from bot.flows.responses import PressResult, ReasonOutcome, ReasonResult
+from bot.flows.responses import PressOutcome, PressResult, ReasonOutcome, ReasonResult
 from bot.flows.round_cards import proposal_people
 from bot.telegram_side import callbacks
 from bot.texts import naming
@@ -62,7 +62,8 @@ async def member_of(update: Update, context: Context, team: Team) -> int | None:
     if person is None:
         return None
     if not await services_of(context).storage.rosters.is_member(team.id, person.id):
-        await reply(update, context, "proposal.not_member", team=team.name)
+        lang = lang_of(update, context)
+        await reply(update, context, "proposal.not_member", team=naming.team(team, lang))
         return None
     return person.id
 
@@ -188,9 +189,9 @@ async def list_open(update: Update, context: Context) -> None:
     lang = lang_of(update, context)
     items = await open_items(services, team)
     if not items:
-        await reply(update, context, "open.none", team=team.name)
+        await reply(update, context, "open.none", team=naming.team(team, lang))
         return
-    lines = [t(lang, "open.header", team=team.name)]
+    lines = [t(lang, "open.header", team=naming.team(team, lang))]
     for item in items:
         when = services.local_datetime(item.until, lang)
         lines.append(
@@ -223,9 +224,9 @@ async def list_decisions(update: Update, context: Context) -> None:
     # Who came in by the charter's ways: appointed, delegated, elected, admitted by decision.
     joined = await services.storage.events.admissions(team.id, COUNTED_ADMISSIONS)
     if not decided and not joined:
-        await reply(update, context, "decisions.none", team=team.name)
+        await reply(update, context, "decisions.none", team=naming.team(team, lang))
         return
-    lines = [t(lang, "decisions.header", team=team.name)]
+    lines = [t(lang, "decisions.header", team=naming.team(team, lang))]
     for proposal in decided:
         lines.append(
             t(
@@ -295,7 +296,7 @@ async def press_response(update: Update, context: Context) -> None:
             return
         case PressResult.NOT_MEMBER:
             await answer_query(
-                query, t(lang, "press.not_member", team=outcome.team_name), alert=True
+                query, t(lang, "press.not_member", team=_team_of(outcome, lang)), alert=True
             )
             return
         case PressResult.ASK_REASON:
@@ -310,6 +311,11 @@ async def press_response(update: Update, context: Context) -> None:
         case PressResult.RECORDED:
             await answer_query(query, t(lang, "press.recorded", choice=choice))
     await services.decisions.responses.after_press(outcome)
+
+
+def _team_of(outcome: PressOutcome, lang: str) -> str:
+    """The team a press's person is not on, as a sentence names it."""
+    return naming.team(outcome.team, lang) if outcome.team else outcome.team_name
 
 
 async def ask_for_reason(

@@ -58,7 +58,9 @@ async def list_members(update: Update, context: Context) -> None:
     lang = lang_of(update, context)
     members = await services.storage.rosters.members(team.id)
     if not members:
-        await reply(update, context, f"members.empty.{team.roster_mode}", name=team.name)
+        await reply(
+            update, context, f"members.empty.{team.roster_mode}", team=naming.team(team, lang)
+        )
         return
     lines = [t(lang, "members.header", name=team.name, count=len(members))]
     admitters = await services.storage.people.by_ids(
@@ -162,7 +164,7 @@ async def _answer_one(
             [one.person.id],
             "admit.done",
             name=naming.mention(one.person),
-            team=team.name,
+            team=naming.team(team, lang_of(update, context)),
         )
     else:
         await reply_about(
@@ -200,7 +202,7 @@ def admitted_text(
             if body
             else t(lang, "admit.several.seat", seat=seat_name)
         )
-    lines = [t(lang, "admit.several.header", team=team.name, seat=Html(where))]
+    lines = [t(lang, "admit.several.header", team=naming.team(team, lang), seat=Html(where))]
     if done:
         lines.append(t(lang, "admit.several.done", count=len(done), names=Html(", ".join(done))))
     if already:
@@ -297,10 +299,11 @@ async def leave_team(update: Update, context: Context) -> None:
     person = await current_person(update, context)
     if person is None:
         return
+    lang = lang_of(update, context)
     if not await rosters.leave(services, team, person, Leaving.LEFT, by=person):
-        await reply(update, context, "leave.not_member", team=team.name)
+        await reply(update, context, "leave.not_member", team=naming.team(team, lang))
         return
-    await reply(update, context, "leave.done", team=team.name)
+    await reply(update, context, "leave.done", team=naming.team(team, lang))
 
 
 async def chat_member_changed(update: Update, context: Context) -> None:

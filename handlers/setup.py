@@ -19,6 +19,7 @@ from bot.charter.teams import (
 )
 from bot.flows import admissions
 from bot.flows.port import Priority
+from bot.texts import naming
 from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
@@ -61,9 +62,7 @@ async def setup_team(update: Update, context: Context) -> None:
         return
     existing = await services.storage.teams.by_chat(chat.id)
     if existing is not None:
-        await refuse(
-            update, context, refusals.ALREADY_BOUND, team=existing.name, kind=existing.kind
-        )
+        await refuse(update, context, refusals.ALREADY_BOUND, team=existing)
         return
     is_chat_admin = False
     if kind is TeamKind.LT and not services.is_network_admin(user.id):
@@ -97,8 +96,9 @@ async def setup_team(update: Update, context: Context) -> None:
             person.id if person else None,
             services.clock.now(),
         )
-    except AlreadyBound:
-        await refuse(update, context, refusals.ALREADY_BOUND, team=name, kind=kind.value)
+    except AlreadyBound:  # bound a moment ago, by someone else
+        bound = await services.storage.teams.by_chat(chat.id)
+        await refuse(update, context, refusals.ALREADY_BOUND, team=bound or name)
         return
     except KindTaken:
         await refuse(update, context, refusals.KIND_TAKEN, kind=kind.value)
@@ -109,7 +109,7 @@ async def setup_team(update: Update, context: Context) -> None:
         if person is not None:
             await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
     lang = lang_of(update, context)
-    parts = [t(lang, "setup.done", name=name, kind=kind_name(lang, kind.value))]
+    parts = [t(lang, "setup.done", team=naming.team(team, lang))]
     parts.append(t(lang, f"setup.next.{mode.value}"))
     if chat.type == "group":
         parts.append(t(lang, "setup.recommend_supergroup"))
@@ -134,10 +134,6 @@ async def add_chat_admins(context: Context, team: Team) -> None:
         await services.storage.rosters.admit(team.id, person.id, "chat_admin", services.clock.now())
 
 
-def kind_name(lang: str, kind: str) -> str:
-    return t(lang, f"kind.{kind}")
-
-
 async def show_team(update: Update, context: Context) -> None:
     """Someone asks what this chat's team is and how it decides: /team."""
     team = await bound_team(update, context)
@@ -153,8 +149,7 @@ async def show_team(update: Update, context: Context) -> None:
         update,
         context,
         "team.info",
-        name=team.name,
-        kind=kind_name(lang, team.kind),
+        team=naming.team(team, lang, start=True),
         process=describe_process(lang, policy.process),
         rounds=policy.max_consensus_rounds,
         round_length=services.duration(policy.consensus_deadline, lang),
@@ -201,22 +196,23 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     if still_in_chat:
         await services.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)
     key = "rights.lost_admins" if still_in_chat else "rights.removed_admins"
-    await tell_network_admins(context, key, name=team.name, kind=team.kind)
+    await tell_network_admins(context, key, team)
 
 
 def _was_outside(change: ChatMemberUpdated) -> bool:
     return change.old_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED)
 
 
-async def tell_network_admins(context: Context, key: str, **params: object) -> None:
-    """A private note to every network admin who has started the bot."""
+async def tell_network_admins(context: Context, key: str, team: Team) -> None:
+    """A private note about a team to every network admin who has started the bot."""
     services = services_of(context)
     for admin_id in sorted(services.config.network.admins):
         person = await services.storage.people.by_telegram_id(admin_id)
         if person is None or not person.started_bot:
             continue
         lang = person.language_code if person.language_code in ("de", "en") else None
-        await services.outbox.send(admin_id, t(lang or services.default_language, key, **params))
+        lang = lang or services.default_language
+        await services.outbox.send(admin_id, t(lang, key, team=naming.team(team, lang)))
 
 
 async def chat_migrated(update: Update, context: Context) -> None:
@@ -234,5 +230,6 @@ async def chat_migrated(update: Update, context: Context) -> None:
     if team is None:
         return  # not bound, or the other half of the migration already moved it
     log.info("event=chat_migrated team=%s from=%s to=%s", team.id, old, new)
-    await services.outbox.send(new, t(services.default_language, "setup.migrated", name=team.name))
+    lang = services.default_language
+    await services.outbox.send(new, t(lang, "setup.migrated", team=naming.team(team, lang)))
     await services.decisions.chat_migrated(team, old)

@@ -24,6 +24,9 @@ class VoteRecord:
     # An early close due (everyone voted), and the update that completed the electorate.
     early_close_at: datetime | None = None
     early_close_after: int | None = None
+    # Where the card of a vote without a round (process `majority`) was posted.
+    card_chat_id: int | None = None
+    card_message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,13 @@ class Votes:
             )
         return _poll(row) if row is not None else None
 
+    async def set_card(self, vote_id: int, chat_id: int, message_id: int) -> None:
+        """Where the card of a vote without a round went (edited when the vote closes)."""
+        await self.db.change(
+            "UPDATE votes SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (chat_id, message_id, vote_id),
+        )
+
     # -- closing, and what followed a close (finished after a restart if a crash interrupted it)
 
     async def claim_vote(self, vote_id: int, now: datetime) -> bool:
@@ -253,6 +263,8 @@ def _vote(row: Row) -> VoteRecord:
         ignored=row["ignored"],
         early_close_at=from_db(row["early_close_at"]),
         early_close_after=row["early_close_after"],
+        card_chat_id=row["card_chat_id"],
+        card_message_id=row["card_message_id"],
     )
 
 

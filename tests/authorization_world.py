@@ -235,7 +235,7 @@ async def _build(h: Harness, world: World) -> None:
         world.proposal[kind] = _newest_proposal(h, CHATS[kind])
     advance(h, 61)
     await h.due(0)
-    assert all("Kein Quorum" in h.last_text(chat) for chat in CHATS.values())
+    assert all("Zu wenige Antworten" in h.last_text(chat) for chat in CHATS.values())
     for kind, (_, second) in ROSTER.items():
         advance(h)
         await h.say(CHATS[kind], second, f"/propose Vorschlag A des Teams {kind}")

@@ -17,6 +17,8 @@ from bot.flows.payloads import (
     PetitionChoice,
     PetitionPress,
     Press,
+    SettingField,
+    SettingPress,
 )
 from bot.telegram_side import callbacks
 
@@ -37,6 +39,12 @@ WIRE = [
     (PetitionPress(6, PetitionChoice.CANCEL), "c1:6:x"),
     (ForgetPress(7, True), "f1:7:y"),
     (ForgetPress(7, False), "f1:7:n"),
+    (SettingPress(8, SettingField.MODE, "explicit"), "s1:8:m:e"),
+    (SettingPress(8, SettingField.MODE, "chat"), "s1:8:m:c"),
+    (SettingPress(8, SettingField.PROCESS, "consensus_then_majority"), "s1:8:p:cm"),
+    (SettingPress(8, SettingField.PROCESS, "majority"), "s1:8:p:m"),
+    (SettingPress(8, SettingField.PROCESS, "consensus_only"), "s1:8:p:co"),
+    (SettingPress(8, SettingField.PROCESS, "consent"), "s1:8:p:cs"),
 ]
 
 
@@ -75,6 +83,10 @@ def test_every_payload_type_has_a_format() -> None:
         "e1:5:123:a",
         "c1:6:q",
         "f1:7:a",
+        "s1:8:m:cs",  # a process is no roster mode
+        "s1:8:p:e",
+        "s1:8:x:c",
+        "s1:8:m:zz",
         "x1:3:a",  # somebody else's button
         "spam",
         "1:12:a" + " " * 60,  # over Telegram's 64 bytes
@@ -90,6 +102,8 @@ def test_a_payload_that_would_not_read_back_is_never_put_on_a_button() -> None:
         callbacks.encode(Press(0, Response.AGREE))
     with pytest.raises(ValueError):
         callbacks.encode(Candidacy(5, 100, True))
+    with pytest.raises(ValueError):
+        callbacks.encode(SettingPress(8, SettingField.MODE, "sometimes"))
 
 
 def test_each_handler_pattern_takes_its_own_prefix_only() -> None:

@@ -60,6 +60,7 @@ KEY_PREFIXES = (
     "privacy.",
     "mydata.",
     "forget.",
+    "settings.",
 )
 
 
@@ -84,7 +85,9 @@ def test_every_literal_key_in_the_code_exists() -> None:
 
 
 def test_every_computed_key_exists() -> None:
-    computed = {f"kind.{k.value}" for k in TeamKind}
+    computed = {f"kind.{k.value}" for k in TeamKind} | {f"team.kind.{k.value}" for k in TeamKind}
+    computed |= {f"settings.option.mode.{m.value}" for m in RosterMode}
+    computed |= {f"settings.option.process.{p.value}" for p in Process}
     computed |= {f"admission.{k.value}" for k in TeamKind} | {"admission.LT_chat"}
     computed |= {f"admit.by_charter.{k.value}" for k in TeamKind}
     computed |= {f"process.{p.value}" for p in Process}

@@ -123,11 +123,14 @@ def test_transcript_shows_the_whole_path(german: DemoRun) -> None:
             ("the carried objection", "besteht"),
             ("Bert keeping his Einwand", "Bert ▸ [Einwand]"),
             ("round 2 closing with Einwände", "Einwände"),
-            ("the poll", "📊 Mehrheitsabstimmung zu #1"),
+            ("the card saying until when the vote runs", "bis Mi., 11.11.2026, 11:05 Uhr"),
+            ("the result saying it too", "Mehrheitsabstimmung läuft jetzt bis Mi., 11.11.2026"),
+            ("the poll, with its deadline", "📊 Mehrheitsabstimmung zu #1 bis Mi., 11.11.2026"),
             ("the poll's options", "○ Ja  ○ Nein  ○ Enthaltung"),
             ("a poll answer", "Anna ☑ poll"),
             ("the poll being closed", "closed poll"),
             ("the result", "Angenommen"),
+            ("the card's final state", "Beschluss: Angenommen durch Mehrheitsabstimmung (Ja 3"),
         ],
     )
 

@@ -25,7 +25,7 @@ async def test_pt_admission_by_consensus_invites_the_person(team: Teams) -> None
         listing is not None and "Eve (@eve) – aufgenommen durch Beschluss des Teams" in listing.text
     )
     texts = h.bot_texts(EVE)
-    assert any("Mitglied von Projektteam" in t for t in texts)
+    assert any("Mitglied im „Projektteam“ (PT)" in t for t in texts)
     invitation = next(t for t in texts if "Link in den Chat" in t)
     link = invitation.split(": ", 1)[1].split("\n")[0]
     # Someone else using the forwarded link is declined; Eve is approved.
@@ -89,9 +89,10 @@ async def test_an_explicit_lt_admits_by_its_own_decision(team: Teams) -> None:
 async def test_an_unknown_or_unchanged_lt_setting_is_refused(team: Teams) -> None:
     h, _ = await team("LT", members=(ANNA, BERT, CARL))
     reply = await h.say(LT, ANNA, "/settings mode sometimes")
-    assert reply is not None and "/einstellungen mode" in reply.text
+    assert reply is not None and "kenne ich nicht" in reply.text
+    assert reply.reply_markup is not None  # the choices, as buttons
     reply = await h.say(LT, ANNA, "/settings mode chat")
-    assert reply is not None and "schon so eingestellt" in reply.text
+    assert reply is not None and "schon so eingestellt: alle, die im Chat aktiv sind" in reply.text
     listing = await h.say(LT, ANNA, "/offen")
     assert listing is not None and "gerade nichts offen" in listing.text
 
@@ -117,7 +118,7 @@ async def eve_is_admitted_while_links_fail(h: Harness, d: DecisionSteps) -> None
     h.model.fail_next("createChatInviteLink", network_error=True, count=1000)
     for user in (ANNA, BERT, CARL, DORA):
         await d.press(PT, 1, user, "agree")
-    assert any("Mitglied von Projektteam" in t for t in h.bot_texts(EVE))
+    assert any("Mitglied im „Projektteam“" in t for t in h.bot_texts(EVE))
     assert not any("Link in den Chat" in t for t in h.bot_texts(EVE))
 
 
@@ -238,12 +239,13 @@ async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
     for user in (ANNA, BERT, CARL, DORA):
         await d.press(PT, 1, user, "agree")
     await h.stop()
-    with sqlite3.connect(h.config.storage_path) as db:  # back to version 18, as it was left
+    # Migrations 19 and 20 undone, as the database was left before invite links were rows.
+    with sqlite3.connect(h.config.storage_path) as db:
         assert db.execute("SELECT COUNT(*) FROM invitations WHERE link IS NULL").fetchone()[0]
         db.executescript(
             "DELETE FROM outbox; DROP INDEX outbox_subject; ALTER TABLE outbox DROP COLUMN"
-            " subject_id; DROP TABLE election_polls; DROP TABLE heartbeats;"
-            " DELETE FROM schema_migrations WHERE version >= 19;"
+            " subject_id; DROP TABLE election_polls;"
+            " DELETE FROM schema_migrations WHERE version IN (19, 20);"
         )
     again = Harness(h.model, h.config, clock=h.clock)
     await again.start()
@@ -252,3 +254,59 @@ async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
         assert len(links_to(again, EVE)) == 1
     finally:
         await again.stop()
+
+
+CODE_WORDS = ("mode", "process", "explicit", "consensus_then_majority", "consensus_only", "|")
+
+
+async def test_settings_are_offered_as_buttons_and_the_card_says_the_change_once(
+    team: Teams,
+) -> None:
+    """/einstellungen shows what is set and a button per change (no code words to type);
+    pressing one puts it to the team, on a card that says the change once (issue 12.12)."""
+    h, d = await team("LT", members=(ANNA, BERT, CARL))
+    menu = await h.say(LT, ANNA, "/einstellungen")
+    assert menu is not None and menu.reply_markup is not None
+    assert not any(word in menu.text for word in CODE_WORDS), menu.text
+    labels = [row[0]["text"] for row in menu.reply_markup["inline_keyboard"]]
+    assert labels == [
+        "Mitgliederliste: nur Aufgenommene",
+        "Verfahren: einfache Mehrheit",
+        "Verfahren: nur Konsens",
+        "Verfahren: Konsent",
+    ]  # the current ones are not offered
+    query = h.model.press_button(LT, menu.message_id, BERT, button_text=labels[0])
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    assert "#1" in answer["text"] and not answer.get("show_alert")
+    card = d.card(LT, 1).text
+    title = card.splitlines()[1]
+    assert title == "Mitgliederliste ändern: nur ausdrücklich aufgenommene Mitglieder"
+    assert card.count("nur ausdrücklich aufgenommene Mitglieder") == 1
+    assert "Bisher: alle, die im Chat aktiv sind." in card
+    # A second press (a double tap, or someone else) puts nothing twice.
+    again = h.model.press_button(LT, menu.message_id, CARL, button_text=labels[0])
+    answer = await h.model.wait_callback_answer(again)
+    await h.settle()
+    assert answer["show_alert"] and "schon entschieden (#1)" in answer["text"]
+    for user in (ANNA, BERT, CARL):
+        await d.press(LT, 1, user, "agree")
+    assert "Beschlossen" in h.bot_texts(LT)[-1]
+    reply = await h.say(LT, ANNA, "/einstellungen")
+    assert reply is not None and "nur ausdrücklich aufgenommene Mitglieder" in reply.text
+    assert reply.reply_markup["inline_keyboard"][0][0]["text"] == "Mitgliederliste: alle im Chat"
+
+
+async def test_a_settings_button_counts_only_in_its_own_team(team: Teams) -> None:
+    h, _ = await team("LT", members=(ANNA, BERT))
+    menu = await h.say(LT, ANNA, "/einstellungen")
+    assert menu is not None
+    data = menu.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    team_id = int(data.split(":")[1])
+    forged = data.replace(f"s1:{team_id}:", f"s1:{team_id + 1}:")
+    query = h.model.press_button(LT, menu.message_id, ANNA, callback_data=forged, forge=True)
+    answer = await h.model.wait_callback_answer(query)
+    await h.settle()
+    assert answer["show_alert"] and "nicht (mehr) gültig" in answer["text"]
+    assert await h.say(LT, ANNA, "/offen") is not None
+    assert "gerade nichts offen" in h.last_text(LT)

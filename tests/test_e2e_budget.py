@@ -155,7 +155,7 @@ async def test_one_admit_enters_several_people_each_on_their_own(team: Teams) ->
     answer, writes = await admit(h, PT, text, text_mentions=[mention])
     assert len(writes) == 1  # one answer for them all
     lines = answer.splitlines()
-    assert lines[0] == "Aufnahme in Projektteam:"
+    assert lines[0] == "Aufnahme ins „Projektteam“ (PT):"
     assert lines[1] == "✅ Jetzt Mitglied (4): Anna, Bert, Carl, Dora"
     assert lines[2] == "☑️ Schon auf der Mitgliederliste (1): Eve"
     assert lines[3].startswith("❓ Kenne ich noch nicht (1): @nobody_here – antworte")
@@ -181,7 +181,7 @@ async def test_the_st_enters_several_people_to_one_seat(team: Teams) -> None:
     )
     assert len(writes) == 1
     assert answer.splitlines()[0] == (
-        "Aufnahme in Steuerungsteam – Sitz: Zivilgesellschaft, entsandt von: Quartiersverein Ost:"
+        "Aufnahme ins „Steuerungsteam“ (ST) – Sitz: Zivilgesellschaft, entsandt von: Quartiersverein Ost:"
     )
     assert answer.splitlines()[1] == "✅ Jetzt Mitglied (3): Anna, Bert, Carl"
     listing = await h.say(ST, ADMIN, "/members")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.harness import ANNA, BERT, CARL, DORA, EVE, KT, ST, Teams
 
-NOTHING_COUNTED = "Zustimmung 0 · Bedenken 0 · Enthaltung 0 · Einwand 0 (im Team: 4)"
+NOTHING_COUNTED = "Geantwortet: 0 von 4 Stimmberechtigten"
 
 
 async def test_a_round_everyone_agrees_to_is_a_consensus_in_round_one(team: Teams) -> None:
@@ -50,7 +50,15 @@ async def test_an_objection_that_stands_after_the_revision_goes_to_a_vote_that_a
     await h.due(86400 + 1)  # Bert stays silent: his objection stands
     poll = h.model.bot_messages(ST)[-1]
     assert poll.poll is not None
-    assert poll.poll.question.startswith("Mehrheitsabstimmung zu #1:")
+    # The vote says when it ends: in its poll, in the round's result, on the card (12.1).
+    vote = await h.services.storage.votes.vote_of(1)
+    assert vote is not None
+    until = h.services.local_datetime(vote.deadline, "de")
+    assert poll.poll.question.startswith(f"Mehrheitsabstimmung zu #1 bis {until}:")
+    result = next(t for t in reversed(h.bot_texts(ST)) if t.startswith("Ergebnis Runde 2"))
+    assert until in result.splitlines()[-1]
+    card2 = d.card(ST, 1, round_number=2)
+    assert until in card2.text.splitlines()[-1] and "Mehrheitsabstimmung" in card2.text
     assert poll.poll.is_anonymous is False and poll.poll.allows_multiple_answers is False
     assert [o.text for o in poll.poll.options] == ["Ja", "Nein", "Enthaltung"]
     assert poll.poll.params.get("hide_results_until_closes") is True
@@ -66,6 +74,10 @@ async def test_an_objection_that_stands_after_the_revision_goes_to_a_vote_that_a
     assert "Angenommen" in result and "Ja 2 · Nein 1" in result
     assert "1 Antwort(en) von außerhalb" in result
     assert h.model.polls[poll_id].is_closed
+    # The card shows where the whole proposal ended, not where its round did.
+    final = d.card(ST, 1, round_number=2).text.splitlines()[-1]
+    assert "Angenommen" in final and "durch Mehrheitsabstimmung" in final and "Ja 2" in final
+    assert "Runde beendet" not in d.card(ST, 1, round_number=2).text
     decided = await h.say(ST, DORA, "/beschluesse")
     assert decided is not None and "#1 „Budget 2027 wie besprochen“ – Angenommen" in decided.text
 
@@ -206,8 +218,7 @@ async def test_responses_can_change_until_the_close_and_the_last_counts(team: Te
     await d.press(ST, 1, BERT, "agree")
     await d.press(ST, 1, ANNA, "agree")
     card = d.card(ST, 1).text
-    assert "Zustimmung 2 · Bedenken 0 · Enthaltung 0 · Einwand 0" in card
-    assert "Zustimmung: Anna, Bert" in card
+    assert "Zustimmung (2): Anna, Bert" in card and "Einwand (" not in card
     await h.due(86400 + 1)
     result = h.bot_texts(ST)[-1]
     assert "Antworten: 2 von 4" in result and "Beschluss: Konsens" in result
@@ -258,7 +269,31 @@ async def test_a_member_leaving_mid_round_no_longer_counts(team: Teams) -> None:
     await h.settle()
     await h.flush_edits()
     card = d.card(ST, 1).text
-    assert "Noch nicht geantwortet: Dora" in card and "Einwand 0" in card and "(im Team: 3)" in card
+    assert "Noch nicht geantwortet (1): Dora" in card and "Einwand (" not in card
+    assert "von 3 Stimmberechtigten" in card
     assert d.card(ST, 1).reply_markup is not None  # still open
     await d.press(ST, 1, DORA, "agree")
     assert "Beschluss: Konsens" in h.bot_texts(ST)[-1]
+
+
+async def test_a_proposal_straight_to_the_vote_shows_its_beschluss_on_its_card(
+    team: Teams,
+) -> None:
+    """Process `majority`: the card says until when the vote runs, and once it closed, the
+    Beschluss (issue 12.1) — the card is edited, not only a result posted."""
+    h, _ = await team("ST", extra='[policy.ST]\nprocess = "majority"\n')
+    await h.say(ST, ANNA, "/vorschlag 2d Bänke am Markt\nVier Stück aus dem Fonds")
+    card, poll = h.model.bot_messages(ST)[-2:]
+    assert poll.poll is not None and poll.reply_to == card.message_id
+    vote = await h.services.storage.votes.vote_of(1)
+    assert vote is not None
+    until = h.services.local_datetime(vote.deadline, "de")
+    assert until in (card.text or "") and until in poll.poll.question
+    for user, option in ((ANNA, 0), (BERT, 0), (CARL, 1), (DORA, 2)):
+        h.model.answer_poll(poll.poll.id, user, [option])
+    await h.settle()
+    await h.due(1)  # everyone voted: the vote closes, the card is edited
+    edited = next(m for m in h.model.bot_messages(ST) if m.message_id == card.message_id)
+    assert (edited.text or "").splitlines()[-1] == (
+        "Beschluss: Angenommen durch Mehrheitsabstimmung (Ja 2 · Nein 1 · Enthaltung 1)"
+    )

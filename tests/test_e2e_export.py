@@ -31,9 +31,8 @@ TITLES = {
     3: '@Treffen -verschoben; "neu" || später',
     4: "Sommerfest im Juli",
 }
-TALLY = re.compile(
-    r"Zustimmung (\d+) · Bedenken (\d+) · Enthaltung (\d+) · Einwand (\d+) \(im Team: (\d+)\)"
-)
+GROUPS = ("Zustimmung", "Bedenken", "Enthaltung", "Einwand")
+ELECTORATE = re.compile(r"Geantwortet: \d+ von (\d+) Stimmberechtigten")
 VOTE = re.compile(r"Ja (\d+) · Nein (\d+) · Enthaltung (\d+)")
 OUTSIDE = re.compile(r"Nicht gezählt: (\d+) Antwort")
 DECISION = re.compile(r"Beschluss: (\w+)")
@@ -116,9 +115,12 @@ def row_the_chat_showed(
 ) -> dict[str, str]:
     """A decision's row as its team saw it: the card's last tally, the results of its round
     and its vote; and when it was proposed and decided."""
-    tally = TALLY.search(d.card(chat_id, number).text)
-    assert tally is not None
-    agree, concern, abstain, objection, electorate = tally.groups()
+    card = d.card(chat_id, number).text
+    counted = ELECTORATE.search(card)
+    assert counted is not None
+    electorate = counted.group(1)
+    found = (re.search(rf"^{group} \((\d+)\):", card, re.MULTILINE) for group in GROUPS)
+    agree, concern, abstain, objection = (m.group(1) if m else "0" for m in found)
     outcome, vote = "offen", None
     for text in h.bot_texts(chat_id):
         headline = text.split("\n")[0]
@@ -168,7 +170,7 @@ async def test_a_member_gets_the_teams_decisions_as_csv_and_markdown(net) -> Non
     stem = f"beschluesse-steuerungsteam-{local_day(h)}"
     assert [m.document.file_name for m in sent] == [f"{stem}.csv", f"{stem}.md"]
     assert all(m.reply_to == asked["message_id"] for m in sent)
-    assert "Beschlüsse von Steuerungsteam (Einträge: 3" in sent[0].caption
+    assert "Beschlüsse im „Steuerungsteam“ (ST) · Einträge: 3" in sent[0].caption
     table = read_csv(sent[0].document.data)
     for row in table:
         row["Titel"] = plain_title(row["Titel"])
@@ -211,9 +213,9 @@ async def test_someone_off_the_roster_is_refused(net) -> None:
     h, d = net
     await st_decisions(h, d)
     reply = await h.say(ST, EVE, "/export")
-    assert "können nur Mitglieder des Teams" in reply.text
+    assert "nur Mitglieder im „Steuerungsteam“ (ST)" in reply.text
     reply = await h.say(ST, ANNA, "/export")  # on the PT's roster, not the ST's
-    assert "können nur Mitglieder des Teams" in reply.text
+    assert "nur Mitglieder im „Steuerungsteam“ (ST)" in reply.text
     reply = await h.say(ST, ADMIN, "/export")
     assert "im privaten Chat" in reply.text
     assert documents(h, ST) == []
@@ -256,7 +258,7 @@ async def test_an_unbound_chat_and_an_empty_team_get_a_clear_answer(net) -> None
     reply = await h.say(KT, CARL, "/export")
     assert "gehört noch zu keinem Team" in reply.text
     reply = await h.say(PT, ANNA, "/export")
-    assert "Projektteam hat noch keine Vorschläge und keine Beschlüsse" in reply.text
+    assert "Im „Projektteam“ (PT) gibt es noch keine Vorschläge und keine Beschlüsse" in reply.text
     assert documents(h, PT) == []
     h.model.start_bot(ADMIN)
     await h.settle()

@@ -24,7 +24,7 @@ from tests.harness import (
     Teams,
 )
 
-NOTHING_COUNTED = "Zustimmung 0 · Bedenken 0 · Enthaltung 0 · Einwand 0 (im Team: 2)"
+NOTHING_COUNTED = "Geantwortet: 0 von 2 Stimmberechtigten"
 
 
 async def approve(h: Harness, d: DecisionSteps, chat: int, proposal_id: int, users) -> None:

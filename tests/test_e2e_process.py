@@ -56,7 +56,7 @@ async def test_wiq_bot_run_serves_a_team_and_survives_a_restart(tmp_path: Path) 
             sent = model.send_message(PT, ANNA, "/propose 2s Kurz und knapp")
             await model.wait_for_message(PT, "Vorschlag #1", after=sent["message_id"], timeout=10)
             result = await model.wait_for_message(PT, "Ergebnis Runde 1", timeout=15)
-            assert "Kein Quorum" in (result.text or "")  # nobody answered within 2 s
+            assert "Zu wenige Antworten" in (result.text or "")  # nobody answered within 2 s
         finally:
             log = await stop_process(process)
         assert "event=started" in log and "event=stopped" in log

@@ -43,9 +43,9 @@ async def test_a_round_everyone_left_waits_for_its_deadline(team: Teams) -> None
         await h.say(ST, user, "/leave")
     await h.flush_edits()
     card = d.card(ST, 1)
-    assert "(im Team: 0)" in card.text and card.reply_markup is not None  # still open
+    assert "0 von 0 Stimmberechtigten" in card.text and card.reply_markup is not None  # open
     await h.due(2 * 86400 + 1)
-    assert "Ergebnis Runde 1 zu #1 „Budget“: Kein Quorum" in h.bot_texts(ST)[-1]
+    assert "Ergebnis Runde 1 zu #1 „Budget“: Zu wenige Antworten" in h.bot_texts(ST)[-1]
 
 
 async def test_a_vote_closed_just_before_a_crash_is_announced_after_the_restart(
@@ -120,7 +120,7 @@ async def test_an_older_press_is_not_shown_as_saved(team: Teams) -> None:
     assert older.result is PressResult.STALE
     await d.press(ST, 1, ANNA, "agree")  # the card, refreshed: Bert's newer answer stands
     card = d.card(ST, 1).text
-    assert "Zustimmung: Anna, Bert" in card and "Einwand 0" in card
+    assert "Zustimmung (2): Anna, Bert" in card and "Einwand (" not in card
 
 
 async def test_withdrawing_during_a_vote_stops_counting_ballots(team: Teams) -> None:

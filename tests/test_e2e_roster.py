@@ -152,7 +152,8 @@ async def test_whoever_goes_mid_round_no_longer_counts_however_they_go(
     await bert_goes(h, way)
     assert "Bert" not in await h.roster(ST)
     card = d.card(ST, 1).text
-    assert "Noch nicht geantwortet: Dora" in card and "Einwand 0" in card and "(im Team: 3)" in card
+    assert "Noch nicht geantwortet (1): Dora" in card and "Einwand (" not in card
+    assert "von 3 Stimmberechtigten" in card
     await d.press(ST, 1, DORA, "agree")
     result = h.bot_texts(ST)[-1]
     assert "Antworten: 3 von 3" in result and "Beschluss: Konsens" in result

@@ -18,7 +18,7 @@ async def test_a_network_admin_binds_the_pt(h: Harness) -> None:
     assert "Projektteam" in reply.text and "✅" in reply.text
     assert "/aufnehmen" in reply.text  # says what comes next
     info = await h.say(PT, ANNA, "/team")
-    assert info is not None and "Projektteam – Projektteam (PT)" in info.text
+    assert info is not None and "„Projektteam“ (PT)" in info.text
     assert "Mitgliederliste: nur ausdrücklich aufgenommene Mitglieder" in info.text
 
 
@@ -45,7 +45,7 @@ async def test_a_bound_chat_cannot_be_rebound(h: Harness) -> None:
     reply = await h.say(PT, ADMIN, "/setup KT Kernteam")
     assert reply is not None and "gehört schon" in reply.text
     info = await h.say(PT, ANNA, "/team")
-    assert info is not None and "Projektteam – Projektteam (PT)" in info.text
+    assert info is not None and "„Projektteam“ (PT)" in info.text
 
 
 async def test_setup_needs_the_bot_as_admin_with_invite_rights(h: Harness) -> None:
@@ -98,7 +98,7 @@ async def test_team_shows_kind_policy_and_size(h: Harness) -> None:
     await h.set_up_team("ST", ())
     reply = await h.say(ST, BERT, "/team")
     assert reply is not None
-    assert "Steuerungsteam (ST)" in reply.text
+    assert "„Steuerungsteam“ (ST)" in reply.text
     assert "Konsens, falls nicht erreichbar einfache Mehrheit" in reply.text
     assert "Mitglieder: 0" in reply.text
 
@@ -140,6 +140,33 @@ async def test_a_supergroup_migration_keeps_the_binding(h: Harness) -> None:
     new_id = h.model.migrate_to_supergroup(PLAIN)
     await h.settle()
     reply = await h.say(new_id, EVE, "/team")
-    assert reply is not None and "Kernteam – Kernteam (KT)" in reply.text
+    assert reply is not None and "„Kernteam“ (KT)" in reply.text
     # Announced once, though Telegram reports the migration in both chats.
     assert sum("Supergruppe" in text for text in h.bot_texts(new_id)) == 1
+
+
+async def test_sentences_name_a_team_in_quotes_and_its_kind_once(h: Harness) -> None:
+    """„Steuerungsteam“ (ST), Lösungsteam „Bänke am Markt“ — not "zum Team Steuerungsteam –
+    Steuerungsteam (ST)" (issue 12.5): /setup, /aufnehmen, /offen, /vorschlag and a press by
+    someone not on the team."""
+    said = [(await h.bind(ST, "ST", "Steuerungsteam")).text or ""]
+    said.append((await h.bind(LT, "LT", "Bänke am Markt", by=ANNA)).text or "")
+    h.model.send_message(ST, BERT, "Hallo")
+    await h.settle()
+    said.append((await h.admit(ST, "bert", "zivilgesellschaft")).text or "")
+    for chat, who, text in ((ST, BERT, "/offen"), (ST, EVE, "/vorschlag 1d Bänke")):
+        reply = await h.say(chat, who, text)
+        said.append(reply.text if reply and reply.text else "")
+    await h.say(ST, BERT, "/vorschlag 1d Bänke")
+    card = next(m for m in reversed(h.model.bot_messages(ST)) if m.reply_markup)
+    query = h.model.press_button(ST, card.message_id, EVE, button_text="Zustimmung")
+    said.append((await h.model.wait_callback_answer(query))["text"])
+    setup_st, setup_lt, admitted, open_st, not_member, press = said
+    assert "zum „Steuerungsteam“ (ST)" in setup_st
+    assert "zum Lösungsteam „Bänke am Markt“" in setup_lt
+    assert "Mitglied im „Steuerungsteam“ (ST)" in admitted
+    for text in said:
+        assert "Team Steuerungsteam" not in text and "Steuerungsteam (ST)" not in text
+        assert text.count("Steuerungsteam") + text.count("Bänke am Markt") == 1, text
+    assert "„Steuerungsteam“ (ST)" in open_st and "„Steuerungsteam“ (ST)" in not_member
+    assert "„Steuerungsteam“ (ST)" in press

@@ -12,7 +12,7 @@ async def test_support_request_is_decided_by_the_st_and_reported_back(team: Team
     reply = await h.say(LT, BERT, "/unterstuetzung 200 € für Werkzeug")
     assert reply is not None and "#1" in reply.text
     card = d.card(ST, 1)
-    assert "Unterstützungsanfrage von Gemeinschaftsgarten" in card.text
+    assert "Unterstützungsanfrage vom Lösungsteam „Gemeinschaftsgarten“" in card.text
     assert "200 € für Werkzeug" in card.text
     for user in (ANNA, BERT, CARL):
         await d.press(ST, 1, user, "agree")

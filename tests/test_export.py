@@ -237,7 +237,7 @@ def test_open_proposals_are_in_the_record_as_open() -> None:
     assert first[3:5] == ["Runde 1: Einwände; Runde 2 (läuft)", "offen"]
     assert first[5:11] == ["4", "2", "1", "0", "0", "1"]
     assert first[-1] == ""  # not closed
-    assert second[3:5] == ["Runde 1: Kein Quorum; Abstimmung (läuft)", "offen"]
+    assert second[3:5] == ["Runde 1: Zu wenige Antworten; Abstimmung (läuft)", "offen"]
     assert second[11:15] == ["", "", "", ""]  # a vote's counts exist only once it closed
 
 

@@ -229,12 +229,11 @@ async def decisions(r: Run) -> None:
 
     async def ballots() -> None:
         for number in (1, 2):
-            # The newest poll of each vote: the one the bot recorded (a vote in a duplicate
-            # before it would not count — the cost of the one duplicate the rule allows).
+            # The newest poll of each vote (answers to a duplicate the bot recorded count too).
             poll = next(
                 m.poll
                 for m in reversed(h.model.bot_messages(ST))
-                if m.poll and m.poll.question.startswith(f"Mehrheitsabstimmung zu #{number}:")
+                if m.poll and m.poll.question.startswith(f"Mehrheitsabstimmung zu #{number} ")
             )
             for user, option in ((ANNA, 0), (BERT, 0), (CARL, 1)):
                 h.model.answer_poll(poll.id, user, [option])

@@ -33,6 +33,8 @@ from bot.flows.payloads import (
     PetitionChoice,
     PetitionPress,
     Press,
+    SettingField,
+    SettingPress,
 )
 from bot.telegram_side import callbacks
 from bot.texts.i18n import catalogue, t
@@ -382,6 +384,7 @@ def payload_samples() -> dict[type[Any], CallbackPayload]:
         Candidacy: Candidacy(NO_ID, 1, True),
         PetitionPress: PetitionPress(NO_ID, PetitionChoice.NAMED),
         ForgetPress: ForgetPress(NO_ID, True),
+        SettingPress: SettingPress(NO_ID, SettingField.MODE, "explicit"),
     }
 
 

@@ -180,7 +180,7 @@ async def test_a_restore_says_what_the_next_start_does_and_the_start_does_it(
     await again.start()
     try:
         texts = again.bot_texts(ST)
-        assert any("Ergebnis Runde 1" in text and "Kein Quorum" in text for text in texts)
+        assert any("Ergebnis Runde 1" in text and "Zu wenige Antworten" in text for text in texts)
         assert "Noch unterwegs" in texts
     finally:
         await again.stop()

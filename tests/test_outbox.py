@@ -425,14 +425,14 @@ async def test_a_card_edit_and_a_reminder_waiting_in_the_outbox_survive_a_restar
     await first.say(ST, ANNA, "/propose 3d Sommerfest")
     first.outbox._queue(ST).blocked_until = first.clock.monotonic() + 3600  # as after a 429
     await steps.press(ST, 1, BERT, "agree")
-    assert "Zustimmung: Bert" not in steps.card(ST, 1).text
+    assert "Zustimmung (1): Bert" not in steps.card(ST, 1).text
     await first.stop()
 
     second = Harness(first.model, first.config, clock=first.clock)
     await second.start()
     try:
         await second.settle()
-        assert "Zustimmung: Bert" in DecisionSteps(second).card(ST, 1).text
+        assert "Zustimmung (1): Bert" in DecisionSteps(second).card(ST, 1).text
     finally:
         await second.stop()
 

@@ -237,7 +237,7 @@ async def test_a_press_shows_on_the_card_and_the_last_one_closes_it_a_grace_late
     assert pressed.result is PressResult.RECORDED
     await responses.after_press(pressed)
     text, keyboard = await net.outbox.card(ST_CHAT, card.message_id)
-    assert "Zustimmung: Anna" in text and keyboard is not None
+    assert "Zustimmung (1): Anna" in text and keyboard is not None
     pressed = await responses.press(round_.id, ST_CHAT, 11, bert.id, Response.AGREE, 2)
     await responses.after_press(pressed)  # everyone responded: it closes a grace (3 s) later
     assert not any("Konsens" in post.text for post in net.outbox.posts[1:])

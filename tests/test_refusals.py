@@ -69,8 +69,8 @@ async def test_a_refused_command_is_answered_in_the_chat() -> None:
 async def test_a_refused_press_is_answered_with_an_alert() -> None:
     query = FakeQuery()
     update, context, outbox = _update_and_context(query)
-    await refuse(update, context, Refusal("refusal.already_bound", team="PT", kind="PT"))
+    await refuse(update, context, Refusal("refusal.already_bound", team="PT"))
     assert outbox.sent == []
     [answer] = query.answers
     assert answer["show_alert"] is True
-    assert answer["text"].startswith("Dieser Chat gehört schon zum Team PT (PT).")
+    assert answer["text"].startswith("Dieser Chat gehört schon zum PT.")

@@ -55,7 +55,7 @@ class Refusal(Exception):
 
 NOT_NETWORK_ADMIN: Final = Refusal("refusal.not_network_admin")
 NOT_CHAT_ADMIN: Final = Refusal("refusal.not_chat_admin")
-ALREADY_BOUND: Final = Refusal("refusal.already_bound")  # params: team, kind
+ALREADY_BOUND: Final = Refusal("refusal.already_bound")  # params: team
 KIND_TAKEN: Final = Refusal("refusal.kind_taken")  # params: kind
 BOT_NOT_ADMIN: Final = Refusal("refusal.bot_not_admin")  # params: bot
 BOT_CANNOT_INVITE: Final = Refusal("refusal.bot_cannot_invite")  # params: bot

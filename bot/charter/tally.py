@@ -168,6 +168,11 @@ def tally_round(
     )
 
 
+def silence_consents(policy: Policy) -> bool:
+    """Whether a round's silence counts as consent (then it needs no quorum)."""
+    return policy.silence is Silence.CONSENT or policy.process is Process.CONSENT
+
+
 def _round_outcome(
     objection: bool, electorate_size: int, responses: int, needed: int, policy: Policy
 ) -> RoundOutcome:
@@ -177,7 +182,7 @@ def _round_outcome(
     if electorate_size == 0:
         # Nobody is left to consent, not even by silence: no Beschluss made by no one.
         return RoundOutcome.NO_QUORUM
-    if policy.silence is Silence.CONSENT or policy.process is Process.CONSENT:
+    if silence_consents(policy):
         return RoundOutcome.CONSENSUS
     if responses >= needed:
         return RoundOutcome.CONSENSUS

@@ -9,17 +9,21 @@ import logging
 from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
 from bot.charter.refusals import Refusal
-from bot.flows.port import ChatActionFailed, InvitationDelivered, InviteLinkMade
+from bot.flows.payloads import SettingField, SettingPress
+from bot.flows.port import Button, ChatActionFailed, InvitationDelivered, InviteLinkMade, Keyboard
 from bot.services import Services
 from bot.texts import naming
-from bot.texts.i18n import t
+from bot.texts.i18n import Html, t
 from storage.people import Person
 from storage.proposals import ProposalRecord
 from storage.teams import Team
 
 log = logging.getLogger(__name__)
 
-SETTINGS = {"mode": [m.value for m in RosterMode], "process": [p.value for p in Process]}
+SETTINGS = {
+    SettingField.MODE.value: [m.value for m in RosterMode],
+    SettingField.PROCESS.value: [p.value for p in Process],
+}
 
 
 async def _no_open_admission(services: Services, team: Team, person: Person) -> None:
@@ -36,7 +40,7 @@ async def declare_intent(services: Services, person: Person, text: str) -> int:
         raise Refusal("join.no_pt")
     pt = teams[0]
     if await services.storage.rosters.is_member(pt.id, person.id):
-        raise Refusal("join.already_member", team=pt.name)
+        raise Refusal("join.already_member", team=pt)
     await _no_open_admission(services, pt, person)
     lang = services.default_language
     title = t(lang, "join.title", name=naming.name(person))
@@ -58,27 +62,67 @@ async def propose_admission(
         raise Refusal("admit.already", name=naming.name(person))
     await _no_open_admission(services, team, person)
     lang = services.default_language
-    text = t(lang, "admission.title", name=naming.name(person), team=team.name)
+    text = t(lang, "admission.title", name=naming.name(person), team=naming.team(team, lang))
     return await services.decisions.propose(
         team, proposer.id, text, None, kind=DecisionKind.ADMISSION, subject_id=person.id
     )
 
 
+def is_setting(field: str, value: str) -> bool:
+    """Whether `field` and `value` name a setting an LT can propose (the words of the code,
+    which /settings still understands typed: `/settings mode explicit`)."""
+    return field in SETTINGS and value in SETTINGS[field]
+
+
+def _current(services: Services, team: Team) -> dict[str, str]:
+    return {"mode": team.roster_mode, "process": services.policy(team).process.value}
+
+
+def settings_menu(services: Services, team: Team, lang: str) -> tuple[Html, Keyboard]:
+    """/settings in an LT: what is set, and a button for every change the team can propose
+    (pressing one proposes it: `propose_setting`)."""
+    current = _current(services, team)
+    text = t(
+        lang,
+        "settings.show",
+        team=naming.team(team, lang),
+        mode=t(lang, f"roster_mode.{current['mode']}"),
+        process=t(lang, f"process.{current['process']}"),
+    )
+    rows = [
+        [
+            Button(
+                t(lang, f"settings.option.{field}.{value}"),
+                SettingPress(team.id, SettingField(field), value),
+            )
+        ]
+        for field, values in SETTINGS.items()
+        for value in values
+        if value != current[field]
+    ]
+    return text, Keyboard.of(*rows)
+
+
 async def propose_setting(
     services: Services, team: Team, proposer: Person, field: str, value: str
 ) -> int:
-    """/settings mode explicit, /settings process majority: the LT decides the change."""
+    """A change of an LT's settings, from /settings' buttons (or typed: `/settings mode
+    explicit`): the LT decides it by its current process. The card says the change once: its
+    title is the new setting, its text what it was until now."""
     if team.kind != TeamKind.LT:
         raise Refusal("settings.lt_only")
-    if field not in SETTINGS or value not in SETTINGS[field]:
+    if not is_setting(field, value):
         raise Refusal("settings.usage")
-    current = team.roster_mode if field == "mode" else services.policy(team).process.value
-    if current == value:
-        raise Refusal("settings.unchanged", value=value)
     lang = services.default_language
-    text = t(
-        lang, f"settings.title.{field}", team=team.name, value=t(lang, f"{_label(field)}.{value}")
-    )
+    current = _current(services, team)[field]
+    if current == value:
+        raise Refusal("settings.unchanged", value=t(lang, f"{_label(field)}.{value}"))
+    for proposal in await services.storage.proposals.open_proposals(team.id):
+        if proposal.kind == DecisionKind.SETTINGS.value and proposal.payload.get("field") == field:
+            raise Refusal("settings.already_open", id=proposal.id)
+    title = t(lang, f"settings.title.{field}", value=t(lang, f"{_label(field)}.{value}"))
+    before = t(lang, "settings.before", value=t(lang, f"{_label(field)}.{current}"))
+    text = f"{title}\n{before}"
     return await services.decisions.propose(
         team,
         proposer.id,
@@ -144,7 +188,7 @@ async def deliver_invitations(services: Services, person: Person) -> None:
             continue
         await services.outbox.send(
             person.telegram_id,
-            t(lang, "invitation.text", team=team.name, link=invitation.link),
+            t(lang, "invitation.text", team=naming.team(team, lang), link=invitation.link),
             on_posted=InvitationDelivered(invitation.id),
         )
 
@@ -195,7 +239,7 @@ async def admission_decided(
     if not approved(outcome):
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(
-                person.telegram_id, t(lang, "admission.not_admitted", team=team.name)
+                person.telegram_id, t(lang, "admission.not_admitted", team=naming.team(team, lang))
             )
         return
     # Idempotent: a restart after a crash may run this again.
@@ -203,12 +247,17 @@ async def admission_decided(
         group_lang = services.default_language
         await services.outbox.send(
             team.chat_id,
-            t(group_lang, "admission.welcome", name=naming.name(person), team=team.name),
+            t(
+                group_lang,
+                "admission.welcome",
+                name=naming.name(person),
+                team=naming.team(team, group_lang),
+            ),
             about=[person.id],
         )
         if person.telegram_id is not None and person.started_bot:
             await services.outbox.send(
-                person.telegram_id, t(lang, "admission.admitted", team=team.name)
+                person.telegram_id, t(lang, "admission.admitted", team=naming.team(team, lang))
             )
     if team.kind == TeamKind.PT:
         await invite(services, team, person)

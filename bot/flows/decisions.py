@@ -383,8 +383,8 @@ class Decisions:
         )
         if applied is None:
             return refusals.CLOSED
-        if superseded is not None:
-            await self.cards.refresh_card(superseded[0])
+        if round_ is not None:  # the card says the vote runs now, and until when
+            await self.cards.refresh_card(round_.id)
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
         await self._after(refreshed, step, applied)
@@ -431,10 +431,11 @@ class Decisions:
             return False
         if close_round is not None:
             await self.cards.refresh_card(close_round[0])
-        if vote is not None and vote.outcome is None:
-            await self.votes.stop_polls(vote.id)
         refreshed = await self.store.get(proposal.id)
         assert refreshed is not None
+        if vote is not None and vote.outcome is None:
+            await self.votes.stop_polls(vote.id)
+            await self.votes.refresh_card(refreshed, vote.id)  # Zurückgezogen, not the vote
         await self._after(refreshed, step, applied, announce=announce)
         return True
 

@@ -63,7 +63,7 @@ async def nominate(
     if candidate is not None and await services.storage.rosters.is_member(
         target_team.id, candidate.id
     ):
-        raise Refusal("nominate.already_member", name=naming.name(candidate), team=target_team.name)
+        raise Refusal("nominate.already_member", name=naming.name(candidate), team=target_team)
     open_one = await services.storage.nominations.open_for(
         target,
         candidate.id if candidate else None,
@@ -76,7 +76,7 @@ async def nominate(
     )
     lang = services.default_language
     name = naming.name(candidate, username=username)
-    lines: list[str] = [t(lang, "nominate.title", name=name, team=target_team.name)]
+    lines: list[str] = [t(lang, "nominate.title", name=name, team=naming.team(target_team, lang))]
     if reason:
         lines.append(reason)
     if candidate is None or not candidate.started_bot:
@@ -125,7 +125,7 @@ async def ask_candidate(services: Services, nomination_id: int, candidate: Perso
     )
     await services.outbox.send(
         candidate.telegram_id,
-        t(lang, "nominate.ask", team=target_team.name),
+        t(lang, "nominate.ask", team=naming.team(target_team, lang)),
         keyboard=keyboard,
     )
 
@@ -269,13 +269,13 @@ async def _end(
     it privately."""
     candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
     target_team = await _team(services, nomination.target_kind)
+    lang = services.default_language
     params: dict[str, object] = {
         "name": naming.name(candidate, username=nomination.candidate_username),
-        "target": target_team.name if target_team else "?",
-        "team": rejecting.name if rejecting else "",
+        "team": "",
+        **_teams(lang, target_team, rejecting),
     }
     withdrawn_key, note_key, private_key = ENDED_TEXTS[how]
-    lang = services.default_language
     about = [candidate.id] if candidate is not None else []
     for kind, proposal_id in (
         (TeamKind.PT.value, nomination.pt_proposal_id),
@@ -302,9 +302,11 @@ async def _tell(
     nomination: Nomination,
     key: str,
     include_target: bool = False,
+    team: Team | None = None,
     **params: object,
 ) -> None:
-    """PT, ST (and the target team where it concerns it) and the candidate learn it."""
+    """PT, ST (and the target team where it concerns it) and the candidate learn it; `team`
+    is the team the text names (the one that rejected)."""
     candidate = await services.storage.people.by_id(nomination.candidate_id or 0)
     name = naming.name(candidate, username=nomination.candidate_username)
     target_team = await _team(services, nomination.target_kind)
@@ -313,19 +315,27 @@ async def _tell(
         kinds.append(nomination.target_kind)
     lang = services.default_language
     for kind in kinds:
-        team = await _team(services, kind)
-        if team is not None:
+        chat_team = await _team(services, kind)
+        if chat_team is not None:
             await services.outbox.send(
-                team.chat_id,
-                t(lang, key, name=name, target=target_team.name if target_team else "?", **params),
+                chat_team.chat_id,
+                t(lang, key, name=name, **_teams(lang, target_team, team), **params),
                 about=[candidate.id] if candidate is not None else (),
             )
     if candidate is not None and candidate.started_bot and candidate.telegram_id is not None:
         private = services.language_for("private", candidate.language_code)
         await services.outbox.send(
             candidate.telegram_id,
-            t(private, key, name=name, target=target_team.name if target_team else "?", **params),
+            t(private, key, name=name, **_teams(private, target_team, team), **params),
         )
+
+
+def _teams(lang: str, target: Team | None, team: Team | None) -> dict[str, str]:
+    """The teams a nomination's note names: the target team, and the one that decided."""
+    named = {"target": naming.team(target, lang) if target else "?"}
+    if team is not None:
+        named["team"] = naming.team(team, lang)
+    return named
 
 
 def register(services: Services) -> None:

@@ -68,7 +68,26 @@ class ForgetPress:
     confirm: bool
 
 
-CallbackPayload = Press | Acceptance | Confirmation | Candidacy | PetitionPress | ForgetPress
+class SettingField(StrEnum):
+    """What an LT's settings (/einstellungen) can change."""
+
+    MODE = "mode"  # the roster mode: a RosterMode value
+    PROCESS = "process"  # how the LT decides: a Process value
+
+
+@dataclass(frozen=True, slots=True)
+class SettingPress:
+    """A member of an LT proposes a change of its settings from /einstellungen's buttons:
+    `value` is the RosterMode or Process value proposed for `field`."""
+
+    team_id: int
+    field: SettingField
+    value: str
+
+
+CallbackPayload = (
+    Press | Acceptance | Confirmation | Candidacy | PetitionPress | ForgetPress | SettingPress
+)
 
 # -- links that start the bot -------------------------------------------------------------------
 

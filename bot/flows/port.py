@@ -101,6 +101,14 @@ class VotePollPosted:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteCardPosted:
+    """The card of a vote without a round (process `majority`): edited when the vote closes
+    (Votes.set_card)."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class VoteAnnounced:
     """A vote's result (Votes.mark_announced)."""
 
@@ -157,6 +165,7 @@ OnPosted = (
     | RoundAnnounced
     | FullTextPosted
     | VotePollPosted
+    | VoteCardPosted
     | VoteAnnounced
     | ElectionPollPosted
     | PetitionPosted
@@ -210,6 +219,13 @@ class RoundCard:
 
 
 @dataclass(frozen=True, slots=True)
+class VoteCard:
+    """The card of a vote without a round as it is when the edit goes out."""
+
+    vote_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RoundResult:
     """A round's posted result as it is when the edit goes out (a reason that came after the
     close, SPEC §3.4)."""
@@ -231,9 +247,9 @@ class Reminder:
     reply_to: int | None = None
 
 
-# What an edit shows when it goes out: a round's card, or a round's result.
-Edited = RoundCard | RoundResult
-Deferred = RoundCard | RoundResult | Reminder
+# What an edit shows when it goes out: a round's or a vote's card, or a round's result.
+Edited = RoundCard | VoteCard | RoundResult
+Deferred = RoundCard | VoteCard | RoundResult | Reminder
 
 # How a deferred item is rendered when it goes out; None: no longer needed (nothing is sent).
 Render = Callable[[Deferred], Awaitable[tuple[Html, Keyboard | None] | None]]

@@ -29,6 +29,8 @@ from bot.flows.port import (
     RoundCard,
     RoundResult,
     VoteAnnounced,
+    VoteCard,
+    VoteCardPosted,
     VotePollPosted,
 )
 from bot.services import Services
@@ -41,6 +43,7 @@ _TYPES: dict[str, type[Any]] = {
         RoundAnnounced,
         FullTextPosted,
         VotePollPosted,
+        VoteCardPosted,
         VoteAnnounced,
         ElectionPollPosted,
         PetitionPosted,
@@ -49,6 +52,7 @@ _TYPES: dict[str, type[Any]] = {
         InviteLinkMade,
         InvitationDelivered,
         RoundCard,
+        VoteCard,
         RoundResult,
         Reminder,
     )
@@ -88,6 +92,8 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
             await storage.proposals.set_full_text(proposal_id, post.chat_id, post.message_id)
         case VotePollPosted(vote_id):
             await services.decisions.votes.poll_posted(vote_id, post)
+        case VoteCardPosted(vote_id):
+            await storage.votes.set_card(vote_id, post.chat_id, post.message_id)
         case VoteAnnounced(vote_id):
             await storage.votes.mark_announced(vote_id, now)
         case ElectionPollPosted(election_id, team_id):
@@ -112,6 +118,8 @@ async def render(services: Services, what: Deferred) -> tuple[Html, Keyboard | N
     match what:
         case RoundCard(round_id):
             return await services.decisions.cards.render_current(round_id)
+        case VoteCard(vote_id):
+            return await services.decisions.votes.render_card(vote_id)
         case RoundResult(round_id):
             return await services.decisions.cards.render_result(round_id)
         case Reminder():

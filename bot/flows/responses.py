@@ -12,6 +12,7 @@ from bot.charter.outcomes import REASONED_RESPONSES, ProposalStatus, Response
 from bot.texts.render import message_link
 from storage.reasons import Reasons
 from storage.rounds import PressContext, Rounds
+from storage.teams import Team
 
 if TYPE_CHECKING:
     from bot.flows.decisions import Decisions
@@ -54,6 +55,7 @@ class PressOutcome:
     team_name: str = ""
     card: tuple[int, int] | None = None  # (chat id, message id) of the round's card
     update_id: int | None = None  # the press's update (None: not a press)
+    team: Team | None = None  # the round's team, where the person is not on it
 
     @property
     def counted(self) -> bool:
@@ -134,7 +136,7 @@ class Responses:
                 # Admitted while the round was open: they take part from the next one.
                 on_roster = await storage.rosters.is_member(team.id, person_id)
                 result = PressResult.NEXT_ROUND if on_roster else PressResult.NOT_MEMBER
-                return PressOutcome(result, *found)
+                return PressOutcome(result, *found, team=team)
             await self.rounds.join_round(round_id, person_id, self.decisions.now())
         recorded = await self.rounds.record_response(
             round_id, person_id, choice.value, update_id, self.decisions.now()

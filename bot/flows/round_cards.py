@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.charter.outcomes import DecisionOutcome, ProposalStatus
-from bot.charter.policy import policy_from_json
+from bot.charter.policy import RosterMode, policy_from_json
 from bot.flows.payloads import Press
 from bot.flows.port import (
     Button,
@@ -87,6 +87,7 @@ class RoundCards:
         if proposal.proposer_id is not None:
             people_ids.add(proposal.proposer_id)
         people = await services.storage.people.by_ids(sorted(people_ids))
+        team = await services.storage.teams.by_id(proposal.team_id)
         return RoundView(
             proposal=proposal,
             round=round_,
@@ -97,6 +98,8 @@ class RoundCards:
             objections=carried,
             full_text_link=message_link(proposal.full_text_chat_id, proposal.full_text_message_id),
             closed_outcome=closed_outcome,
+            vote=await services.storage.votes.vote_of(proposal.id),
+            chat_roster=team is not None and team.roster_mode == RosterMode.CHAT,
         )
 
     async def _render(
@@ -224,12 +227,17 @@ class RoundCards:
         return await self.result_text(current, current.result_next_step or ""), None
 
     async def _next_step(self, proposal: ProposalRecord) -> Html:
-        """What happens now, from the proposal's current state."""
+        """What happens now, from the proposal's current state: who may revise until when,
+        or until when the majority vote runs."""
+        storage = self.decisions.services.storage
         proposer, until = "", ""
-        waiting = ProposalStatus(proposal.status) is ProposalStatus.AWAITING_REVISION
-        if waiting and proposal.revision_until is not None:  # named in the text
-            person = await self.decisions.services.storage.people.by_id(proposal.proposer_id or 0)
+        status = ProposalStatus(proposal.status)
+        if status is ProposalStatus.AWAITING_REVISION and proposal.revision_until is not None:
+            person = await storage.people.by_id(proposal.proposer_id or 0)
             proposer, until = naming.name(person), self.decisions.when(proposal.revision_until)
+        elif status is ProposalStatus.VOTE_OPEN:
+            vote = await storage.votes.vote_of(proposal.id)
+            until = self.decisions.when(vote.deadline) if vote is not None else ""
         return cards.render_next_step(proposal, proposer, until, self.lang)
 
     async def announce_closed(

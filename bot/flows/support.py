@@ -8,6 +8,7 @@ from bot.charter.policy import DecisionKind, TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows.round_cards import proposal_people
 from bot.services import Services
+from bot.texts import naming
 from bot.texts.i18n import t
 from storage.proposals import ProposalRecord
 from storage.teams import Team
@@ -21,7 +22,7 @@ async def request_support(services: Services, lt: Team, requester_id: int, text:
     if not steering:
         raise Refusal("support.no_st")
     lang = services.default_language
-    title = t(lang, "support.title", team=lt.name)
+    title = t(lang, "support.title", team=naming.team(lt, lang))
     return await services.decisions.propose(
         steering[0],
         requester_id,
@@ -44,7 +45,7 @@ async def support_decided(
         lang,
         "support.decided",
         id=proposal.id,
-        team=lt.name,
+        team=naming.team(lt, lang),
         outcome=t(lang, f"outcome.{outcome.value}"),
         request=proposal.text,
     )

@@ -9,10 +9,18 @@ from typing import TYPE_CHECKING
 from bot.charter import course, outcomes, tally
 from bot.charter.outcomes import ProposalStatus
 from bot.charter.policy import policy_from_json
-from bot.flows.port import Poll, Posted, VoteAnnounced, VotePollPosted
+from bot.flows.port import (
+    Keyboard,
+    Poll,
+    Posted,
+    VoteAnnounced,
+    VoteCard,
+    VoteCardPosted,
+    VotePollPosted,
+)
 from bot.flows.round_cards import proposal_people
 from bot.texts import cards, naming
-from bot.texts.i18n import t
+from bot.texts.i18n import Html, t
 from storage.proposals import ProposalRecord
 from storage.votes import VoteResult
 from storage.votes import Votes as StoredVotes
@@ -45,17 +53,17 @@ class Votes:
             proposer = await services.storage.people.by_id(proposal.proposer_id or 0)
             assert vote is not None
             card = cards.render_vote_card(
-                proposal,
-                naming.name(proposer),
-                self.decisions.when(vote.deadline),
-                lang,
+                proposal, vote, naming.name(proposer), lang, self.decisions.when
             )
-            delivery = await services.outbox.send(chat_id, card, about=about)
+            delivery = await services.outbox.send(
+                chat_id, card, on_posted=VoteCardPosted(vote_id), about=about
+            )
             if delivery.posted is not None:
                 reply_to = delivery.posted.message_id
-
+        vote = await self.store.vote(vote_id)
+        assert vote is not None
         poll = Poll(
-            question=cards.poll_question(proposal, lang),
+            question=cards.poll_question(proposal, self.decisions.when(vote.deadline), lang),
             options=tuple(cards.poll_options(lang)),
             reply_to=reply_to,
         )
@@ -184,6 +192,34 @@ class Votes:
             on_posted=VoteAnnounced(vote_id),
             about=await proposal_people(services, proposal),
         )
+        await self.refresh_card(proposal, vote_id)  # the card shows the Beschluss
+
+    async def refresh_card(self, proposal: ProposalRecord, vote_id: int) -> None:
+        """Show where the proposal stands on its card: the last round's card, or the vote's
+        own where it had no round (rendered when the edit goes out)."""
+        services = self.decisions.services
+        round_ = await services.storage.rounds.current_round(proposal.id)
+        if round_ is not None:
+            await self.decisions.cards.refresh_card(round_.id)
+            return
+        vote = await self.store.vote(vote_id)
+        if vote is not None and vote.card_chat_id is not None and vote.card_message_id:
+            await services.outbox.edit_later(
+                vote.card_chat_id, vote.card_message_id, VoteCard(vote_id)
+            )
+
+    async def render_card(self, vote_id: int) -> tuple[Html, Keyboard | None] | None:
+        """The card of a vote without a round as it is now (what a waiting edit shows)."""
+        services = self.decisions.services
+        vote = await self.store.vote(vote_id)
+        proposal = await services.storage.proposals.get(vote.proposal_id) if vote else None
+        if vote is None or proposal is None:
+            return None
+        proposer = await services.storage.people.by_id(proposal.proposer_id or 0)
+        text = cards.render_vote_card(
+            proposal, vote, naming.name(proposer), services.default_language, self.decisions.when
+        )
+        return text, None
 
     async def stop_polls(self, vote_id: int) -> None:
         """The bot closes its polls itself, so that Telegram's poll and the record agree."""

@@ -7,6 +7,7 @@ carries its version) and its compact wire format, validated on the way back in.
     e1:<election>:<position>:<a|d>    Candidacy     a candidate stands or not
     c1:<petition>:<n|a|x>             PetitionPress named, anonymous, or cancelled
     f1:<person>:<y|n>                 ForgetPress   /forgetme confirmed or not
+    s1:<team>:<m|p>:<value>           SettingPress  an LT's setting proposed (/einstellungen)
 
 These strings are on buttons already posted: a change of format is a new prefix, never a
 new meaning for an old one."""
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.charter.outcomes import Response
+from bot.charter.policy import Process, RosterMode
 from bot.flows.payloads import (
     Acceptance,
     CallbackPayload,
@@ -28,6 +30,8 @@ from bot.flows.payloads import (
     PetitionChoice,
     PetitionPress,
     Press,
+    SettingField,
+    SettingPress,
 )
 
 MAX_BYTES = 64  # Telegram's limit for callback data
@@ -40,6 +44,30 @@ _RESPONSES = {
     Response.OBJECT: "o",
 }
 _RESPONSE_OF = {code: response for response, code in _RESPONSES.items()}
+
+
+# A setting's field and value, each a short code on the wire.
+_FIELDS = {SettingField.MODE: "m", SettingField.PROCESS: "p"}
+_FIELD_OF = {code: field for field, code in _FIELDS.items()}
+_SETTINGS = {
+    SettingField.MODE: {RosterMode.CHAT.value: "c", RosterMode.EXPLICIT.value: "e"},
+    SettingField.PROCESS: {
+        Process.CONSENSUS_THEN_MAJORITY.value: "cm",
+        Process.MAJORITY.value: "m",
+        Process.CONSENSUS_ONLY.value: "co",
+        Process.CONSENT.value: "cs",
+    },
+}
+_SETTING_OF = {
+    (_FIELDS[field], code): value
+    for field, values in _SETTINGS.items()
+    for value, code in values.items()
+}
+
+
+def _setting(fields: tuple[str, ...]) -> CallbackPayload:
+    value = _SETTING_OF[(fields[1], fields[2])]  # KeyError: no such setting (not ours)
+    return SettingPress(int(fields[0]), _FIELD_OF[fields[1]], value)
 
 
 def _yes(value: bool, yes: str = "a", no: str = "d") -> str:
@@ -100,6 +128,12 @@ _FORMATS: dict[type[CallbackPayload], _Format] = {
         lambda p: (p.person_id, _yes(p.confirm, "y", "n")),
         lambda f: ForgetPress(int(f[0]), f[1] == "y"),
     ),
+    SettingPress: _format(
+        "s1",
+        f"{_ID}:([mp]):([a-z]{{1,2}})",
+        lambda p: (p.team_id, _FIELDS[p.field], _SETTINGS[p.field].get(p.value, "?")),
+        _setting,
+    ),
 }
 _BY_PREFIX = {codec.prefix: codec for codec in _FORMATS.values()}
 
@@ -125,7 +159,10 @@ def decode(data: str | None) -> CallbackPayload | None:
     match = codec.fields.fullmatch(rest)
     if match is None:
         return None
-    return codec.from_fields(match.groups())
+    try:
+        return codec.from_fields(match.groups())
+    except KeyError:  # well formed, but names nothing we made (a setting that is no setting)
+        return None
 
 
 def pattern(payload_type: type[CallbackPayload]) -> str:

@@ -1,11 +1,14 @@
-"""How a text names a person: `name` everywhere, `mention` where the bot means to reach them."""
+"""How a text names a person (`name` everywhere, `mention` where the bot means to reach them)
+and a team (`team`)."""
 
 from __future__ import annotations
 
 import html
+import re
 
-from bot.texts.i18n import Html
+from bot.texts.i18n import Html, t
 from storage.people import Person
+from storage.teams import Team
 
 
 def name(person: Person | None, *, username: str | None = None, with_username: bool = False) -> str:
@@ -44,3 +47,23 @@ def _username_after(person: Person, plain: str) -> str:
     if person.username and plain != f"@{person.username}":
         return f" (@{person.username})"
     return ""
+
+
+def team(team: Team, lang: str, *, start: bool = False) -> Html:
+    """A team as a sentence names it: its name in quotes, its kind said once.
+
+    „Steuerungsteam“ (ST) where the name is the kind's own word (or holds it), Lösungsteam
+    „Bänke am Markt“ where it does not, and just „LT Bänke“ where the name carries the
+    kind's short form already; `start` capitalises the kind at the start of a heading. The
+    texts around it say "im {team}", "zum {team}", "vom {team}": every kind is "das …team"
+    but the NET chat, "der Netzwerk-Chat", and im/zum/vom fit both.
+    """
+    kind = t(lang, f"team.kind.{team.kind}")
+    if start:  # at the start of a heading: "Solution team “Garden”"
+        kind = Html(kind[:1].upper() + kind[1:])
+    name = team.name.strip()
+    if re.search(rf"(?<!\w){re.escape(team.kind)}(?!\w)", name):
+        return t(lang, "team.quoted", name=name)
+    if kind.casefold() in name.casefold():
+        return t(lang, "team.named_short", name=name, short=team.kind)
+    return t(lang, "team.named", kind=kind, name=name)
