@@ -181,7 +181,8 @@ async def test_the_st_enters_several_people_to_one_seat(team: Teams) -> None:
     )
     assert len(writes) == 1
     assert answer.splitlines()[0] == (
-        "Aufnahme ins „Steuerungsteam“ (ST) – Sitz: Zivilgesellschaft, entsandt von: Quartiersverein Ost:"
+        "Aufnahme ins „Steuerungsteam“ (ST) – Sitz: Zivilgesellschaft,"
+        " entsandt von: Quartiersverein Ost:"
     )
     assert answer.splitlines()[1] == "✅ Jetzt Mitglied (3): Anna, Bert, Carl"
     listing = await h.say(ST, ADMIN, "/members")
