@@ -381,14 +381,20 @@ def _member_check(application: App) -> Callable[[int, int], Awaitable[bool]]:
 
 async def set_command_menus(application: App, default_language: str) -> None:
     """setMyCommands per menu (groups, private chats) and language (SPEC §9), from the
-    command table."""
+    command table, by the names the messages there use: a group speaks the network's
+    language to everyone, so its menu does too, whatever a person's own language (set for
+    each language all the same, so that no older menu of another language stays in front);
+    a private chat speaks the person's language, German names in German (/vorschlag,
+    /anliegen), English ones in English."""
     from handlers import Menu, in_menu
 
     bot = application.bot
     for menu in Menu:
         for lang in (None, *LANGUAGES):
-            texts_lang = lang or default_language
-            commands = [BotCommand(c.name, t(texts_lang, c.menu_key)) for c in in_menu(menu)]
+            texts_lang = default_language if menu is Menu.GROUP else lang or default_language
+            commands = [
+                BotCommand(c.shown(texts_lang), t(texts_lang, c.menu_key)) for c in in_menu(menu)
+            ]
             try:
                 await bot.set_my_commands(commands, scope=menu.scope(), language_code=lang)
             except TelegramError as exc:

@@ -10,9 +10,11 @@ from bot.charter.teams import seat_word
 from bot.flows import delegations
 from bot.flows.payloads import OpenDelegation
 from bot.texts import naming
+from bot.texts.i18n import t
 from handlers.common import (
     Context,
     current_person,
+    lang_of,
     named_person,
     refuse,
     reply,
@@ -63,9 +65,15 @@ async def delegate(update: Update, context: Context) -> None:
         return
     person = named.person
     about = [person.id] if person is not None else []
+    # The answer echoes what was stored: the seat and the delegating body.
+    stored = {"seat": t(lang_of(update, context), f"seat.{recorded.seat}"), "body": recorded.body}
     if person is not None and person.started_bot:
-        await reply_about(update, context, about, "delegate.recorded", name=naming.name(person))
+        await reply_about(
+            update, context, about, "delegate.recorded", name=naming.name(person), **stored
+        )
     else:
         name = naming.name(person, username=username)
         link = services.outbox.start_link(OpenDelegation(recorded.token))
-        await reply_about(update, context, about, "delegate.recorded_link", name=name, link=link)
+        await reply_about(
+            update, context, about, "delegate.recorded_link", name=name, link=link, **stored
+        )

@@ -15,21 +15,33 @@ if TYPE_CHECKING:
     from handlers.commands import Command
 
 
+# "/help all", "/hilfe alle": every command that fits, not only the short list.
+EVERYTHING = frozenset({"all", "alle", "mehr", "more"})
+
+
 async def start(update: Update, context: Context) -> None:
     """Someone opened the bot (possibly through a deep link)."""
     payload = (context.args or [""])[0]
     if payload and await personal.by_deep_link(update, context, payload):
         return
-    await show_help(update, context)
+    await help_text(update, context, everything=False)
     person = await current_person(update, context)
     if person is not None and update.effective_chat and update.effective_chat.type == "private":
         await admissions.deliver_invitations(services_of(context), person)
 
 
 async def show_help(update: Update, context: Context) -> None:
-    """What the bot is and the commands that fit this chat and this person: /help."""
+    """/help: the commands that fit this chat and this person; /help all: all of them."""
+    words = {word.lower() for word in context.args or []}
+    await help_text(update, context, everything=bool(words & EVERYTHING))
+
+
+async def help_text(update: Update, context: Context, *, everything: bool) -> None:
+    """What the bot is, and the commands for this chat (its kind of team) and this person
+    (on the team's roster, a network admin), by the names this language uses: a short list
+    and the way to the rest, or with `everything` all of them."""
     # The command table names this handler, so it is read when /help runs.
-    from handlers.commands import Chat, in_help
+    from handlers.commands import Asker, Chat, in_help
 
     services = services_of(context)
     chat = update.effective_chat
@@ -40,32 +52,41 @@ async def show_help(update: Update, context: Context) -> None:
     lines: list[str] = [t(lang, "help.intro", network=services.config.network.name)]
     if chat.type == "private":
         lines.append(t(lang, "help.private"))
-        where = Chat.PRIVATE
+        asker = Asker(Chat.PRIVATE, network_admin=is_admin)
     else:
         team = await services.storage.teams.by_chat(chat.id)
         if team is None:
             lines.append(t(lang, "help.unbound"))
-            where = Chat.UNBOUND
+            asker = Asker(Chat.UNBOUND, network_admin=is_admin)
         else:
             lines.append(t(lang, "help.team", name=team.name, kind=t(lang, f"kind.{team.kind}")))
-            where = Chat.TEAM
+            person = await current_person(update, context)
+            member = person is not None and await services.storage.rosters.is_member(
+                team.id, person.id
+            )
+            asker = Asker(Chat.TEAM, team.kind, member=member, network_admin=is_admin)
     lines.append("")
-    lines.extend(command_line(lang, command) for command in in_help(where, network_admin=is_admin))
+    commands = in_help(asker, everything=everything)
+    lines.extend(command_line(lang, command, everything=everything) for command in commands)
+    # The way to the rest, where there is more than /help itself.
+    rest = [c for c in in_help(asker, everything=True) if c not in commands and c.name != "help"]
+    if not everything and rest:
+        lines.append(t(lang, "help.more"))
     if is_admin and chat.type == "private":
         lines.append("")
         lines.append(t(lang, "help.admin_private"))
     await reply_html(update, context, "\n".join(lines))
 
 
-def command_line(lang: str, command: Command) -> Html:
-    # The German aliases are shown to German speakers; every alias works in any language.
-    aliases = "".join(f" · /{alias}" for alias in command.aliases) if lang == "de" else ""
-    return t(
-        lang,
-        "help.command",
-        command=f"/{command.name}{aliases}",
-        description=t(lang, command.help_key),
+def command_line(lang: str, command: Command, *, everything: bool = False) -> Html:
+    """One command by the name this language uses; in the whole German list its English
+    name after it (every name works in any language; English speakers see English only)."""
+    shown = command.shown(lang)
+    others = [name for name in (command.name, *command.aliases) if name != shown]
+    names = " · ".join(
+        f"/{name}" for name in (shown, *(others if everything and lang == "de" else ()))
     )
+    return t(lang, "help.command", command=names, description=t(lang, command.help_key))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

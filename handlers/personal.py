@@ -19,11 +19,12 @@ from bot.flows.payloads import (
     OpenCandidacy,
     OpenDelegation,
     OpenNomination,
+    RaisePetition,
 )
 from bot.services import Services
 from bot.telegram_side import callbacks, deep_links
 from bot.texts.i18n import t
-from handlers import proposals
+from handlers import petitions, proposals
 from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
 from storage.people import Person
 
@@ -38,6 +39,9 @@ async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
     match deep_links.decode(payload):
         case GiveReason(round_id):
             await proposals.reason_by_deep_link(update, context, round_id)
+            return True
+        case RaisePetition():
+            await petitions.ask_privately(update, context)
             return True
         case OpenNomination(token):
             open_question = nominations.open_by_deep_link

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.flows import personal_data
-from bot.flows.payloads import ForgetPress
+from bot.flows.payloads import ForgetPress, OpenBot
 from bot.flows.port import Button, Keyboard
 from bot.telegram_side import callbacks
 from bot.texts.i18n import t
@@ -32,12 +32,8 @@ async def _privately(update: Update, context: Context) -> bool:
     assert chat is not None
     if chat.type == "private":
         return True
-    await reply(
-        update,
-        context,
-        "privacy.private_only",
-        link=f"https://t.me/{services_of(context).bot_username}",
-    )
+    link = services_of(context).outbox.start_link(OpenBot())
+    await reply(update, context, "privacy.private_only", link=link)
     return False
 
 

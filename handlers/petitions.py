@@ -10,7 +10,7 @@ from telegram.error import BadRequest, TelegramError
 
 from bot.charter.refusals import Refusal
 from bot.flows import petitions
-from bot.flows.payloads import OpenBot, PetitionPress
+from bot.flows.payloads import PetitionPress, RaisePetition
 from bot.telegram_side import callbacks
 from bot.texts.i18n import t
 from handlers.common import (
@@ -39,15 +39,21 @@ async def raise_petition(update: Update, context: Context) -> None:
         key = "petition.private_only"
         if command_rest(update) and await _delete(context, chat.id, message.message_id):
             key = "petition.private_only_deleted"
-        await services.outbox.send(
-            chat.id, t(lang_of(update, context), key, link=services.outbox.start_link(OpenBot()))
-        )
+        # The link opens the private chat at the petition's first question.
+        link = services.outbox.start_link(RaisePetition())
+        await services.outbox.send(chat.id, t(lang_of(update, context), key, link=link))
         return
+    await ask_privately(update, context, command_rest(update))
+
+
+async def ask_privately(update: Update, context: Context, text: str = "") -> None:
+    """In the private chat: the first question of a petition (its text, or with `text` named
+    or anonymous) — after /petition, or the link a group was given (/start petition)."""
     person = await current_person(update, context)
     if person is None:
         return
     try:
-        await petitions.start(services, person, command_rest(update))
+        await petitions.start(services_of(context), person, text)
     except Refusal as refusal:
         await refuse(update, context, refusal)
 

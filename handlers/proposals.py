@@ -90,9 +90,17 @@ async def leading_deadline(
             taken,
             min=services.duration(policy.min_deadline, lang),
             max=services.duration(MAX_AHEAD, lang),
+            command=typed_command(update),
         )
         return None
     return taken.deadline, taken.rest
+
+
+def typed_command(update: Update) -> str:
+    """The command as the person typed it, without the bot's name: "/vorschlag"."""
+    message = update.effective_message
+    words = (message.text or "").split() if message else []
+    return words[0].partition("@")[0] if words else ""
 
 
 async def propose(update: Update, context: Context) -> None:
@@ -306,8 +314,10 @@ async def press_response(update: Update, context: Context) -> None:
                     context, person.telegram_id, outcome.proposal_id or 0, press.choice, lang
                 )
             else:
+                # The bot may not write first: the link opens the private chat, and "Starten"
+                # there lands them in the question (/start reason_<round>).
                 url = services.outbox.start_link(GiveReason(press.round_id))
-                await answer_query(query, t(lang, "press.recorded", choice=choice), url=url)
+                await answer_query(query, t(lang, "press.reason_start", choice=choice), url=url)
         case PressResult.RECORDED:
             await answer_query(query, t(lang, "press.recorded", choice=choice))
     await services.decisions.responses.after_press(outcome)
@@ -321,10 +331,15 @@ def _team_of(outcome: PressOutcome, lang: str) -> str:
 async def ask_for_reason(
     context: Context, telegram_id: int | None, proposal_id: int, choice: Response, lang: str
 ) -> None:
+    """The private question for the reason of an Einwand or Bedenken: which proposal (by its
+    title), and that the team will see the reason with the person's name."""
     if telegram_id is None:
         return
-    await services_of(context).outbox.send(
-        telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id)
+    services = services_of(context)
+    proposal = await services.storage.proposals.get(proposal_id)
+    title = proposal.title if proposal is not None else ""
+    await services.outbox.send(
+        telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id, title=title)
     )
 
 

@@ -140,7 +140,7 @@ async def admit_member(update: Update, context: Context) -> None:
     people = [one.person for one in named.named if one.person is not None]
     entered = await rosters.enter(services, team, people, by=actor, seat=seat, body=body)
     if len(named.named) == 1:
-        await _answer_one(update, context, team, named.named[0], entered)
+        await _answer_one(update, context, team, named.named[0], entered, seat, body)
         return
     lang = lang_of(update, context)
     await reply_html_about(
@@ -152,20 +152,30 @@ async def admit_member(update: Update, context: Context) -> None:
 
 
 async def _answer_one(
-    update: Update, context: Context, team: Team, one: NamedOne, entered: list[bool]
+    update: Update,
+    context: Context,
+    team: Team,
+    one: NamedOne,
+    entered: list[bool],
+    seat: str | None,
+    body: str | None,
 ) -> None:
-    """One person named: the answer says it in a sentence, as it always did."""
+    """One person named: the answer says it in a sentence, as it always did, with the seat
+    and the delegating body as stored (in the ST)."""
     if one.person is None:
         await _naming_problem(update, context, one)
     elif entered[0]:
-        await reply_about(
-            update,
-            context,
-            [one.person.id],
-            "admit.done",
-            name=naming.mention(one.person),
-            team=naming.team(team, lang_of(update, context)),
-        )
+        lang = lang_of(update, context)
+        lines = [
+            t(lang, "admit.done", name=naming.mention(one.person), team=naming.team(team, lang))
+        ]
+        if seat is not None:  # in the ST: the seat and the body, as stored
+            seat_name = t(lang, f"seat.{seat}")
+            if body:
+                lines.append(t(lang, "admit.done_seat_body", seat=seat_name, body=body))
+            else:
+                lines.append(t(lang, "admit.done_seat", seat=seat_name))
+        await reply_html_about(update, context, [one.person.id], Html("\n".join(lines)))
     else:
         await reply_about(
             update, context, [one.person.id], "admit.already", name=naming.name(one.person)

@@ -110,7 +110,9 @@ async def setup_team(update: Update, context: Context) -> None:
             await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
     lang = lang_of(update, context)
     parts = [t(lang, "setup.done", team=naming.team(team, lang))]
-    parts.append(t(lang, f"setup.next.{mode.value}"))
+    # The steps in the order that works; in the ST every entry needs its seat.
+    seat = t(lang, "setup.next.seat") if kind is TeamKind.ST else ""
+    parts.append(t(lang, f"setup.next.{mode.value}", seat=seat))
     if chat.type == "group":
         parts.append(t(lang, "setup.recommend_supergroup"))
     message = update.effective_message

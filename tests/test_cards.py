@@ -211,7 +211,7 @@ def test_the_card_says_what_its_numbers_mean() -> None:
     chat = render_card(replace(view_of(MIXED), chat_roster=True), "de", when)
     assert "im Chat" in chat and "im Chat" not in text
     consent = render_card(view_of(MIXED, policy=Policy(process=Process.CONSENT)), "de", when)
-    assert "nötig" not in consent and "schweigt" in consent
+    assert "nötig" not in consent and "Schweigen zählt als Zustimmung" in consent
 
 
 def test_the_card_explains_bedenken_and_einwand_in_one_line_while_open() -> None:

@@ -11,8 +11,8 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.texts.i18n import keys, t
 from handlers import GROUP_MAIN
-from handlers.commands import COMMANDS, Chat, Command, Menu, in_help, in_menu
-from tests.harness import ADMIN, ANNA, DORA, PT, ST, Harness
+from handlers.commands import COMMANDS, Asker, Chat, Command, Menu, in_help, in_menu
+from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, LT, PLAIN, PT, ST, Harness, Teams
 
 SCOPES = {"all_group_chats": Menu.GROUP, "all_private_chats": Menu.PRIVATE}
 ALL_NAMES = [name for command in COMMANDS for name in command.names]
@@ -77,41 +77,62 @@ async def test_no_command_is_registered_outside_the_table(h: Harness) -> None:
     assert registered == set(ALL_NAMES)
 
 
-async def help_names(h: Harness, chat_id: int, user_id: int) -> list[str]:
-    """The commands one /help lists, by their first name on each line."""
-    reply = await h.say(chat_id, user_id, "/help")
+BY_NAME = {name: command for command in COMMANDS for name in command.names}
+
+
+async def help_names(h: Harness, chat_id: int, user_id: int, text: str = "/help") -> list[str]:
+    """The commands one /help lists, by their table name (each line starts with one of the
+    command's names)."""
+    reply = await h.say(chat_id, user_id, text)
     assert reply is not None and reply.text
-    return [line.split()[0][1:] for line in reply.text.splitlines() if line.startswith("/")]
+    return [
+        BY_NAME[line.split()[0][1:]].name
+        for line in reply.text.splitlines()
+        if line.startswith("/")
+    ]
 
 
 async def test_help_lists_the_rows_that_fit_the_chat_and_the_person(h: Harness) -> None:
     await h.bind(PT, "PT", "Projektteam")
-    for chat_id, user_id, chat, admin in (
-        (ADMIN, ADMIN, Chat.PRIVATE, True),
-        (ANNA, ANNA, Chat.PRIVATE, False),
-        (PT, ADMIN, Chat.TEAM, True),
-        (PT, ANNA, Chat.TEAM, False),
-        (ST, ADMIN, Chat.UNBOUND, True),
-        (ST, ANNA, Chat.UNBOUND, False),
+    for chat_id, user_id, asker in (
+        (ADMIN, ADMIN, Asker(Chat.PRIVATE, network_admin=True)),
+        (ANNA, ANNA, Asker(Chat.PRIVATE)),
+        (PT, ADMIN, Asker(Chat.TEAM, "PT", network_admin=True)),
+        (PT, ANNA, Asker(Chat.TEAM, "PT")),
+        (ST, ADMIN, Asker(Chat.UNBOUND, network_admin=True)),
+        (ST, ANNA, Asker(Chat.UNBOUND)),
     ):
-        expected = [command.name for command in in_help(chat, network_admin=admin)]
-        assert await help_names(h, chat_id, user_id) == expected, (chat, admin)
+        for text, everything in (("/help", False), ("/help all", True)):
+            expected = [command.name for command in in_help(asker, everything=everything)]
+            assert await help_names(h, chat_id, user_id, text) == expected, (asker, text)
 
 
-async def test_every_command_is_offered_in_help_somewhere(h: Harness) -> None:
-    await h.bind(PT, "PT", "Projektteam")
+async def test_every_command_is_offered_in_help_somewhere(team: Teams) -> None:
+    h, _ = await team("PT", (ANNA, BERT))
+    await team("LT", (ANNA, BERT))
+    await team("ST", (CARL, DORA))
     shown: set[str] = set()
-    for chat_id in (ADMIN, PT, ST):
-        shown |= set(await help_names(h, chat_id, ADMIN))
+    for chat_id, user_id in (
+        (ADMIN, ADMIN),
+        (PT, ANNA),
+        (PT, ADMIN),
+        (LT, ANNA),
+        (ST, CARL),
+        (PLAIN, ADMIN),
+    ):
+        shown |= set(await help_names(h, chat_id, user_id, "/hilfe alle"))
     assert shown == {command.name for command in COMMANDS}
 
 
-async def test_help_shows_the_german_aliases_to_german_speakers_only(h: Harness) -> None:
+async def test_help_names_commands_by_the_language_of_the_chat(h: Harness) -> None:
     german = await h.say(ANNA, ANNA, "/help")
-    english = await h.say(DORA, DORA, "/help")
-    assert german is not None and english is not None
+    everything = await h.say(ANNA, ANNA, "/hilfe alle")
+    english = await h.say(DORA, DORA, "/help all")
+    assert german is not None and everything is not None and english is not None
     petition = next(command for command in COMMANDS if command.name == "petition")
-    assert "/petition · /anliegen –" in (german.text or "")
+    assert f"/anliegen – {t('de', petition.help_key)}" in (german.text or "")
+    assert "/petition" not in (german.text or "")
+    assert "/anliegen · /petition –" in (everything.text or "")
     assert f"/petition – {t('en', petition.help_key)}" in (english.text or "")
     assert "/anliegen" not in (english.text or "")
 
@@ -133,8 +154,10 @@ async def test_the_menus_are_the_rows_of_each_menu_in_every_language(h: Harness)
         menu = SCOPES[call.params["scope"]["type"]]
         lang = call.params.get("language_code") or ""
         seen.add((menu, lang))
+        # a group's menu speaks the network's language (German here) to everyone
+        texts = "de" if menu is Menu.GROUP else lang or "de"
         expected = [
-            {"command": command.name, "description": t(lang or "de", command.menu_key)}
+            {"command": command.shown(texts), "description": t(texts, command.menu_key)}
             for command in in_menu(menu)
         ]
         assert call.params["commands"] == expected, (menu, lang)

@@ -11,12 +11,14 @@ from bot.flows.payloads import (
     OpenCandidacy,
     OpenDelegation,
     OpenNomination,
+    RaisePetition,
     StartPayload,
 )
 from bot.telegram_side import deep_links
 
 WIRE = [
     (OpenBot(), ""),
+    (RaisePetition(), "petition"),
     (GiveReason(42), "reason_42"),
     (OpenNomination("Ab3_-x9QzT0kLmNo"), "nom_Ab3_-x9QzT0kLmNo"),
     (OpenDelegation("tok"), "del_tok"),
@@ -32,11 +34,16 @@ def test_links_sent_before_keep_their_start_parameter(payload: StartPayload, tex
 
 def test_the_link_opens_the_bot_with_the_payload() -> None:
     assert deep_links.url("wiq_bot", GiveReason(7)) == "https://t.me/wiq_bot?start=reason_7"
-    assert deep_links.url("wiq_bot", OpenBot()) == "https://t.me/wiq_bot?start="
+    assert deep_links.url("wiq_bot", RaisePetition()) == "https://t.me/wiq_bot?start=petition"
+
+
+def test_a_link_to_just_the_chat_has_no_empty_start_parameter() -> None:
+    # "?start=" with nothing after it looks broken (issue 12.10)
+    assert deep_links.url("wiq_bot", OpenBot()) == "https://t.me/wiq_bot"
 
 
 @pytest.mark.parametrize(
-    "text", ["hello", "reason_", "reason_x1", "reason_٧", "reason_" + "9" * 19]
+    "text", ["hello", "reason_", "reason_x1", "reason_٧", "reason_" + "9" * 19, "petitions"]
 )
 def test_anything_else_is_none_of_ours(text: str) -> None:
     assert deep_links.decode(text) is None

@@ -92,7 +92,7 @@ async def test_an_unknown_or_unchanged_lt_setting_is_refused(team: Teams) -> Non
     assert reply is not None and "kenne ich nicht" in reply.text
     assert reply.reply_markup is not None  # the choices, as buttons
     reply = await h.say(LT, ANNA, "/settings mode chat")
-    assert reply is not None and "schon so eingestellt: alle, die im Chat aktiv sind" in reply.text
+    assert reply is not None and "schon so eingestellt (alle, die im Chat aktiv sind)" in reply.text
     listing = await h.say(LT, ANNA, "/offen")
     assert listing is not None and "gerade nichts offen" in listing.text
 

@@ -175,10 +175,10 @@ async def test_help_in_group_and_private_in_german_and_english(h: Harness) -> No
     await h.set_up_team("PT", ())
     group = await h.say(PT, ANNA, "/hilfe")
     assert group is not None
-    assert "Projektteam" in group.text and "/members · /mitglieder" in group.text
-    assert "/admit" not in group.text  # not for this person
+    assert "Projektteam" in group.text and "/mitglieder –" in group.text
+    assert "/aufnehmen" not in group.text  # not for this person
     admin_group = await h.say(PT, ADMIN, "/help")
-    assert admin_group is not None and "/admit · /aufnehmen" in admin_group.text
+    assert admin_group is not None and "/aufnehmen –" in admin_group.text
     private = await h.say(ANNA, ANNA, "/start")
     assert private is not None and "Entscheidungs-Bot" in private.text
     english = await h.say(DORA, DORA, "/help")
@@ -216,7 +216,7 @@ async def test_commands_are_registered_per_scope_and_language(h: Harness) -> Non
         if c.params["scope"]["type"] == "all_group_chats" and c.params.get("language_code") == "de"
     )
     descriptions = {c["command"]: c["description"] for c in german.params["commands"]}
-    assert descriptions["members"] == "Mitglieder des Teams"
+    assert descriptions["mitglieder"] == "Mitglieder des Teams"
 
 
 async def test_a_known_command_gets_exactly_one_answer(h: Harness) -> None:

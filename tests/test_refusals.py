@@ -12,6 +12,7 @@ import pytest
 from bot.charter import refusals
 from bot.charter.refusals import Refusal
 from bot.services import SERVICES_KEY
+from bot.texts.i18n import t
 from handlers.common import refuse
 
 
@@ -62,7 +63,8 @@ async def test_a_refused_command_is_answered_in_the_chat() -> None:
     update, context, outbox = _update_and_context(None)
     await refuse(update, context, refusals.NOT_PROPOSER, id=7)
     [(chat_id, text, options)] = outbox.sent
-    assert chat_id == -100 and text == "Das kann nur, wer #7 vorgeschlagen hat."
+    assert chat_id == -100 and text == t("de", "refused.not_proposer", id=7)
+    assert text.startswith("Das kann nur, wer #7 vorgeschlagen hat")
     assert options["reply_to"] == 5
 
 

@@ -75,7 +75,8 @@ NO_FAILED_ROUND: Final = Refusal("refused.no_failed_round")
 NO_FALLBACK: Final = Refusal("refused.no_fallback")
 
 # --- A deadline a person types (SPEC §3.1): /propose, /nominate, /election [DEADLINE] … -----
-# params: text (the words typed); the handler adds min and max (durations in words).
+# params: text (the words typed); the handler adds min and max (durations in words) and
+# command (the command as typed, for the example of what to send instead).
 
 DEADLINE_UNREADABLE: Final = Refusal("deadline.unparseable")
 DEADLINE_NO_SUCH_DATE: Final = Refusal("deadline.no_such_date")  # 32.13., 30.02.2027, 25:00

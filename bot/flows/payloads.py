@@ -98,6 +98,11 @@ class OpenBot:
 
 
 @dataclass(frozen=True, slots=True)
+class RaisePetition:
+    """From a group to the private chat, straight to the first question of an Anliegen."""
+
+
+@dataclass(frozen=True, slots=True)
 class GiveReason:
     """From a card to the private chat, to give the reason for an Einwand or Bedenken."""
 
@@ -125,4 +130,6 @@ class OpenCandidacy:
     token: str
 
 
-StartPayload = OpenBot | GiveReason | OpenNomination | OpenDelegation | OpenCandidacy
+StartPayload = (
+    OpenBot | RaisePetition | GiveReason | OpenNomination | OpenDelegation | OpenCandidacy
+)

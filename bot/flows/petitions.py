@@ -14,7 +14,7 @@ from bot.flows.payloads import PetitionChoice, PetitionPress
 from bot.flows.port import Button, Delivery, Keyboard, PetitionFollowedUp, PetitionPosted
 from bot.services import Services
 from bot.texts import naming
-from bot.texts.i18n import t
+from bot.texts.i18n import Html, t
 from storage.people import Person
 from storage.petitions import Petition
 from storage.teams import Team
@@ -41,11 +41,11 @@ def _checked(text: str) -> str:
 
 async def start(services: Services, sender: Person, text: str) -> None:
     """/petition [TEXT]: ask for the text, or straight for named or anonymous."""
-    await _pt(services)
+    pt = await _pt(services)
     petition = await services.storage.petitions.start(
         sender.id, _checked(text) or None, services.clock.now()
     )
-    await _ask_next(services, sender, petition)
+    await _ask_next(services, sender, petition, pt)
 
 
 async def take_text(services: Services, sender: Person, text: str) -> bool:
@@ -58,20 +58,34 @@ async def take_text(services: Services, sender: Person, text: str) -> bool:
         return True
     fresh = await services.storage.petitions.get(petition.id)
     assert fresh is not None
-    await _ask_next(services, sender, fresh)
+    await _ask_next(services, sender, fresh, await _pt(services))
     return True
 
 
-async def _ask_next(services: Services, sender: Person, petition: Petition) -> None:
+async def _readers(services: Services, pt: Team, lang: str) -> str:
+    """Who will read it: everyone in the PT's chat, which is the PT — said by their number,
+    not their names (anyone may write to the bot, and the PT's roster is the PT's to show)."""
+    count = await services.storage.rosters.size(pt.id)
+    if count == 0:
+        return t(lang, "petition.readers.none")
+    if count == 1:
+        return t(lang, "petition.readers.one")
+    return t(lang, "petition.readers.many", count=count)
+
+
+async def _ask_next(services: Services, sender: Person, petition: Petition, pt: Team) -> None:
+    """The petition's next question: its text, or whether with the sender's name; each says
+    who will read it."""
     assert sender.telegram_id is not None
     lang = services.language_for("private", sender.language_code)
+    readers = Html(await _readers(services, pt, lang))
     cancel = Button(
         t(lang, "petition.button.cancel"), PetitionPress(petition.id, PetitionChoice.CANCEL)
     )
     if petition.text is None:
         await services.outbox.send(
             sender.telegram_id,
-            t(lang, "petition.ask_text"),
+            t(lang, "petition.ask_text", readers=readers),
             keyboard=Keyboard.of([cancel]),
         )
         return
@@ -90,7 +104,7 @@ async def _ask_next(services: Services, sender: Person, petition: Petition) -> N
     )
     await services.outbox.send(
         sender.telegram_id,
-        t(lang, "petition.ask_choice", text=petition.text),
+        t(lang, "petition.ask_choice", text=petition.text, readers=readers),
         keyboard=keyboard,
     )
 

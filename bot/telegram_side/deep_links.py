@@ -1,7 +1,8 @@
 """The one deep-link codec: what a link that opens the bot hands to /start, as the typed
 payloads of bot.flows.payloads, and the one way to build such a link.
 
-    (nothing)         OpenBot         just the private chat
+    (nothing)         OpenBot         just the private chat (the link has no ?start=)
+    petition          RaisePetition   the first question of an Anliegen
     reason_<round>    GiveReason      the reason for an Einwand or Bedenken
     nom_<token>       OpenNomination  a nomination's question to its candidate
     del_<token>       OpenDelegation  a delegation's question to its delegate
@@ -19,6 +20,7 @@ from bot.flows.payloads import (
     OpenCandidacy,
     OpenDelegation,
     OpenNomination,
+    RaisePetition,
     StartPayload,
 )
 
@@ -26,6 +28,7 @@ MAX_LENGTH = 64  # Telegram's limit for a start parameter
 _ALLOWED = re.compile("[A-Za-z0-9_-]*")  # the characters Telegram allows in one
 _ROUND = re.compile("[0-9]{1,18}")
 
+PETITION = "petition"
 REASON = "reason_"
 NOMINATION = "nom_"
 DELEGATION = "del_"
@@ -43,6 +46,8 @@ def encode(payload: StartPayload) -> str:
     match payload:
         case OpenBot():
             text = ""
+        case RaisePetition():
+            text = PETITION
         case GiveReason(round_id):
             text = f"{REASON}{round_id}"
         case OpenNomination(token) | OpenDelegation(token) | OpenCandidacy(token):
@@ -56,6 +61,8 @@ def decode(text: str | None) -> StartPayload | None:
     """What /start was handed; None for anything that is none of ours."""
     if not text:
         return OpenBot()
+    if text == PETITION:
+        return RaisePetition()
     if text.startswith(REASON):
         round_id = text[len(REASON) :]
         return GiveReason(int(round_id)) if _ROUND.fullmatch(round_id) else None
@@ -67,5 +74,7 @@ def decode(text: str | None) -> StartPayload | None:
 
 
 def url(bot_username: str, payload: StartPayload) -> str:
-    """The link that opens the private chat with the bot and hands it `payload`."""
-    return f"https://t.me/{bot_username}?start={encode(payload)}"
+    """The link that opens the private chat with the bot and hands it `payload` (just the
+    chat: no `?start=` with nothing after it, which looks broken)."""
+    text = encode(payload)
+    return f"https://t.me/{bot_username}?start={text}" if text else f"https://t.me/{bot_username}"
