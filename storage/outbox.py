@@ -195,6 +195,16 @@ class Outbox:
                 "UPDATE outbox SET status = 'queued', sent_at = NULL WHERE status = 'sending'"
             )
 
+    async def posted_message(self, chat_id: int, on_posted: str) -> int | None:
+        """The message a sent item of the chat went out as, named by what it is the post of
+        (None: not sent, or refused)."""
+        row = await self.db.fetchone(
+            "SELECT message_id FROM outbox WHERE chat_id = ? AND on_posted = ?"
+            " AND status = 'sent' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (chat_id, on_posted),
+        )
+        return int(row[0]) if row is not None else None
+
     async def purge(self, before: datetime, sent_before: float) -> int:
         """Forget finished items older than the keep time."""
         return await self.db.change(

@@ -115,8 +115,9 @@ def test_transcript_shows_the_whole_path(german: DemoRun) -> None:
             ("the private question for a reason", "[DM Bert] bot"),
             ("Bert's reason, given privately", f"[DM Bert] Bert #4: {bert_reason}"),
             ("Carl's Bedenken", "Carl ▸ [Bedenken]"),
-            ("round 1 closing with Einwände", "Runde beendet: Einwände"),
+            # the result goes first, the card's final state after it (card edits go last)
             ("the Einwand with its reason in the result", f"• Bert: {bert_reason}"),
+            ("round 1 closing with Einwände", "Runde beendet: Einwände"),
             ("the revision", "/ueberarbeiten 1"),
             ("the round 2 card", "Vorschlag #1 · Konsensrunde 2 von 2"),
             ("the carried objection", "besteht"),

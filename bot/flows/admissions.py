@@ -122,7 +122,8 @@ async def retry_invitations(services: Services) -> None:
         team = await services.storage.teams.by_id(invitation.team_id)
         person = await services.storage.people.by_id(invitation.person_id)
         if team is not None and person is not None:
-            await _make_link(services, invitation.id, team, person)
+            async with services.storage.unit():  # the link stored and the invitation's row
+                await _make_link(services, invitation.id, team, person)
 
 
 async def deliver_invitations(services: Services, person: Person) -> None:

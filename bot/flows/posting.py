@@ -18,6 +18,7 @@ from bot.flows.port import (
     FullTextPosted,
     Keyboard,
     OnPosted,
+    PetitionAnswered,
     PetitionFollowedUp,
     PetitionPosted,
     Posted,
@@ -26,6 +27,7 @@ from bot.flows.port import (
     RoundCard,
     RoundResult,
     VoteAnnounced,
+    VoteCardPosted,
     VotePollPosted,
 )
 from bot.services import Services
@@ -38,9 +40,11 @@ _TYPES: dict[str, type[Any]] = {
         RoundAnnounced,
         FullTextPosted,
         VotePollPosted,
+        VoteCardPosted,
         VoteAnnounced,
         ElectionPollPosted,
         PetitionPosted,
+        PetitionAnswered,
         PetitionFollowedUp,
         DigestSent,
         RoundCard,
@@ -84,6 +88,8 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
         case VotePollPosted(vote_id):
             if post.poll_id is not None:
                 await storage.votes.add_poll(vote_id, post.poll_id, post.chat_id, post.message_id)
+        case VoteCardPosted():
+            pass  # its poll looks up where it went (Poll.reply_to_post)
         case VoteAnnounced(vote_id):
             await storage.votes.mark_announced(vote_id, now)
         case ElectionPollPosted(election_id, team_id):
@@ -93,6 +99,8 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
                 )
         case PetitionPosted(petition_id):
             await storage.petitions.posted(petition_id, post.chat_id, post.message_id, now)
+        case PetitionAnswered(petition_id, author_id, team_id):
+            await storage.petitions.answered(petition_id, author_id, team_id, post.message_id, now)
         case PetitionFollowedUp(petition_id):
             petition = await storage.petitions.get(petition_id)
             if petition is not None:

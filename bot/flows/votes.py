@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.charter import course, outcomes, tally
 from bot.charter.outcomes import ProposalStatus
 from bot.charter.policy import policy_from_json
-from bot.flows.port import Poll, VoteAnnounced, VotePollPosted
+from bot.flows.port import Poll, VoteAnnounced, VoteCardPosted, VotePollPosted
 from bot.texts import cards, naming
 from storage.proposals import ProposalRecord
 from storage.votes import VoteResult
@@ -47,14 +47,13 @@ class Votes:
                 self.decisions.when(vote.deadline),
                 lang,
             )
-            delivery = await services.outbox.send(chat_id, card)
-            if delivery.posted is not None:
-                reply_to = delivery.posted.message_id
-
+            # The poll answers the card: where it went is known only once it is sent.
+            await services.outbox.send(chat_id, card, on_posted=VoteCardPosted(vote_id))
         poll = Poll(
             question=cards.poll_question(proposal, lang),
             options=tuple(cards.poll_options(lang)),
             reply_to=reply_to,
+            reply_to_post=VoteCardPosted(vote_id) if round_ is None else None,
         )
         await services.outbox.send_poll(chat_id, poll, on_posted=VotePollPosted(vote_id))
 
