@@ -210,8 +210,8 @@ def _post_init(
         outbox.bind(
             functools.partial(posting.record, services), functools.partial(posting.render, services)
         )
-        # What a stopped process left in the outbox goes out first, in its order; the repairs
-        # below find it queued (or recorded as posted) and add nothing.
+        # What a stopped process left in the outbox goes out first, in its order: what its
+        # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).

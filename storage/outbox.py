@@ -45,9 +45,10 @@ class Outbox:
         on_posted: str | None = None,
         person_ids: Sequence[int] = (),
     ) -> tuple[int, bool]:
-        """Queue one item; committed when this returns. Returns its id and True, or: a queued
-        edit of the same message takes the new state instead, and a waiting post of the same
-        thing (`on_posted`) is kept as it is (its id and False)."""
+        """Queue one item, in the caller's unit of work (outside one: committed when this
+        returns). Returns its id and True, or: a queued edit of the same message takes the
+        new state instead, and a waiting post of the same thing (`on_posted`) is kept as it
+        is (its id and False)."""
         people = json.dumps(sorted(set(person_ids)))
         if coalesce_key is not None:
             row = await self.db.fetchone(

@@ -223,7 +223,8 @@ class Rounds:
         Returns what the press needs to know once stored; None if nothing was stored, for
         whatever reason (press_context, in_round and record_response then tell which).
 
-        Atomic by itself and committed when it returns; a trigger writes it into the record."""
+        Atomic by itself (committed with the press's unit of work); a trigger writes it into
+        the record."""
         row = await self.db.fetchone(
             "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
             " SELECT r.id, e.person_id, ?, NULL, ?, ?"
