@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseUpdateProcessor,
     ContextTypes,
     ExtBot,
@@ -32,7 +33,6 @@ from bot.flows import (
     delegations,
     elections,
     nominations,
-    petitions,
     posting,
     support,
 )
@@ -83,20 +83,16 @@ App: TypeAlias = Application[
 
 @dataclass(frozen=True)
 class DueWork:
-    """Work that falls due as time passes, done at start (before polling begins, SPEC §9),
+    """Work that falls due as time passes, done at start (before polling begins, SPEC §9) and
     by the one timer (`DueTimer`: at the next due moment, and at least once a minute — the
-    sweep), or both; what is done in only one of them says why. Each entry reads what is due
-    with an indexed query, so a run costs what is due, not what is open."""
+    sweep). Each entry reads what is due with an indexed query, so a run costs what is due,
+    not what is open, and does each due item in a unit of work of its own (storage.db): what
+    it changes and what it says commit together. Nothing here repairs what a stop cut off:
+    what a unit queued went out with the outbox (`TelegramOutbox.resume`), and what it had not
+    committed is still due."""
 
     name: str
     run: Callable[[Services], Awaitable[None]]
-    at_start: bool = True
-    in_sweep: bool = True
-    why: str = ""
-
-    def __post_init__(self) -> None:
-        if not (self.at_start and self.in_sweep) and not self.why:
-            raise ValueError(f"due work {self.name}: say why it is not done both times")
 
 
 async def purge_outbox(services: Services) -> None:
@@ -110,35 +106,10 @@ async def purge_outbox(services: Services) -> None:
 
 # In this order, at start and in the sweep (each run of the one timer).
 DUE_WORK: tuple[DueWork, ...] = (
-    DueWork(
-        "interrupted_decisions",
-        lambda services: services.decisions.finish_interrupted(),
-        in_sweep=False,
-        why="while the bot runs, result and effects follow their commit; only a stop cuts them off",
-    ),
     DueWork("deadlines", lambda services: services.decisions.run_due()),
     DueWork("lapsed_nominations", nominations.lapse_due),
     DueWork("elections", elections.run_due),
-    DueWork(
-        "interrupted_petitions",
-        petitions.post_interrupted,
-        in_sweep=False,
-        why="while the bot runs, the post waits in the outbox: posting it again posts it twice",
-    ),
-    DueWork(
-        "unsent_cards",
-        lambda services: services.decisions.post_unsent(),
-        in_sweep=False,
-        why="while the bot runs, a new card or poll waits in the outbox: posting it again posts it"
-        " twice",
-    ),
     DueWork("reminders", lambda services: services.reminders.run_due()),
-    DueWork(
-        "unsent_digests",
-        lambda services: services.digests.resend_unsent(),
-        in_sweep=False,
-        why="while the bot runs, a claimed digest is on its way; only a stop leaves one unsent",
-    ),
     # A digest missed while the bot was down goes out once; the timer wakes for the next one.
     DueWork("digest", lambda services: services.digests.run_due()),
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
@@ -231,8 +202,6 @@ def _post_init(
         # The early close asks the processor whether an older update is still being handled.
         processor = application.update_processor
         if isinstance(processor, InboxProcessor):
-            processor = processor.inner
-        if isinstance(processor, OrderedUpdateProcessor):
             services.handling_before = processor.handling_before
         services.decisions = Decisions(services, _member_check(application))
         services.reminders = Reminders(services)
@@ -245,8 +214,8 @@ def _post_init(
         outbox.bind(
             functools.partial(posting.record, services), functools.partial(posting.render, services)
         )
-        # What a stopped process left in the outbox goes out first, in its order; the repairs
-        # below find it queued (or recorded as posted) and add nothing.
+        # What a stopped process left in the outbox goes out first, in its order: what its
+        # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
@@ -256,8 +225,7 @@ def _post_init(
         # timer sleeps until the next moment something falls due.
         started = clock.now()
         for work in DUE_WORK:
-            if work.at_start:
-                await work.run(services)
+            await work.run(services)
         await timer.arm_after(started)
         await set_command_menus(application, config.network.language)
         log.info(
@@ -303,7 +271,7 @@ class DueTimer:
     """The one timer of due work: a single JobQueue job at the next moment something falls
     due (`bot.flows.due.next_moment`, read from the database), and never more than `SWEEP`
     away (the sweep: whatever a wake missed — another process's write, an error — is taken
-    up within a minute). Each run does the `DUE_WORK` entries marked `in_sweep`, one run at a
+    up within a minute). Each run does the `DUE_WORK` entries, one run at a
     time, then sleeps until the next moment. A flow that writes an earlier moment (a round
     opens, a window starts) calls `wake(when)`, which only ever moves the timer earlier.
 
@@ -345,8 +313,7 @@ class DueTimer:
             started = self.services.clock.now()
             try:
                 for work in DUE_WORK:
-                    if work.in_sweep:
-                        await work.run(self.services)
+                    await work.run(self.services)
             finally:
                 try:
                     await self.arm_after(started)
@@ -402,20 +369,35 @@ async def set_command_menus(application: App, default_language: str) -> None:
 
 
 async def _on_error(update: object, context: Context) -> None:
-    """Log the error; tell the person something went wrong — never a traceback."""
+    """Log the error; undo what the update's handling did; tell the person something went
+    wrong — never a traceback.
+
+    A handler's error reaches here inside the update's unit of work (bot.telegram_side.inbox):
+    nothing of it is kept — no state half changed, nothing it queued to say, no answer it
+    registered — and no later handler group acts on the update. What is said here, and the
+    update's mark as handled, are what the unit then commits."""
     log.error("event=handler_error", exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update):
         return
     services: Services | None = context.bot_data.get(SERVICES_KEY)
-    if services is None:
-        return
+    if services is not None:
+        unit = services.storage.db.current()
+        if unit is not None:
+            await unit.discard()
+    if services is None or update.effective_chat is None:
+        raise ApplicationHandlerStop
     lang = services.language_for(
         update.effective_chat.type,
         update.effective_user.language_code if update.effective_user else None,
     )
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(t(lang, "error.internal"), show_alert=True)
-        return
-    if update.effective_message is not None and update.effective_message.text:
+    query = update.callback_query
+    if query is not None:
+
+        async def answer() -> None:
+            with contextlib.suppress(TelegramError):
+                await query.answer(t(lang, "error.internal"), show_alert=True)
+
+        await services.storage.db.after_commit(answer, first=True)
+    elif update.effective_message is not None and update.effective_message.text:
         await services.outbox.send(update.effective_chat.id, t(lang, "error.internal"))
+    raise ApplicationHandlerStop

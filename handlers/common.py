@@ -19,6 +19,7 @@ from bot.flows.port import Delivery, Priority
 from bot.services import SERVICES_KEY, Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
+from storage.db import after_commit
 from storage.people import Person
 from storage.teams import Team
 
@@ -61,15 +62,21 @@ async def reply_html(update: Update, context: Context, text: str) -> Delivery:
 async def answer_query(
     query: CallbackQuery, text: str, alert: bool = False, url: str | None = None
 ) -> None:
-    """Answer a press; if Telegram says the query is too old, the committed response stays.
-    The answer is plain text (no parse mode), at most 200 characters."""
+    """Answer a press once what it did is committed (SPEC §9): the answer goes out after the
+    update's unit of work, before what its commit flushes from the outbox; if Telegram says
+    the query is too old, the committed response stays. The answer is plain text (no parse
+    mode), at most 200 characters."""
     plain = html.unescape(re.sub(r"<[^>]+>", "", text))
     if len(plain) > MAX_ANSWER:
         plain = plain[: MAX_ANSWER - 1] + "…"
-    try:
-        await query.answer(text=plain, show_alert=alert, url=url)
-    except TelegramError as exc:
-        log.info("event=answer_failed error=%s", exc)
+
+    async def answer() -> None:
+        try:
+            await query.answer(text=plain, show_alert=alert, url=url)
+        except TelegramError as exc:
+            log.info("event=answer_failed error=%s", exc)
+
+    await after_commit(answer, first=True)
 
 
 async def refuse(update: Update, context: Context, refusal: Refusal, /, **params: object) -> None:

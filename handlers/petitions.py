@@ -136,7 +136,12 @@ async def reply_in_group(update: Update, context: Context) -> bool:
     if person is None:
         return True
     outcome = await petitions.reply_from_team(
-        services, message.chat_id, message.reply_to_message.message_id, person, message.text
+        services,
+        message.chat_id,
+        message.reply_to_message.message_id,
+        person,
+        message.text,
+        message.message_id,
     )
     if outcome is None:
         return True

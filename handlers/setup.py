@@ -172,11 +172,19 @@ def describe_process(lang: str, process: Process) -> str:
 
 
 async def bot_rights_changed(update: Update, context: Context) -> None:
-    """The bot was promoted, demoted or removed in a chat (my_chat_member)."""
+    """The bot was promoted, demoted or removed in a chat (my_chat_member); in a private
+    chat: the person blocked the bot, or let it write again."""
     change = update.my_chat_member
     assert change is not None
     services = services_of(context)
     chat = change.chat
+    if chat.type == "private":
+        person = await services.storage.people.by_telegram_id(chat.id)
+        if person is not None:
+            may_write = change.new_chat_member.status == ChatMember.MEMBER
+            if person.started_bot != may_write:
+                await services.storage.people.mark_started(person.id, may_write)
+        return
     team = await services.storage.teams.by_chat(chat.id)
     new = change.new_chat_member
     is_admin = new.status in ADMIN_STATUSES and bool(getattr(new, "can_invite_users", False))

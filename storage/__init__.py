@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.db import Database, to_db
+from storage.db import Database, Transaction, to_db
 from storage.delegations import Delegations
 from storage.digests import Digests
 from storage.elections import Elections
@@ -107,6 +108,13 @@ class Storage:
             inbox=Inbox(db),
             outbox=Outbox(db),
         )
+
+    def unit(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
+        """One unit of work (`Database.transaction`): everything this task does in storage
+        until it ends, and the outbox rows it writes, commit together or not at all; inside
+        another unit, a savepoint of it. A due item (a round closing, a reminder, a digest)
+        is one."""
+        return self.db.transaction()
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,14 +1,19 @@
-"""The one gateway to SQLite: connection settings, versioned migrations, serialized access."""
+"""The one gateway to SQLite: connection settings, versioned migrations, serialized access,
+and the unit of work: one transaction for everything a handled update or a due item does,
+with what must happen only once it is committed (`after_commit`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -27,6 +32,10 @@ JsonObject: TypeAlias = dict[str, Any]
 """A JSON object read back from a TEXT column (a policy, a payload, an event's data). Its shape
 is its writer's, so its values are Any: whoever reads one checks what they use."""
 T = TypeVar("T")
+Hook: TypeAlias = Callable[[], object]
+"""What runs once a unit is committed: a plain function (an in-memory cache brought up to what
+was committed; what it returns is ignored) or one returning an awaitable, which is awaited (a
+flush of the outbox, the answer to a press)."""
 
 
 def to_db(moment: datetime) -> str:
@@ -104,8 +113,14 @@ class Database:
     in its one thread, in the order they were handed over. A transaction holds the lock from
     BEGIN to COMMIT, so no other coroutine's statement runs inside it; a statement on its own
     needs the lock only while a transaction holds it or waits for it, and otherwise goes
-    straight into aiosqlite's queue, so that many presses cost one hop each, not one hop after
-    another."""
+    straight into aiosqlite's queue.
+
+    A transaction is ambient for the task that opened it (the unit of work): while it is open,
+    every statement of that task (`fetchone`, `fetchall`, `execute`, `change`) runs inside it,
+    and a `transaction()` opened inside it is a SAVEPOINT of it (released with it, rolled
+    back to on error) — not a wait for the lock, which the unit holds. A task started inside
+    the unit inherits the unit's context but is not its owner: its statements wait for the
+    lock as anyone else's."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -258,21 +273,35 @@ class Database:
     # SQLite, are what costs.
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
-        """The first row of one statement (autocommit; with RETURNING, a write that is
-        committed when this returns), or None."""
+        """The first row of one statement, or None. Inside the unit of work it is part of it;
+        outside, autocommit (with RETURNING, a write that is committed when this returns)."""
+        unit = self.current()
+        if unit is not None:
+            return await unit.fetchone(sql, params)
         rows = await self._alone(lambda: self.conn.execute_fetchall(sql, params))
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        unit = self.current()
+        if unit is not None:
+            return await unit.fetchall(sql, params)
         return list(await self._alone(lambda: self.conn.execute_fetchall(sql, params)))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """One statement in its own transaction; returns lastrowid."""
+        """One statement, atomic by itself (also inside a unit: SQLite undoes a statement that
+        fails); returns lastrowid."""
+        unit = self.current()
+        if unit is not None:
+            return await unit.execute(sql, params)
         async with self.transaction() as tx:
             return await tx.execute(sql, params)
 
     async def change(self, sql: str, params: Params = ()) -> int:
-        """One statement on its own, atomic by itself (autocommit); returns the rows changed."""
+        """One statement, atomic by itself (outside a unit: autocommit); returns the rows
+        changed."""
+        unit = self.current()
+        if unit is not None:
+            return await unit.rowcount(sql, params)
         cursor = await self._alone(lambda: self.conn.execute(sql, params))
         return cursor.rowcount
 
@@ -296,42 +325,200 @@ class Database:
         finally:
             self._exclusive -= 1
 
+    def current(self) -> Transaction | None:
+        """The unit of work this task has open on this database, or None."""
+        unit = _unit.get()
+        if unit is None or unit.db is not self or not unit.active:
+            return None
+        return unit
+
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error."""
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: a unit of work, ambient for this
+        task until it ends; what was registered with `after_commit` runs after the COMMIT
+        (outside the unit and the lock), and is dropped on ROLLBACK. Inside a unit of this
+        task, a SAVEPOINT of it instead: released at the end, rolled back to on error (and the
+        hooks registered since then dropped)."""
+        outer = self.current()
+        if outer is not None:
+            async with outer.savepoint():
+                yield outer
+            return
         async with self._locked():
             conn = self.conn
             await conn.execute("BEGIN IMMEDIATE")
+            unit = Transaction(conn, self)
+            token = _unit.set(unit)
             try:
-                yield Transaction(conn)
+                yield unit
             except BaseException:
+                unit.end()
+                _unit.reset(token)
                 await conn.execute("ROLLBACK")
                 raise
-            else:
+            unit.end()
+            _unit.reset(token)
+            try:
                 await conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                raise
+        await unit.run_hooks()
+
+    async def after_commit(self, callback: Hook, *, first: bool = False) -> None:
+        """`callback` once this task's unit on this database is committed; at once if none is
+        open."""
+        unit = self.current()
+        if unit is not None:
+            unit.after_commit(callback, first=first)
+        else:
+            await _call(callback)
+
+
+_unit: ContextVar[Transaction | None] = ContextVar("storage_unit_of_work", default=None)
+
+
+def current_unit() -> Transaction | None:
+    """The unit of work this task has open (on any database), or None."""
+    unit = _unit.get()
+    return unit if unit is not None and unit.active else None
+
+
+async def after_commit(callback: Hook, *, first: bool = False) -> None:
+    """`callback` once this task's unit of work is committed; at once if none is open.
+    `first`: before the hooks registered without it (the answer to a press goes out before
+    the sends of its flush)."""
+    unit = current_unit()
+    if unit is not None:
+        unit.after_commit(callback, first=first)
+    else:
+        await _call(callback)
+
+
+async def _call(callback: Hook) -> None:
+    result = callback()
+    if inspect.isawaitable(result):
+        await result
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    later: bool  # False for `first` hooks: they sort first
+    seq: int
+    callback: Hook
 
 
 class Transaction:
-    """Statements inside one open transaction (only handed out by Database.transaction)."""
+    """Statements inside one open transaction (only handed out by Database.transaction): the
+    unit of work of the task that opened it, and what runs once it is committed."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, db: Database | None = None) -> None:
         self._conn = conn
+        self.db = db
+        self._owner = asyncio.current_task()
+        self._open = True
+        self._hooks: list[_Registered] = []
+        self._seq = 0
+        self._depth = 0  # savepoints open
+
+    @property
+    def active(self) -> bool:
+        """Open, and this is the task that opened it (a task started inside the unit
+        inherits its context, not the unit)."""
+        return self._open and self._owner is asyncio.current_task()
+
+    def end(self) -> None:
+        self._open = False
+
+    def _check(self) -> None:
+        if not self._open:
+            raise RuntimeError("the transaction has ended")
+        if self._owner is not asyncio.current_task():
+            raise RuntimeError("the transaction belongs to another task")
+
+    def after_commit(self, callback: Hook, *, first: bool = False) -> None:
+        """Run `callback` after the COMMIT (not at all on ROLLBACK, nor when the savepoint
+        it was registered in is rolled back to). Plain functions run first, in the order
+        registered; then what they return is awaited, the `first` ones before the others. A
+        hook that fails is logged: what was committed stays."""
+        self._check()
+        self._seq += 1
+        self._hooks.append(_Registered(not first, self._seq, callback))
+
+    async def run_hooks(self) -> None:
+        hooks = sorted(self._hooks, key=lambda hook: (hook.later, hook.seq))
+        self._hooks = []
+        pending: list[Awaitable[object]] = []
+        for hook in hooks:
+            try:
+                result = hook.callback()
+            except Exception:
+                log.exception("event=after_commit_failed")
+                continue
+            if inspect.isawaitable(result):
+                pending.append(result)
+        for index, awaitable in enumerate(pending):
+            try:
+                await awaitable
+            except Exception:
+                log.exception("event=after_commit_failed")
+            except BaseException:
+                for rest in pending[index + 1 :]:
+                    if inspect.iscoroutine(rest):
+                        rest.close()
+                raise
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[Transaction]:
+        """A nested transaction: RELEASE at the end, ROLLBACK TO on error."""
+        self._check()
+        self._depth += 1
+        name = f"wiq_{self._depth}"
+        mark = self._seq
+        try:
+            await self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield self
+            except BaseException:
+                await self._conn.execute(f"ROLLBACK TO {name}")
+                await self._conn.execute(f"RELEASE {name}")
+                self._hooks = [hook for hook in self._hooks if hook.seq <= mark]
+                raise
+            await self._conn.execute(f"RELEASE {name}")
+        finally:
+            self._depth -= 1
+
+    async def discard(self) -> None:
+        """Undo all the unit did so far and drop its hooks; it stays open for what follows
+        (an update whose handler failed: its error is answered, the update marked handled)."""
+        self._check()
+        if self._depth:
+            raise RuntimeError("a unit is discarded as a whole, not from inside a savepoint")
+        await self._conn.execute("ROLLBACK")
+        await self._conn.execute("BEGIN IMMEDIATE")
+        self._hooks = []
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a statement; returns lastrowid (of an INSERT)."""
+        self._check()
         cursor = await self._conn.execute(sql, params)
         return cursor.lastrowid or 0
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self._check()
         await self._conn.executemany(sql, rows)
 
     async def rowcount(self, sql: str, params: Params = ()) -> int:
+        self._check()
         cursor = await self._conn.execute(sql, params)
         return cursor.rowcount
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        self._check()
         rows = await self._conn.execute_fetchall(sql, params)
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        self._check()
         return list(await self._conn.execute_fetchall(sql, params))

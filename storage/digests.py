@@ -48,14 +48,6 @@ class ElectionNews:
     tied: list[int]
 
 
-@dataclass(frozen=True, slots=True)
-class PendingDelivery:
-    slot: datetime
-    target: str
-    chat_id: int
-    team_id: int | None
-
-
 class Digests:
     def __init__(self, db: Database, network_id: int) -> None:
         self.db = db
@@ -205,17 +197,3 @@ class Digests:
             " AND chat_id = ? AND sent_at IS NULL",
             (to_db(now), self.network_id, to_db(slot), chat_id),
         )
-
-    async def unsent(self) -> list[PendingDelivery]:
-        """Digests claimed but never sent: the bot stopped while they waited in the outbox."""
-        rows = await self.db.fetchall(
-            "SELECT slot, target, chat_id, team_id FROM digest_deliveries"
-            " WHERE network_id = ? AND sent_at IS NULL ORDER BY slot, chat_id",
-            (self.network_id,),
-        )
-        pending = []
-        for row in rows:
-            slot = from_db(row["slot"])
-            assert slot is not None
-            pending.append(PendingDelivery(slot, row["target"], row["chat_id"], row["team_id"]))
-        return pending

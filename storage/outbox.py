@@ -48,10 +48,11 @@ class Outbox:
         person_ids: Sequence[int] = (),
         subject_id: int | None = None,
     ) -> tuple[int, bool]:
-        """Queue one item; committed when this returns. Returns its id and True, or: a queued
-        edit of the same message takes the new state instead, and a waiting post of the same
-        thing (`on_posted`) is kept as it is (its id and False). `person_ids`: the people it
-        names; `subject_id`: the one person it exists for (`forget_person`)."""
+        """Queue one item, in the caller's unit of work (outside one: committed when this
+        returns). Returns its id and True, or: a queued edit of the same message takes the
+        new state instead, and a waiting post of the same thing (`on_posted`) is kept as it
+        is (its id and False). `person_ids`: the people it names; `subject_id`: the one person
+        it exists for (`forget_person`)."""
         people = json.dumps(sorted(set(person_ids)))
         if coalesce_key is not None:
             row = await self.db.fetchone(
@@ -199,6 +200,16 @@ class Outbox:
             return await tx.rowcount(
                 "UPDATE outbox SET status = 'queued', sent_at = NULL WHERE status = 'sending'"
             )
+
+    async def posted_message(self, chat_id: int, on_posted: str) -> int | None:
+        """The message a sent item of the chat went out as, named by what it is the post of
+        (None: not sent, or refused)."""
+        row = await self.db.fetchone(
+            "SELECT message_id FROM outbox WHERE chat_id = ? AND on_posted = ?"
+            " AND status = 'sent' AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (chat_id, on_posted),
+        )
+        return int(row[0]) if row is not None else None
 
     async def purge(self, before: datetime, sent_before: float) -> int:
         """Forget finished items older than the keep time."""

@@ -105,9 +105,13 @@ class People:
         person = _person(fresh)
         if username:
             self._forget_username(username, keep=telegram_id)
-        if person.id not in self._dropped:
-            self._known[telegram_id] = (person, now)
+        # Kept once committed: a unit of work rolled back leaves nobody in memory it undid.
+        await self.db.after_commit(lambda: self._remember(telegram_id, person, now))
         return person
+
+    def _remember(self, telegram_id: int, person: Person, written: datetime) -> None:
+        if person.id not in self._dropped:
+            self._known[telegram_id] = (person, written)
 
     def _forget_username(self, username: str, keep: int) -> None:
         for telegram_id, (person, _) in list(self._known.items()):
@@ -119,9 +123,13 @@ class People:
         await self.db.execute(
             "UPDATE people SET started_bot = ? WHERE id = ?", (int(started), person_id)
         )
-        for telegram_id, (person, written) in list(self._known.items()):
-            if person.id == person_id:
-                self._known[telegram_id] = (replace(person, started_bot=started), written)
+
+        def remember() -> None:  # once committed
+            for telegram_id, (person, written) in list(self._known.items()):
+                if person.id == person_id:
+                    self._known[telegram_id] = (replace(person, started_bot=started), written)
+
+        await self.db.after_commit(remember)
 
     def drop_cached(self, person_id: int) -> None:
         """After /forgetme: their next update must not find them here, only in the table,

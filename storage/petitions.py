@@ -60,14 +60,6 @@ class Petitions:
         )
         return _petition(row) if row else None
 
-    async def posting(self) -> list[Petition]:
-        """Petitions whose sender chose but whose post never went out (the bot stopped)."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM petitions WHERE network_id = ? AND status = 'posting' ORDER BY id",
-            (self.network_id,),
-        )
-        return [_petition(row) for row in rows]
-
     async def awaiting_text(self, sender_id: int, now: datetime) -> Petition | None:
         """The sender's petition that waits for its text — unless the bot has asked them for
         a reason since (the newer question is the one their next message answers)."""

@@ -296,21 +296,13 @@ class Proposals:
             (chat_id, message_id, proposal_id),
         )
 
-    # -- what followed a close (finished after a restart if a crash interrupted it) ------
+    # -- what followed a close (in the same unit of work as the close) ----------------------
 
     async def mark_effects_done(self, proposal_id: int, now: datetime) -> None:
         await self.db.change(
             "UPDATE proposals SET effects_done_at = ? WHERE id = ? AND effects_done_at IS NULL",
             (to_db(now), proposal_id),
         )
-
-    async def effects_pending(self) -> list[ProposalRecord]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM proposals WHERE network_id = ? AND status = 'closed'"
-            " AND effects_done_at IS NULL ORDER BY id",
-            (self.network_id,),
-        )
-        return [_proposal(row) for row in rows]
 
 
 async def _team_of(tx: Transaction, proposal_id: int) -> int:

@@ -223,7 +223,8 @@ class Rounds:
         Returns what the press needs to know once stored; None if nothing was stored, for
         whatever reason (press_context, in_round and record_response then tell which).
 
-        Atomic by itself and committed when it returns; a trigger writes it into the record."""
+        Atomic by itself (committed with the press's unit of work); a trigger writes it into
+        the record."""
         row = await self.db.fetchone(
             "INSERT INTO responses (round_id, person_id, choice, reason, update_id, at)"
             " SELECT r.id, e.person_id, ?, NULL, ?, ?"
@@ -368,26 +369,6 @@ class Rounds:
             " result_next_step = ? WHERE id = ? AND announced_at IS NULL",
             (to_db(now), chat_id, message_id, next_step, round_id),
         )
-
-    async def without_card(self) -> list[RoundRecord]:
-        """Open rounds whose card never went out (a stop between the commit and the send)."""
-        rows = await self.db.fetchall(
-            "SELECT r.* FROM rounds r INDEXED BY rounds_without_card"
-            " JOIN proposals p ON p.id = r.proposal_id"
-            " WHERE p.network_id = ? AND r.card_message_id IS NULL AND r.closed_at IS NULL"
-            " AND p.status = 'round_open' AND p.round_number = r.number ORDER BY r.id",
-            (self.network_id,),
-        )
-        return [_round(row) for row in rows]
-
-    async def unannounced_rounds(self) -> list[RoundRecord]:
-        rows = await self.db.fetchall(
-            "SELECT r.* FROM rounds r JOIN proposals p ON p.id = r.proposal_id"
-            " WHERE p.network_id = ? AND r.outcome IS NOT NULL AND r.announced_at IS NULL"
-            " ORDER BY r.id",
-            (self.network_id,),
-        )
-        return [_round(row) for row in rows]
 
 
 async def open_round(

@@ -198,26 +198,6 @@ class Votes:
             (to_db(now), vote_id),
         )
 
-    async def without_poll(self) -> list[VoteRecord]:
-        """Open votes whose poll never went out (a stop between the commit and the send)."""
-        rows = await self.db.fetchall(
-            "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
-            " WHERE p.network_id = ? AND v.closed_at IS NULL AND p.status = 'vote_open'"
-            " AND NOT EXISTS (SELECT 1 FROM vote_polls vp WHERE vp.vote_id = v.id)"
-            " ORDER BY v.id",
-            (self.network_id,),
-        )
-        return [_vote(row) for row in rows]
-
-    async def unannounced_votes(self) -> list[VoteRecord]:
-        rows = await self.db.fetchall(
-            "SELECT v.* FROM votes v JOIN proposals p ON p.id = v.proposal_id"
-            " WHERE p.network_id = ? AND v.outcome IS NOT NULL AND v.announced_at IS NULL"
-            " ORDER BY v.id",
-            (self.network_id,),
-        )
-        return [_vote(row) for row in rows]
-
 
 async def open_vote(
     tx: Transaction, proposal_id: int, team_id: int, new: NewVote, now: datetime

@@ -4,7 +4,6 @@ public one never says."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 from bot.clock import ManualClock
@@ -77,7 +76,10 @@ async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(te
     h, _ = await team("ST", (), start=datetime(2026, 11, 4, 10, 0, tzinfo=UTC))  # a Wednesday
     await h.stop()
     h.clock.advance(9 * DAY)  # down over Monday 9 and until Friday 13 November
-    for _ in range(2):
+    # The first start claims the missed digest with its post, which still waits in the outbox
+    # (Telegram says "too many requests" for a minute) when the bot stops again.
+    h.model.fail_next("sendMessage", 429, retry_after=60)
+    for attempt in range(3):
         again = Harness(h.model, h.config, clock=h.clock)
         await again.start()
         try:
@@ -86,26 +88,14 @@ async def test_a_digest_missed_during_downtime_is_sent_once_after_the_restart(te
             await again.settle()
         finally:
             await again.stop()
-        assert len(digests(h, ST)) == 1  # once, however often the bot restarts
-    # A digest claimed by a run that stopped before it went out is sent at the next start.
-    with sqlite3.connect(h.config.storage_path) as db:
-        db.execute("UPDATE digest_deliveries SET sent_at = NULL")
-    third = Harness(h.model, h.config, clock=h.clock)
-    await third.start()
-    try:
-        await third.settle()
-        assert len(digests(h, ST)) == 2
-    finally:
-        await third.stop()
-    # A week later, one that never went out is stale: only the new week's digest is sent.
-    with sqlite3.connect(h.config.storage_path) as db:
-        db.execute("UPDATE digest_deliveries SET sent_at = NULL")
+        # once, however often the bot restarts
+        assert len(digests(h, ST)) == (0 if attempt == 0 else 1)
     h.clock.advance(7 * DAY)
     fourth = Harness(h.model, h.config, clock=h.clock)
     await fourth.start()
     try:
         await fourth.settle()
-        assert len(digests(h, ST)) == 3
+        assert len(digests(h, ST)) == 2  # the next week's
     finally:
         await fourth.stop()
 

@@ -32,8 +32,7 @@ def replies_to(h: Harness, chat_id: int, message_id: int) -> list[str]:
 
 async def sweep(h: Harness) -> None:
     for work in DUE_WORK:
-        if work.in_sweep:
-            await work.run(h.services)
+        await work.run(h.services)
 
 
 async def test_an_update_telegram_delivers_again_is_handled_once(team: Teams) -> None:

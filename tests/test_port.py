@@ -18,6 +18,7 @@ from bot.flows import nominations, petitions, posting
 from bot.flows.decisions import Decisions
 from bot.flows.payloads import OpenNomination, PetitionChoice, PetitionPress, Press, StartPayload
 from bot.flows.port import (
+    Deferred,
     Delivery,
     Edited,
     Keyboard,
@@ -124,13 +125,27 @@ class RecordingOutbox:
         return await self._posted(chat_id, None)
 
     async def send_later(
-        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
+        self,
+        chat_id: int,
+        notice: Deferred,
+        *,
+        priority: Priority = Priority.NOTICE,
+        on_posted: OnPosted | None = None,
     ) -> Delivery:
         assert self.services is not None
         rendered = await posting.render(self.services, notice)
         if rendered is None:
             return Delivery(Status.DROPPED)
-        return await self.send(chat_id, rendered[0], priority=priority, reply_to=notice.reply_to)
+        text, keyboard = rendered
+        reply_to = notice.reply_to if isinstance(notice, Reminder) else None
+        return await self.send(
+            chat_id,
+            text,
+            priority=priority,
+            reply_to=reply_to,
+            keyboard=keyboard,
+            on_posted=on_posted,
+        )
 
     async def create_invite_link(
         self, chat_id: int, name: str, *, on_posted: OnPosted, subject: object = None

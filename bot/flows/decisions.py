@@ -472,41 +472,11 @@ class Decisions:
 
     async def run_due(self) -> None:
         """Handle every deadline that has passed (at start: before polling begins; then from
-        the one timer). The due ones only: an indexed query, however much is open."""
+        the one timer). The due ones only: an indexed query, however much is open. Each is
+        one unit of work: the close and everything it posts commit together."""
         for proposal_id in await self.store.due(self.now()):
-            await self.on_deadline(proposal_id)
-
-    async def finish_interrupted(self) -> None:
-        """At start: what a crash interrupted after a commit is done now — a result not yet
-        posted, a poll not yet stopped, a Beschluss whose consequences were not carried out."""
-        for round_ in await self.services.storage.rounds.unannounced_rounds():
-            proposal = await self.store.get(round_.proposal_id)
-            if proposal is not None:
-                await self.cards.announce_round(proposal, round_.id)
-        for vote in await self.services.storage.votes.unannounced_votes():
-            proposal = await self.store.get(vote.proposal_id)
-            if proposal is not None:
-                await self.votes.announce(proposal, vote.id)
-        for proposal in await self.store.effects_pending():
-            if proposal.outcome:
-                await self.decided(proposal, DecisionOutcome(proposal.outcome))
-
-    async def post_unsent(self) -> None:
-        """At start: post a card or poll that never went out (the bot stopped between
-        committing a round or vote and sending it)."""
-        storage = self.services.storage
-        for round_ in await storage.rounds.without_card():
-            proposal = await self.store.get(round_.proposal_id)
-            assert proposal is not None
-            team = await storage.teams.by_id(proposal.team_id)
-            assert team is not None
-            await self.cards.post_card(round_.id, team.chat_id)
-        for vote in await storage.votes.without_poll():
-            proposal = await self.store.get(vote.proposal_id)
-            assert proposal is not None
-            team = await storage.teams.by_id(proposal.team_id)
-            assert team is not None
-            await self.votes.post_poll(proposal, vote.id, team.chat_id)
+            async with self.services.storage.unit():
+                await self.on_deadline(proposal_id)
 
     async def member_left(self, team: Team) -> None:
         """Someone left the team: their open rounds may now be complete, cards change."""

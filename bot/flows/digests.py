@@ -385,26 +385,12 @@ class DigestRunner:
         store = self.services.storage.digests
         # A moment before the network existed was not missed: the bot was not there yet.
         if slot > await store.network_created_at():
-            planned = await self._targets()
-            rows = [(p.kind.value, p.chat_id, p.team_id) for p in planned]
-            if await store.claim_slot(slot, now, rows):
-                log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
-                await self._deliver(slot, planned)
-
-    async def resend_unsent(self) -> None:
-        """Digests claimed by a run that stopped before they went out — the latest week's
-        only: an older one (a chat that refused it) would be stale news by now."""
-        latest = self._slot(self.services.clock.now())
-        pending = [p for p in await self.services.storage.digests.unsent() if p.slot == latest]
-        for slot in sorted({p.slot for p in pending}):
-            await self._deliver(
-                slot,
-                [
-                    Target(DigestKind(p.target), p.chat_id, p.team_id)
-                    for p in pending
-                    if p.slot == slot
-                ],
-            )
+            async with self.services.storage.unit():  # the claim and every chat's digest
+                planned = await self._targets()
+                rows = [(p.kind.value, p.chat_id, p.team_id) for p in planned]
+                if await store.claim_slot(slot, now, rows):
+                    log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
+                    await self._deliver(slot, planned)
 
     async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
         await self.services.decisions.run_due()  # what closed at this very moment is decided

@@ -272,14 +272,15 @@ async def run_due(services: Services) -> None:
     """Windows to stand that ended, polls whose deadline passed (at start and every minute)."""
     now = services.clock.now()
     for election in await services.storage.elections.unfinished():
-        if election.status == "asking" and now >= election.stand_until:
-            await maybe_open_poll(services, election.id, window_ended=True)
-        elif election.status != "voting":
-            continue
-        elif election.vote_deadline and now >= election.vote_deadline:
-            await close(services, election)
-        elif election.poll_id is None:
-            await post_poll(services, election.id)  # the poll never went out (refused, or a crash)
+        async with services.storage.unit():  # each election's step and what it posts, together
+            if election.status == "asking" and now >= election.stand_until:
+                await maybe_open_poll(services, election.id, window_ended=True)
+            elif election.status != "voting":
+                continue
+            elif election.vote_deadline and now >= election.vote_deadline:
+                await close(services, election)
+            elif election.poll_id is None:
+                await post_poll(services, election.id)  # the poll never went out (refused)
 
 
 async def close(services: Services, election: Election) -> None:

@@ -243,7 +243,8 @@ async def lapse_due(services: Services) -> None:
         if nomination.both_approved_at is None:
             continue
         if nomination.accepted_at is not None:
-            await appoint_if_approved(services, nomination.id)  # an appointment a crash interrupted
+            async with services.storage.unit():  # an appointment not made yet
+                await appoint_if_approved(services, nomination.id)
             continue
         pt = await _team(services, TeamKind.PT.value)
         window = services.policy(pt, DecisionKind.NOMINATION).acceptance_window if pt else None
@@ -254,8 +255,9 @@ async def lapse_due(services: Services) -> None:
             now=now,
         ):
             continue
-        if await services.storage.nominations.close(nomination.id, "lapsed", now):
-            await _tell(services, nomination, "nominate.lapsed")
+        async with services.storage.unit():  # the close and what it tells, together
+            if await services.storage.nominations.close(nomination.id, "lapsed", now):
+                await _tell(services, nomination, "nominate.lapsed")
 
 
 async def _end(

@@ -11,7 +11,14 @@ from dataclasses import dataclass, field
 from bot.charter.policy import TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows.payloads import PetitionChoice, PetitionPress
-from bot.flows.port import Button, Delivery, Keyboard, PetitionFollowedUp, PetitionPosted
+from bot.flows.port import (
+    Button,
+    Delivery,
+    Keyboard,
+    PetitionAnswered,
+    PetitionFollowedUp,
+    PetitionPosted,
+)
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -149,19 +156,6 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
     return Answer("petition.posted_toast", key, petition.id)
 
 
-async def post_interrupted(services: Services) -> None:
-    """At start: a petition whose sender chose, but whose post was still waiting in the outbox
-    when the bot stopped, is posted now (the claim keeps it from going out twice while the
-    bot runs)."""
-    for petition in await services.storage.petitions.posting():
-        sender = await services.storage.people.by_id(petition.sender_id or 0)
-        pt = await services.storage.teams.by_id(petition.team_id or 0)
-        if pt is None or petition.anonymous is None or (sender is None and not petition.anonymous):
-            continue  # a named petition whose sender was forgotten meanwhile is not posted
-        await _post(services, pt, petition, sender, petition.anonymous)
-        log.info("event=petition_reposted petition=%s", petition.id)
-
-
 async def _post(
     services: Services, pt: Team, petition: Petition, sender: Person | None, anonymous: bool
 ) -> Delivery:
@@ -202,9 +196,10 @@ class Reply:
 
 
 async def reply_from_team(
-    services: Services, chat_id: int, replied_to: int, replier: Person, text: str
+    services: Services, chat_id: int, replied_to: int, replier: Person, text: str, answer_id: int
 ) -> Reply | None:
-    """A reply in a group to one of a petition's posts; None if it is no such reply."""
+    """A reply in a group (the message `answer_id`) to one of a petition's posts; None if it
+    is no such reply."""
     petition = await services.storage.petitions.by_team_message(chat_id, replied_to)
     if petition is None:
         return None
@@ -216,19 +211,17 @@ async def reply_from_team(
         return Reply("petition.reply.forgotten", petition.id)
     if len(text) > MAX_TEXT:
         return Reply("error.too_long", petition.id, {"limit": MAX_TEXT})
-    lang = services.language_for("private", sender.language_code)
-    delivery = await services.outbox.send(
-        sender.telegram_id,
-        t(lang, "petition.answer", id=petition.id, name=naming.name(replier), text=text),
-        about=[replier.id],
-    )
-    if delivery.status == "failed":
+    if not sender.started_bot:
+        # They blocked the bot (Telegram told it so): nothing would reach them.
         log.info("event=petition_answer_failed petition=%s", petition.id)
         return Reply("petition.reply.not_delivered", petition.id)
-    if delivery.posted is not None:
-        await services.storage.petitions.answered(
-            petition.id, replier.id, team.id, delivery.posted.message_id, services.clock.now()
-        )
+    lang = services.language_for("private", sender.language_code)
+    await services.outbox.send(
+        sender.telegram_id,
+        t(lang, "petition.answer", id=petition.id, name=naming.name(replier), text=text),
+        on_posted=PetitionAnswered(petition.id, replier.id, team.id, answer_id),
+        about=[replier.id],
+    )
     log.info("event=petition_answered petition=%s", petition.id)
     return Reply("petition.reply.delivered", petition.id)
 

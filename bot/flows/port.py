@@ -102,8 +102,8 @@ class VotePollPosted:
 
 @dataclass(frozen=True, slots=True)
 class VoteCardPosted:
-    """The card of a vote without a round (process `majority`): edited when the vote closes
-    (Votes.set_card)."""
+    """The card of a vote without a round (process `majority`): kept (Votes.set_card) and
+    edited when the vote closes; its poll answers it (`Poll.reply_to_post`)."""
 
     vote_id: int
 
@@ -128,6 +128,17 @@ class PetitionPosted:
     """A petition in the PT chat (Petitions.posted)."""
 
     petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionAnswered:
+    """A PT member's answer (their message `answer_id` in the PT chat), delivered to the
+    sender privately, who may reply to it (Petitions.answered)."""
+
+    petition_id: int
+    author_id: int
+    team_id: int
+    answer_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +180,7 @@ OnPosted = (
     | VoteAnnounced
     | ElectionPollPosted
     | PetitionPosted
+    | PetitionAnswered
     | PetitionFollowedUp
     | DigestSent
     | InviteLinkMade
@@ -205,6 +217,9 @@ class Poll:
     options: tuple[str, ...]
     multiple_answers: bool = False
     reply_to: int | None = None
+    # A reply to where that was posted, looked up when the poll goes out: a post queued in the
+    # same unit of work has no message id yet.
+    reply_to_post: OnPosted | None = None
 
 
 # What is built only when its turn comes, named by typed values (bot.flows.posting renders
@@ -263,7 +278,10 @@ class ChatActionFailed(Exception):
 
 class Outbox(Protocol):
     """What a flow can have posted. Nothing here waits for a chat's budget: what cannot go
-    out now is queued, and its Delivery says so."""
+    out now is queued, and its Delivery says so. Inside a unit of work (every handled update,
+    every due item: storage.db) nothing goes out before the unit is committed, so a Delivery
+    handed out there is still queued when the call returns: what depends on where a post
+    went is an `OnPosted` value, carried out once it is posted."""
 
     async def send(
         self,
@@ -323,9 +341,15 @@ class Outbox(Protocol):
     ) -> Delivery: ...
 
     async def send_later(
-        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
+        self,
+        chat_id: int,
+        notice: Deferred,
+        *,
+        priority: Priority = Priority.NOTICE,
+        on_posted: OnPosted | None = None,
     ) -> Delivery:
-        """Post the notice as it is when its turn comes (nothing if it is no longer needed)."""
+        """Post the notice (a reminder, a new card) as it is when its turn comes (nothing if
+        it is no longer needed then)."""
         ...
 
     async def create_invite_link(
@@ -340,7 +364,8 @@ class Outbox(Protocol):
     async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
         """Let the person in: at once, or by a retry if Telegram cannot be reached now (the
         answer is queued, outside the chat's budget); raises ChatActionFailed if Telegram
-        refuses it."""
+        refuses it at once (inside a unit of work it goes out after the commit: a refusal is
+        then only logged)."""
         ...
 
     async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:

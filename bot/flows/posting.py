@@ -21,6 +21,7 @@ from bot.flows.port import (
     InviteLinkMade,
     Keyboard,
     OnPosted,
+    PetitionAnswered,
     PetitionFollowedUp,
     PetitionPosted,
     Posted,
@@ -47,6 +48,7 @@ _TYPES: dict[str, type[Any]] = {
         VoteAnnounced,
         ElectionPollPosted,
         PetitionPosted,
+        PetitionAnswered,
         PetitionFollowedUp,
         DigestSent,
         InviteLinkMade,
@@ -100,6 +102,8 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
             await elections.poll_posted(services, election_id, team_id, post)
         case PetitionPosted(petition_id):
             await storage.petitions.posted(petition_id, post.chat_id, post.message_id, now)
+        case PetitionAnswered(petition_id, author_id, team_id):
+            await storage.petitions.answered(petition_id, author_id, team_id, post.message_id, now)
         case PetitionFollowedUp(petition_id):
             petition = await storage.petitions.get(petition_id)
             if petition is not None:

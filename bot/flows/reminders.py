@@ -5,6 +5,7 @@ round or vote (claimed in the database), none when everyone has."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.charter.policy import DecisionKind, Policy, policy_from_json
 from bot.charter.schedule import reminder_at
@@ -32,17 +33,22 @@ class Reminders:
         now = self.services.clock.now()
         store = self.services.storage.reminders
         for stage in await store.due(now):
-            before = (await self._policy(stage)).reminder_before
-            when = reminder_at(stage.opened_at, stage.deadline, before)
-            if when is None or now >= stage.deadline:
-                # no reminder for it, or its close is due anyway
-                await store.reschedule(stage.stage, stage.stage_id, None)
-                continue
-            if when > now:
-                await store.reschedule(stage.stage, stage.stage_id, when)
-                self.services.wake(when)
-                continue
-            await self.remind(stage)
+            async with self.services.storage.unit():  # the claim and the reminder's row
+                await self._due(stage, now)
+
+    async def _due(self, stage: OpenStage, now: datetime) -> None:
+        store = self.services.storage.reminders
+        before = (await self._policy(stage)).reminder_before
+        when = reminder_at(stage.opened_at, stage.deadline, before)
+        if when is None or now >= stage.deadline:
+            # no reminder for it, or its close is due anyway
+            await store.reschedule(stage.stage, stage.stage_id, None)
+            return
+        if when > now:
+            await store.reschedule(stage.stage, stage.stage_id, when)
+            self.services.wake(when)
+            return
+        await self.remind(stage)
 
     async def _policy(self, stage: OpenStage) -> Policy:
         """A proposal's own (it keeps the policy it started under); an election's team's."""

@@ -104,7 +104,8 @@ class Responses:
         choice: Response,
         update_id: int,
     ) -> PressOutcome:
-        """A button press on a card. Committed before the caller answers it.
+        """A button press on a card. Committed (with the press's unit of work) before the
+        caller's answer goes out.
 
         This is the hot path (SPEC §9: every press answered at once): no render, and a press
         by a member of an open round is one statement. Anything else (closed, not in the

@@ -17,6 +17,7 @@ from bot.flows.port import (
     FullTextPosted,
     Keyboard,
     Posted,
+    Priority,
     RoundAnnounced,
     RoundCard,
     RoundResult,
@@ -112,19 +113,11 @@ class RoundCards:
         return text, keyboard
 
     async def post_card(self, round_id: int, chat_id: int) -> None:
-        services = self.decisions.services
-        round_ = await services.storage.rounds.round(round_id)
-        assert round_ is not None
-        view = await self.round_view(round_)
-        text = cards.render_card(view, self.lang, self.decisions.when)
-        text = Html(shorten(text))  # a card is one message: its buttons belong to all of it
-        about = await proposal_people(services, view.proposal, view.people, [round_.text])
-        await services.outbox.send(
-            chat_id,
-            text,
-            keyboard=press_keyboard(round_.id, self.lang),
-            on_posted=CardPosted(round_id),
-            about=about,
+        """A round's new card, rendered when it goes out: it shows the round as it is then,
+        and links the full text of a long proposal, which goes out before it (it is queued
+        first, in the same unit of work, and has no message id until then)."""
+        await self.decisions.services.outbox.send_later(
+            chat_id, RoundCard(round_id), priority=Priority.REPLY, on_posted=CardPosted(round_id)
         )
 
     async def refresh_card(self, round_id: int) -> None:
@@ -143,7 +136,8 @@ class RoundCards:
         if current is None:
             return None
         closed = (current.outcome or "superseded") if current.closed_at else None
-        return await self._render(current, closed)
+        text, keyboard = await self._render(current, closed)
+        return Html(shorten(text)), keyboard  # a card is one message: its buttons belong to all
 
     async def post_full_text(self, team: Team, proposal: ProposalRecord) -> None:
         """A text too long for the card goes out in full first; the card links it."""

@@ -55,17 +55,17 @@ class Votes:
             card = cards.render_vote_card(
                 proposal, vote, naming.name(proposer), lang, self.decisions.when
             )
-            delivery = await services.outbox.send(
+            # The poll answers the card: where it went is known only once it is sent.
+            await services.outbox.send(
                 chat_id, card, on_posted=VoteCardPosted(vote_id), about=about
             )
-            if delivery.posted is not None:
-                reply_to = delivery.posted.message_id
         vote = await self.store.vote(vote_id)
         assert vote is not None
         poll = Poll(
             question=cards.poll_question(proposal, self.decisions.when(vote.deadline), lang),
             options=tuple(cards.poll_options(lang)),
             reply_to=reply_to,
+            reply_to_post=VoteCardPosted(vote_id) if round_ is None else None,
         )
         await services.outbox.send_poll(
             chat_id, poll, on_posted=VotePollPosted(vote_id), about=about

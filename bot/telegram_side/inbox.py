@@ -8,22 +8,28 @@ them along. So:
   updates in the inbox (storage/inbox.py) before python-telegram-bot sees them, and so before
   their offset can be confirmed. If storing fails, the answer fails: the offset stays where it
   was and Telegram delivers the batch again.
-- `InboxProcessor` wraps the update processor: it marks each update handled when its handling
-  finished, and does not handle an update again that was in the inbox when it came (Telegram
-  delivers a batch again when its confirmation never arrived, for instance after a kill).
+- `InboxProcessor` wraps the update processor: each update is handled in one unit of work
+  (storage.db: one transaction, opened when the update's turn has come), and marked handled
+  in that same unit, so its state changes, what it has the bot say (outbox rows) and the mark
+  commit together or not at all; it does not handle an update again that was in the inbox
+  when it came (Telegram delivers a batch again when its confirmation never arrived, for
+  instance after a kill).
 - `UpdateInbox.replay`, at start and before polling begins, handles what a stop left
   unhandled, once, in update_id order.
 
-A kill between the end of an update's handling and its mark is the one window left: that
-update is handled a second time at the next start (at most one duplicate; SPEC §9)."""
+So every update is handled exactly once: a kill before its unit committed leaves nothing of
+it but its row in the inbox, and it is handled at the next start; after the commit it is
+marked handled (SPEC §9)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +39,7 @@ from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock
+from storage.db import Transaction
 from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
@@ -80,9 +87,15 @@ class UpdateInbox:
         return False
 
     async def handled(self, update_id: int) -> None:
-        """Mark the update handled (one statement; the update counts as done when it is
-        written)."""
+        """Mark the update handled (one statement: in the update's unit of work, committed
+        with what its handling did)."""
         await self.store.mark_handled([update_id], self.clock.now())
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[Transaction]:
+        """One update's unit of work (storage.db: ambient for the task handling it)."""
+        async with self.store.db.transaction() as unit:
+            yield unit
 
     async def replay(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Handle what a stop left unhandled, one after the other in update_id order, through
@@ -147,11 +160,24 @@ class InboxRequest(BaseRequest):
         return status, payload
 
 
+@dataclass(eq=False)
+class _Handling:
+    """An update from its arrival here until its unit of work ended."""
+
+    update_id: int
+
+
 class InboxProcessor(BaseUpdateProcessor):
     """Around the update processor (`OrderedUpdateProcessor`, or what a test or benchmark
-    passes): an update delivered again is not handled twice; each one is marked handled in
-    the inbox when its handling finished — before the Application counts it done, so a stop
-    (SIGTERM), which waits for every update in flight, waits for the marks too.
+    passes): an update delivered again is not handled twice; each one is handled in its own
+    unit of work and marked handled in it — before the Application counts it done, so a stop
+    (SIGTERM), which waits for every update in flight, waits for the commits too.
+
+    The unit is opened around the update's coroutine itself, which the inner processor awaits
+    once the update's turn has come (after one person's earlier updates): waiting for that
+    turn, or for the hold below, never holds the database. What the unit's commit sets off
+    (the answer to a press, the outbox's flush) runs after it, still within the update's
+    handling.
 
     `hold` (seconds; tests only, `WIQ_TEST_HOLD_UPDATES` in `wiq-bot run`) makes each update
     wait that long after it arrived before its handling begins, in arrival order: the window
@@ -163,7 +189,23 @@ class InboxProcessor(BaseUpdateProcessor):
         self.inbox = inbox
         self.hold = hold
         self._last_release = 0.0
-        self.in_flight = 0  # from arrival until the mark is written
+        self.in_flight = 0  # from arrival until its unit of work and what follows it ended
+        self._handling: set[_Handling] = set()
+
+    def handling_before(self, update_id: int | None) -> bool:
+        """Whether an update older than `update_id` is still being handled here: held,
+        waiting for its turn or inside its unit of work (once that is committed, what the
+        update changed is stored; what its commit sets off, the answer and the outbox's
+        flush, changes nothing an early close counts). PTB hands updates over in update_id
+        order, so an older one that has not reached this processor yet cannot exist. An early
+        close waits for these (bot.flows.early_close); None (no update known) waits for none."""
+        if update_id is None:
+            return False
+        return any(handling.update_id < update_id for handling in self._handling)
+
+    def _settled(self, handling: _Handling | None) -> None:
+        if handling is not None:
+            self._handling.discard(handling)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
@@ -173,20 +215,37 @@ class InboxProcessor(BaseUpdateProcessor):
             log.debug("event=update_skipped update_id=%d reason=delivered_again", update_id)
             return
         self.in_flight += 1
+        handling = _Handling(update_id) if update_id is not None and _acts(update) else None
+        if handling is not None:
+            self._handling.add(handling)
         try:
             if self.hold:
                 await self._held()
-            try:
-                await self.inner.do_process_update(update, coroutine)
-            except Exception:
-                # Handled, if badly (the error handler has run): not tried again at start.
-                if update_id is not None:
-                    await self.inbox.handled(update_id)
-                raise
-            if update_id is not None:
-                await self.inbox.handled(update_id)
+            await self.inner.do_process_update(
+                update, self._in_unit(update_id, coroutine, handling)
+            )
         finally:
             self.in_flight -= 1
+            self._settled(handling)
+
+    async def _in_unit(
+        self, update_id: int | None, coroutine: Awaitable[Any], handling: _Handling | None
+    ) -> None:
+        """Handle the update and mark it handled, in one unit of work. A handler's error is
+        caught by python-telegram-bot, whose error handler (bot.app) discards what the unit
+        did and says so: the update is then handled, if badly, and marked. An error that
+        escapes anyway rolls the unit back; the update is marked on its own (not tried again
+        at start)."""
+        try:
+            async with self.inbox.unit() as unit:
+                await coroutine
+                if update_id is not None:
+                    await self.inbox.handled(update_id)
+                unit.after_commit(lambda: self._settled(handling))
+        except Exception:
+            if update_id is not None:
+                await self.inbox.handled(update_id)
+            raise
 
     async def _held(self) -> None:
         loop = asyncio.get_running_loop()
@@ -200,6 +259,15 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         await self.inner.shutdown()
+
+
+def _acts(update: object) -> bool:
+    """Whether the update is someone's action in a chat: a poll's new state (Telegram's count
+    of its answers, which comes with them) is neither, and changes nothing an early close
+    counts, so the close does not wait for it."""
+    return isinstance(update, Update) and (
+        update.effective_user is not None or update.effective_chat is not None
+    )
 
 
 def hold_from(value: str | None) -> float:

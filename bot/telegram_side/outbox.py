@@ -1,8 +1,10 @@
 """Everything the bot sends or edits goes through here: the flows' port (bot.flows.port) on
 the Bot API, as a transactional outbox. Every send and edit (all but answerCallbackQuery),
 every invite link and every answer to a join request is first a row in the database
-(storage/outbox.py), with the people it names; the row is committed before the port's call
-returns, so a kill after it loses nothing. The sender works from the table: per chat, in
+(storage/outbox.py), with the people it names, written in the unit of work of the update or
+due item that says it (storage.db: one transaction with the state change that causes it), so
+a kill loses both or neither; the sender takes it up only once that unit is committed
+(`after_commit`), and outside a unit at once. The sender works from the table: per chat, in
 priority order, card edits coalesced; each group's budget is taken from the send times stored
 there (so a restart does not spend it twice); 429s and network errors are retried; an item is
 marked done when Telegram confirmed it, and what it records once posted (a typed value) is
@@ -162,13 +164,13 @@ class TelegramOutbox:
                 about=about,
                 subject=subject,
             )
-            delivery = self._delivery(item_id)
+            delivery = await self._delivery(item_id)
             if first is None:
                 first = delivery
                 if not new:  # the same post waits already (with all its parts)
                     break
         assert first is not None
-        await self.flush(chat_id)
+        await self._flush_after_commit(chat_id)
         return first
 
     async def send_document(
@@ -212,7 +214,9 @@ class TelegramOutbox:
             item_id, _ = await self._add(
                 chat_id, Priority.EDIT, "deferred", message, coalesce_key=key[1]
             )
-            self._waiting_cards[key] = (item_id, card)
+            queued = (item_id, card)
+            # Remembered once the row is committed: a unit rolled back leaves no row to skip to.
+            await self.rows.db.after_commit(lambda: self._waiting_cards.__setitem__(key, queued))
         else:
             # This process queued the same edit and nobody took it yet: the row already
             # says "the card as it is when it goes out" — a press costs no write here.
@@ -233,6 +237,8 @@ class TelegramOutbox:
             "multiple_answers": poll.multiple_answers,
             "reply_to": poll.reply_to,
         }
+        if poll.reply_to_post is not None:
+            message["reply_to_post"] = posting.encode(poll.reply_to_post)
         item_id, _ = await self._add(
             chat_id, Priority.REPLY, "poll", message, on_posted=on_posted, about=about
         )
@@ -244,12 +250,18 @@ class TelegramOutbox:
         return await self._flushed(chat_id, item_id)
 
     async def send_later(
-        self, chat_id: int, notice: Reminder, *, priority: Priority = Priority.NOTICE
+        self,
+        chat_id: int,
+        notice: Deferred,
+        *,
+        priority: Priority = Priority.NOTICE,
+        on_posted: OnPosted | None = None,
     ) -> Delivery:
         """Send the notice as it is when the item's turn comes; nothing, for free, if it is no
         longer needed then."""
-        message: Message_ = {"deferred": posting.encode(notice), "reply_to": notice.reply_to}
-        item_id, _ = await self._add(chat_id, priority, "deferred", message)
+        reply_to = notice.reply_to if isinstance(notice, Reminder) else None
+        message: Message_ = {"deferred": posting.encode(notice), "reply_to": reply_to}
+        item_id, _ = await self._add(chat_id, priority, "deferred", message, on_posted=on_posted)
         return await self._flushed(chat_id, item_id)
 
     # Invite links and the answers to join requests are no messages in the chat: they spend
@@ -304,8 +316,9 @@ class TelegramOutbox:
         subject: int | None = None,
         budget: bool = True,
     ) -> tuple[int, bool]:
-        """One row, committed when this returns: its id, and whether it is new (False: the
-        same post or an edit of the same message waits already)."""
+        """One row, written in the current unit of work (committed with it; outside a unit,
+        committed when this returns): its id, and whether it is new (False: the same post or
+        an edit of the same message waits already)."""
         return await self.rows.add(
             chat_id,
             int(priority),
@@ -320,20 +333,37 @@ class TelegramOutbox:
             subject_id=subject,
         )
 
-    def _delivery(self, item_id: int) -> Delivery:
-        return self._deliveries.setdefault(item_id, Delivery())
+    async def _delivery(self, item_id: int) -> Delivery:
+        """What the caller is handed for the item; kept (to be updated when it goes out) once
+        its row is committed."""
+        delivery = self._deliveries.get(item_id)
+        if delivery is None:
+            delivery = Delivery()
+            made = delivery
+            await self.rows.db.after_commit(lambda: self._deliveries.setdefault(item_id, made))
+        return delivery
 
     async def _flushed(
         self, chat_id: int, item_id: int, priority: Priority = Priority.REPLY
     ) -> Delivery:
-        delivery = self._delivery(item_id)
-        queue = self._queue(chat_id)
-        planned = queue.flush_at is not None and queue.flush_at > self.clock.monotonic()
-        if not (priority == Priority.EDIT and planned):
-            # A card edit in a chat whose flush is planned waits for it anyway (for the
-            # edits' spacing, the budget or a back-off): a burst of presses costs no query.
-            await self.flush(chat_id)
+        delivery = await self._delivery(item_id)
+        await self._flush_after_commit(chat_id, priority)
         return delivery
+
+    async def _flush_after_commit(self, chat_id: int, priority: Priority = Priority.REPLY) -> None:
+        """Flush the chat once the unit that wrote its rows is committed (at once outside a
+        unit): nothing is sent that a rollback takes back, and no Bot API call is made while
+        the unit holds the database."""
+
+        async def flush() -> None:
+            queue = self._queue(chat_id)
+            planned = queue.flush_at is not None and queue.flush_at > self.clock.monotonic()
+            if not (priority == Priority.EDIT and planned):
+                # A card edit in a chat whose flush is planned waits for it anyway (for the
+                # edits' spacing, the budget or a back-off): a burst of presses costs no query.
+                await self.flush(chat_id)
+
+        await self.rows.db.after_commit(flush)
 
     async def pending(self, chat_id: int | None = None) -> int:
         """How many items wait (in the table: of every process, and from before a restart)."""
@@ -388,9 +418,12 @@ class TelegramOutbox:
                         wait,
                     )
                 return
+            claimed = await self.rows.claim(item.id, self._now())
             if item.coalesce_key is not None:
+                # Forgotten once it is taken, not before: a unit that coalesced its edit into
+                # the row while the claim waited for it must not leave it remembered as waiting.
                 self._waiting_cards.pop((chat_id, item.coalesce_key), None)
-            if not await self.rows.claim(item.id, self._now()):
+            if not claimed:
                 continue  # taken by another sender, or replaced meanwhile
             retry_in = await self._perform(queue, item)
             if retry_in is not None:
@@ -471,6 +504,8 @@ class TelegramOutbox:
             text, keyboard = rendered
             message["text"], message["keyboard"] = text, keyboard_rows(keyboard)
             kind = "edit" if "message_id" in message else "text"
+        if message.get("reply_to") is None and message.get("reply_to_post") is not None:
+            message["reply_to"] = await self.rows.posted_message(chat_id, message["reply_to_post"])
         return bot_call(kind, message, chat_id, item.document)
 
     async def _perform(self, queue: _ChatQueue, item: OutboxItem) -> float | None:
@@ -549,21 +584,23 @@ class TelegramOutbox:
         return None
 
     async def _sent(self, queue: _ChatQueue, item: OutboxItem, where: Posted | None) -> None:
-        """Telegram confirmed it: what it records is written, then the item is done (a kill
-        in between sends it once more, and records it again)."""
+        """Telegram confirmed it: what it records and the item done are one unit (a kill
+        before its commit sends it once more, and records it then)."""
         confirmed_at = self._now()
-        if item.on_posted is not None and where is not None:
-            try:
-                await self.record(posting.decode(item.on_posted), where)
-            except Exception:
-                log.exception("event=outbox_on_posted_failed chat=%s", item.chat_id)
-        await self.rows.done(
-            item.id,
-            Status.SENT,
-            message_id=where.message_id if where else None,
-            poll_id=where.poll_id if where else None,
-            confirmed_at=confirmed_at,
-        )
+        async with self.rows.db.transaction():
+            if item.on_posted is not None and where is not None:
+                try:
+                    async with self.rows.db.transaction():  # a failed record undoes only itself
+                        await self.record(posting.decode(item.on_posted), where)
+                except Exception:
+                    log.exception("event=outbox_on_posted_failed chat=%s", item.chat_id)
+            await self.rows.done(
+                item.id,
+                Status.SENT,
+                message_id=where.message_id if where else None,
+                poll_id=where.poll_id if where else None,
+                confirmed_at=confirmed_at,
+            )
         if item.budget and item.priority == Priority.EDIT:
             queue.last_edit_at = self.clock.monotonic()
         self._finish(item.id, Status.SENT, where)

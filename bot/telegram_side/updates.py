@@ -35,30 +35,12 @@ class OrderedUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[Hashable, asyncio.Lock] = {}
         self._waiting: dict[Hashable, int] = {}
-        self._handling: dict[int, int] = {}  # update_id -> how many (a repeat counts twice)
-
-    def handling_before(self, update_id: int | None) -> bool:
-        """Whether an update older than `update_id` is still being handled here: waiting for
-        its turn or running. PTB hands updates over in update_id order, so an older one that
-        has not reached this processor yet cannot exist. An early close waits for these
-        (bot.flows.decisions, `Decisions.early_close`); None (no update known) waits for none."""
-        if update_id is None:
-            return False
-        return any(handled < update_id for handled in self._handling)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        update_id = update.update_id if isinstance(update, Update) else None
-        if update_id is not None:
-            self._handling[update_id] = self._handling.get(update_id, 0) + 1
-        try:
-            await self._in_order(update, coroutine)
-        finally:
-            if update_id is not None:
-                self._handling[update_id] -= 1
-                if not self._handling[update_id]:
-                    del self._handling[update_id]
-
-    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await `coroutine` once the updates with the same key handed over before it are
+        done. The coroutine is the update's whole handling as the inbox wraps it (its unit
+        of work included: bot.telegram_side.inbox), so the turn is waited for before the
+        unit takes the database, never while holding it."""
         key = ordering_key(update)
         lock = self._locks.get(key)
         if lock is None:
