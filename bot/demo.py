@@ -52,6 +52,7 @@ ST = -1001000000002
 SCRIPT: dict[str, dict[str, Any]] = {
     "de": {
         "setup": "/setup ST Steuerungsteam",
+        "admit": "/aufnehmen",
         "hello": "Hallo zusammen!",
         "seats": {
             ANNA: "politik Stadtbezirksbeirat Alt-West",
@@ -88,6 +89,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
     },
     "en": {
         "setup": "/setup ST Steering team",
+        "admit": "/admit",
         "hello": "Hello everyone!",
         "seats": {
             ANNA: "politik District council Alt-West",
@@ -382,10 +384,11 @@ async def scenario(demo: Demo) -> None:
     await say(BERT, BERT, "/start")  # Bert also opens the bot privately
     for member in MEMBERS:
         username = NAMES[member].lower()
-        reply = await say(ST, ADA, f"/admit @{username} {script['seats'][member]}")
+        reply = await say(ST, ADA, f"{script['admit']} @{username} {script['seats'][member]}")
         demo.expect(
             reply is not None and "✅" in (reply.text or ""),
-            f"/admit @{username} was not accepted: {reply.text if reply else '(no reply)'}",
+            f"{script['admit']} @{username} was not accepted: "
+            + (reply.text or "" if reply else "(no reply)"),
         )
 
     await scene("propose", "0 09:30")  # a three-day round: until Thursday 09:31

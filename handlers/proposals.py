@@ -23,7 +23,7 @@ from bot.flows.payloads import GiveReason, Press
 from bot.flows.responses import PressOutcome, PressResult, ReasonOutcome, ReasonResult
 from bot.flows.round_cards import proposal_people
 from bot.telegram_side import callbacks
-from bot.texts import naming
+from bot.texts import cards, naming
 from bot.texts.i18n import Html, t
 from handlers.common import (
     Context,
@@ -337,7 +337,7 @@ async def ask_for_reason(
         return
     services = services_of(context)
     proposal = await services.storage.proposals.get(proposal_id)
-    title = proposal.title if proposal is not None else ""
+    title = cards.title_of(proposal.text) if proposal is not None else ""  # as revised
     await services.outbox.send(
         telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id, title=title)
     )

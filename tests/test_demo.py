@@ -107,7 +107,7 @@ def test_transcript_shows_the_whole_path(german: DemoRun) -> None:
         german,
         [
             ("the chat being bound", "/setup ST Steuerungsteam"),
-            ("a seat being entered", "/admit @anna politik Stadtbezirksbeirat Alt-West"),
+            ("a seat being entered", "/aufnehmen @anna politik Stadtbezirksbeirat Alt-West"),
             ("the proposal, its deadline as people write it", "/vorschlag 3 Tage Straßenfest"),
             ("the proposal card", "Vorschlag #1 · Konsensrunde 1 von 2"),
             ("the card's deadline, readable", "Frist: Do., 05.11.2026, 09:31 Uhr"),

@@ -87,6 +87,22 @@ async def test_the_question_for_a_concern_names_the_proposal_too(team: Teams) ->
     assert "Hoffest im Mai" in question and "Namen" in question
 
 
+async def test_the_question_in_a_later_round_names_the_proposal_as_revised(team: Teams) -> None:
+    """After /ueberarbeiten, the question for a reason names the title the team now reads,
+    not the one the proposal started with."""
+    h, d = await team("ST")
+    h.model.start_bot(BERT)
+    await h.settle()
+    await h.say(ST, ANNA, "/vorschlag 1d Hoffest im Mai")
+    await d.press(ST, 1, BERT, "object")
+    await h.say(BERT, BERT, "Im Mai ist der Hof eine Baustelle.")
+    await h.due(86400 + 60)
+    await h.say(ST, ANNA, "/ueberarbeiten 1 Hoffest im Juni")
+    await d.press(ST, 1, BERT, "object", round_number=2)
+    question = h.bot_texts(BERT)[-1]
+    assert "Hoffest im Juni" in question and "Hoffest im Mai" not in question, question
+
+
 async def test_the_link_from_a_group_opens_the_first_question_of_an_anliegen(net) -> None:
     h, _ = net
     await h.say(PT, EVE, "/anliegen")
