@@ -34,6 +34,7 @@ from bot.flows import (
     elections,
     nominations,
     posting,
+    stuck,
     support,
 )
 from bot.flows.decisions import Decisions
@@ -116,6 +117,8 @@ DUE_WORK: tuple[DueWork, ...] = (
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services)),
     DueWork("outbox_purge", purge_outbox),
+    # A group chat's queue stuck longer than [limits] stuck_after: the admins are told once.
+    DueWork("stuck_queues", stuck.check),
 )
 
 
