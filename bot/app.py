@@ -34,12 +34,14 @@ from bot.flows import (
     elections,
     nominations,
     posting,
+    stuck,
     support,
 )
 from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
 from bot.flows.due import next_moment
 from bot.flows.reminders import Reminders
+from bot.ops import metrics
 from bot.services import SERVICES_KEY, Services
 from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, UpdateInbox
 from bot.telegram_side.limiter import RetryingLimiter
@@ -111,11 +113,18 @@ DUE_WORK: tuple[DueWork, ...] = (
     DueWork("elections", elections.run_due),
     DueWork("reminders", lambda services: services.reminders.run_due()),
     # A digest missed while the bot was down goes out once; the timer wakes for the next one.
-    DueWork("digest", lambda services: services.digests.run_due()),
+    DueWork("digest", lambda services: _digest(services)),
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services)),
     DueWork("outbox_purge", purge_outbox),
+    # A group chat's queue stuck longer than [limits] stuck_after: the admins are told once.
+    DueWork("stuck_queues", stuck.check),
 )
+
+
+async def _digest(services: Services) -> None:
+    if await services.digests.run_due():
+        metrics.digest_run()
 
 
 async def _purge_inbox(services: Services) -> None:

@@ -4,9 +4,12 @@ backup, restore, migrate); what each does is in bot/ops/."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
@@ -37,6 +40,12 @@ def _parser() -> argparse.ArgumentParser:
 
     run = command("run", "run the bot (long polling)")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+    run.add_argument(
+        "--log-format",
+        default="kv",
+        choices=["kv", "json"],
+        help="kv: key=value lines (default); json: one JSON object per line",
+    )
     command("check-config", "validate a config file and exit")
     command(
         "health",
@@ -77,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.config}: ok")
         return 0
     if args.command == "run":
-        return run_bot(config, args.log_level)
+        return run_bot(config, args.log_level, args.log_format)
     return _operate(config, args)
 
 
@@ -93,10 +102,45 @@ def _operate(config: Config, args: argparse.Namespace) -> int:
     return database.migrate(config, check=args.check)
 
 
-def configure_logging(log_level: str) -> None:
-    """`key=value` lines on stderr: ours, and the libraries' warnings; the scheduler's
-    routine lines only at DEBUG."""
+_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|\S+)')
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, event and the line's other key=value
+    fields; a message that is not key=value lines (a library's) is kept as `message`, and a
+    traceback as `exc`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        fields = {key: _unquote(value) for key, value in _FIELD.findall(text)}
+        if "event" in fields and _FIELD.sub("", text).strip() == "":
+            entry["event"] = fields.pop("event")
+            entry.update((key, value) for key, value in fields.items() if key not in entry)
+        else:
+            entry["message"] = text
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
+
+
+def configure_logging(log_level: str, log_format: str = "kv") -> None:
+    """`key=value` lines on stderr (or, with `json`, one JSON object per line): ours, and the
+    libraries' warnings; the scheduler's routine lines only at DEBUG."""
     logging.basicConfig(level=log_level, format=LOG_FORMAT)
+    if log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     # httpx logs every request URL at INFO, and the URL contains the token: never below.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
@@ -106,11 +150,11 @@ def configure_logging(log_level: str) -> None:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def run_bot(config: Config, log_level: str) -> int:
+def run_bot(config: Config, log_level: str, log_format: str = "kv") -> int:
     from bot.ops.run import run
     from bot.telegram_side.inbox import hold_from
 
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     hold = hold_from(os.environ.get(HOLD_UPDATES_ENV))
     if hold:
         logging.getLogger(__name__).warning("event=test_hold_updates seconds=%s", hold)

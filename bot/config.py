@@ -65,6 +65,9 @@ class LimitsConfig:
     # An early close (everyone has responded) comes this long after the completing answer,
     # so that answers of others that came before it are still counted (SPEC §3.5, §4).
     early_close_grace: timedelta = timedelta(seconds=3)
+    # A group chat whose oldest queued message waits longer than this is stuck: the network
+    # admins are told privately, once per stuck episode (bot/flows/stuck.py).
+    stuck_after: timedelta = timedelta(minutes=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,14 @@ class HealthConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    # Prometheus metrics on http://listen:port/metrics (bot/ops/metrics.py); off by default.
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -94,6 +105,7 @@ class Config:
     digest: DigestConfig = field(default_factory=DigestConfig)
     policies: PolicyBook = field(default_factory=PolicyBook)
     health: HealthConfig = field(default_factory=HealthConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
 
 
 class _Section:
@@ -182,6 +194,7 @@ def load_config(
     digest = _load_digest(root.section("digest"))
     policies = _load_policies(root.section("policy"))
     health = _load_health(root.section("health"), telegram.poll_timeout)
+    metrics = _load_metrics(root.section("metrics"))
     root.reject_unknown()
     return Config(
         path=source,
@@ -193,6 +206,7 @@ def load_config(
         digest=digest,
         policies=policies,
         health=health,
+        metrics=metrics,
     )
 
 
@@ -275,6 +289,9 @@ def _load_limits(section: _Section) -> LimitsConfig:
         ) from None
     if grace > MAX_EARLY_CLOSE_GRACE:
         raise section.fail("early_close_grace", "must be at most 10m (0s closes at once)")
+    stuck_after = _duration(section, "stuck_after", "30m")
+    if not timedelta(minutes=1) <= stuck_after <= timedelta(days=7):
+        raise section.fail("stuck_after", "must be between 1m and 7d")
     section.reject_unknown()
     return LimitsConfig(
         float(overall),
@@ -284,6 +301,7 @@ def _load_limits(section: _Section) -> LimitsConfig:
         float(retry_max),
         float(window),
         early_close_grace=grace,
+        stuck_after=stuck_after,
     )
 
 
@@ -311,6 +329,18 @@ def _load_health(section: _Section, poll_timeout: int) -> HealthConfig:
         )
     section.reject_unknown()
     return HealthConfig(interval=interval, stale_after=stale_after)
+
+
+def _load_metrics(section: _Section) -> MetricsConfig:
+    enabled = section.get("enabled", bool, False)
+    listen = section.get("listen", str, "127.0.0.1").strip()
+    if not listen:
+        raise section.fail("listen", "must not be empty (127.0.0.1 serves this machine only)")
+    port = section.get("port", int, 9464)
+    if not 0 <= port <= 65535:
+        raise section.fail("port", "must be between 0 and 65535")
+    section.reject_unknown()
+    return MetricsConfig(enabled=enabled, listen=listen, port=port)
 
 
 def _load_digest(section: _Section) -> DigestConfig:

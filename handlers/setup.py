@@ -195,7 +195,10 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
             # Added to a group that is no team yet: say how to bind it.
             await services.outbox.send(chat.id, t(lang, "setup.hello", bot=services.bot_username))
         return
-    if not await services.storage.teams.set_bot_admin(team.id, is_admin, services.clock.now()):
+    changed = await services.storage.teams.set_bot_admin(team.id, is_admin, services.clock.now())
+    # Removed after a demotion: no change of rights, but news for the admins all the same.
+    removed = not still_in_chat and not _was_outside(change)
+    if not changed and not removed:
         return
     log.info("event=bot_rights team=%s admin=%s", team.id, is_admin)
     if is_admin:

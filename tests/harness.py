@@ -369,6 +369,7 @@ async def start_process(
     *,
     hold_updates: float | None = None,
     log_level: str | None = None,
+    log_format: str | None = None,
     env: dict[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
     """A real `wiq-bot run` (as systemd would start it), its output piped; the token comes
@@ -378,6 +379,8 @@ async def start_process(
     args = ["run", "--config", str(config_path)]
     if log_level is not None:
         args += ["--log-level", log_level]
+    if log_format is not None:
+        args += ["--log-format", log_format]
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

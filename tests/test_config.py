@@ -247,3 +247,36 @@ def test_the_health_section_is_read_and_a_staleness_that_would_flap_is_refused(
     text = MINIMAL + '[health]\ninterval = "15s"\nstale_after = "40s"\n'
     with pytest.raises(ConfigError, match=r"health.stale_after: must be at least .* \(50s\)"):
         load_config(write(tmp_path, text), env={})
+
+
+def test_metrics_are_off_by_default_and_the_example_lists_every_key(tmp_path: Path) -> None:
+    default = load_config(write(tmp_path, MINIMAL), env={})
+    assert not default.metrics.enabled and default.metrics.listen == "127.0.0.1"
+    assert default.limits.stuck_after == timedelta(minutes=30)
+    example = load_config(EXAMPLE, env=TOKEN)
+    assert example.metrics == default.metrics
+    assert example.limits.stuck_after == default.limits.stuck_after
+    on = load_config(
+        write(
+            tmp_path,
+            MINIMAL + '[metrics]\nenabled = true\nlisten = "0.0.0.0"\nport = 9100\n'
+            '[limits]\nstuck_after = "10m"\n',
+        ),
+        env={},
+    )
+    assert (on.metrics.enabled, on.metrics.listen, on.metrics.port) == (True, "0.0.0.0", 9100)
+    assert on.limits.stuck_after == timedelta(minutes=10)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("[metrics]\nport = 70000\n", r"metrics\.port: must be between 0 and 65535"),
+        ("[metrics]\nenabled = 1\n", r"metrics\.enabled"),
+        ('[metrics]\npath = "/m"\n', r"metrics\.path"),
+        ('[limits]\nstuck_after = "10s"\n', r"limits\.stuck_after: must be between 1m and 7d"),
+    ],
+)
+def test_bad_metrics_and_stuck_after_are_named(tmp_path: Path, extra: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, MINIMAL + extra), env={})

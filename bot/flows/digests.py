@@ -377,9 +377,10 @@ class DigestRunner:
             public = await self.services.storage.digests.current_chat(public)
         return targets(await self.services.storage.teams.all(), public)
 
-    async def run_due(self) -> None:
+    async def run_due(self) -> bool:
         """The latest scheduled moment's digest, if it has not been sent (once: claimed in
-        the database with every chat it goes to). The one timer wakes for the next moment."""
+        the database with every chat it goes to); whether it went out now. The one timer
+        wakes for the next moment."""
         now = self.services.clock.now()
         slot = self._slot(now)
         store = self.services.storage.digests
@@ -391,6 +392,8 @@ class DigestRunner:
                 if await store.claim_slot(slot, now, rows):
                     log.info("event=digest slot=%s chats=%d", slot.isoformat(), len(planned))
                     await self._deliver(slot, planned)
+                    return True
+        return False
 
     async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
         await self.services.decisions.run_due()  # what closed at this very moment is decided

@@ -39,6 +39,7 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.ops.database import EXIT_OK, EXIT_REFUSED, holder
 from bot.ops.health import Heartbeat
+from bot.ops.metrics import MetricsServer
 from bot.services import SERVICES_KEY, Services
 from storage.db import Database, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock
@@ -178,6 +179,7 @@ class _Run:
             hold_updates=hold_updates,
         )
         self.source = Polling(config)
+        self.metrics: MetricsServer | None = None
 
     async def serve(self) -> int:
         application = self.application
@@ -199,6 +201,11 @@ class _Run:
                 await self.source.start(application)
                 await application.start()
                 await self.heartbeat.start(application, self._services().storage.db)
+                if self.config.metrics.enabled:
+                    self.metrics = MetricsServer(
+                        self.config.metrics, self._services().storage.db, self.heartbeat.clock.now
+                    )
+                    await self.metrics.start()
                 await self.stop.wait()
         except (TokenRejected, InvalidToken):
             if self.code != EXIT_REFUSED:  # not said yet (Heartbeat.on_token_rejected)
@@ -280,6 +287,8 @@ class _Run:
 
     async def _shut_down(self) -> None:
         application = self.application
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.source.stop(application)
         if application.running:
             # Waits for every update fetched (handled and marked in the inbox) and every job.

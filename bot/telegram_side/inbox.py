@@ -39,6 +39,7 @@ from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from bot.clock import Clock
+from bot.ops import metrics
 from storage.db import Transaction
 from storage.inbox import Inbox
 
@@ -224,6 +225,7 @@ class InboxProcessor(BaseUpdateProcessor):
             await self.inner.do_process_update(
                 update, self._in_unit(update_id, coroutine, handling)
             )
+            metrics.update(update)
         finally:
             self.in_flight -= 1
             self._settled(handling)

@@ -51,6 +51,7 @@ from bot.flows.port import (
     Render,
     Status,
 )
+from bot.ops import metrics
 from bot.telegram_side import deep_links
 from bot.telegram_side.bot_calls import Kwargs, bot_call, keyboard_rows, posted
 from bot.texts.i18n import Html
@@ -412,7 +413,7 @@ class TelegramOutbox:
                     log.log(
                         level,
                         "event=outbox_held chat=%s reason=%s queued=%d wait_s=%.1f",
-                        chat_id,
+                        _chat(chat_id),
                         why,
                         await self.rows.waiting(chat_id),
                         wait,
@@ -514,10 +515,12 @@ class TelegramOutbox:
             call = await self._call(item)
         except Exception:
             # A row that cannot be rendered must not hold up the chat's queue behind it.
-            log.exception("event=outbox_unrenderable chat=%s item=%s", item.chat_id, item.id)
+            log.exception("event=outbox_unrenderable chat=%s item=%s", _chat(item.chat_id), item.id)
+            metrics.send(item.kind, "unrenderable")
             await self._failed(item, "could not be rendered")
             return None
         if call is None:  # no longer needed by the time its turn came: costs nothing
+            metrics.send(item.kind, "dropped")
             await self.rows.done(item.id, Status.DROPPED, spent=False)
             self._finish(item.id, Status.DROPPED)
             return None
@@ -528,33 +531,38 @@ class TelegramOutbox:
             wait = _seconds(exc.retry_after)
             queue.blocked_until = self.clock.monotonic() + wait
             await self.rows.requeue(item.id, spent_at=None, now=self.clock.now())
+            metrics.send(method, "retry_after")
             log.warning(
                 "event=outbox_retry_after chat=%s method=%s wait_s=%.0f",
-                item.chat_id,
+                _chat(item.chat_id),
                 method,
                 wait,
             )
             return wait
         except ChatMigrated as exc:
             # Re-file the item under the supergroup's id; the migration handler moves the team.
+            metrics.send(method, "migrated")
             await self._refile(item, exc.new_chat_id)
             return None
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
+                metrics.send(method, "sent")
                 await self._sent(queue, item, None)
                 return None
+            metrics.send(method, "refused")
             log.error(
                 "event=outbox_refused chat=%s method=%s error=%r",
-                item.chat_id,
+                _chat(item.chat_id),
                 method,
                 exc.message,
             )
             await self._failed(item, exc.message)
             return None
         except Forbidden as exc:
+            metrics.send(method, "forbidden")
             log.info(
                 "event=outbox_forbidden chat=%s method=%s error=%r",
-                item.chat_id,
+                _chat(item.chat_id),
                 method,
                 exc.message,
             )
@@ -567,9 +575,10 @@ class TelegramOutbox:
             wait = min(self.retry_base * 2.0 ** (attempts - 1), self.retry_max)
             queue.blocked_until = self.clock.monotonic() + wait
             await self.rows.requeue(item.id, spent_at=self._now(), now=self.clock.now())
+            metrics.send(method, "network_error")
             log.warning(
                 "event=outbox_network_error chat=%s method=%s attempt=%d wait_s=%.0f error=%r",
-                item.chat_id,
+                _chat(item.chat_id),
                 method,
                 attempts,
                 wait,
@@ -580,6 +589,7 @@ class TelegramOutbox:
         if where is not None and method == "send_message":
             # What went out, for what records it (a result compares it with what is stored).
             where = dataclasses.replace(where, text=kwargs["text"])
+        metrics.send(method, "sent")
         await self._sent(queue, item, where)
         return None
 
@@ -593,7 +603,7 @@ class TelegramOutbox:
                     async with self.rows.db.transaction():  # a failed record undoes only itself
                         await self.record(posting.decode(item.on_posted), where)
                 except Exception:
-                    log.exception("event=outbox_on_posted_failed chat=%s", item.chat_id)
+                    log.exception("event=outbox_on_posted_failed chat=%s", _chat(item.chat_id))
             await self.rows.done(
                 item.id,
                 Status.SENT,
@@ -624,6 +634,12 @@ class TelegramOutbox:
             return
         await self.rows.move(item.id, new_chat_id)
         self._schedule_flush(new_chat_id, self._queue(new_chat_id), 0)
+
+
+def _chat(chat_id: int) -> int | str:
+    """A chat as the log names it: a group by its id; a private chat's id is the person's
+    Telegram id, so it is only `private`."""
+    return chat_id if is_group(chat_id) else "private"
 
 
 def _seconds(value: int | float | timedelta) -> float:
