@@ -35,6 +35,7 @@ from bot.flows import (
     nominations,
     posting,
     support,
+    upgrade,
 )
 from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
@@ -217,6 +218,9 @@ def _post_init(
         # What a stopped process left in the outbox goes out first, in its order: what its
         # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
+        # A database from before the outbox (schema < 018) had its queue in memory: what it
+        # had not posted is derived once from the state, the first time it starts migrated.
+        await upgrade.catch_up(services)
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
         await inbox.replay(application)

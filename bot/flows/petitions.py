@@ -156,6 +156,20 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
     return Answer("petition.posted_toast", key, petition.id)
 
 
+async def post_claimed(services: Services, petition_id: int) -> None:
+    """A petition whose sender chose but whose post never went out (the one-time catch-up of
+    a database from before the outbox, bot.flows.upgrade); a named one whose sender was
+    forgotten meanwhile is not posted."""
+    petition = await services.storage.petitions.get(petition_id)
+    if petition is None or petition.status != "posting" or petition.anonymous is None:
+        return
+    sender = await services.storage.people.by_id(petition.sender_id or 0)
+    pt = await services.storage.teams.by_id(petition.team_id or 0)
+    if pt is None or (sender is None and not petition.anonymous):
+        return
+    await _post(services, pt, petition, sender, petition.anonymous)
+
+
 async def _post(
     services: Services, pt: Team, petition: Petition, sender: Person | None, anonymous: bool
 ) -> Delivery:
