@@ -213,7 +213,9 @@ def _post_init(
         delegations.register(services)
         application.bot_data[SERVICES_KEY] = services
         outbox.bind(
-            functools.partial(posting.record, services), functools.partial(posting.render, services)
+            functools.partial(posting.record, services),
+            functools.partial(posting.render, services),
+            functools.partial(posting.refused, services),
         )
         # What a stopped process left in the outbox goes out first, in its order: what its
         # units committed is all there (nothing is posted again from what is stored).
