@@ -88,3 +88,29 @@ async def test_a_database_already_past_the_outbox_is_never_caught_up(tmp_path: P
         assert not any(digest(text) for text in h.bot_texts(ST))
     finally:
         await h.stop()
+
+
+async def test_a_petition_a_schema_017_bot_had_not_posted_goes_to_the_pt_once(
+    tmp_path: Path,
+) -> None:
+    """Schema 013–017 knew Anliegen: one whose sender had chosen (anonymous) but whose post was
+    still in that bot's memory when it stopped is posted at the first start after the upgrade."""
+    database = tmp_path / "wiq.sqlite"
+    left_unposted(database, 17)
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        db.execute(
+            "INSERT INTO petitions VALUES (2, 1, 3, 'Mehr Licht am Spielplatz', 1, 'posting', 1,"
+            " '2026-11-01T08:00:00.000000Z', NULL)"
+        )
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9/bot"), env={})
+    model = make_model()
+    h = Harness(model, config, clock=ManualClock(T0))
+    await h.start()
+    try:
+        [post] = [text for text in h.bot_texts(PT) if "Anliegen #2" in text]
+        assert "(anonym)" in post and "Mehr Licht am Spielplatz" in post
+        assert "Bert" not in post
+    finally:
+        await h.stop()
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        assert db.execute("SELECT status FROM petitions WHERE id = 2").fetchone() == ("posted",)
