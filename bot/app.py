@@ -36,6 +36,7 @@ from bot.flows import (
     posting,
     stuck,
     support,
+    upgrade,
 )
 from bot.flows.decisions import Decisions
 from bot.flows.digests import DigestRunner
@@ -221,11 +222,16 @@ def _post_init(
         delegations.register(services)
         application.bot_data[SERVICES_KEY] = services
         outbox.bind(
-            functools.partial(posting.record, services), functools.partial(posting.render, services)
+            functools.partial(posting.record, services),
+            functools.partial(posting.render, services),
+            functools.partial(posting.refused, services),
         )
         # What a stopped process left in the outbox goes out first, in its order: what its
         # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
+        # A database from before the outbox (schema < 018) had its queue in memory: what it
+        # had not posted is derived once from the state, the first time it starts migrated.
+        await upgrade.catch_up(services)
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
         await inbox.replay(application)

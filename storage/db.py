@@ -86,6 +86,14 @@ def create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
 
 
+OUTBOX_SCHEMA = 18
+"""The migration that brought the outbox table: before it, what was not posted yet was in
+memory only (a database crossing it is caught up once: `CATCH_UP_SCHEMA`)."""
+CATCH_UP_SCHEMA = 23
+"""The migration that creates `upgrade_catch_up`, where a run of migrations that crossed
+OUTBOX_SCHEMA notes it (in that migration's transaction) for bot.flows.upgrade."""
+
+
 def code_version() -> int:
     """The schema this code builds: the number of its newest migration."""
     return max(version for version, _, _ in _migrations())
@@ -127,8 +135,10 @@ class Database:
         self._conn: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._exclusive = 0  # coroutines holding or waiting for the lock
-        # What the last open's migrations did: the names applied, and the backup before them.
+        # What the last open's migrations did: the names applied, the schema before them
+        # (None: a new database), and the backup before them.
         self.migrated: list[str] = []
+        self.migrated_from: int | None = None
         self.migration_backup: Path | None = None
 
     async def open(self, *, migrate: bool = True, readonly: bool = False) -> None:
@@ -188,6 +198,7 @@ class Database:
         )
         pending = [m for m in _migrations() if m[0] not in applied]
         self.migrated, self.migration_backup = [], None
+        self.migrated_from = max(applied) if applied else None
         if pending and applied:
             target = migration_backup_path(self.path, max(applied), datetime.now(UTC))
             await self.backup_to(target)
@@ -205,16 +216,26 @@ class Database:
             )
             # executescript commits on its own; the whole file runs in one transaction, and a
             # file that fails leaves the schema as it was before it.
+            now = to_db(datetime.now(UTC))
+            if version == CATCH_UP_SCHEMA and self.crossed_outbox():
+                sql += (
+                    "\nINSERT OR IGNORE INTO upgrade_catch_up VALUES"
+                    f" ({self.migrated_from}, '{now}');"
+                )
             try:
                 await conn.executescript(
                     "BEGIN;\n" + sql + f"\nINSERT INTO schema_migrations VALUES ({version}, "
-                    f"'{name}', '{to_db(datetime.now(UTC))}');\nCOMMIT;"
+                    f"'{name}', '{now}');\nCOMMIT;"
                 )
             except BaseException:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
             self.migrated.append(name)
+
+    def crossed_outbox(self) -> bool:
+        """The migrations of this open took a database of schema < OUTBOX_SCHEMA past it."""
+        return self.migrated_from is not None and self.migrated_from < OUTBOX_SCHEMA
 
     async def applied_versions(self) -> set[int]:
         """The versions of the migrations applied to this database (none if it has no

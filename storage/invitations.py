@@ -109,6 +109,26 @@ class Invitations:
                 )
         return bool(changed)
 
+    async def release(self, invitation_id: int, now: datetime) -> Invitation | None:
+        """Telegram refused to let the person in with it: the invitation is unused again (and
+        the record says so)."""
+        async with self.db.transaction() as tx:
+            changed = await tx.rowcount(
+                "UPDATE invitations SET used_at = NULL WHERE id = ? AND used_at IS NOT NULL",
+                (invitation_id,),
+            )
+            row = await tx.fetchone("SELECT * FROM invitations WHERE id = ?", (invitation_id,))
+            if changed and row is not None:
+                await events.append(
+                    tx,
+                    self.network_id,
+                    "invitation.join_refused",
+                    now,
+                    team_id=row["team_id"],
+                    subject_id=row["person_id"],
+                )
+        return _invitation(row) if changed and row is not None else None
+
 
 def _invitation(row: Row) -> Invitation:
     return Invitation(

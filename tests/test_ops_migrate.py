@@ -10,8 +10,6 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
 from bot.clock import ManualClock
 from bot.config import load_config
 from bot.ops.database import package_version
@@ -188,11 +186,6 @@ async def test_version_names_the_package_and_the_schema() -> None:
     assert re.fullmatch(r"wiq-bot \d+\.\d+\.\d+ \(database schema \d{3}\)\n", out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the unit of work removed the start-up repairs; the one-time catch-up for databases"
-    " from before the outbox (schema < 018) comes next",
-)
 async def test_a_database_of_schema_012_is_migrated_forward_with_nothing_lost_or_unposted(
     tmp_path: Path,
 ) -> None:

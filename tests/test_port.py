@@ -93,6 +93,7 @@ class RecordingOutbox:
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        on_failed: object = None,
         about: object = (),
         subject: object = None,
     ) -> Delivery:
@@ -155,10 +156,14 @@ class RecordingOutbox:
         await posting.record(self.services, posting.decode(posting.encode(on_posted)), where)
         return Delivery(Status.SENT, where)
 
-    async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
+    async def approve_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: object = None
+    ) -> None:
         pass
 
-    async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
+    async def decline_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: object = None
+    ) -> None:
         pass
 
     def start_link(self, payload: StartPayload) -> str:

@@ -10,7 +10,7 @@ from bot.charter.outcomes import DecisionOutcome, approved
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
 from bot.charter.refusals import Refusal
 from bot.flows.payloads import SettingField, SettingPress
-from bot.flows.port import Button, ChatActionFailed, InvitationDelivered, InviteLinkMade, Keyboard
+from bot.flows.port import Button, InvitationDelivered, InviteLinkMade, JoinRefused, Keyboard
 from bot.services import Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
@@ -213,18 +213,36 @@ async def join_request(
         # a link of someone removed or gone since lets nobody in
         and await services.storage.rosters.is_member(team.id, person.id)
     )
-    try:
-        if allowed:
-            assert invitation is not None
-            await services.outbox.approve_join_request(chat_id, telegram_id)
-            await services.storage.invitations.use(invitation.id, services.clock.now())
-        else:
-            await services.outbox.decline_join_request(chat_id, telegram_id)
-    except ChatActionFailed as exc:
-        log.warning("event=join_request_failed chat=%s error=%s", chat_id, exc)
-        return False
+    if allowed:
+        assert invitation is not None
+        # Used in this unit (a second request meanwhile is declined); if Telegram refuses the
+        # approval, the invitation is the person's again and they are told (`join_refused`).
+        await services.storage.invitations.use(invitation.id, services.clock.now())
+        await services.outbox.approve_join_request(
+            chat_id, telegram_id, on_failed=JoinRefused(invitation.id)
+        )
+    else:
+        await services.outbox.decline_join_request(chat_id, telegram_id)
     log.info("event=join_request chat=%s approved=%s", chat_id, allowed)
     return allowed
+
+
+async def join_refused(services: Services, invitation_id: int, error: str) -> None:
+    """Telegram refused to approve a join request made with the person's own link: the
+    invitation is unused again, and the person is told that their link still works."""
+    log.warning("event=join_request_failed invitation=%s error=%s", invitation_id, error)
+    invitation = await services.storage.invitations.release(invitation_id, services.clock.now())
+    if invitation is None or invitation.link is None:
+        return
+    person = await services.storage.people.by_id(invitation.person_id)
+    team = await services.storage.teams.by_id(invitation.team_id)
+    if person is None or person.telegram_id is None or team is None:
+        return
+    lang = services.language_for("private", person.language_code)
+    await services.outbox.send(
+        person.telegram_id,
+        t(lang, "invitation.join_refused", team=naming.team(team, lang), link=invitation.link),
+    )
 
 
 async def admission_decided(

@@ -395,6 +395,14 @@ class DigestRunner:
                     return True
         return False
 
+    def latest_slot(self, now: datetime) -> datetime:
+        """The digest's latest scheduled moment at or before `now`."""
+        return self._slot(now)
+
+    async def send_claimed(self, slot: datetime, planned: list[Target]) -> None:
+        """The digests of a slot claimed by a run that never sent them (bot.flows.upgrade)."""
+        await self._deliver(slot, planned)
+
     async def _deliver(self, slot: datetime, planned: list[Target]) -> None:
         await self.services.decisions.run_due()  # what closed at this very moment is decided
         week = await gather(self.services, slot - WEEK, slot)

@@ -14,9 +14,11 @@ from bot.flows.payloads import PetitionChoice, PetitionPress
 from bot.flows.port import (
     Button,
     Delivery,
+    FollowUpNotSent,
     Keyboard,
     PetitionAnswered,
     PetitionFollowedUp,
+    PetitionNotPosted,
     PetitionPosted,
 )
 from bot.services import Services
@@ -146,14 +148,26 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
     # One atomic claim: a second press (or a double tap) posts nothing.
     if not await services.storage.petitions.claim(petition.id, sender.id, anonymous, pt.id):
         return Answer("petition.already_sent")
-    delivery = await _post(services, pt, petition, sender, anonymous)
-    if delivery.status == "failed":
-        await services.storage.petitions.unclaim(petition.id)
-        log.warning("event=petition_not_posted petition=%s error=%s", petition.id, delivery.error)
-        return Answer("petition.not_sent")
+    # The post goes out after this unit's commit; if Telegram refuses it, the claim is undone
+    # and the sender told and asked again (`not_posted`).
+    await _post(services, pt, petition, sender, anonymous)
     log.info("event=petition_posted petition=%s", petition.id)
     key = "petition.sent.anonymous" if anonymous else "petition.sent.named"
     return Answer("petition.posted_toast", key, petition.id)
+
+
+async def post_claimed(services: Services, petition_id: int) -> None:
+    """A petition whose sender chose but whose post never went out (the one-time catch-up of
+    a database from before the outbox, bot.flows.upgrade); a named one whose sender was
+    forgotten meanwhile is not posted."""
+    petition = await services.storage.petitions.get(petition_id)
+    if petition is None or petition.status != "posting" or petition.anonymous is None:
+        return
+    sender = await services.storage.people.by_id(petition.sender_id or 0)
+    pt = await services.storage.teams.by_id(petition.team_id or 0)
+    if pt is None or (sender is None and not petition.anonymous):
+        return
+    await _post(services, pt, petition, sender, petition.anonymous)
 
 
 async def _post(
@@ -180,6 +194,7 @@ async def _post(
         pt.chat_id,
         text,
         on_posted=PetitionPosted(petition.id),
+        on_failed=PetitionNotPosted(petition.id),
         about=[sender.id] if named and sender is not None else (),
         subject=petition.sender_id,
     )
@@ -253,17 +268,49 @@ async def follow_up(services: Services, sender: Person, replied_to: int, text: s
     # The post's chat may be an older id of the team's chat; the team knows the current one.
     reply_to = post[1] if post[0] == team.chat_id else None
     # Their own words: if they are forgotten while it waits, it is not sent.
-    delivery = await services.outbox.send(
+    # If Telegram refuses it, the sender is told (`follow_up_not_sent`).
+    await services.outbox.send(
         team.chat_id,
         body,
         reply_to=reply_to,
         on_posted=PetitionFollowedUp(petition.id),
+        on_failed=FollowUpNotSent(petition.id, sender.id),
         about=[] if petition.anonymous else [sender.id],
         subject=sender.id,
     )
-    if delivery.status == "failed":
-        return "petition.not_sent"
     return "petition.followup_sent"
+
+
+async def not_posted(services: Services, petition_id: int, error: str) -> None:
+    """Telegram refused the petition's post to the PT: the claim is undone, and the sender is
+    told and asked again whether with their name (the question they answered was replaced)."""
+    log.warning("event=petition_not_posted petition=%s error=%s", petition_id, error)
+    petition = await services.storage.petitions.get(petition_id)
+    if petition is None or petition.status != "posting":
+        return
+    await services.storage.petitions.unclaim(petition_id)
+    sender = await services.storage.people.by_id(petition.sender_id or 0)
+    if sender is None or sender.telegram_id is None:
+        return
+    lang = services.language_for("private", sender.language_code)
+    await services.outbox.send(sender.telegram_id, t(lang, "petition.not_sent"))
+    try:
+        pt = await _pt(services)
+    except Refusal:
+        return
+    await _ask_next(services, sender, petition, pt)
+
+
+async def follow_up_not_sent(
+    services: Services, petition_id: int, sender_id: int, error: str
+) -> None:
+    """Telegram refused a follow-up to the PT: its sender is told."""
+    log.warning("event=petition_followup_not_sent petition=%s error=%s", petition_id, error)
+    sender = await services.storage.people.by_id(sender_id)
+    if sender is None or sender.telegram_id is None:
+        return
+    lang = services.language_for("private", sender.language_code)
+    await services.outbox.send(sender.telegram_id, t(lang, "petition.not_sent"))
 
 
 async def remember_confirmation(services: Services, petition_id: int, message_id: int) -> None:

@@ -6,7 +6,8 @@ budget, the order by priority, coalescing, retries and splitting long texts.
 
 What a flow hands over is plain data and nothing else, so that the outbox can keep it in the
 database until Telegram confirmed it: what to record once something is posted is a typed value
-(`OnPosted`), and a card or a reminder that is built only when its turn comes is named by a
+(`OnPosted`), and so is what to do if Telegram refuses it for good (`OnFailed`); a card or a
+reminder that is built only when its turn comes is named by a
 typed value too (`Deferred`), rendered by the flows when it goes out — also after a restart."""
 
 from __future__ import annotations
@@ -188,6 +189,40 @@ OnPosted = (
 )
 
 
+# What to do when Telegram refuses an item for good (a 400 or 403 answer): typed values, kept
+# with the queued item like OnPosted (a refusal after a restart still does it), carried out by
+# bot.flows.posting. Inside a unit of work the flow has answered before the item goes out: a
+# refusal that the person must hear of, or that must undo what the unit did, is one of these.
+
+
+@dataclass(frozen=True, slots=True)
+class PetitionNotPosted:
+    """A petition's post to the PT: its claim is undone and its sender told, and asked again
+    (bot.flows.petitions.not_posted)."""
+
+    petition_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpNotSent:
+    """A sender's follow-up to the PT: they are told it did not reach the PT
+    (bot.flows.petitions.follow_up_not_sent)."""
+
+    petition_id: int
+    sender_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRefused:
+    """The approval of a join request made with a person's own link: the invitation is theirs
+    again, and they are told (bot.flows.admissions.join_refused)."""
+
+    invitation_id: int
+
+
+OnFailed = PetitionNotPosted | FollowUpNotSent | JoinRefused
+
+
 class Status(StrEnum):
     QUEUED = "queued"  # waits for the chat's budget (or a retry); sent later
     SENT = "sent"
@@ -270,10 +305,8 @@ Deferred = RoundCard | VoteCard | RoundResult | Reminder
 Render = Callable[[Deferred], Awaitable[tuple[Html, Keyboard | None] | None]]
 # What carries out an OnPosted value.
 Record = Callable[[OnPosted, Posted], Awaitable[None]]
-
-
-class ChatActionFailed(Exception):
-    """The answer to a join request was refused by Telegram; the message says why."""
+# What carries out an OnFailed value, given Telegram's reason.
+Refused = Callable[[OnFailed, str], Awaitable[None]]
 
 
 class Outbox(Protocol):
@@ -281,7 +314,8 @@ class Outbox(Protocol):
     out now is queued, and its Delivery says so. Inside a unit of work (every handled update,
     every due item: storage.db) nothing goes out before the unit is committed, so a Delivery
     handed out there is still queued when the call returns: what depends on where a post
-    went is an `OnPosted` value, carried out once it is posted."""
+    went is an `OnPosted` value, carried out once it is posted, and what follows from its
+    refusal an `OnFailed` value, carried out if Telegram refuses it for good."""
 
     async def send(
         self,
@@ -293,14 +327,15 @@ class Outbox(Protocol):
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        on_failed: OnFailed | None = None,
         about: Sequence[int] = (),
         subject: int | None = None,
     ) -> Delivery:
-        """Post a text; one longer than a message goes out as several, the keyboard and
-        `on_posted` with the first. `silent`: without a notification sound. `about`: the
-        people (internal ids) it names — if one of them is forgotten (/forgetme) while it
-        waits, it goes out naming their pseudonym; `subject`: the one person it exists for —
-        if they are forgotten while it waits, it is not sent."""
+        """Post a text; one longer than a message goes out as several, the keyboard,
+        `on_posted` and `on_failed` with the first. `silent`: without a notification sound.
+        `about`: the people (internal ids) it names — if one of them is forgotten (/forgetme)
+        while it waits, it goes out naming their pseudonym; `subject`: the one person it
+        exists for — if they are forgotten while it waits, it is not sent."""
         ...
 
     async def edit(
@@ -361,16 +396,18 @@ class Outbox(Protocol):
         with the link (`Posted.link`). `subject`: the person it is for (as for `send`)."""
         ...
 
-    async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Let the person in: at once, or by a retry if Telegram cannot be reached now (the
-        answer is queued, outside the chat's budget); raises ChatActionFailed if Telegram
-        refuses it at once (inside a unit of work it goes out after the commit: a refusal is
-        then only logged)."""
+    async def approve_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: OnFailed | None = None
+    ) -> None:
+        """Let the person in: at once (after the unit's commit), or by a retry if Telegram
+        cannot be reached now (the answer is queued, outside the chat's budget); if Telegram
+        refuses it, `on_failed` is carried out."""
         ...
 
-    async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        """Keep the person out (at once, or by a retry, as approving); raises
-        ChatActionFailed if Telegram refuses it."""
+    async def decline_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: OnFailed | None = None
+    ) -> None:
+        """Keep the person out (at once, or by a retry, as approving)."""
         ...
 
     def start_link(self, payload: StartPayload) -> str:

@@ -1,7 +1,8 @@
 """The typed values of the port that the outbox keeps in the database until Telegram confirmed
-an item: what to record once something is posted (`OnPosted`) and what is rendered only when
-its turn comes (`Deferred`). Here they are written as JSON and read back, and carried out: a
-queued item survives a restart, and what it records and renders is the same after it."""
+an item: what to record once something is posted (`OnPosted`), what to do if it is refused
+for good (`OnFailed`) and what is rendered only when its turn comes (`Deferred`). Here they
+are written as JSON and read back, and carried out: a queued item survives a restart, and
+what it records, does and renders is the same after it."""
 
 from __future__ import annotations
 
@@ -10,19 +11,23 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.flows import admissions, elections
+from bot.flows import admissions, elections, petitions
 from bot.flows.port import (
     CardPosted,
     Deferred,
     DigestSent,
     ElectionPollPosted,
+    FollowUpNotSent,
     FullTextPosted,
     InvitationDelivered,
     InviteLinkMade,
+    JoinRefused,
     Keyboard,
+    OnFailed,
     OnPosted,
     PetitionAnswered,
     PetitionFollowedUp,
+    PetitionNotPosted,
     PetitionPosted,
     Posted,
     Reminder,
@@ -53,6 +58,9 @@ _TYPES: dict[str, type[Any]] = {
         DigestSent,
         InviteLinkMade,
         InvitationDelivered,
+        PetitionNotPosted,
+        FollowUpNotSent,
+        JoinRefused,
         RoundCard,
         VoteCard,
         RoundResult,
@@ -61,7 +69,7 @@ _TYPES: dict[str, type[Any]] = {
 }
 
 
-def encode(value: OnPosted | Deferred) -> str:
+def encode(value: OnPosted | OnFailed | Deferred) -> str:
     """One value as JSON, its type named; equal values give equal text (the outbox relies on
     it to queue one post of the same thing at a time)."""
     fields: dict[str, Any] = {"type": type(value).__name__}
@@ -72,7 +80,7 @@ def encode(value: OnPosted | Deferred) -> str:
 
 
 def decode(text: str) -> Any:
-    """A value written by `encode` (an OnPosted or a Deferred value)."""
+    """A value written by `encode` (an OnPosted, OnFailed or Deferred value)."""
     fields = json.loads(text)
     cls = _TYPES[fields.pop("type")]
     values = {
@@ -115,6 +123,17 @@ async def record(services: Services, what: OnPosted, post: Posted) -> None:
                 await admissions.link_made(services, invitation_id, post.link)
         case InvitationDelivered(invitation_id):
             await storage.invitations.mark_delivered(invitation_id, now)
+
+
+async def refused(services: Services, what: OnFailed, error: str) -> None:
+    """Carry out what follows from Telegram refusing an item for good (`error`: its reason)."""
+    match what:
+        case PetitionNotPosted(petition_id):
+            await petitions.not_posted(services, petition_id, error)
+        case FollowUpNotSent(petition_id, sender_id):
+            await petitions.follow_up_not_sent(services, petition_id, sender_id, error)
+        case JoinRefused(invitation_id):
+            await admissions.join_refused(services, invitation_id, error)
 
 
 async def render(services: Services, what: Deferred) -> tuple[Html, Keyboard | None] | None:

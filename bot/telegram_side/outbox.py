@@ -37,16 +37,17 @@ from bot.clock import Clock
 from bot.flows import posting
 from bot.flows.payloads import StartPayload
 from bot.flows.port import (
-    ChatActionFailed,
     Deferred,
     Delivery,
     Edited,
     Keyboard,
+    OnFailed,
     OnPosted,
     Poll,
     Posted,
     Priority,
     Record,
+    Refused,
     Reminder,
     Render,
     Status,
@@ -65,6 +66,11 @@ WINDOW = 60.0  # Telegram's window of a group's budget (config: [limits] group_w
 
 Schedule = Callable[[float, int, Callable[[], Awaitable[None]]], None]
 Message_ = dict[str, Any]
+ON_FAILED = "on_failed"  # in an item's message: what its refusal does (bot.flows.port.OnFailed)
+# Telegram's refusals of a join request's answer that say it was answered already: a retry
+# after an attempt Telegram acted on (its answer lost), or the person is in. No refusal of what
+# was asked: the item is done, and its `on_failed` is not carried out.
+ANSWERED_ALREADY = ("hide_requester_missing", "user_already_participant")
 
 
 @dataclass
@@ -88,6 +94,10 @@ async def _nothing_recorded(what: OnPosted, post: Posted) -> None:
 
 
 async def _nothing_rendered(what: Deferred) -> None:
+    raise RuntimeError("the outbox was not bound to the flows (TelegramOutbox.bind)")
+
+
+async def _nothing_refused(what: OnFailed, error: str) -> None:
     raise RuntimeError("the outbox was not bound to the flows (TelegramOutbox.bind)")
 
 
@@ -121,16 +131,20 @@ class TelegramOutbox:
         self.retry_max = retry_max
         self.record: Record = _nothing_recorded
         self.render: Render = _nothing_rendered
+        self.refused: Refused = _nothing_refused
         self._queues: dict[int, _ChatQueue] = {}
         # What this process handed out for items still waiting; updated when they go out.
         self._deliveries: dict[int, Delivery] = {}
         # The card edits this process queued that are not taken yet: (chat, key) -> row, card.
         self._waiting_cards: dict[tuple[int, str], tuple[int, Edited]] = {}
 
-    def bind(self, record: Record, render: Render) -> None:
-        """How the flows record what was posted and render what is built when it goes out."""
+    def bind(self, record: Record, render: Render, refused: Refused | None = None) -> None:
+        """How the flows record what was posted, render what is built when it goes out, and
+        carry out what a refusal does."""
         self.record = record
         self.render = render
+        if refused is not None:
+            self.refused = refused
 
     # -- the port -------------------------------------------------------------------------
 
@@ -144,18 +158,21 @@ class TelegramOutbox:
         keyboard: Keyboard | None = None,
         silent: bool = False,
         on_posted: OnPosted | None = None,
+        on_failed: OnFailed | None = None,
         about: Sequence[int] = (),
         subject: int | None = None,
     ) -> Delivery:
         """Send HTML text; a text over Telegram's limit goes out as several messages, the
-        keyboard and `on_posted` with the first (cards are shortened, never split). Every
-        part keeps the people it is about (/forgetme finds them by these ids)."""
+        keyboard, `on_posted` and `on_failed` with the first (cards are shortened, never
+        split). Every part keeps the people it is about (/forgetme finds them by these ids)."""
         first: Delivery | None = None
         for index, part in enumerate(split_message(text)):
             message: Message_ = {"text": part, "silent": silent}
             if index == 0:
                 message["keyboard"] = keyboard_rows(keyboard)
                 message["reply_to"] = reply_to
+                if on_failed is not None:
+                    message[ON_FAILED] = posting.encode(on_failed)
             item_id, new = await self._add(
                 chat_id,
                 priority,
@@ -284,19 +301,24 @@ class TelegramOutbox:
         )
         return await self._flushed(chat_id, item_id)
 
-    async def approve_join_request(self, chat_id: int, telegram_id: int) -> None:
-        await self._answer_join_request(chat_id, "approve", telegram_id)
+    async def approve_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: OnFailed | None = None
+    ) -> None:
+        await self._answer_join_request(chat_id, "approve", telegram_id, on_failed)
 
-    async def decline_join_request(self, chat_id: int, telegram_id: int) -> None:
-        await self._answer_join_request(chat_id, "decline", telegram_id)
+    async def decline_join_request(
+        self, chat_id: int, telegram_id: int, *, on_failed: OnFailed | None = None
+    ) -> None:
+        await self._answer_join_request(chat_id, "decline", telegram_id, on_failed)
 
-    async def _answer_join_request(self, chat_id: int, kind: str, telegram_id: int) -> None:
-        item_id, _ = await self._add(
-            chat_id, Priority.ACTION, kind, {"user_id": telegram_id}, budget=False
-        )
-        delivery = await self._flushed(chat_id, item_id)
-        if delivery.status == Status.FAILED:
-            raise ChatActionFailed(delivery.error or "refused")
+    async def _answer_join_request(
+        self, chat_id: int, kind: str, telegram_id: int, on_failed: OnFailed | None
+    ) -> None:
+        message: Message_ = {"user_id": telegram_id}
+        if on_failed is not None:
+            message[ON_FAILED] = posting.encode(on_failed)
+        item_id, _ = await self._add(chat_id, Priority.ACTION, kind, message, budget=False)
+        await self._flushed(chat_id, item_id)
 
     def start_link(self, payload: StartPayload) -> str:
         return deep_links.url(self.bot.username, payload)
@@ -616,7 +638,21 @@ class TelegramOutbox:
         self._finish(item.id, Status.SENT, where)
 
     async def _failed(self, item: OutboxItem, error: str) -> None:
-        await self.rows.done(item.id, Status.FAILED, error=error, spent=False)
+        """Refused for good: the item done and what its refusal does (`on_failed`) are one
+        unit, as for `_sent`."""
+        on_failed = json.loads(item.message).get(ON_FAILED)
+        if item.kind in ("approve", "decline") and any(
+            reason in error.lower() for reason in ANSWERED_ALREADY
+        ):
+            on_failed = None
+        async with self.rows.db.transaction():
+            if on_failed is not None:
+                try:
+                    async with self.rows.db.transaction():  # a failed one undoes only itself
+                        await self.refused(posting.decode(on_failed), error)
+                except Exception:
+                    log.exception("event=outbox_on_failed_failed chat=%s", item.chat_id)
+            await self.rows.done(item.id, Status.FAILED, error=error, spent=False)
         self._finish(item.id, Status.FAILED, error=error)
 
     def _finish(
