@@ -89,7 +89,7 @@ def create_private(path: Path) -> None:
 OUTBOX_SCHEMA = 18
 """The migration that brought the outbox table: before it, what was not posted yet was in
 memory only (a database crossing it is caught up once: `CATCH_UP_SCHEMA`)."""
-CATCH_UP_SCHEMA = 23
+CATCH_UP_SCHEMA = 24
 """The migration that creates `upgrade_catch_up`, where a run of migrations that crossed
 OUTBOX_SCHEMA notes it (in that migration's transaction) for bot.flows.upgrade."""
 
