@@ -6,11 +6,12 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import cast
 
 from telegram import CallbackQuery, Message, MessageEntity, Update, User
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -42,21 +43,40 @@ def lang_of(update: Update, context: Context) -> str:
     )
 
 
-async def reply(update: Update, context: Context, key: str, /, **params: object) -> Delivery:
-    """Answer the message that triggered this update, through the outbox."""
+async def reply(
+    update: Update,
+    context: Context,
+    key: str,
+    /,
+    *,
+    about: Sequence[int] = (),
+    **params: object,
+) -> Delivery:
+    """Answer the message that triggered this update with the text `key`, through the outbox.
+    `about`: the people (internal ids) the text names, kept with it while it waits in the
+    outbox, so that /forgetme re-renders it (SPEC §8)."""
     text = t(lang_of(update, context), key, **params)
-    return await reply_html(update, context, text)
+    return await reply_html(update, context, text, about=about)
 
 
-async def reply_html(update: Update, context: Context, text: str) -> Delivery:
-    """Answer with this HTML (a reply in a group, a message in a private chat)."""
+async def reply_html(
+    update: Update, context: Context, text: str, *, about: Sequence[int] = ()
+) -> Delivery:
+    """Answer with this HTML (a reply in a group, a message in a private chat); `about` as
+    for `reply`."""
     message = update.effective_message
     chat = update.effective_chat
     assert chat is not None
     reply_to = message.message_id if message and chat.type != "private" else None
     return await services_of(context).outbox.send(
-        chat.id, Html(text), priority=Priority.REPLY, reply_to=reply_to
+        chat.id, Html(text), priority=Priority.REPLY, reply_to=reply_to, about=sorted(set(about))
     )
+
+
+def in_private_chat(query: CallbackQuery) -> bool:
+    """A question asked privately is answered there: its button's data pressed on a message
+    in a group is forged (SPEC §10), and changes nothing there."""
+    return query.message is not None and query.message.chat.type == ChatType.PRIVATE
 
 
 async def answer_query(
@@ -89,10 +109,11 @@ async def refuse(update: Update, context: Context, refusal: Refusal, /, **params
         for name, value in {**refusal.params, **params}.items()
     }
     query = update.callback_query
+    text = t(lang, refusal.key, **values)
     if query is not None:
-        await answer_query(query, t(lang, refusal.key, **values), alert=True)
+        await answer_query(query, text, alert=True)
         return
-    await reply(update, context, refusal.key, **values)
+    await reply_html(update, context, text)
 
 
 async def current_person(update: Update, context: Context) -> Person | None:

@@ -22,7 +22,6 @@ from handlers.common import (
     services_of,
 )
 from handlers.proposals import member_of
-from handlers.replies import reply_about
 
 
 async def delegate(update: Update, context: Context) -> None:
@@ -68,12 +67,12 @@ async def delegate(update: Update, context: Context) -> None:
     # The answer echoes what was stored: the seat and the delegating body.
     stored = {"seat": t(lang_of(update, context), f"seat.{recorded.seat}"), "body": recorded.body}
     if person is not None and person.started_bot:
-        await reply_about(
-            update, context, about, "delegate.recorded", name=naming.name(person), **stored
+        await reply(
+            update, context, "delegate.recorded", about=about, name=naming.name(person), **stored
         )
     else:
         name = naming.name(person, username=username)
         link = services.outbox.start_link(OpenDelegation(recorded.token))
-        await reply_about(
-            update, context, about, "delegate.recorded_link", name=name, link=link, **stored
+        await reply(
+            update, context, "delegate.recorded_link", about=about, name=name, link=link, **stored
         )

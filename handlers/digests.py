@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from handlers.common import Context, bound_team, lang_of, services_of
-from handlers.replies import reply_html_about
+from handlers.common import Context, bound_team, lang_of, reply_html, services_of
 
 
 async def show_digest(update: Update, context: Context) -> None:
@@ -15,4 +14,4 @@ async def show_digest(update: Update, context: Context) -> None:
     digest = await services_of(context).digests.current(team.chat_id, lang_of(update, context))
     if digest is not None:
         text, about = digest
-        await reply_html_about(update, context, about, text)
+        await reply_html(update, context, text, about=about)

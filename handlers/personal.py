@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, Update
-from telegram.constants import ChatType
+from telegram import Update
 
 from bot.flows import delegations, elections, nominations
 from bot.flows.payloads import (
@@ -25,7 +24,15 @@ from bot.services import Services
 from bot.telegram_side import callbacks, deep_links
 from bot.texts.i18n import t
 from handlers import petitions, proposals
-from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
+from handlers.common import (
+    Context,
+    answer_query,
+    current_person,
+    in_private_chat,
+    lang_of,
+    reply,
+    services_of,
+)
 from storage.people import Person
 
 # What opening a question's link does; each returns a text key to answer with ("" = asked).
@@ -57,12 +64,6 @@ async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
         if key:
             await reply(update, context, key)
     return True
-
-
-def in_private_chat(query: CallbackQuery) -> bool:
-    """A question asked privately is answered there: its button's data pressed on a message
-    in a group is forged (SPEC §10), and changes nothing there."""
-    return query.message is not None and query.message.chat.type == ChatType.PRIVATE
 
 
 def _pressed(update: Update) -> CallbackPayload | None:

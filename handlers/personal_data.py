@@ -10,8 +10,15 @@ from bot.flows.payloads import ForgetPress, OpenBot
 from bot.flows.port import Button, Keyboard
 from bot.telegram_side import callbacks
 from bot.texts.i18n import t
-from handlers.common import Context, answer_query, current_person, lang_of, reply, services_of
-from handlers.personal import in_private_chat
+from handlers.common import (
+    Context,
+    answer_query,
+    current_person,
+    in_private_chat,
+    lang_of,
+    reply,
+    services_of,
+)
 from storage.people import Person
 
 

@@ -17,12 +17,12 @@ from handlers.common import (
     Context,
     answer_query,
     current_person,
+    in_private_chat,
     lang_of,
     refuse,
     reply,
     services_of,
 )
-from handlers.personal import in_private_chat
 from handlers.proposals import command_rest
 
 log = logging.getLogger(__name__)

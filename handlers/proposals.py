@@ -36,7 +36,6 @@ from handlers.common import (
     reply_html,
     services_of,
 )
-from handlers.replies import reply_html_about
 from storage.proposals import ProposalRecord
 from storage.teams import Team
 
@@ -218,7 +217,7 @@ async def list_open(update: Update, context: Context) -> None:
     about = [p for item in items for p in item.missing_ids]
     for item in items:
         about += await proposal_people(services, item.proposal)
-    await reply_html_about(update, context, about, Html("\n".join(lines)))
+    await reply_html(update, context, Html("\n".join(lines)), about=about)
 
 
 async def list_decisions(update: Update, context: Context) -> None:
@@ -265,7 +264,7 @@ async def list_decisions(update: Update, context: Context) -> None:
     about = [e.subject_id for e in joined if e.subject_id]
     for proposal in decided:
         about += await proposal_people(services, proposal)
-    await reply_html_about(update, context, about, Html("\n".join(lines)))
+    await reply_html(update, context, Html("\n".join(lines)), about=about)
 
 
 async def press_response(update: Update, context: Context) -> None:

@@ -35,11 +35,11 @@ from handlers.common import (
     refuse,
     remember_user,
     reply,
+    reply_html,
     reply_naming_problem,
     services_of,
 )
 from handlers.proposals import member_of
-from handlers.replies import reply_about, reply_html_about
 from storage.people import Person
 from storage.rosters import Member
 from storage.teams import Team
@@ -69,7 +69,7 @@ async def list_members(update: Update, context: Context) -> None:
     for member in members:
         lines.append(member_line(lang, context, member, admitters))
     about = [m.person.id for m in members] + list(admitters)
-    await reply_html_about(update, context, about, "\n".join(lines))
+    await reply_html(update, context, "\n".join(lines), about=about)
 
 
 def member_line(
@@ -143,11 +143,11 @@ async def admit_member(update: Update, context: Context) -> None:
         await _answer_one(update, context, team, named.named[0], entered, seat, body)
         return
     lang = lang_of(update, context)
-    await reply_html_about(
+    await reply_html(
         update,
         context,
-        [person.id for person in people],
         admitted_text(lang, team, named.named, entered, seat, body),
+        about=[person.id for person in people],
     )
 
 
@@ -175,10 +175,10 @@ async def _answer_one(
                 lines.append(t(lang, "admit.done_seat_body", seat=seat_name, body=body))
             else:
                 lines.append(t(lang, "admit.done_seat", seat=seat_name))
-        await reply_html_about(update, context, [one.person.id], Html("\n".join(lines)))
+        await reply_html(update, context, Html("\n".join(lines)), about=[one.person.id])
     else:
-        await reply_about(
-            update, context, [one.person.id], "admit.already", name=naming.name(one.person)
+        await reply(
+            update, context, "admit.already", about=[one.person.id], name=naming.name(one.person)
         )
 
 
@@ -286,15 +286,19 @@ async def remove_member(update: Update, context: Context) -> None:
         services, team, named.person, Leaving.REMOVED, by=actor, reason=reason
     )
     if not removed:
-        await reply_about(
-            update, context, [named.person.id], "remove.not_member", name=naming.name(named.person)
+        await reply(
+            update,
+            context,
+            "remove.not_member",
+            about=[named.person.id],
+            name=naming.name(named.person),
         )
         return
-    await reply_about(
+    await reply(
         update,
         context,
-        [named.person.id],
         "remove.done",
+        about=[named.person.id],
         name=naming.name(named.person),
         reason=reason,
     )

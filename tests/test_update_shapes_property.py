@@ -342,18 +342,21 @@ raw = st.one_of(
         statuses,
     ),
     st.builds(
-        lambda poll_id, who, options: Raw(
+        lambda poll_id, who, options, persistent: Raw(
             "poll_answer",
             {
                 "poll_id": poll_id,
                 **({"user": who} if who else {"voter_chat": group_dict(PT)}),
                 "option_ids": options,
-                "option_persistent_ids": [str(o) for o in options],
+                # Left out: a field python-telegram-bot requires, so it cannot read the
+                # update (the inbox skips that one, the rest of the batch is handled).
+                **({"option_persistent_ids": [str(o) for o in options]} if persistent else {}),
             },
         ),
         st.one_of(odd_text, huge.map(str)),
         st.one_of(st.none(), stranger, bot_user),
         st.lists(st.integers(0, 20), max_size=3),
+        st.booleans(),
     ),
     st.builds(
         lambda kind, text: Raw(
@@ -464,7 +467,8 @@ def inject(h: Harness, item: Message | PressOn | Raw) -> None:
 
 # What failed before the guard (handlers.guard), always tried first: /setup with no sender (an
 # assertion in the handler); a reply to a message whose id is beyond 64 bits (SQLite's
-# OverflowError).
+# OverflowError); an update python-telegram-bot cannot read (before the inbox skipped it, the
+# bot fetched that batch again forever).
 HUGE_REPLY = {"message_id": 10**30, "date": 1, "chat": {"id": PT, "type": "supergroup"}}
 
 
@@ -473,6 +477,13 @@ HUGE_REPLY = {"message_id": 10**30, "date": 1, "chat": {"id": PT, "type": "super
 @example(
     batch=[
         Message(PT, Known(ANNA), "Danke", None, "message", False, {"reply_to_message": HUGE_REPLY})
+    ]
+)
+@example(  # a poll answer python-telegram-bot cannot read, between two good updates
+    batch=[
+        Message(PT, Known(ANNA), "/hilfe", None, "message", False, {}),
+        Raw("poll_answer", {"poll_id": "1", "user": user(5, "Fremd"), "option_ids": [0]}),
+        Message(ST, Known(BERT), "/hilfe", None, "message", False, {}),
     ]
 )
 @given(batch=st.lists(update, min_size=1, max_size=6))

@@ -14,6 +14,12 @@ them along. So:
   commit together or not at all; it does not handle an update again that was in the inbox
   when it came (Telegram delivers a batch again when its confirmation never arrived, for
   instance after a kill).
+- An update python-telegram-bot cannot read (a field missing that it requires, a malformed
+  one) would make it drop the whole answer and fetch the same batch again, forever: the bot
+  would handle nothing any more. So the answer handed on to it has each unreadable update
+  replaced by its bare update_id (which it reads, so the offset moves past it); the update
+  itself is stored, marked handled at once, logged once (its update_id only), and skipped by
+  the processor. Every other update of the batch is handled as usual.
 - `UpdateInbox.replay`, at start and before polling begins, handles what a stop left
   unhandled, once, in update_id order.
 
@@ -62,6 +68,8 @@ class UpdateInbox:
         # update_ids that were in the inbox already when a getUpdates answer brought them
         # again: the processor skips each once.
         self._again: set[int] = set()
+        # update_ids of updates python-telegram-bot could not read, handed on bare: skipped.
+        self._unreadable: set[int] = set()
 
     def bind(self, store: Inbox) -> None:
         self._store = store
@@ -72,12 +80,55 @@ class UpdateInbox:
             raise RuntimeError("the inbox is not open yet")
         return self._store
 
-    async def receive(self, answer: bytes) -> None:
-        """Store one getUpdates answer (as Telegram sent it) before anyone acts on it."""
+    async def receive(self, answer: bytes) -> bytes:
+        """Store one getUpdates answer (as Telegram sent it) before anyone acts on it; returns
+        the answer to hand on to python-telegram-bot: as it came, but with each update it
+        could not read replaced by its bare update_id — that one stored, marked handled, and
+        to be skipped."""
         received = await self.store.receive(answer.decode("utf-8"), self.clock.now())
         if received.known:
             self._again.update(received.known)
             log.info("event=updates_delivered_again count=%d", len(received.known))
+        return await self._screened(answer, received.known)
+
+    async def _screened(self, answer: bytes, known: frozenset[int]) -> bytes:
+        try:
+            parsed = json.loads(answer)
+            updates = parsed["result"]
+        except (ValueError, TypeError, KeyError):
+            return answer  # not an answer with updates: python-telegram-bot says what it is
+        if not isinstance(updates, list):
+            return answer
+        unreadable: list[int] = []
+        replaced = False
+        for index, raw in enumerate(updates):
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool):
+                continue  # without an update_id it is no update; not ours to judge
+            problem = unreadable_because(raw)
+            if problem is None:
+                continue
+            updates[index] = {"update_id": update_id}
+            replaced = True
+            if update_id in known:
+                continue  # came before: marked then, and skipped as delivered again now
+            # Once, when it first came (no personal data: the error's kind, not its text).
+            log.warning("event=update_unreadable update_id=%d error=%s", update_id, problem)
+            self._unreadable.add(update_id)
+            unreadable.append(update_id)
+        if not replaced:
+            return answer
+        if unreadable:
+            await self.store.mark_handled(unreadable, self.clock.now())
+        return json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+
+    def unreadable(self, update_id: int) -> bool:
+        """Whether this update_id stands for an update python-telegram-bot could not read
+        (handed on bare, marked handled already): then it is skipped."""
+        if update_id in self._unreadable:
+            self._unreadable.discard(update_id)
+            return True
+        return False
 
     def delivered_again(self, update_id: int) -> bool:
         """Whether this update came again while it was in the inbox already (handled, or
@@ -105,8 +156,12 @@ class UpdateInbox:
         for row in left:
             try:
                 update = Update.de_json(json.loads(row.payload), application.bot)
-            except (ValueError, TypeError, KeyError):
-                log.exception("event=inbox_unreadable update_id=%d", row.update_id)
+            except Exception as exc:  # what python-telegram-bot cannot read, it never will
+                log.warning(
+                    "event=update_unreadable update_id=%d error=%s",
+                    row.update_id,
+                    type(exc).__name__,
+                )
                 await self.handled(row.update_id)
                 continue
             await application.update_processor.process_update(
@@ -157,7 +212,7 @@ class InboxRequest(BaseRequest):
         )
         # An answer without updates (a long poll that timed out) has nothing to store.
         if status == 200 and url.endswith("/getUpdates") and b'"update_id"' in payload:
-            await self.inbox.receive(payload)
+            payload = await self.inbox.receive(payload)
         return status, payload
 
 
@@ -210,10 +265,16 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
-        if update_id is not None and self.inbox.delivered_again(update_id):
+        skipped = None
+        if update_id is not None:
+            if self.inbox.delivered_again(update_id):
+                skipped = "delivered_again"
+            elif self.inbox.unreadable(update_id):
+                skipped = "unreadable"
+        if update_id is not None and skipped is not None:
             if inspect.iscoroutine(coroutine):
                 coroutine.close()  # never started: nothing to undo
-            log.debug("event=update_skipped update_id=%d reason=delivered_again", update_id)
+            log.debug("event=update_skipped update_id=%d reason=%s", update_id, skipped)
             return
         self.in_flight += 1
         handling = _Handling(update_id) if update_id is not None and _acts(update) else None
@@ -270,6 +331,15 @@ def _acts(update: object) -> bool:
     return isinstance(update, Update) and (
         update.effective_user is not None or update.effective_chat is not None
     )
+
+
+def unreadable_because(raw: dict[str, Any]) -> str | None:
+    """Why python-telegram-bot cannot read this update (the error's kind), or None if it can."""
+    try:
+        Update.de_json(raw, None)
+    except Exception as exc:  # whatever it raises, it raises in getUpdates for the whole batch
+        return type(exc).__name__
+    return None
 
 
 def hold_from(value: str | None) -> float:
