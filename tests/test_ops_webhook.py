@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -23,8 +24,10 @@ from tests.harness import (
     BERT,
     CARL,
     DORA,
+    EVE,
     PT,
     ST,
+    UT,
     Teams,
     config_text,
     finish,
@@ -160,6 +163,11 @@ async def test_a_round_and_a_vote_through_the_webhook_and_what_it_refuses(team: 
             ):
                 assert answer.status == 200
                 assert (await answer.text()).startswith("ok: schema ")
+            # An update Telegram posts twice (its 200 was lost) is handled once.
+            forged["update_id"] = 900003
+            body = json.dumps(forged).encode()
+            assert [(await post(hook, body, SECRET))[0] for _ in range(2)] == [200, 200]
+            await model.wait_for_message(ST, "Mitglieder", after=sent["message_id"], timeout=20)
         finally:
             output = await stop(process)
         assert output.count("reason=wrong_secret") == 1 and output.count("reason=no_secret") == 1
@@ -167,10 +175,48 @@ async def test_a_round_and_a_vote_through_the_webhook_and_what_it_refuses(team: 
         # After the stop Telegram keeps the webhook and what comes meanwhile.
         assert model.webhook_url == hook
         assert unhandled(database) == set()
+        assert len(replies_to(model, ST, sent["message_id"])) == 1
         # The server is gone with the process.
         async with aiohttp.ClientSession() as session:
             with pytest.raises(aiohttp.ClientConnectionError):
                 await session.get(f"http://127.0.0.1:{port}/healthz")
+
+
+async def test_a_nomination_through_the_webhook(team: Teams) -> None:
+    """PT and ST approve Eve for the UT, and she accepts: every step came by the webhook."""
+    h, d = await team.network(start=datetime.now(UTC))
+    model = h.model
+    await h.stop()
+    port = free_port()
+    async with LocalBotApiServer(model) as server:
+        config_path = process_config(h, server)
+        with_webhook(config_path, port)
+        process = await start_process(config_path)
+        try:
+            await serving(process)
+            model.start_bot(EVE)
+            model.send_message(PT, ANNA, "/nominieren 2d @eve UT kennt alle Lösungsteams")
+            await model.wait_for_message(ST, "Nominierung von Eve", timeout=20)
+            for chat, proposal, users in ((PT, 1, (ANNA, BERT)), (ST, 2, (CARL, DORA))):
+                card = d.card(chat, proposal)
+                for user in users:
+                    query = model.press_button(
+                        chat, card.message_id, user, button_text="Zustimmung"
+                    )
+                    await model.wait_callback_answer(query, timeout=20)
+            question = await model.wait_until(
+                lambda: next((m for m in model.bot_messages(EVE) if m.reply_markup), None),
+                20,
+                "the question to Eve",
+            )
+            query = model.press_button(EVE, question.message_id, EVE, button_text="Annehmen")
+            await model.wait_callback_answer(query, timeout=20)
+            appointed = await model.wait_for_message(UT, "ist jetzt ernannt", timeout=30)
+            assert "Eve" in (appointed.text or "")
+            assert sum("ist jetzt ernannt" in (m.text or "") for m in model.bot_messages(UT)) == 1
+        finally:
+            await stop(process)
+        assert model.webhook_deliveries and all(x.status == 200 for x in model.webhook_deliveries)
 
 
 async def test_an_update_answered_200_survives_a_kill_before_it_was_handled(
