@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -319,6 +320,22 @@ async def test_switching_polling_to_webhook_and_back_loses_no_update(tmp_path: P
     )
     answers = [len(replies_to(model, PT, command)) for command in commands]
     assert answers == [1] * 7, model.transcript(PT)
+
+
+async def test_a_port_taken_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    model = make_model()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        async with LocalBotApiServer(model) as server:
+            config_path = write_config(tmp_path, server.base_url, extra=webhook_table(port))
+            process = await start_process(config_path)
+            output = await finish(process)
+    assert process.returncode == 2, output
+    [line] = output.splitlines()
+    assert "reason=webhook_listen" in line and f"port={port}" in line
+    assert not model.calls_of("setWebhook")  # Telegram was not pointed at a server not there
 
 
 # -- the local Bot API's delivery ------------------------------------------------------------
