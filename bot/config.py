@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.charter.policy import (
@@ -24,10 +25,13 @@ from bot.charter.policy import (
 from bot.charter.schedule import WEEKDAYS
 
 TOKEN_ENV = "WIQ_BOT_TOKEN"
+WEBHOOK_SECRET_ENV = "WIQ_WEBHOOK_SECRET"
+HEALTHZ_PATH = "/healthz"
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 LANGUAGES = ("de", "en")
 MAX_EARLY_CLOSE_GRACE = timedelta(minutes=10)
 _TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
 
 class ConfigError(Exception):
@@ -95,6 +99,24 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """Webhook mode (SPEC §9): Telegram posts each update to `url`; the bot serves it on
+    `listen`:`port` (behind a reverse proxy that passes the url's path on unchanged)."""
+
+    url: str
+    secret_token: str
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    # Where the secret came from, for lines that never show it.
+    secret_source: str = ""
+
+    @property
+    def path(self) -> str:
+        """The path the bot serves updates on: the url's own."""
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     telegram: TelegramConfig
@@ -106,6 +128,7 @@ class Config:
     policies: PolicyBook = field(default_factory=PolicyBook)
     health: HealthConfig = field(default_factory=HealthConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    webhook: WebhookConfig | None = None  # None: long polling
 
 
 class _Section:
@@ -195,6 +218,7 @@ def load_config(
     policies = _load_policies(root.section("policy"))
     health = _load_health(root.section("health"), telegram.poll_timeout)
     metrics = _load_metrics(root.section("metrics"))
+    webhook = _load_webhook(root.section("webhook"), env, telegram.base_url)
     root.reject_unknown()
     return Config(
         path=source,
@@ -207,6 +231,7 @@ def load_config(
         policies=policies,
         health=health,
         metrics=metrics,
+        webhook=webhook,
     )
 
 
@@ -341,6 +366,51 @@ def _load_metrics(section: _Section) -> MetricsConfig:
         raise section.fail("port", "must be between 0 and 65535")
     section.reject_unknown()
     return MetricsConfig(enabled=enabled, listen=listen, port=port)
+
+
+def _load_webhook(section: _Section, env: Mapping[str, str], base_url: str) -> WebhookConfig | None:
+    """[webhook]: without `url`, the bot long-polls (the other keys are checked all the same)."""
+    url = section.get("url", str, "").strip()
+    listen = section.get("listen", str, "127.0.0.1").strip()
+    port = section.get("port", int, 8080)
+    configured = section.get("secret_token", str, "")
+    section.reject_unknown()
+    if not listen:
+        raise section.fail("listen", "must not be empty (127.0.0.1: only a local reverse proxy)")
+    if not 1 <= port <= 65535:
+        raise section.fail("port", "must be between 1 and 65535")
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise section.fail("url", "must be an https:// address Telegram can reach")
+    if parts.scheme == "http" and base_url == DEFAULT_BASE_URL:
+        raise section.fail("url", "Telegram posts only to https:// addresses")
+    if parts.query or parts.fragment:
+        raise section.fail("url", "no ?query or #fragment: the path alone names the webhook")
+    if (parts.path or "/") == HEALTHZ_PATH:
+        raise section.fail("url", f"{HEALTHZ_PATH} is the health check's path: choose another")
+    from_env = env.get(WEBHOOK_SECRET_ENV)
+    secret = from_env or configured
+    source = (
+        f"{WEBHOOK_SECRET_ENV} (environment)"
+        if from_env
+        else f"{section.key('secret_token')} in {section.source}"
+    )
+    if not secret:
+        raise section.fail(
+            "secret_token",
+            f"missing (set it here or in the environment as {WEBHOOK_SECRET_ENV}):"
+            " without it anyone who learns the url could post updates",
+        )
+    if not _SECRET_RE.match(secret):
+        problem = "must be 1 to 256 letters, digits, _ or - (what Telegram accepts)"
+        if from_env:
+            raise ConfigError(f"{WEBHOOK_SECRET_ENV}: {problem}")
+        raise section.fail("secret_token", problem)
+    return WebhookConfig(
+        url=url, secret_token=secret, listen=listen, port=port, secret_source=source
+    )
 
 
 def _load_digest(section: _Section) -> DigestConfig:

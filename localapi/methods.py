@@ -26,6 +26,7 @@ from localapi.records import (
 from localapi.state import ALL_UPDATE_KINDS, DEFAULT_ALLOWED_UPDATES
 from localapi.textparse import EntityParseError, format_text, utf16_len
 from localapi.transcript import buttons_text, message_body
+from localapi.webhook import WebhookSender
 
 Files = dict[str, UploadedFile]
 
@@ -53,6 +54,7 @@ _INLINE_ACTIONS = (
     "pay",
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def api(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -65,7 +67,7 @@ def api(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return register
 
 
-class BotApiMethods(MembershipMixin):
+class BotApiMethods(MembershipMixin, WebhookSender):
     """Handlers take (Params, files) and return the "result" or raise ApiError."""
 
     # ------------------------------------------------------------ shared checks
@@ -251,23 +253,59 @@ class BotApiMethods(MembershipMixin):
 
     @api("setWebhook")
     def api_set_webhook(self, p: Params, files: Files) -> bool:
-        self.webhook_url = p.required_text("url")
+        url = p.text("url") or ""
+        if not url:  # Telegram: an empty url removes the webhook
+            return bool(self.api_delete_webhook(p, files))
+        if not url.startswith(("https://", "http://")):
+            # A local Bot API server (this one) accepts http:// too; Telegram only https://.
+            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.text("secret_token")
+        if secret is not None and not _SECRET_RE.match(secret):
+            raise bad_request("secret token contains unallowed characters")
+        connections = p.integer("max_connections", 40) or 40
+        if not 1 <= connections <= 100:
+            raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        if p.has("allowed_updates"):
+            self._allow(p.obj("allowed_updates") or [])
+        if p.flag("drop_pending_updates"):
+            self._updates.clear()
+        if url != self.webhook_url:
+            self.webhook_last_error_date = self.webhook_last_error_message = None
+        self.webhook_url = url
+        self.webhook_secret = secret or None
+        self.webhook_max_connections = connections
+        self._start_delivery()
         return True
 
     @api("deleteWebhook")
     def api_delete_webhook(self, p: Params, files: Files) -> bool:
         self.webhook_url = None
+        self.webhook_secret = None
+        self.webhook_last_error_date = self.webhook_last_error_message = None
         if p.flag("drop_pending_updates"):
             self._updates.clear()
+        self._notify_updates()
         return True
 
     @api("getWebhookInfo")
     def api_get_webhook_info(self, p: Params, files: Files) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url or "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_url:
+            info["max_connections"] = self.webhook_max_connections
+            info["allowed_updates"] = sorted(self.allowed_updates)
+            if self.webhook_last_error_date is not None:
+                info["last_error_date"] = self.webhook_last_error_date
+                info["last_error_message"] = self.webhook_last_error_message or ""
+        return info
+
+    def _allow(self, wanted: list[str]) -> None:
+        """allowed_updates, sticky like Telegram: omitting it keeps the previous choice."""
+        known = [kind for kind in wanted if kind in ALL_UPDATE_KINDS]
+        self.allowed_updates = frozenset(known) if known else DEFAULT_ALLOWED_UPDATES
 
     @api("getUpdates")
     async def api_get_updates(self, p: Params, files: Files) -> list[dict[str, Any]]:
@@ -278,10 +316,7 @@ class BotApiMethods(MembershipMixin):
                 "use deleteWebhook to delete the webhook first",
             )
         if p.has("allowed_updates"):
-            # Sticky like Telegram: omitting it keeps the previous choice.
-            wanted = p.obj("allowed_updates") or []
-            known = [kind for kind in wanted if kind in ALL_UPDATE_KINDS]
-            self.allowed_updates = frozenset(known) if known else DEFAULT_ALLOWED_UPDATES
+            self._allow(p.obj("allowed_updates") or [])
         offset = p.integer("offset", 0) or 0
         limit = min(max(p.integer("limit", 100) or 100, 1), 100)
         timeout = max(p.number("timeout", 0.0), 0.0)
@@ -305,12 +340,6 @@ class BotApiMethods(MembershipMixin):
             self._updates = [u for u in self._updates if u.update_id >= offset]
         elif offset < 0:
             self._updates = self._updates[offset:]
-
-    def _deliverable(self, limit: int) -> list[Any]:
-        # Updates of kinds the bot did not ask for are dropped, as Telegram never stores them
-        # (but those created before it asked: Telegram may still send them).
-        self._updates = [u for u in self._updates if u.kind in self.allowed_updates or u.unasked]
-        return self._updates[:limit]
 
     # ------------------------------------------------------------ messages
 

@@ -28,7 +28,8 @@ class BotApiModel(BotApiMethods, UserActions, ChatSenders):
 
     Switch Telegram's rules with attributes: ``privacy_mode``, ``enforce_private_403``,
     ``group_limit_per_minute`` (None = off), ``callback_query_ttl``, ``emit_poll_updates``;
-    switch faults on per method with ``faults.add`` (`localapi.faults`).
+    switch faults on per method with ``faults.add`` (`localapi.faults`). While a webhook is
+    set (setWebhook), updates are posted to it (`localapi.webhook`) instead of getUpdates.
     """
 
     def __init__(self, **kwargs: Any) -> None:

@@ -346,6 +346,15 @@ class UpdateRec:
         return {"update_id": self.update_id, self.kind: self.payload}
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One attempt to post an update to the webhook."""
+
+    update_id: int
+    status: int  # 0: no answer (refused, dropped, timed out)
+    url: str
+
+
 @dataclass
 class LogEntry:
     """One transcript event; message lines remember which message and where the name ends."""

@@ -60,6 +60,7 @@ class LocalBotApiServer:
             self.port = int(addresses[0][1])
 
     async def stop(self) -> None:
+        await self.model.stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

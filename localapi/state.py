@@ -18,6 +18,7 @@ from localapi.records import (
     CallbackRec,
     CallRecord,
     ChatRec,
+    Delivery,
     DocumentRec,
     LogEntry,
     MessageRec,
@@ -169,7 +170,14 @@ class ModelState:
         self.call_listeners: list[Callable[[CallRecord], None]] = []
         self.log: list[LogEntry] = []
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
+        # The webhook (localapi.webhook): where updates are posted while one is set.
         self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_max_connections = 40
+        self.webhook_last_error_date: int | None = None
+        self.webhook_last_error_message: str | None = None
+        self.webhook_deliveries: list[Delivery] = []
+        self._webhook_task: asyncio.Task[None] | None = None
 
         self._updates: list[UpdateRec] = []
         self._next_update_id = 1
@@ -360,6 +368,13 @@ class ModelState:
         self._updates.append(update)
         self._notify_updates()
         return update
+
+    def _deliverable(self, limit: int) -> list[UpdateRec]:
+        """The next updates to hand over (getUpdates, the webhook). Updates of kinds the bot
+        did not ask for are dropped, as Telegram never stores them (but those created before
+        it asked: Telegram may still send them)."""
+        self._updates = [u for u in self._updates if u.kind in self.allowed_updates or u.unasked]
+        return self._updates[:limit]
 
     def _addressed_command(self, msg: MessageRec) -> bool | None:
         """True/False if the text starts with a command for this/another bot, None if none."""

@@ -203,14 +203,15 @@ def check(config: Config) -> int:
             file=sys.stderr,
         )
     if database.is_file():
-        ok, line = asyncio.run(_verdict(config, datetime.now(UTC)))
+        ok, line = asyncio.run(verdict(config, datetime.now(UTC)))
     else:
         ok, line = False, f"no database at {database}"
     print(line if ok else f"unhealthy: {line}", flush=True)
     return EXIT_HEALTHY if ok else EXIT_UNHEALTHY
 
 
-async def _verdict(config: Config, now: datetime) -> tuple[bool, str]:
+async def verdict(config: Config, now: datetime) -> tuple[bool, str]:
+    """The judgement of `wiq-bot health` (and of `GET /healthz` in webhook mode)."""
     database = config.storage_path
     db = Database(database)
     try:

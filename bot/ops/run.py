@@ -12,14 +12,15 @@
 4. **Serving**: the Application's post_init (the database opened — its pending migrations
    applied after a backup beside it, as `wiq-bot migrate` does —, the inbox, the outbox, the
    work that fell due), then the update source — long polling (`Polling`), with
-   python-telegram-bot's own retries and a line per failed getUpdates — and the heartbeat
-   (bot/ops/health.py).
+   python-telegram-bot's own retries and a line per failed getUpdates, or, with `[webhook]
+   url` set, the webhook (`bot.ops.webhook.Webhook`) — and the heartbeat (bot/ops/health.py).
 5. **Stopping** (SIGTERM, SIGINT): the source stops fetching, the Application finishes every
    update fetched and every job, the heartbeat notes the stop, the database is closed; exit 0.
 
-No expected condition ends in a traceback. The update source is the place a webhook mode
-plugs in: an object with `prepare` (what Telegram must be told before updates come: for
-polling, that no webhook is set), `start` and `stop`."""
+No expected condition ends in a traceback. The update source (`UpdateSource`) has `prepare`
+(what Telegram must be told before updates come: for polling, that no webhook is set; for
+the webhook, where to post — retried with the getMe before it), `start` (after the start-up
+work) and `stop` (before the Application finishes what it took)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import logging
 import signal
 import sqlite3
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Protocol
 
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
@@ -40,6 +41,7 @@ from bot.config import Config
 from bot.ops.database import EXIT_OK, EXIT_REFUSED, holder
 from bot.ops.health import Heartbeat
 from bot.ops.metrics import MetricsServer
+from bot.ops.webhook import Webhook, WebhookRefused
 from bot.services import SERVICES_KEY, Services
 from storage.db import Database, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock
@@ -118,6 +120,23 @@ def _say_unusable(config: Config, exc: BaseException) -> None:
     )
 
 
+class UpdateSource(Protocol):
+    """Where updates come from: long polling or the webhook."""
+
+    async def prepare(self, application: App) -> None: ...
+
+    async def start(self, application: App) -> None: ...
+
+    async def stop(self, application: App) -> None: ...
+
+
+def update_source(config: Config, heartbeat: Heartbeat) -> UpdateSource:
+    """The webhook when `[webhook] url` is set, else long polling."""
+    if config.webhook is not None:
+        return Webhook(config, config.webhook, heartbeat)
+    return Polling(config)
+
+
 class Polling:
     """Long polling (getUpdates), the update source when no webhook is configured."""
 
@@ -178,7 +197,7 @@ class _Run:
             get_updates_request=self.heartbeat.request(HTTPXRequest(connection_pool_size=1)),
             hold_updates=hold_updates,
         )
-        self.source = Polling(config)
+        self.source = update_source(config, self.heartbeat)
         self.metrics: MetricsServer | None = None
 
     async def serve(self) -> int:
@@ -210,6 +229,9 @@ class _Run:
         except (TokenRejected, InvalidToken):
             if self.code != EXIT_REFUSED:  # not said yet (Heartbeat.on_token_rejected)
                 self._say_token_rejected()
+            return EXIT_REFUSED
+        except WebhookRefused as exc:
+            log.error("%s", _scrub(exc, self.config))
             return EXIT_REFUSED
         finally:
             await self._shut_down()
