@@ -180,7 +180,10 @@ def test_the_dockerfile_install_gives_a_wiq_bot_that_a_non_root_user_can_run(
     # path in a .pth does not run that directory's own .pth files (its editable install).
     shared = sysconfig.get_paths()["purelib"]
     site = Path(as_user([str(venv / "bin/python"), "-c", _PURELIB], home).stdout.strip())
-    (site / "shared-deps.pth").write_text(shared + "\n", encoding="utf-8")
+    assert site.is_dir(), site
+    pth = site / "shared-deps.pth"
+    pth.write_text(shared + "\n", encoding="utf-8")
+    pth.chmod(0o644)  # whatever umask an earlier test left (`wiq-bot` sets 077)
 
     # The Dockerfile's step, without fetching the dependencies again.
     pip_args = install.split("&&")[0].split()[2:]  # "pip install /src" -> ["/src"]
