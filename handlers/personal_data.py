@@ -101,6 +101,8 @@ async def answer_forget(update: Update, context: Context) -> None:
         key = "forget.done" if done else "forget.stale"
     else:
         key = "forget.kept"
-    await answer_query(query, t(lang, key))
+    # The toast is short (Telegram cuts at 200 characters); the question's message, edited,
+    # says in full what was deleted and how long backups still hold the person.
+    await answer_query(query, t(lang, "forget.done_toast" if key == "forget.done" else key))
     if query.message is not None:
         await services.outbox.edit(query.message.chat.id, query.message.message_id, t(lang, key))

@@ -238,7 +238,7 @@ BUTTONS: dict[str, Rule] = {
                            stores("petitions", says=("petition.posted_toast",)),
                            elsewhere=INVALID),
     "forget_yes":     Rule("§8", ALONE, Who.ADDRESSEE, "forget.stale",
-                           stores("people", says=("forget.done",)), elsewhere=INVALID),
+                           stores("people", says=("forget.done_toast",)), elsewhere=INVALID),
 }
 
 # What is typed. {P}: the proposal of the team whose thing it is; {second}: its second member.

@@ -200,6 +200,9 @@ async def test_forgetme_leaves_no_trace_and_keeps_the_counts(
     answer = await press(h, FRIDO, ask, FRIDO, "Ja, vergiss mich")
     assert "ich habe dich vergessen" in answer
     assert "ich habe dich vergessen" in h.model.find_message(FRIDO, ask.message_id).text
+    # How long backups still hold him (deploy/wiq-bot-backup.service keeps 14 days).
+    assert "Sicherungskopien" in h.model.find_message(FRIDO, ask.message_id).text
+    assert "14 Tagen" in h.model.find_message(FRIDO, ask.message_id).text
     assert not h.model.find_message(FRIDO, ask.message_id).buttons
 
     with database(h) as connection:
