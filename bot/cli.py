@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--config", required=True, help="path to the TOML config")
         return sub
 
-    run = command("run", "run the bot (long polling)")
+    run = command("run", "run the bot (long polling, or the webhook when [webhook] url is set)")
     run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
     run.add_argument(
         "--log-format",

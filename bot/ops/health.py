@@ -256,7 +256,7 @@ def _judge(
         since = "since it started" if beat.telegram_at is None else f"for {_age(telegram_age)}"
         return False, (
             f"the bot runs ({who}) but has not reached Telegram {since}"
-            f" (last getUpdates: {_at(reached) if beat.telegram_at else 'none'})"
+            f" (last answer from Telegram: {_at(reached) if beat.telegram_at else 'none'})"
         )
     telegram = (
         "no getUpdates round trip yet"
