@@ -114,3 +114,45 @@ async def test_a_petition_a_schema_017_bot_had_not_posted_goes_to_the_pt_once(
         await h.stop()
     with contextlib.closing(sqlite3.connect(database)) as db:
         assert db.execute("SELECT status FROM petitions WHERE id = 2").fetchone() == ("posted",)
+
+
+async def test_a_schema_018_database_with_messages_still_queued_migrates_and_sends_them_once(
+    tmp_path: Path,
+) -> None:
+    """A database of the schema right after the durability work (018: the outbox table), with
+    every table of schema 012 filled and two messages still queued in its outbox when that bot
+    stopped: migrated forward, every row is still there, and each queued message goes out once
+    — from the outbox it was in, not from a catch-up."""
+    database = tmp_path / "wiq.sqlite"
+    left_unposted(database, 18)
+    with contextlib.closing(sqlite3.connect(database)) as db, db:
+        for chat, text in ((ST, "Noch unterwegs an das ST"), (PT, "Noch unterwegs an das PT")):
+            db.execute(
+                "INSERT INTO outbox (chat_id, priority, kind, message, budget, created_at)"
+                " VALUES (?, 0, 'text', ?, 1, '2026-11-01T08:00:00.000000Z')",
+                (chat, f'{{"text": "{text}"}}'),
+            )
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        tables = [
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not name.startswith("sqlite_")
+        ]
+        before = {name: db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0] for name in tables}
+    config = load_config(write_config(tmp_path, "http://127.0.0.1:9/bot"), env={})
+    model = make_model()
+    h = Harness(model, config, clock=ManualClock(T0))
+    await h.start()
+    try:
+        assert h.bot_texts(ST).count("Noch unterwegs an das ST") == 1
+        assert h.bot_texts(PT).count("Noch unterwegs an das PT") == 1
+        # Nothing a catch-up would re-derive: the outbox said what had gone out.
+        assert not any(card(text) for text in h.bot_texts(ST))
+    finally:
+        await h.stop()
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        for name, count in before.items():
+            if name not in ("outbox", "schema_migrations", "inbox", "heartbeats"):
+                now = db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0]
+                assert now >= count, f"{name}: {count} rows before the upgrade, {now} after"
+        assert db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] >= 24
