@@ -20,13 +20,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram._utils.types import ODVInput
 from telegram.ext import Application
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.ops.database import loose_files
+from bot.telegram_side.request_around import RequestAround
 from bot.texts import dates
 from storage.db import Database, code_version
 from storage.heartbeats import Beat, Heartbeats
@@ -127,46 +127,17 @@ class Heartbeat:
 _NO_UPDATES = b'{"ok": true, "result": []}'
 
 
-class _RoundTrips(BaseRequest):
+class _RoundTrips(RequestAround):
     """Around the request getUpdates goes through: tells the heartbeat how each ended."""
 
     def __init__(self, inner: BaseRequest, heartbeat: Heartbeat) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.heartbeat = heartbeat
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
+    def failed(self) -> None:
+        self.heartbeat.failed()
 
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        try:
-            status, payload = await self.inner.do_request(
-                url,
-                method,
-                request_data,
-                read_timeout=read_timeout,
-                write_timeout=write_timeout,
-                connect_timeout=connect_timeout,
-                pool_timeout=pool_timeout,
-            )
-        except Exception:
-            self.heartbeat.failed()
-            raise
+    async def answered(self, url: str, status: int, payload: bytes) -> tuple[int, bytes]:
         if url.endswith("/getUpdates"):
             if status == 401:
                 # The token was revoked: the bot stops (one line). python-telegram-bot gets an

@@ -40,12 +40,12 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram._utils.types import ODVInput
 from telegram.ext import Application, BaseUpdateProcessor
-from telegram.request import BaseRequest, RequestData
+from telegram.request import BaseRequest
 
 from bot.clock import Clock
 from bot.ops import metrics
+from bot.telegram_side.request_around import RequestAround
 from storage.db import Transaction
 from storage.inbox import Inbox
 
@@ -177,44 +177,16 @@ class UpdateInbox:
         return len(left)
 
 
-class InboxRequest(BaseRequest):
+class InboxRequest(RequestAround):
     """The request getUpdates goes through (`ApplicationBuilder.get_updates_request`),
     around the one that talks to Telegram: each answer's updates are in the inbox before
     python-telegram-bot reads them."""
 
     def __init__(self, inner: BaseRequest, inbox: UpdateInbox) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.inbox = inbox
 
-    @property
-    def read_timeout(self) -> float | None:
-        return self.inner.read_timeout
-
-    async def initialize(self) -> None:
-        await self.inner.initialize()
-
-    async def shutdown(self) -> None:
-        await self.inner.shutdown()
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        status, payload = await self.inner.do_request(
-            url,
-            method,
-            request_data,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-        )
+    async def answered(self, url: str, status: int, payload: bytes) -> tuple[int, bytes]:
         # An answer without updates (a long poll that timed out) has nothing to store.
         if status == 200 and url.endswith("/getUpdates") and b'"update_id"' in payload:
             payload = await self.inbox.receive(payload)
