@@ -263,7 +263,7 @@ class World(Scene):
     @property
     def services(self) -> Services:
         assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY]
+        return self.app.bot_data[SERVICES_KEY].first()
 
     async def start(self) -> None:
         model = self.model

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from bot.flows.digests import DigestRunner
 from bot.flows.due import next_moment
 from bot.flows.reminders import Reminders
 from bot.ops import metrics
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Deployment, Services
 from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, UpdateInbox
 from bot.telegram_side.limiter import RetryingLimiter
 from bot.telegram_side.outbox import TelegramOutbox
@@ -79,7 +78,7 @@ App: TypeAlias = Application[
     Context,
     dict[Any, Any],  # user_data
     dict[Any, Any],  # chat_data
-    dict[Any, Any],  # bot_data: the Services under SERVICES_KEY
+    dict[Any, Any],  # bot_data: the Deployment under SERVICES_KEY
     JobQueue[Context],
 ]
 
@@ -96,6 +95,9 @@ class DueWork:
 
     name: str
     run: Callable[[Services], Awaitable[None]]
+    # Run for each network (in its scope), or once for the deployment (its first network's
+    # Services: what it does is not any one network's, like purging the inbox).
+    each_network: bool = True
 
 
 async def purge_outbox(services: Services) -> None:
@@ -116,8 +118,8 @@ DUE_WORK: tuple[DueWork, ...] = (
     # A digest missed while the bot was down goes out once; the timer wakes for the next one.
     DueWork("digest", lambda services: _digest(services)),
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
-    DueWork("handled_updates", lambda services: _purge_inbox(services)),
-    DueWork("outbox_purge", purge_outbox),
+    DueWork("handled_updates", lambda services: _purge_inbox(services), each_network=False),
+    DueWork("outbox_purge", purge_outbox, each_network=False),
     # A group chat's queue stuck longer than [limits] stuck_after: the admins are told once.
     DueWork("stuck_queues", stuck.check),
 )
@@ -188,50 +190,68 @@ def _post_init(
 ) -> Callable[[App], Coroutine[Any, Any, None]]:
     async def post_init(application: App) -> None:
         """Open the database, the inbox and the outbox, handle what a stop left in the
-        inbox, and register the command menus — all before polling starts."""
-        storage = await Storage.open(
-            config.storage_path, config.network.name, clock.now(), CHARTER_TERMS
+        inbox, and register the command menus — all before polling starts. Each network of
+        the config gets its Services on the one database (SPEC §1)."""
+        storages = await Storage.open_networks(
+            config.storage_path,
+            [network.name for network in config.networks],
+            clock.now(),
+            CHARTER_TERMS,
         )
-        inbox.bind(storage.inbox)
+        shared = storages[0]
+        inbox.bind(shared.inbox)
         outbox = TelegramOutbox(
             application.bot,
             clock,
             _job_scheduler(application),
-            storage.outbox,
+            shared.outbox,
             group_per_minute=config.limits.group_per_minute,
             edits_per_minute=config.limits.card_edits_per_minute,
             group_window=config.limits.group_window,
             retry_base=config.limits.retry_base,
             retry_max=config.limits.retry_max,
         )
-        services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
-        services.bot_username = application.bot.username or ""
-        timer = DueTimer(application, services)
-        services.wake = timer.wake
+        deployment = Deployment(
+            [
+                Services(
+                    config=config, network=network, clock=clock, storage=storage, outbox=outbox
+                )
+                for network, storage in zip(config.networks, storages, strict=True)
+            ]
+        )
+        timer = DueTimer(application, deployment)
         application.bot_data[DUE_TIMER_KEY] = timer
-        # The early close asks the processor whether an older update is still being handled.
+        member_check = _member_check(application)
         processor = application.update_processor
-        if isinstance(processor, InboxProcessor):
-            services.handling_before = processor.handling_before
-        services.decisions = Decisions(services, _member_check(application))
-        services.reminders = Reminders(services)
-        services.digests = DigestRunner(services)
-        support.register(services)
-        admissions.register(services)
-        nominations.register(services)
-        delegations.register(services)
-        application.bot_data[SERVICES_KEY] = services
+        for services in deployment.networks:
+            services.bot_username = application.bot.username or ""
+            services.wake = timer.wake
+            # The early close asks the processor whether an older update is still handled.
+            if isinstance(processor, InboxProcessor):
+                services.handling_before = processor.handling_before
+            services.decisions = Decisions(services, member_check)
+            services.reminders = Reminders(services)
+            services.digests = DigestRunner(services)
+            support.register(services)
+            admissions.register(services)
+            nominations.register(services)
+            delegations.register(services)
+        application.bot_data[SERVICES_KEY] = deployment
+        # What a row records, renders and does when it goes out is its network's.
         outbox.bind(
-            functools.partial(posting.record, services),
-            functools.partial(posting.render, services),
-            functools.partial(posting.refused, services),
+            lambda what, post: posting.record(deployment.current(), what, post),
+            lambda what: posting.render(deployment.current(), what),
+            lambda what, error: posting.refused(deployment.current(), what, error),
+            scope=deployment,
         )
         # What a stopped process left in the outbox goes out first, in its order: what its
         # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
         # A database from before the outbox (schema < 018) had its queue in memory: what it
         # had not posted is derived once from the state, the first time it starts migrated.
-        await upgrade.catch_up(services)
+        for services in deployment.networks:
+            with deployment.serving(services.storage.network_id):
+                await upgrade.catch_up(services)
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
         await inbox.replay(application)
@@ -239,23 +259,24 @@ def _post_init(
         # starts, so presses made meanwhile meet a closed round (SPEC §9); then the one
         # timer sleeps until the next moment something falls due.
         started = clock.now()
-        for work in DUE_WORK:
-            await work.run(services)
+        await timer.run_due_work()
         await timer.arm_after(started)
-        await set_command_menus(application, config.network.language)
+        await set_command_menus(
+            application, config.networks[0].language, several_networks=not deployment.single
+        )
         log.info(
-            "event=started network=%s schema=%s",
-            storage.network_id,
-            await storage.db.schema_version(),
+            "event=started networks=%s schema=%s",
+            ",".join(str(services.storage.network_id) for services in deployment.networks),
+            await shared.db.schema_version(),
         )
 
     return post_init
 
 
 async def _post_shutdown(application: App) -> None:
-    services: Services | None = application.bot_data.get(SERVICES_KEY)
-    if services is not None:
-        await services.storage.close()
+    deployment: Deployment | None = application.bot_data.get(SERVICES_KEY)
+    if deployment is not None:
+        await deployment.first().storage.close()  # the one database of every network
         log.info("event=stopped")
 
 
@@ -295,9 +316,10 @@ class DueTimer:
 
     SWEEP = timedelta(seconds=60)
 
-    def __init__(self, application: App, services: Services) -> None:
+    def __init__(self, application: App, deployment: Deployment) -> None:
         self.application = application
-        self.services = services
+        self.deployment = deployment
+        self.clock = deployment.first().clock
         self._at: datetime | None = None  # when the current job fires
         self._generation = 0
         self._running = asyncio.Lock()
@@ -316,7 +338,7 @@ class DueTimer:
 
         job_queue = self.application.job_queue
         assert job_queue is not None
-        delay = max(0.0, (when - self.services.clock.now()).total_seconds())
+        delay = max(0.0, (when - self.clock.now()).total_seconds())
         # A job that fires late (a busy loop, a paused machine) still runs.
         job_queue.run_once(fire, when=delay, name="due", job_kwargs={"misfire_grace_time": None})
 
@@ -325,27 +347,40 @@ class DueTimer:
         passes), then the timer is armed for the next moment."""
         async with self._running:
             self._at = None  # the job that fired is spent; a wake meanwhile arms a new one
-            started = self.services.clock.now()
+            started = self.clock.now()
             try:
-                for work in DUE_WORK:
-                    await work.run(self.services)
+                await self.run_due_work()
             finally:
                 try:
                     await self.arm_after(started)
                 except Exception:
-                    self.wake(self.services.clock.now() + self.SWEEP)  # the timer never dies
+                    self.wake(self.clock.now() + self.SWEEP)  # the timer never dies
                     raise
+
+    async def run_due_work(self) -> None:
+        """The `DUE_WORK` entries in order, each for every network in its scope (or once)."""
+        for work in DUE_WORK:
+            targets = (
+                self.deployment.networks if work.each_network else self.deployment.networks[:1]
+            )
+            for services in targets:
+                with self.deployment.serving(services.storage.network_id):
+                    await work.run(services)
 
     async def arm_after(self, started: datetime) -> None:
         """Arm the timer for the first moment after `started` (what was due until then has
         just been done), or for the sweep, whichever comes first."""
-        moment = await next_moment(self.services, started)
-        sweep = self.services.clock.now() + self.SWEEP
+        moment = await self._first_moment(started)
+        sweep = self.clock.now() + self.SWEEP
         self.wake(sweep if moment is None else min(moment, sweep))
 
     async def next_moment(self) -> datetime | None:
         """When something next falls due (without the sweep)."""
-        return await next_moment(self.services, self.services.clock.now())
+        return await self._first_moment(self.clock.now())
+
+    async def _first_moment(self, after: datetime) -> datetime | None:
+        moments = [await next_moment(services, after) for services in self.deployment.networks]
+        return min((moment for moment in moments if moment is not None), default=None)
 
 
 def _member_check(application: App) -> Callable[[int, int], Awaitable[bool]]:
@@ -361,7 +396,9 @@ def _member_check(application: App) -> Callable[[int, int], Awaitable[bool]]:
     return is_member
 
 
-async def set_command_menus(application: App, default_language: str) -> None:
+async def set_command_menus(
+    application: App, default_language: str, *, several_networks: bool = False
+) -> None:
     """setMyCommands per menu (groups, private chats) and language (SPEC §9), from the
     command table, by the names the messages there use: a group speaks the network's
     language to everyone, so its menu does too, whatever a person's own language (set for
@@ -375,7 +412,8 @@ async def set_command_menus(application: App, default_language: str) -> None:
         for lang in (None, *LANGUAGES):
             texts_lang = default_language if menu is Menu.GROUP else lang or default_language
             commands = [
-                BotCommand(c.shown(texts_lang), t(texts_lang, c.menu_key)) for c in in_menu(menu)
+                BotCommand(c.shown(texts_lang), t(texts_lang, c.menu_key))
+                for c in in_menu(menu, several_networks=several_networks)
             ]
             try:
                 await bot.set_my_commands(commands, scope=menu.scope(), language_code=lang)
@@ -394,8 +432,10 @@ async def _on_error(update: object, context: Context) -> None:
     log.error("event=handler_error", exc_info=context.error)
     if not isinstance(update, Update):
         return
-    services: Services | None = context.bot_data.get(SERVICES_KEY)
-    if services is not None:
+    deployment: Deployment | None = context.bot_data.get(SERVICES_KEY)
+    services = None
+    if deployment is not None:
+        services = deployment.placed() or deployment.first()
         unit = services.storage.db.current()
         if unit is not None:
             await unit.discard()

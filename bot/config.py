@@ -7,7 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,25 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestConfig:
+    weekday: str = "monday"
+    time: time = time(9, 0)
+    quiet_week: str = "line"  # "line" or "nothing"
+    public_chat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NetworkConfig:
+    """One network (a quarter) the deployment serves (SPEC §1): `[network]`, or one entry of
+    `[[networks]]`. `key` is its short name, typed in `/setup` and the command line."""
+
     name: str
     admins: frozenset[int]
     timezone: ZoneInfo
     language: str = "de"
+    key: str = ""
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    policies: PolicyBook = field(default_factory=PolicyBook)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +86,6 @@ class LimitsConfig:
     # A group chat whose oldest queued message waits longer than this is stuck: the network
     # admins are told privately, once per stuck episode (bot/flows/stuck.py).
     stuck_after: timedelta = timedelta(minutes=30)
-
-
-@dataclass(frozen=True, slots=True)
-class DigestConfig:
-    weekday: str = "monday"
-    time: time = time(9, 0)
-    quiet_week: str = "line"  # "line" or "nothing"
-    public_chat_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,15 +126,38 @@ class WebhookConfig:
 class Config:
     path: Path
     telegram: TelegramConfig
-    network: NetworkConfig
+    # The networks, in the config's order: one from `[network]`, or those of `[[networks]]`.
+    networks: tuple[NetworkConfig, ...]
     storage_path: Path
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     outbox_keep_days: int = 7  # sent items are kept this long, then purged
-    digest: DigestConfig = field(default_factory=DigestConfig)
-    policies: PolicyBook = field(default_factory=PolicyBook)
     health: HealthConfig = field(default_factory=HealthConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     webhook: WebhookConfig | None = None  # None: long polling
+
+    @property
+    def network(self) -> NetworkConfig:
+        """The deployment's only network; a deployment of several has no such thing (each
+        part of the bot asks for the network it serves)."""
+        if len(self.networks) != 1:
+            raise AttributeError("a deployment of several networks has no single network")
+        return self.networks[0]
+
+    @property
+    def digest(self) -> DigestConfig:
+        return self.network.digest
+
+    @property
+    def policies(self) -> PolicyBook:
+        return self.network.policies
+
+    def network_named(self, word: str) -> NetworkConfig | None:
+        """The network whose key or name this is (any case, spaces as they come)."""
+        folded = " ".join(word.split()).casefold()
+        for network in self.networks:
+            if folded in (network.key.casefold(), network.name.casefold()):
+                return network
+        return None
 
 
 class _Section:
@@ -202,7 +231,7 @@ def load_config(
 
     root = _Section(source, "", raw)
     telegram = _load_telegram(root.section("telegram"), env, need_token)
-    network = _load_network(root.section("network", required=True))
+    networks = _load_networks(root)
     storage = root.section("storage", required=True)
     storage_path = Path(storage.get("path", str))
     if not str(storage_path).strip():
@@ -214,8 +243,6 @@ def load_config(
         raise storage.fail("outbox_keep_days", "must be between 1 and 3650")
     storage.reject_unknown()
     limits = _load_limits(root.section("limits"))
-    digest = _load_digest(root.section("digest"))
-    policies = _load_policies(root.section("policy"))
     health = _load_health(root.section("health"), telegram.poll_timeout)
     metrics = _load_metrics(root.section("metrics"))
     webhook = _load_webhook(root.section("webhook"), env, telegram.base_url)
@@ -223,12 +250,10 @@ def load_config(
     return Config(
         path=source,
         telegram=telegram,
-        network=network,
+        networks=networks,
         storage_path=storage_path,
         limits=limits,
         outbox_keep_days=keep_days,
-        digest=digest,
-        policies=policies,
         health=health,
         metrics=metrics,
         webhook=webhook,
@@ -261,10 +286,121 @@ def _load_telegram(section: _Section, env: Mapping[str, str], need_token: bool) 
     )
 
 
-def _load_network(section: _Section) -> NetworkConfig:
+_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def network_key(name: str) -> str:
+    """The short name of a network named `name`: "Wir im Quartier" → "wir-im-quartier"."""
+    folded = name.casefold().translate(_FOLD)
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:32].strip("-")
+
+
+def _merged(defaults: Any, own: Any) -> Any:
+    """A network's own table over the deployment's: its keys win, sub-tables merge."""
+    if not isinstance(defaults, Mapping) or not isinstance(own, Mapping):
+        return own
+    merged = dict(defaults)
+    for name, value in own.items():
+        merged[name] = _merged(defaults.get(name), value) if name in defaults else value
+    return merged
+
+
+def _load_networks(root: _Section) -> tuple[NetworkConfig, ...]:
+    """`[network]` (one network) or `[[networks]]` (one or more; each may have its own
+    `digest` and `policy` tables over the top-level `[digest]` and `[policy]`, which then
+    hold what every network shares)."""
+    digest_defaults = root.section("digest")
+    policy_defaults = root.section("policy")
+    if "networks" not in root.data:
+        network = _load_network(root.section("network", required=True))
+        digest = _load_digest(digest_defaults)
+        policies = _load_policies(policy_defaults)
+        return (replace(network, digest=digest, policies=policies),)
+    if "network" in root.data:
+        raise ConfigError(
+            f"{root.source}: [network] and [[networks]]: use one of them"
+            " ([[networks]] for several networks)"
+        )
+    root.used.add("networks")
+    entries = root.data["networks"]
+    if (
+        not isinstance(entries, list)
+        or not entries
+        or not all(isinstance(entry, Mapping) for entry in entries)
+    ):
+        raise ConfigError(f"{root.source}: networks: expected [[networks]] tables, one each")
+    # The defaults are checked on their own too, so that a mistake there names its key.
+    _load_digest(_Section(root.source, "digest", digest_defaults.data))
+    _load_policies(_Section(root.source, "policy", policy_defaults.data))
+    networks: list[NetworkConfig] = []
+    for index, entry in enumerate(entries, start=1):
+        prefix = f"networks[{index}]"
+        own = {k: v for k, v in entry.items() if k not in ("digest", "policy")}
+        network = _load_network(_Section(root.source, prefix, own), allow_key=True)
+        digest = _load_digest(
+            _Section(
+                root.source,
+                f"{prefix}.digest",
+                _merged(digest_defaults.data, _table(root, prefix, entry, "digest")),
+            )
+        )
+        policies = _load_policies(
+            _Section(
+                root.source,
+                f"{prefix}.policy",
+                _merged(policy_defaults.data, _table(root, prefix, entry, "policy")),
+            )
+        )
+        networks.append(replace(network, digest=digest, policies=policies))
+    _check_networks(root.source, networks)
+    return tuple(networks)
+
+
+def _table(root: _Section, prefix: str, entry: Mapping[str, Any], name: str) -> Any:
+    value = entry.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{root.source}: [{prefix}.{name}] must be a table")
+    return value
+
+
+def _check_networks(source: Path, networks: list[NetworkConfig]) -> None:
+    """Nothing may make it ambiguous which network a chat or a command belongs to."""
+    by_word: dict[str, str] = {}
+    public: dict[int, str] = {}
+    for index, network in enumerate(networks, start=1):
+        where = f"networks[{index}] ({network.name})"
+        for word in {network.key.casefold(), network.name.casefold()}:
+            if word in by_word:
+                raise ConfigError(
+                    f"{source}: {where}: the name or key {word!r} is also {by_word[word]}'s:"
+                    " each network needs its own (it is typed in /setup and on the command line)"
+                )
+        for word in {network.key.casefold(), network.name.casefold()}:
+            by_word[word] = where
+        chat = network.digest.public_chat_id
+        if chat is not None:
+            if chat in public:
+                raise ConfigError(
+                    f"{source}: {where}: digest.public_chat_id {chat} is also {public[chat]}'s:"
+                    " a chat belongs to one network"
+                )
+            public[chat] = where
+
+
+def _load_network(section: _Section, *, allow_key: bool = False) -> NetworkConfig:
     name = section.get("name", str).strip()
     if not name:
         raise section.fail("name", "must not be empty")
+    key = network_key(name)
+    if allow_key:
+        key = section.get("key", str, key)
+        if not _KEY_RE.match(key):
+            raise section.fail(
+                "key", "1 to 32 small letters, digits or -, starting with a letter or digit"
+            )
+    elif not key:
+        key = "network"
     admins = section.get("admins", list)
     if not admins:
         raise section.fail("admins", "name at least one Telegram user id")
@@ -280,7 +416,9 @@ def _load_network(section: _Section) -> NetworkConfig:
     if language not in LANGUAGES:
         raise section.fail("language", f"must be one of {', '.join(LANGUAGES)}")
     section.reject_unknown()
-    return NetworkConfig(name=name, admins=frozenset(admins), timezone=timezone, language=language)
+    return NetworkConfig(
+        name=name, admins=frozenset(admins), timezone=timezone, language=language, key=key
+    )
 
 
 def _load_limits(section: _Section) -> LimitsConfig:

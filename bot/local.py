@@ -10,7 +10,7 @@ from typing import Any, cast
 from bot.app import ALLOWED_UPDATES, DUE_TIMER_KEY, App, DueTimer, build_application
 from bot.clock import Clock
 from bot.config import Config
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Deployment, Services
 from bot.telegram_side.inbox import InboxProcessor
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor, ordering_key
@@ -69,9 +69,14 @@ class LocalBot:
         self.processor = CountingProcessor()
 
     @property
-    def services(self) -> Services:
+    def deployment(self) -> Deployment:
         assert self.app is not None
-        return cast(Services, self.app.bot_data[SERVICES_KEY])
+        return cast(Deployment, self.app.bot_data[SERVICES_KEY])
+
+    @property
+    def services(self) -> Services:
+        """The first network's (a deployment of one: its only one)."""
+        return self.deployment.first()
 
     @property
     def due_timer(self) -> DueTimer:

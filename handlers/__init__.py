@@ -26,6 +26,7 @@ from bot.flows.payloads import (
     Candidacy,
     Confirmation,
     ForgetPress,
+    NetworkChoice,
     PetitionPress,
     SettingPress,
 )
@@ -34,11 +35,13 @@ from handlers import (
     admissions,
     free_text,
     guard,
+    networks,
     personal,
     personal_data,
     petitions,
     proposals,
     roster,
+    routing,
     setup,
     tracking,
 )
@@ -50,6 +53,7 @@ from handlers.common import Context
 __all__ = ["COMMANDS", "Menu", "in_menu", "register"]
 
 # Handler groups run in this order; within a group the first matching handler wins.
+GROUP_ROUTE = -3  # which network the update is for (SPEC §1), before anything else
 GROUP_GUARD = -2  # what has no person behind it is turned away before anything else
 GROUP_TRACK = -1  # every update: remember who we saw
 GROUP_MAIN = 0
@@ -62,10 +66,13 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
     (PetitionPress, petitions.choose),
     (ForgetPress, personal_data.answer_forget),
     (SettingPress, admissions.propose_setting_pressed),
+    (NetworkChoice, networks.chosen),
 ]
 
 
 def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
+    # Every update is placed in its network first (a deployment of one: that one).
+    application.add_handler(TypeHandler(Update, routing.place), group=GROUP_ROUTE)
     # Every update meets the guard first: one without a person behind it (a channel, a bot,
     # an anonymous admin, no sender) or an edit (a command is not run twice) goes no further.
     application.add_handler(TypeHandler(Update, guard.guard), group=GROUP_GUARD)

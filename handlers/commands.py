@@ -23,6 +23,7 @@ from handlers import (
     digests,
     elections,
     export,
+    networks,
     nominations,
     personal_data,
     petitions,
@@ -86,6 +87,8 @@ class Command:
     short: bool = False
     # In a menu, listed right after that command instead of at its place in the table.
     menu_after: Mapping[Menu, str] = field(default_factory=dict)
+    # Listed (in /help and the menus) only by a bot that serves several networks.
+    several_networks: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -199,6 +202,15 @@ COMMANDS: tuple[Command, ...] = (
         "mydata", ("meinedaten",), personal_data.send_my_data, PRIVATE, PRIVATE_MENU, short=True
     ),
     Command("forgetme", ("vergessen",), personal_data.ask_to_forget, PRIVATE, PRIVATE_MENU),
+    Command(
+        "network",
+        ("netzwerk",),
+        networks.show_or_change,
+        EVERYWHERE,
+        PRIVATE_MENU,
+        short=True,
+        several_networks=True,
+    ),
     # In a team's chat: the team itself
     Command("team", (), setup.show_team, TEAM, GROUP_MENU, short=True),
     Command("members", ("mitglieder",), roster.list_members, TEAM, GROUP_MENU, short=True),
@@ -236,6 +248,7 @@ class Asker:
     kind: str | None = None  # the team's kind, in a team's chat
     member: bool = False  # on that team's roster
     network_admin: bool = False
+    several_networks: bool = False  # the bot serves several networks
 
 
 def in_help(asker: Asker, *, everything: bool = False) -> list[Command]:
@@ -251,17 +264,27 @@ def in_help(asker: Asker, *, everything: bool = False) -> list[Command]:
             return False
         if command.who is Who.NETWORK_ADMIN and not asker.network_admin:
             return False
+        if command.several_networks and not asker.several_networks:
+            return False
         return everything or command.short
 
     return [command for command in COMMANDS if fits(command)]
 
 
-def in_menu(menu: Menu) -> list[Command]:
-    """The commands of one menu: the table's order, but for a row's `menu_after`."""
+def in_menu(menu: Menu, *, several_networks: bool = False) -> list[Command]:
+    """The commands of one menu: the table's order, but for a row's `menu_after`; those of
+    a bot of several networks only with `several_networks`."""
     place = {command.name: index for index, command in enumerate(COMMANDS)}
 
     def position(command: Command) -> tuple[int, int]:
         after = command.menu_after.get(menu)
         return (place[after], 1) if after else (place[command.name], 0)
 
-    return sorted((command for command in COMMANDS if menu in command.menus), key=position)
+    return sorted(
+        (
+            command
+            for command in COMMANDS
+            if menu in command.menus and (several_networks or not command.several_networks)
+        ),
+        key=position,
+    )

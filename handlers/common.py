@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot.charter.refusals import Refusal
 from bot.flows.port import Delivery, Priority
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Deployment, Services
 from bot.texts import naming
 from bot.texts.i18n import Html, t
 from storage.db import after_commit
@@ -31,14 +31,22 @@ Context = ContextTypes.DEFAULT_TYPE
 MAX_ANSWER = 200  # Telegram's limit for the text of a callback answer
 
 
+def deployment_of(context: Context) -> Deployment:
+    return cast(Deployment, context.bot_data[SERVICES_KEY])
+
+
 def services_of(context: Context) -> Services:
-    return cast(Services, context.bot_data[SERVICES_KEY])
+    """The network this update is for (handlers.routing placed it; SPEC §1)."""
+    return deployment_of(context).current()
 
 
 def lang_of(update: Update, context: Context) -> str:
+    """The language to answer in: a group speaks its network's; a private chat the person's
+    (before a network is placed, the deployment's first network's is the fallback)."""
     chat = update.effective_chat
     user = update.effective_user
-    return services_of(context).language_for(
+    deployment = deployment_of(context)
+    return (deployment.placed() or deployment.first()).language_for(
         chat.type if chat else "private", user.language_code if user else None
     )
 
@@ -68,8 +76,16 @@ async def reply_html(
     chat = update.effective_chat
     assert chat is not None
     reply_to = message.message_id if message and chat.type != "private" else None
-    return await services_of(context).outbox.send(
-        chat.id, Html(text), priority=Priority.REPLY, reply_to=reply_to, about=sorted(set(about))
+    return (
+        await deployment_of(context)
+        .first()
+        .outbox.send(  # the deployment's one outbox
+            chat.id,
+            Html(text),
+            priority=Priority.REPLY,
+            reply_to=reply_to,
+            about=sorted(set(about)),
+        )
     )
 
 

@@ -35,10 +35,10 @@ async def export(update: Update, context: Context) -> None:
         if not record:
             await reply(update, context, "export.none_network")
             return
-        network = services.config.network.name
+        network = services.network.name
         teams = {team.id: team.name for team in await services.storage.teams.all()}
         made = files.build(
-            record, lang, services.config.network.timezone, now, scope=network, team_names=teams
+            record, lang, services.network.timezone, now, scope=network, team_names=teams
         )
         caption = t(
             lang,
@@ -59,7 +59,7 @@ async def export(update: Update, context: Context) -> None:
         if not record:
             await reply(update, context, "export.none", team=naming.team(team, lang))
             return
-        made = files.build(record, lang, services.config.network.timezone, now, scope=team.name)
+        made = files.build(record, lang, services.network.timezone, now, scope=team.name)
         caption = t(
             lang,
             "export.caption",

@@ -20,7 +20,7 @@ from telegram import Chat, Message, Update, User
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from handlers.commands import COMMANDS
-from handlers.common import Context, reply, services_of
+from handlers.common import Context, deployment_of, reply
 
 # Telegram's stand-ins, none of them a person: the author shown for an anonymous admin's
 # messages, for messages sent as a channel, and for a linked channel's posts in its group.
@@ -138,10 +138,10 @@ async def _tell_once(update: Update, context: Context, who: Sender) -> None:
     this chat was told so a short while ago."""
     message = update.message
     assert message is not None and message.sender_chat is not None
-    services = services_of(context)
+    clock = deployment_of(context).first().clock
     told: dict[tuple[int, int], float] = context.bot_data.setdefault(_TOLD_KEY, {})
     key = (message.chat.id, message.sender_chat.id)
-    now = services.clock.monotonic()
+    now = clock.monotonic()
     last = told.get(key)
     if last is not None and now - last < TELL_AGAIN_AFTER:
         return

@@ -9,7 +9,7 @@ from telegram import Update
 from bot.flows import admissions
 from bot.texts.i18n import Html, t
 from handlers import personal
-from handlers.common import Context, current_person, lang_of, reply, reply_html, services_of
+from handlers.common import Context, current_person, deployment_of, lang_of, reply, reply_html
 
 if TYPE_CHECKING:
     from handlers.commands import Command
@@ -25,9 +25,21 @@ async def start(update: Update, context: Context) -> None:
     if payload and await personal.by_deep_link(update, context, payload):
         return
     await help_text(update, context, everything=False)
-    person = await current_person(update, context)
-    if person is not None and update.effective_chat and update.effective_chat.type == "private":
-        await admissions.deliver_invitations(services_of(context), person)
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None or chat.type != "private" or user is None:
+        return
+    # Invitations wait for the person's first private message, in every network they have.
+    deployment = deployment_of(context)
+    placed = deployment.placed()
+    for services in deployment.networks:
+        with deployment.serving(services.storage.network_id):
+            if services is placed:
+                person = await current_person(update, context)
+            else:
+                person = await services.storage.people.by_telegram_id(user.id)
+            if person is not None:
+                await admissions.deliver_invitations(services, person)
 
 
 async def show_help(update: Update, context: Context) -> None:
@@ -43,28 +55,43 @@ async def help_text(update: Update, context: Context, *, everything: bool) -> No
     # The command table names this handler, so it is read when /help runs.
     from handlers.commands import Asker, Chat, in_help
 
-    services = services_of(context)
+    deployment = deployment_of(context)
+    services = deployment.placed()  # None: a bot of several networks, none named here
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None
     lang = lang_of(update, context)
-    is_admin = services.is_network_admin(user.id if user else None)
-    lines: list[str] = [t(lang, "help.intro", network=services.config.network.name)]
+    user_id = user.id if user else None
+    several = not deployment.single
+    if services is not None:
+        is_admin = services.is_network_admin(user_id)
+        network = services.network.name
+    else:
+        is_admin = bool(deployment.of_admin(user_id))
+        network = " · ".join(s.network.name for s in deployment.networks)
+    lines: list[str] = [t(lang, "help.intro", network=network)]
     if chat.type == "private":
         lines.append(t(lang, "help.private"))
-        asker = Asker(Chat.PRIVATE, network_admin=is_admin)
+        asker = Asker(Chat.PRIVATE, network_admin=is_admin, several_networks=several)
     else:
-        team = await services.storage.teams.by_chat(chat.id)
+        team = await services.storage.teams.by_chat(chat.id) if services else None
         if team is None:
             lines.append(t(lang, "help.unbound"))
-            asker = Asker(Chat.UNBOUND, network_admin=is_admin)
+            asker = Asker(Chat.UNBOUND, network_admin=is_admin, several_networks=several)
         else:
+            assert services is not None
             lines.append(t(lang, "help.team", name=team.name, kind=t(lang, f"kind.{team.kind}")))
             person = await current_person(update, context)
             member = person is not None and await services.storage.rosters.is_member(
                 team.id, person.id
             )
-            asker = Asker(Chat.TEAM, team.kind, member=member, network_admin=is_admin)
+            asker = Asker(
+                Chat.TEAM,
+                team.kind,
+                member=member,
+                network_admin=is_admin,
+                several_networks=several,
+            )
     lines.append("")
     commands = in_help(asker, everything=everything)
     lines.extend(command_line(lang, command, everything=everything) for command in commands)
@@ -99,7 +126,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     command = message.text.split()[0]
     if chat.type != "private":
         target = command.partition("@")[2]
-        if target.lower() != services_of(context).bot_username.lower():
+        if target.lower() != deployment_of(context).first().bot_username.lower():
             return
     await reply(update, context, "error.unknown_command", command=command.partition("@")[0])
 

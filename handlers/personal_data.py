@@ -8,12 +8,14 @@ from telegram import Update
 from bot.flows import personal_data
 from bot.flows.payloads import ForgetPress, OpenBot
 from bot.flows.port import Button, Keyboard
+from bot.services import Services
 from bot.telegram_side import callbacks
 from bot.texts.i18n import t
 from handlers.common import (
     Context,
     answer_query,
     current_person,
+    deployment_of,
     in_private_chat,
     lang_of,
     reply,
@@ -39,23 +41,47 @@ async def _privately(update: Update, context: Context) -> bool:
     assert chat is not None
     if chat.type == "private":
         return True
-    link = services_of(context).outbox.start_link(OpenBot())
+    link = deployment_of(context).first().outbox.start_link(OpenBot())
     await reply(update, context, "privacy.private_only", link=link)
     return False
 
 
+async def _in_every_network(update: Update, context: Context) -> list[tuple[Services, Person]]:
+    """The person in each network that knows them (SPEC §1: a person in two networks is one
+    in each): the placed network's first."""
+    deployment = deployment_of(context)
+    user = update.effective_user
+    if user is None:
+        return []
+    placed = deployment.placed()
+    found: list[tuple[Services, Person]] = []
+    for services in sorted(deployment.networks, key=lambda s: s is not placed):
+        person = await services.storage.people.by_telegram_id(user.id)
+        if person is not None and person.telegram_id is not None:
+            found.append((services, person))
+    return found
+
+
 async def send_my_data(update: Update, context: Context) -> None:
-    """Someone asks what the bot stores about them: /mydata."""
+    """Someone asks what the bot stores about them: /mydata — of every network that knows
+    them."""
     person = await _asker(update, context)
     if person is None or person.telegram_id is None:
         return
-    services = services_of(context)
-    document = await personal_data.personal_data(services, person)
-    await services.outbox.send_document(
-        person.telegram_id,
-        document,
-        personal_data.FILE_NAME,
-        caption=t(lang_of(update, context), "mydata.caption"),
+    services = services_of(context) if deployment_of(context).single else None
+    if services is not None:
+        document = await personal_data.personal_data(services, person)
+    else:
+        document = await personal_data.of_networks(await _in_every_network(update, context))
+    await (
+        deployment_of(context)
+        .first()
+        .outbox.send_document(
+            person.telegram_id,
+            document,
+            personal_data.FILE_NAME,
+            caption=t(lang_of(update, context), "mydata.caption"),
+        )
     )
 
 
@@ -64,9 +90,14 @@ async def ask_to_forget(update: Update, context: Context) -> None:
     person = await _asker(update, context)
     if person is None or person.telegram_id is None:
         return
-    services = services_of(context)
+    deployment = deployment_of(context)
     lang = lang_of(update, context)
-    teams = await personal_data.team_names(services, person)
+    teams: list[str] = []
+    for services, known in await _in_every_network(update, context):
+        names = await personal_data.team_names(services, known)
+        if not deployment.single:
+            names = [f"{name} ({services.network.name})" for name in names]
+        teams.extend(names)
     keyboard = Keyboard.of(
         [
             Button(t(lang, "forget.button.yes"), ForgetPress(person.id, True)),
@@ -78,7 +109,7 @@ async def ask_to_forget(update: Update, context: Context) -> None:
         "forget.ask",
         teams=", ".join(teams) if teams else t(lang, "forget.no_teams"),
     )
-    await services.outbox.send(person.telegram_id, text, keyboard=keyboard)
+    await deployment.first().outbox.send(person.telegram_id, text, keyboard=keyboard)
 
 
 async def answer_forget(update: Update, context: Context) -> None:
@@ -97,7 +128,14 @@ async def answer_forget(update: Update, context: Context) -> None:
         await answer_query(query, t(lang, "forget.stale"), alert=True)
         return
     if press.confirm:
-        done = await personal_data.forget(services, person)
+        # Forgotten in every network that knows them, and the network their chat was for.
+        deployment = deployment_of(context)
+        done = False
+        for network, known in await _in_every_network(update, context):
+            with deployment.serving(network.storage.network_id):
+                done = await personal_data.forget(network, known) or done
+        if person.telegram_id is not None:
+            await services.storage.networks.forget_choice(person.telegram_id)
         key = "forget.done" if done else "forget.stale"
     else:
         key = "forget.kept"

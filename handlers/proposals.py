@@ -78,7 +78,7 @@ async def leading_deadline(
     taken = take_deadline(
         command_rest(update),
         services.clock.now(),
-        services.config.network.timezone,
+        services.network.timezone,
         policy.min_deadline,
     )
     if isinstance(taken, Refusal):

@@ -219,7 +219,7 @@ def _was_outside(change: ChatMemberUpdated) -> bool:
 async def tell_network_admins(context: Context, key: str, team: Team) -> None:
     """A private note about a team to every network admin who has started the bot."""
     services = services_of(context)
-    for admin_id in sorted(services.config.network.admins):
+    for admin_id in sorted(services.network.admins):
         person = await services.storage.people.by_telegram_id(admin_id)
         if person is None or not person.started_bot:
             continue

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 
 from bot.charter.teams import joins_by_sighting
-from handlers.common import Context, remember_user, services_of
+from handlers.common import Context, deployment_of, remember_user
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +18,24 @@ async def remember_sender(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot or update.chat_member or update.my_chat_member:
         return
-    services = services_of(context)
-    person = await remember_user(context, user)
+    deployment = deployment_of(context)
     chat = update.effective_chat
-    if chat is None:
+    if chat is not None and chat.type == "private":
+        # Writing to the bot lets it write back, in every network that knows the person.
+        placed = deployment.placed()
+        if placed is not None:
+            await remember_user(context, user)
+        for services in deployment.networks:
+            known = await services.storage.people.by_telegram_id(user.id)
+            if known is not None and not known.started_bot:
+                await services.storage.people.mark_started(known.id)
         return
-    if chat.type == "private":
-        if not person.started_bot:
-            await services.storage.people.mark_started(person.id)
+    placed_group = deployment.placed()
+    if placed_group is None:
+        return  # a group of no network (not bound yet): nobody to remember it for
+    services = placed_group
+    person = await remember_user(context, user)
+    if chat is None:
         return
     message = update.effective_message
     if message is not None and message.reply_to_message and message.reply_to_message.from_user:

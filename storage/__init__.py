@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from storage.db import Database, Transaction, to_db
+from storage.db import Database, Transaction
 from storage.delegations import Delegations
 from storage.digests import Digests
 from storage.elections import Elections
 from storage.events import Events
 from storage.inbox import Inbox
 from storage.invitations import Invitations
+from storage.networks import Networks
 from storage.nominations import Nominations
 from storage.outbox import Outbox
 from storage.people import People
@@ -42,6 +43,7 @@ class CharterTerms:
 class Storage:
     db: Database
     network_id: int
+    networks: Networks
     people: People
     teams: Teams
     rosters: Rosters
@@ -65,30 +67,28 @@ class Storage:
     async def open(
         cls, path: Path | str, network_name: str, now: datetime, terms: CharterTerms
     ) -> Storage:
+        """The storage of a deployment of one network."""
+        return (await cls.open_networks(path, [network_name], now, terms))[0]
+
+    @classmethod
+    async def open_networks(
+        cls, path: Path | str, network_names: list[str], now: datetime, terms: CharterTerms
+    ) -> list[Storage]:
+        """One database, and each network's storage on it, in the order of the names (a
+        network the database does not know yet is added; `Networks.ensure`)."""
         db = Database(path)
         await db.open()
-        async with db.transaction() as tx:
-            row = await tx.fetchone("SELECT id FROM networks WHERE name = ?", (network_name,))
-            if row is None:
-                existing = await tx.fetchall("SELECT id FROM networks")
-                if len(existing) == 1:
-                    # One deployment, one network: a new name in the config is a rename,
-                    # not a fresh start that would orphan the record.
-                    await tx.execute(
-                        "UPDATE networks SET name = ? WHERE id = ?",
-                        (network_name, existing[0][0]),
-                    )
-                else:
-                    await tx.execute(
-                        "INSERT INTO networks (name, created_at) VALUES (?, ?)",
-                        (network_name, to_db(now)),
-                    )
-            row = await tx.fetchone("SELECT id FROM networks WHERE name = ?", (network_name,))
-        assert row is not None
-        network_id = int(row["id"])
+        ids = await Networks(db).ensure(network_names, now)
+        return [cls.scoped(db, network_id, terms) for network_id in ids]
+
+    @classmethod
+    def scoped(cls, db: Database, network_id: int, terms: CharterTerms) -> Storage:
+        """The aggregates of one network on an open database: every query they make is
+        that network's (SPEC §1); `networks`, the inbox and the outbox are the deployment's."""
         return cls(
             db=db,
             network_id=network_id,
+            networks=Networks(db),
             people=People(db, network_id),
             teams=Teams(db, network_id),
             rosters=Rosters(db, network_id),

@@ -27,6 +27,7 @@ class OutboxItem:
     on_posted: str | None
     budget: bool
     attempts: int
+    network_id: int | None = None  # the network that said it (NULL: before 025, or none)
 
 
 class Outbox:
@@ -47,6 +48,7 @@ class Outbox:
         on_posted: str | None = None,
         person_ids: Sequence[int] = (),
         subject_id: int | None = None,
+        network_id: int | None = None,
     ) -> tuple[int, bool]:
         """Queue one item, in the caller's unit of work (outside one: committed when this
         returns). Returns its id and True, or: a queued edit of the same message takes the
@@ -57,19 +59,29 @@ class Outbox:
         if coalesce_key is not None:
             row = await self.db.fetchone(
                 "INSERT INTO outbox (chat_id, priority, kind, message, coalesce_key,"
-                " person_ids, budget, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " person_ids, budget, created_at, network_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (chat_id, coalesce_key)"
                 " WHERE status = 'queued' AND coalesce_key IS NOT NULL"
                 " DO UPDATE SET kind = excluded.kind, message = excluded.message,"
                 " person_ids = excluded.person_ids RETURNING id",
-                (chat_id, priority, kind, message, coalesce_key, people, int(budget), to_db(now)),
+                (
+                    chat_id,
+                    priority,
+                    kind,
+                    message,
+                    coalesce_key,
+                    people,
+                    int(budget),
+                    to_db(now),
+                    network_id,
+                ),
             )
             assert row is not None
             return int(row[0]), True  # new, or the waiting edit now carrying this state
         row = await self.db.fetchone(
             "INSERT OR IGNORE INTO outbox (chat_id, priority, kind, message, document,"
-            " on_posted, person_ids, subject_id, budget, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " on_posted, person_ids, subject_id, budget, created_at, network_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 chat_id,
                 priority,
@@ -81,6 +93,7 @@ class Outbox:
                 subject_id,
                 int(budget),
                 to_db(now),
+                network_id,
             ),
         )
         if row is not None:
@@ -301,4 +314,5 @@ def _item(row: Row) -> OutboxItem:
         on_posted=row["on_posted"],
         budget=bool(row["budget"]),
         attempts=int(row["attempts"]),
+        network_id=None if row["network_id"] is None else int(row["network_id"]),
     )

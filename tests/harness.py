@@ -51,25 +51,35 @@ OUTSIDER = 88
 THE_FOUR = (ANNA, BERT, CARL, DORA)  # a team's usual roster; Eve is in its chat, not on it
 
 
-def config_text(db_path: Path, language: str = "de", extra: str = "") -> str:
+def config_text(db_path: Path, language: str = "de", extra: str = "", networks: str = "") -> str:
+    """The tests' config: one network ("WiQ Test"), or the `[[networks]]` given."""
+    network = (
+        networks
+        or f"""
+[network]
+name = "WiQ Test"
+admins = [{ADMIN}]
+language = "{language}"
+"""
+    )
     return f"""
 [telegram]
 token = "{TOKEN}"
 base_url = "http://127.0.0.1:9/bot"
 poll_timeout = 1
-[network]
-name = "WiQ Test"
-admins = [{ADMIN}]
-language = "{language}"
+{network}
 [storage]
 path = "{db_path}"
 {extra}
 """
 
 
-def make_config(tmp_path: Path, language: str = "de", extra: str = "") -> Config:
+def make_config(
+    tmp_path: Path, language: str = "de", extra: str = "", networks: str = ""
+) -> Config:
     path = tmp_path / "config.toml"
-    path.write_text(config_text(tmp_path / "wiq.sqlite", language, extra), encoding="utf-8")
+    text = config_text(tmp_path / "wiq.sqlite", language, extra, networks)
+    path.write_text(text, encoding="utf-8")
     return load_config(path, env={})
 
 
@@ -170,6 +180,7 @@ class Harness(LocalBot):
         *,
         chat: int | None = None,
         name: str | None = None,
+        by: int = ADMIN,
     ) -> None:
         """A team as the network sets one up: /setup in its chat, then its members on the
         roster. Each member writes there first (so the bot knows them); a network admin admits
@@ -177,8 +188,8 @@ class Harness(LocalBot):
         civil-society seat. An LT is bound by Anna, its chat's admin, and NET by a network
         admin: their rosters are whoever writes in the chat."""
         chat_id = chat if chat is not None else DEFAULT_CHATS[kind]
-        language = self.config.network.language
-        binder = {"LT": ANNA}.get(kind, ADMIN)
+        language = self.config.networks[0].language
+        binder = {"LT": ANNA}.get(kind, by)
         await self.bind(chat_id, kind, name or TEAM_NAMES[language][kind], by=binder)
         hellos = {}
         for user in members:
@@ -193,9 +204,9 @@ class Harness(LocalBot):
         for user, hello in hellos.items():  # handled in order: one settle for them all
             username = self.model.users[user].username
             if username:
-                self.model.send_message(chat_id, ADMIN, " ".join(["/admit", f"@{username}", *seat]))
+                self.model.send_message(chat_id, by, " ".join(["/admit", f"@{username}", *seat]))
             else:
-                self.model.send_message(chat_id, ADMIN, " ".join(["/admit", *seat]), reply_to=hello)
+                self.model.send_message(chat_id, by, " ".join(["/admit", *seat]), reply_to=hello)
         await self.settle()
         replies = [m.text or "" for m in self.model.bot_messages(chat_id) if m.message_id > after]
         assert len(replies) == len(hellos) and all("✅" in r for r in replies), replies
@@ -293,6 +304,7 @@ async def start_bot(
     start: datetime | None = None,
     grace: str = "0s",
     limits: str = "",
+    networks: str = "",
 ) -> Harness:
     """The bot as the team tests run it: on a manual clock (from `start`), deadlines as short as
     1 s, no flood limit of the model in the way, an early close at once once everything before
@@ -303,9 +315,24 @@ async def start_bot(
     clock = ManualClock(start)
     limits = f'[limits]\nearly_close_grace = "{grace}"\n{limits}'
     config = make_config(
-        tmp_path, language=language, extra=limits + '[policy]\nmin_deadline = "1s"\n' + extra
+        tmp_path,
+        language=language,
+        extra=limits + '[policy]\nmin_deadline = "1s"\n' + extra,
+        networks=networks,
     )
     model = make_model(clock=clock.monotonic)
+    if networks:
+        everyone = [ADMIN, ANNA, BERT, CARL, DORA, EVE]
+        model.add_user(ADMIN_B, "Berit", username="berit_admin")
+        for kind, chat_id in CHATS_B.items():
+            admins = [ANNA] if kind == "LT" else [ADMIN_B]
+            model.add_group(
+                chat_id,
+                f"{kind} Südwest",
+                members=everyone,
+                admins=admins,
+                bot_status="administrator",
+            )
     model.group_limit_per_minute = None
     model.users[CARL].username = "carl_x"
     model.add_user(NEWBIE, "Nele", username="nele_neu")
@@ -316,6 +343,36 @@ async def start_bot(
             user.language_code = language
     h = Harness(model, config, clock=clock)
     await h.start()
+    return h
+
+
+# A second network beside the first ("WiQ Test"), for the tests of a deployment of several
+# (SPEC §1): its admin, and its chats. Anna, Bert, Carl and Dora are known to both networks
+# once they write in its chats; Ada is the first network's admin only (and in the second's
+# chats too), Berit the second's.
+ADMIN_B = 2
+PT_B = -1002000000001
+ST_B = -1002000000002
+LT_B = -1002000000003
+KT_B = -1002000000004
+CHATS_B = {"PT": PT_B, "ST": ST_B, "LT": LT_B, "KT": KT_B}
+SECOND_NETWORK = f"""
+[[networks]]
+name = "WiQ Test"
+key = "test"
+admins = [{ADMIN}]
+[[networks]]
+name = "Südwest"
+key = "suedwest"
+admins = [{ADMIN_B}]
+"""
+
+
+async def start_two_networks(tmp_path: Path, **options: Any) -> Harness:
+    """`start_bot` for a deployment of two networks: "WiQ Test" (key test, admin Ada, the
+    usual chats) and "Südwest" (key suedwest, admin Berit, the chats of CHATS_B, where the
+    usual people are members too)."""
+    h = await start_bot(tmp_path, networks=SECOND_NETWORK, **options)
     return h
 
 

@@ -19,6 +19,7 @@ from bot.telegram_side import deep_links
 WIRE = [
     (OpenBot(), ""),
     (RaisePetition(), "petition"),
+    (RaisePetition(3), "petition_3"),
     (GiveReason(42), "reason_42"),
     (OpenNomination("Ab3_-x9QzT0kLmNo"), "nom_Ab3_-x9QzT0kLmNo"),
     (OpenDelegation("tok"), "del_tok"),

@@ -30,6 +30,7 @@ from bot.flows.payloads import (
     Candidacy,
     Confirmation,
     ForgetPress,
+    NetworkChoice,
     PetitionChoice,
     PetitionPress,
     Press,
@@ -70,6 +71,7 @@ ARGUMENTS = {
     "petition": "Mehr Bänke im Park",
     "mydata": "",
     "forgetme": "",
+    "network": "",
     "team": "",
     "members": "",
     "leave": "",
@@ -307,6 +309,7 @@ UNBOUND_ANSWERS = {
     "mydata": "privacy.private_only",
     "forgetme": "privacy.private_only",
     "setup": "refusal.not_chat_admin",  # an LT: only the group's admins (or network admins)
+    "network": "network.only",  # a bot of one network: nothing to choose
 }  # fmt: skip
 # And in his private chat, each command that is not a private one.
 PRIVATE_ANSWERS = {
@@ -322,7 +325,7 @@ PRIVATE_ANSWERS = {
     "delegate": "delegate.who",
     "setup": "setup.group_only",
 }  # fmt: skip
-PRIVATE_COMMANDS = {"start", "join", "petition", "mydata", "forgetme", "help"}
+PRIVATE_COMMANDS = {"start", "join", "petition", "mydata", "forgetme", "help", "network"}
 
 
 def says(text: str, key: str) -> bool:
@@ -385,6 +388,7 @@ def payload_samples() -> dict[type[Any], CallbackPayload]:
         PetitionPress: PetitionPress(NO_ID, PetitionChoice.NAMED),
         ForgetPress: ForgetPress(NO_ID, True),
         SettingPress: SettingPress(NO_ID, SettingField.MODE, "explicit"),
+        NetworkChoice: NetworkChoice(NO_ID),
     }
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.charter import refusals
 from bot.charter.refusals import Refusal
-from bot.services import SERVICES_KEY
+from bot.services import SERVICES_KEY, Deployment
 from bot.texts.i18n import t
 from handlers.common import refuse
 
@@ -56,7 +56,7 @@ def _update_and_context(query: FakeQuery | None) -> tuple[Any, Any, FakeOutbox]:
         effective_user=SimpleNamespace(language_code="de"),
         effective_message=SimpleNamespace(message_id=5),
     )
-    return update, SimpleNamespace(bot_data={SERVICES_KEY: services}), outbox
+    return update, SimpleNamespace(bot_data={SERVICES_KEY: Deployment([services])}), outbox
 
 
 async def test_a_refused_command_is_answered_in_the_chat() -> None:

@@ -97,7 +97,7 @@ async def gather(services: Services, start: datetime, end: datetime) -> Week:
     ids |= {n.candidate_id for n in nominations if n.candidate_id is not None}
     ids |= {i for e in elections for i in (*e.elected, *e.tied)}
     people = await store.people.by_ids(sorted(ids))
-    return Week(start, end, services.config.network.name, list(weeks.values()), people)
+    return Week(start, end, services.network.name, list(weeks.values()), people)
 
 
 async def people_named(services: Services, week: Week) -> list[int]:
@@ -364,15 +364,15 @@ class DigestRunner:
         )
 
     def _slot(self, now: datetime) -> datetime:
-        cfg = self.services.config
-        return last_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
+        cfg = self.services.network
+        return last_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.timezone)
 
     def next_run(self, now: datetime) -> datetime:
-        cfg = self.services.config
-        return next_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.network.timezone)
+        cfg = self.services.network
+        return next_slot(now, cfg.digest.weekday, cfg.digest.time, cfg.timezone)
 
     async def _targets(self) -> list[Target]:
-        public = self.services.config.digest.public_chat_id
+        public = self.services.network.digest.public_chat_id
         if public is not None:  # the NET chat may have become a supergroup since
             public = await self.services.storage.digests.current_chat(public)
         return targets(await self.services.storage.teams.all(), public)
@@ -407,7 +407,7 @@ class DigestRunner:
         await self.services.decisions.run_due()  # what closed at this very moment is decided
         week = await gather(self.services, slot - WEEK, slot)
         fmt = self.formats(self.services.default_language)
-        quiet_line = self.services.config.digest.quiet_week == "line"
+        quiet_line = self.services.network.digest.quiet_week == "line"
         store = self.services.storage.digests
         about = await people_named(self.services, week)
         for target in planned:

@@ -85,8 +85,23 @@ class SettingPress:
     value: str
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkChoice:
+    """In a private chat, the network a person's messages there are for (SPEC §1), when
+    they belong to several or none: chosen with the bot's buttons."""
+
+    network_id: int
+
+
 CallbackPayload = (
-    Press | Acceptance | Confirmation | Candidacy | PetitionPress | ForgetPress | SettingPress
+    Press
+    | Acceptance
+    | Confirmation
+    | Candidacy
+    | PetitionPress
+    | ForgetPress
+    | SettingPress
+    | NetworkChoice
 )
 
 # -- links that start the bot -------------------------------------------------------------------
@@ -99,7 +114,10 @@ class OpenBot:
 
 @dataclass(frozen=True, slots=True)
 class RaisePetition:
-    """From a group to the private chat, straight to the first question of an Anliegen."""
+    """From a group to the private chat, straight to the first question of an Anliegen (to
+    that group's network, in a deployment of several)."""
+
+    network_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

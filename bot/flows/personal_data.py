@@ -25,10 +25,26 @@ FILE_NAME = "wiq-meine-daten.json"
 async def personal_data(services: Services, person: Person) -> bytes:
     """Everything the database holds about the person, as a JSON document."""
     data: dict[str, Any] = {
-        "network": services.config.network.name,
+        "network": services.network.name,
         "exported_at": services.clock.now().isoformat(),
         **await services.storage.personal_data.personal_data(person.id),
     }
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+async def of_networks(found: list[tuple[Services, Person]]) -> bytes:
+    """/mydata of a person in a deployment of several networks: each network that knows
+    them, with everything it holds about them (SPEC §1, §8)."""
+    networks = []
+    for services, person in found:
+        networks.append(
+            {
+                "network": services.network.name,
+                **await services.storage.personal_data.personal_data(person.id),
+            }
+        )
+    now = found[0][0].clock.now().isoformat() if found else None
+    data = {"exported_at": now, "networks": networks}
     return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
 
 

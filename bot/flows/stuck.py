@@ -31,6 +31,9 @@ async def check(services: Services) -> None:
     async with services.storage.unit():
         await episodes.end_except({queued.key for queued in stuck})
     for queued in stuck:
+        owner = await services.storage.networks.of_chat(queued.key)
+        if owner is not None and owner != services.storage.network_id:
+            continue  # another network's chat: its admins are told (SPEC §1)
         async with services.storage.unit():  # the claim and the admins' messages
             if not await episodes.claim(queued.key, queued.oldest, now):
                 continue
@@ -39,7 +42,7 @@ async def check(services: Services) -> None:
                 "event=queue_stuck chat=%s queued=%d minutes=%d", queued.key, queued.count, minutes
             )
             team = await services.storage.teams.by_chat(queued.key)
-            for admin_id in sorted(services.config.network.admins):
+            for admin_id in sorted(services.network.admins):
                 person = await services.storage.people.by_telegram_id(admin_id)
                 if person is None or not person.started_bot:
                     continue  # the bot may not write to them first

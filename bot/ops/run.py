@@ -42,7 +42,7 @@ from bot.ops.database import EXIT_OK, EXIT_REFUSED, holder
 from bot.ops.health import Heartbeat
 from bot.ops.metrics import MetricsServer
 from bot.ops.webhook import Webhook, WebhookRefused
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Deployment, Services
 from storage.db import Database, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock
 
@@ -304,8 +304,9 @@ class _Run:
         )
 
     def _services(self) -> Services:
-        services: Services = self.application.bot_data[SERVICES_KEY]
-        return services
+        """The first network's: the deployment's database is the same for every network."""
+        deployment: Deployment = self.application.bot_data[SERVICES_KEY]
+        return deployment.first()
 
     async def _shut_down(self) -> None:
         application = self.application

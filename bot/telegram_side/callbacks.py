@@ -8,6 +8,7 @@ carries its version) and its compact wire format, validated on the way back in.
     c1:<petition>:<n|a|x>             PetitionPress named, anonymous, or cancelled
     f1:<person>:<y|n>                 ForgetPress   /forgetme confirmed or not
     s1:<team>:<m|p>:<value>           SettingPress  an LT's setting proposed (/einstellungen)
+    w1:<network>                      NetworkChoice the network a private chat is for
 
 These strings are on buttons already posted: a change of format is a new prefix, never a
 new meaning for an old one."""
@@ -27,6 +28,7 @@ from bot.flows.payloads import (
     Candidacy,
     Confirmation,
     ForgetPress,
+    NetworkChoice,
     PetitionChoice,
     PetitionPress,
     Press,
@@ -133,6 +135,12 @@ _FORMATS: dict[type[CallbackPayload], _Format] = {
         f"{_ID}:([mp]):([a-z]{{1,2}})",
         lambda p: (p.team_id, _FIELDS[p.field], _SETTINGS[p.field].get(p.value, "?")),
         _setting,
+    ),
+    NetworkChoice: _format(
+        "w1",
+        _ID,
+        lambda p: (p.network_id,),
+        lambda f: NetworkChoice(int(f[0])),
     ),
 }
 _BY_PREFIX = {codec.prefix: codec for codec in _FORMATS.values()}

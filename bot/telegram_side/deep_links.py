@@ -3,6 +3,7 @@ payloads of bot.flows.payloads, and the one way to build such a link.
 
     (nothing)         OpenBot         just the private chat (the link has no ?start=)
     petition          RaisePetition   the first question of an Anliegen
+    petition_<net>    RaisePetition   the same, in the network <net> (a deployment of several)
     reason_<round>    GiveReason      the reason for an Einwand or Bedenken
     nom_<token>       OpenNomination  a nomination's question to its candidate
     del_<token>       OpenDelegation  a delegation's question to its delegate
@@ -46,8 +47,10 @@ def encode(payload: StartPayload) -> str:
     match payload:
         case OpenBot():
             text = ""
-        case RaisePetition():
+        case RaisePetition(None):
             text = PETITION
+        case RaisePetition(network_id):
+            text = f"{PETITION}_{network_id}"
         case GiveReason(round_id):
             text = f"{REASON}{round_id}"
         case OpenNomination(token) | OpenDelegation(token) | OpenCandidacy(token):
@@ -63,6 +66,9 @@ def decode(text: str | None) -> StartPayload | None:
         return OpenBot()
     if text == PETITION:
         return RaisePetition()
+    if text.startswith(PETITION + "_"):
+        network = text[len(PETITION) + 1 :]
+        return RaisePetition(int(network)) if _ROUND.fullmatch(network) else None
     if text.startswith(REASON):
         round_id = text[len(REASON) :]
         return GiveReason(int(round_id)) if _ROUND.fullmatch(round_id) else None

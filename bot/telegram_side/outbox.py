@@ -16,13 +16,14 @@ No caller ever waits for a budget: a queued item is flushed later by a scheduled
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import Bot
 from telegram.error import (
@@ -84,6 +85,26 @@ class _ChatQueue:
     flushing: asyncio.Task[Any] | None = None  # the task whose flush holds the lock
 
 
+class NetworkScope(Protocol):
+    """Which network the work at hand is for (bot.services.Deployment): a row is written as
+    the network whose update or due item says it, and what it records, renders and does when
+    it goes out is that network's again."""
+
+    def current_id(self) -> int | None: ...
+
+    def serving(self, network_id: int | None) -> contextlib.AbstractContextManager[None]: ...
+
+
+class _OneNetwork:
+    """The scope of an outbox used on its own (tests of the outbox): no network named."""
+
+    def current_id(self) -> int | None:
+        return None
+
+    def serving(self, network_id: int | None) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
 def is_group(chat_id: int) -> bool:
     # Private chats have positive ids (the user's); groups, supergroups, channels negative.
     return chat_id < 0
@@ -132,19 +153,29 @@ class TelegramOutbox:
         self.record: Record = _nothing_recorded
         self.render: Render = _nothing_rendered
         self.refused: Refused = _nothing_refused
+        self.scope: NetworkScope = _OneNetwork()
         self._queues: dict[int, _ChatQueue] = {}
         # What this process handed out for items still waiting; updated when they go out.
         self._deliveries: dict[int, Delivery] = {}
         # The card edits this process queued that are not taken yet: (chat, key) -> row, card.
         self._waiting_cards: dict[tuple[int, str], tuple[int, Edited]] = {}
 
-    def bind(self, record: Record, render: Render, refused: Refused | None = None) -> None:
+    def bind(
+        self,
+        record: Record,
+        render: Render,
+        refused: Refused | None = None,
+        *,
+        scope: NetworkScope | None = None,
+    ) -> None:
         """How the flows record what was posted, render what is built when it goes out, and
-        carry out what a refusal does."""
+        carry out what a refusal does; `scope`: for which network (each row's, SPEC §1)."""
         self.record = record
         self.render = render
         if refused is not None:
             self.refused = refused
+        if scope is not None:
+            self.scope = scope
 
     # -- the port -------------------------------------------------------------------------
 
@@ -354,6 +385,7 @@ class TelegramOutbox:
             on_posted=posting.encode(on_posted) if on_posted is not None else None,
             person_ids=about,
             subject_id=subject,
+            network_id=self.scope.current_id(),
         )
 
     async def _delivery(self, item_id: int) -> Delivery:
@@ -521,7 +553,8 @@ class TelegramOutbox:
         chat_id = item.chat_id
         kind = item.kind
         if kind == "deferred":
-            rendered = await self.render(posting.decode(message["deferred"]))
+            with self.scope.serving(item.network_id):
+                rendered = await self.render(posting.decode(message["deferred"]))
             if rendered is None:
                 return None
             text, keyboard = rendered
@@ -623,7 +656,8 @@ class TelegramOutbox:
             if item.on_posted is not None and where is not None:
                 try:
                     async with self.rows.db.transaction():  # a failed record undoes only itself
-                        await self.record(posting.decode(item.on_posted), where)
+                        with self.scope.serving(item.network_id):
+                            await self.record(posting.decode(item.on_posted), where)
                 except Exception:
                     log.exception("event=outbox_on_posted_failed chat=%s", _chat(item.chat_id))
             await self.rows.done(
@@ -649,7 +683,8 @@ class TelegramOutbox:
             if on_failed is not None:
                 try:
                     async with self.rows.db.transaction():  # a failed one undoes only itself
-                        await self.refused(posting.decode(on_failed), error)
+                        with self.scope.serving(item.network_id):
+                            await self.refused(posting.decode(on_failed), error)
                 except Exception:
                     log.exception("event=outbox_on_failed_failed chat=%s", item.chat_id)
             await self.rows.done(item.id, Status.FAILED, error=error, spent=False)
