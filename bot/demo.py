@@ -1,5 +1,7 @@
 """`wiq-bot demo`: a steering team takes one decision, start to finish, with no token and no
-network, and the chats are printed as a transcript.
+network, and the chats are printed as a transcript. Its second part, the week after
+(`bot.demo_members`), plays what every member can do besides: /offen, the Wochenrückblick, an
+Anliegen, /meinedaten and /vergessen.
 
 Everything runs in this process: the real Application (`bot.app.build_application`) talks to
 the local Bot API model (`localapi`) instead of Telegram, the database is a real SQLite file
@@ -21,6 +23,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from bot import demo_members
 from bot.clock import ManualClock
 from bot.config import Config, load_config
 from bot.local import LocalBot
@@ -254,7 +257,8 @@ class Demo:
         """The next part of the story, from `when` ("DAY HH:MM", see pass_time): its heading
         goes into the transcript, then the time passes (and whatever falls due happens)."""
         shown = dates.moment(self.moment(when), self.language, self.config.network.timezone)
-        self.scenes.append((len(self.model.log), f"{shown} · {SCENES[self.language][key]}"))
+        title = (SCENES[self.language] | demo_members.SCENES[self.language])[key]
+        self.scenes.append((len(self.model.log), f"{shown} · {title}"))
         await self.pass_time(until=when)
 
     async def say(
@@ -279,6 +283,19 @@ class Demo:
         await self.settle()
         return answer
 
+    async def tap(self, chat_id: int, user_id: int, label: str) -> dict[str, Any]:
+        """A person taps the button `label` on the bot's newest message that has it."""
+        await self.pass_time(minutes=1)
+        for message in reversed(self.model.bot_messages(chat_id)):
+            if not message.deleted and label in message.button_texts:
+                query = self.model.press_button(
+                    chat_id, message.message_id, user_id, button_text=label
+                )
+                answer = await self.model.wait_callback_answer(query)
+                await self.settle()
+                return answer
+        raise DemoFailure(f"no message in chat {chat_id} has a button {label!r}")
+
     async def vote(self, user_id: int, ballot: str) -> None:
         """A member answers the majority vote's poll: yes, no or abstain."""
         await self.pass_time(minutes=1)
@@ -300,6 +317,15 @@ class Demo:
             raise ValueError(f"time does not run backwards ({until})")
         self.clock.advance(seconds)
         await self.services.decisions.run_due()
+        await self.bot.outbox.flush_all()
+        await self.settle()
+
+    async def due_work(self) -> None:
+        """Everything that is due now, as the bot's one timer does it when it fires
+        (deadlines, reminders, the digest, …); `pass_time` does the deadlines only, so that
+        the story's reminders and weekly digests stay out of the transcript until the
+        Wochenrückblick's own scene."""
+        await self.bot.due_timer.run()
         await self.bot.outbox.flush_all()
         await self.settle()
 
@@ -473,6 +499,7 @@ async def run(language: str) -> tuple[str, str | None]:
         try:
             await demo.start()
             await scenario(demo)
+            await demo_members.scenario(demo)  # the week after: what every member can do
         except DemoFailure as exc:
             failure = str(exc)
         except Exception as exc:  # the transcript so far is the best help in finding out why

@@ -170,3 +170,40 @@ def test_an_unknown_language_is_refused(capsys: pytest.CaptureFixture[str]) -> N
         main(["demo", "--language", "fr"])
     assert exit_.value.code == 2
     assert "--language" in capsys.readouterr().err
+
+
+def test_the_week_after_shows_what_every_member_can_do(german: DemoRun) -> None:
+    """The demo's second part (bot/demo_members.py): the examples of the guide's members'
+    part, in the order a member meets them."""
+    petition = "Die Sitzungen des ST sind immer dienstags um 16 Uhr."
+    assert_in_order(
+        german,
+        [
+            ("a second proposal", "Vorschlag #2 · Konsensrunde 1 von 2"),
+            ("/offen in the team chat", "[ST] bot #31: Offen im „Steuerungsteam“ (ST):"),
+            ("who has not responded", "noch nicht geantwortet: Dora, Emil"),
+            ("/offen privately points to the team chat", "[DM Emil] bot #2: Das geht nur im"),
+            ("the Wochenrückblick, on Monday at 9", "Mo., 16.11.2026, 09:00 Uhr"),
+            ("its header", "📅 Wochenrückblick Steuerungsteam · 09.11.2026 – 16.11.2026"),
+            ("the week's Beschluss", "– Angenommen (11.11.2026) · zur Karte"),
+            ("what is still open", "– 2 noch ohne Antwort"),
+            ("the PT's chat", "[PT] bot #2: ✅ Dieser Chat gehört jetzt zum „Projektteam“"),
+            ("the Anliegen, asked for privately", "[DM Emil] Emil #3: /anliegen"),
+            ("its text", f"[DM Emil] Emil #5: {petition}"),
+            ("the choice", "[DM Emil] Emil ▸ [Anonym]"),
+            ("the post in the PT chat", "[PT] bot #7: 📨 Anliegen #1 (anonym)"),
+            ("its text there", petition),
+            ("the PT's answer", "[PT] Anna #8 (↩ #7):"),
+            ("the answer reaching Emil", "Antwort des Projektteams auf dein Anliegen #1, von Anna"),
+            ("his data as a file", "📎 wiq-meine-daten.json"),
+            ("the question before forgetting", "Soll ich dich vergessen?"),
+            ("the confirmation button", "[DM Emil] Emil ▸ [Ja, vergiss mich]"),
+            ("the card without him", "Noch nicht geantwortet (1): Dora"),
+            ("how long backups keep him", "Sicherungskopien von vorher"),
+            ("the number of days", "nach 14 Tagen"),
+        ],
+    )
+    # An anonymous Anliegen names nobody in the PT chat.
+    post = german.stdout[german.stdout.find("[PT] bot #7:") :]
+    post = post[: post.find("\n[DM Emil]")]
+    assert "Anliegen #1 (anonym)" in post and "Emil" not in post, german.explain()
