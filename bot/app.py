@@ -118,7 +118,8 @@ DUE_WORK: tuple[DueWork, ...] = (
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services)),
     DueWork("outbox_purge", purge_outbox),
-    # A group chat's queue stuck longer than [limits] stuck_after: the admins are told once.
+    # A queue stuck longer than [limits] stuck_after (a team chat's, the private chats'):
+    # the admins are told once.
     DueWork("stuck_queues", stuck.check),
 )
 
