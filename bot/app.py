@@ -120,7 +120,8 @@ DUE_WORK: tuple[DueWork, ...] = (
     # The inbox forgets the update_ids handled longer ago than Telegram could deliver again.
     DueWork("handled_updates", lambda services: _purge_inbox(services), each_network=False),
     DueWork("outbox_purge", purge_outbox, each_network=False),
-    # A group chat's queue stuck longer than [limits] stuck_after: the admins are told once.
+    # A queue stuck longer than [limits] stuck_after (a team chat's: its network's admins; the
+    # private chats': the first network's, which claims that episode first): told once.
     DueWork("stuck_queues", stuck.check),
 )
 

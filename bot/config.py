@@ -83,8 +83,8 @@ class LimitsConfig:
     # An early close (everyone has responded) comes this long after the completing answer,
     # so that answers of others that came before it are still counted (SPEC §3.5, §4).
     early_close_grace: timedelta = timedelta(seconds=3)
-    # A group chat whose oldest queued message waits longer than this is stuck: the network
-    # admins are told privately, once per stuck episode (bot/flows/stuck.py).
+    # A chat whose oldest queued message waits longer than this is stuck: the network admins
+    # are told privately, once per stuck episode (bot/flows/stuck.py; private chats together).
     stuck_after: timedelta = timedelta(minutes=30)
 
 

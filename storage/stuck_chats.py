@@ -1,5 +1,6 @@
 """The stuck episodes of chats' outbox queues (bot/flows/stuck.py): which chats the network
-admins were told about, so that each episode is told once, also with several processes."""
+admins were told about, so that each episode is told once, also with several processes. The
+private chats have one episode together, under `PRIVATE` (no chat has the id 0)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Collection
 from datetime import datetime
 
 from storage.db import Database, to_db
+
+PRIVATE = 0  # the key of the private chats' episode: they are told together, as counts
 
 
 class StuckChats:

@@ -1,10 +1,12 @@
 """The Prometheus metrics (SPEC §9, `[metrics]`): this module owns every metric object. The
-counters move where the work happens — `update` in the inbox processor, `send` in the outbox's
-sender, `digest_run` in the due work — through one small call each; the gauges (the outbox's
-queue per priority and the age of its oldest item, open rounds/votes/nominations, the
-heartbeat's age) are read from the database when /metrics is scraped, so they are true even
-with several processes on one database. `MetricsServer` serves them (aiohttp, on the bot's
-own event loop) when `[metrics] enabled`; off by default, on 127.0.0.1.
+counters move where the work happens — `update` in the inbox processor, `call` in the rate
+limiter every Bot API call passes (bot/telegram_side/limiter.py: the outbox's and the ones
+made at once, counted the same way), `skipped` in the outbox's sender, `digest_run` in the due
+work — through one small call each; the gauges (the outbox's queue per priority and the age of
+its oldest item, open rounds/votes/nominations, the heartbeat's age) are read from the
+database when /metrics is scraped, so they are true even with several processes on one
+database. `MetricsServer` serves them (aiohttp, on the bot's own event loop) when `[metrics]
+enabled`; off by default, on 127.0.0.1.
 
 No metric carries a person, a chat id or a text: labels are kinds, methods, outcomes and
 priorities only."""
@@ -30,17 +32,35 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 UPDATES = Counter("wiq_updates_handled", "Updates handled, by kind", ["kind"], registry=REGISTRY)
 PRESSES = Counter("wiq_presses", "Button presses (callback queries) handled", registry=REGISTRY)
-SENDS = Counter(
-    "wiq_sends",
-    "Outbox calls to the Bot API, by method and outcome (sent, refused, forbidden,"
-    " retry_after, network_error, unrenderable, dropped, migrated)",
+# How a Bot API call ended: Telegram's answer, or none (network_error: a 5xx, a timeout, a
+# dropped connection). not_modified: an edit to what the message says already (done).
+OUTCOMES = (
+    "ok",
+    "not_modified",
+    "retry_after",
+    "refused",
+    "forbidden",
+    "migrated",
+    "network_error",
+    "error",
+)
+CALLS = Counter(
+    "wiq_bot_api_calls",
+    "Bot API calls (each attempt; all but getUpdates), by method and outcome",
     ["method", "outcome"],
     registry=REGISTRY,
 )
 RATE_LIMITED = Counter("wiq_rate_limited", "429 answers (flood control)", registry=REGISTRY)
 RETRIES = Counter(
-    "wiq_send_retries",
-    "Outbox items queued again after a 429 or a network error",
+    "wiq_call_retries",
+    "Bot API calls tried again after a 429 or a network error (the outbox's from its table,"
+    " the ones made at once by the rate limiter)",
+    ["reason"],
+    registry=REGISTRY,
+)
+SKIPPED = Counter(
+    "wiq_outbox_skipped",
+    "Outbox items that needed no call: no longer needed (dropped), or not renderable",
     ["reason"],
     registry=REGISTRY,
 )
@@ -85,13 +105,19 @@ def update(value: object) -> None:
         PRESSES.inc()
 
 
-def send(method: str, outcome: str) -> None:
-    """One outbox call ended so (the outbox's sender); a 429 or a network error is retried."""
-    SENDS.labels(method, outcome).inc()
+def call(method: str, outcome: str, *, retried: bool = False) -> None:
+    """One attempt of a Bot API call ended so (the rate limiter, for every call); `retried`:
+    it will be tried again. `method` is one of a known set or `other` (the caller bounds it)."""
+    CALLS.labels(method, outcome if outcome in OUTCOMES else "error").inc()
     if outcome == "retry_after":
         RATE_LIMITED.inc()
-    if outcome in ("retry_after", "network_error"):
+    if retried:
         RETRIES.labels(outcome).inc()
+
+
+def skipped(reason: str) -> None:
+    """An outbox item done without a call (the outbox's sender): dropped or unrenderable."""
+    SKIPPED.labels(reason).inc()
 
 
 def digest_run() -> None:

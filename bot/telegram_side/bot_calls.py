@@ -28,6 +28,22 @@ QUEUED_ENDPOINTS = frozenset(
         "createChatInviteLink",
     }
 )
+# The calls made at once (`limiter.py`), python-telegram-bot's own at start among them.
+AT_ONCE_ENDPOINTS = frozenset(
+    {
+        "answerCallbackQuery",
+        "getChatMember",
+        "getChatAdministrators",
+        "deleteMessage",
+        "setMyCommands",
+        "getMe",
+        "deleteWebhook",
+        "setWebhook",
+        "getWebhookInfo",
+    }
+)
+# The Bot API methods the bot calls, by which the metrics count (any other is `other`).
+ENDPOINTS = QUEUED_ENDPOINTS | AT_ONCE_ENDPOINTS
 
 
 def markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:

@@ -10,7 +10,12 @@ dropped connection is tried again a few times, after the outbox's back-off (`[li
 retry_base, doubling up to retry_max); anything else, or the last failure, goes to the caller
 as before. Each such call is safe to repeat: Telegram's answer to a repeat after it acted is a
 refusal the caller already expects ("query is too old", "message to delete not found") or a
-second invite link nobody receives."""
+second invite link nobody receives.
+
+Every attempt of every call but getUpdates (the long poll, which python-telegram-bot never
+rate-limits; the heartbeat's age tells of it) is counted here, the outbox's and the at-once
+ones alike (`bot.ops.metrics.call`): by its method, one of `bot_calls.ENDPOINTS` or `other`,
+and by how it ended (`metrics.OUTCOMES`)."""
 
 from __future__ import annotations
 
@@ -20,10 +25,11 @@ from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
-from bot.telegram_side.bot_calls import QUEUED_ENDPOINTS
+from bot.ops import metrics
+from bot.telegram_side.bot_calls import ENDPOINTS, QUEUED_ENDPOINTS
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +37,18 @@ ATTEMPTS = 4  # a call made at once is tried at most this often
 LONGEST_WAIT = 5.0  # seconds: a longer retry_after is not waited for (someone is waiting)
 
 Answer = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class _NoTracebackFor429(logging.Filter):
+    """AIORateLimiter retries a 429 itself never (max_retries 0) and logs each one as an ERROR
+    with a traceback; a 429 is expected, and the outbox or this limiter says in one line what
+    it does about it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+_QUIET = _NoTracebackFor429()
 
 
 class RetryingLimiter(AIORateLimiter):
@@ -45,6 +63,7 @@ class RetryingLimiter(AIORateLimiter):
         retry_max: float = 60.0,
     ) -> None:
         super().__init__(overall_max_rate=overall_max_rate, group_max_rate=0)
+        logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_QUIET)  # once: the same one
         self.retry_base = retry_base
         self.retry_max = retry_max
 
@@ -57,24 +76,45 @@ class RetryingLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Answer:
+        method = endpoint if endpoint in ENDPOINTS else "other"  # a bounded label
+        queued = endpoint in QUEUED_ENDPOINTS
         attempt = 1
         while True:
             try:
-                return await super().process_request(
+                answer = await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
-                if endpoint in QUEUED_ENDPOINTS or attempt >= ATTEMPTS or wait > LONGEST_WAIT:
+                again = not queued and attempt < ATTEMPTS and wait <= LONGEST_WAIT
+                # The outbox queues its own again, always.
+                metrics.call(method, "retry_after", retried=queued or again)
+                if not again:
                     raise
                 error: Exception = exc
-            except BadRequest:
-                raise  # Telegram refused it: asking again changes nothing
+            except BadRequest as exc:
+                # Telegram refused it: asking again changes nothing.
+                metrics.call(method, _refusal(exc))
+                raise
             except NetworkError as exc:  # a 5xx, a timeout, a dropped connection
-                if endpoint in QUEUED_ENDPOINTS or attempt >= ATTEMPTS:
+                again = not queued and attempt < ATTEMPTS
+                metrics.call(method, "network_error", retried=queued or again)
+                if not again:
                     raise
                 wait = min(self.retry_base * 2.0 ** (attempt - 1), self.retry_max)
                 error = exc
+            except Forbidden:
+                metrics.call(method, "forbidden")
+                raise
+            except ChatMigrated:
+                metrics.call(method, "migrated")
+                raise
+            except Exception:
+                metrics.call(method, "error")
+                raise
+            else:
+                metrics.call(method, "ok")
+                return answer
             log.warning(
                 "event=call_retried method=%s attempt=%d wait_s=%.2f error=%r",
                 endpoint,
@@ -84,6 +124,12 @@ class RetryingLimiter(AIORateLimiter):
             )
             attempt += 1
             await asyncio.sleep(wait)
+
+
+def _refusal(exc: BadRequest) -> str:
+    """An edit to what the message says already is done, not refused (the outbox takes it
+    as sent)."""
+    return "not_modified" if "not modified" in exc.message.lower() else "refused"
 
 
 def _seconds(value: int | float | timedelta) -> float:

@@ -571,11 +571,11 @@ class TelegramOutbox:
         except Exception:
             # A row that cannot be rendered must not hold up the chat's queue behind it.
             log.exception("event=outbox_unrenderable chat=%s item=%s", _chat(item.chat_id), item.id)
-            metrics.send(item.kind, "unrenderable")
+            metrics.skipped("unrenderable")
             await self._failed(item, "could not be rendered")
             return None
         if call is None:  # no longer needed by the time its turn came: costs nothing
-            metrics.send(item.kind, "dropped")
+            metrics.skipped("dropped")
             await self.rows.done(item.id, Status.DROPPED, spent=False)
             self._finish(item.id, Status.DROPPED)
             return None
@@ -586,7 +586,6 @@ class TelegramOutbox:
             wait = _seconds(exc.retry_after)
             queue.blocked_until = self.clock.monotonic() + wait
             await self.rows.requeue(item.id, spent_at=None, now=self.clock.now())
-            metrics.send(method, "retry_after")
             log.warning(
                 "event=outbox_retry_after chat=%s method=%s wait_s=%.0f",
                 _chat(item.chat_id),
@@ -596,15 +595,12 @@ class TelegramOutbox:
             return wait
         except ChatMigrated as exc:
             # Re-file the item under the supergroup's id; the migration handler moves the team.
-            metrics.send(method, "migrated")
             await self._refile(item, exc.new_chat_id)
             return None
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
-                metrics.send(method, "sent")
                 await self._sent(queue, item, None)
                 return None
-            metrics.send(method, "refused")
             log.error(
                 "event=outbox_refused chat=%s method=%s error=%r",
                 _chat(item.chat_id),
@@ -614,7 +610,6 @@ class TelegramOutbox:
             await self._failed(item, exc.message)
             return None
         except Forbidden as exc:
-            metrics.send(method, "forbidden")
             log.info(
                 "event=outbox_forbidden chat=%s method=%s error=%r",
                 _chat(item.chat_id),
@@ -630,7 +625,6 @@ class TelegramOutbox:
             wait = min(self.retry_base * 2.0 ** (attempts - 1), self.retry_max)
             queue.blocked_until = self.clock.monotonic() + wait
             await self.rows.requeue(item.id, spent_at=self._now(), now=self.clock.now())
-            metrics.send(method, "network_error")
             log.warning(
                 "event=outbox_network_error chat=%s method=%s attempt=%d wait_s=%.0f error=%r",
                 _chat(item.chat_id),
@@ -644,7 +638,6 @@ class TelegramOutbox:
         if where is not None and method == "send_message":
             # What went out, for what records it (a result compares it with what is stored).
             where = dataclasses.replace(where, text=kwargs["text"])
-        metrics.send(method, "sent")
         await self._sent(queue, item, where)
         return None
 
