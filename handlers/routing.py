@@ -13,7 +13,7 @@ deployment of one network, that one; else what the update itself names, then the
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.flows.payloads import (
@@ -34,8 +34,9 @@ from bot.flows.payloads import (
 )
 from bot.services import Deployment, Services
 from bot.telegram_side import callbacks, deep_links
+from bot.texts.i18n import t
 from handlers import networks
-from handlers.common import Context, deployment_of
+from handlers.common import Context, answer_query, deployment_of, lang_of
 
 # The private commands that need no network: they speak of the person, or of every network.
 NEEDS_NO_NETWORK = frozenset(
@@ -61,9 +62,36 @@ async def place(update: Update, context: Context) -> None:
         return  # the only network serves everything
     services = await network_for(update, deployment)
     deployment.place(services)
-    if services is None and _needs_a_network(update):
+    if services is not None:
+        return
+    if _needs_a_network(update):
         await networks.ask(update, context)
         raise ApplicationHandlerStop
+    await _of_no_network(update, context, deployment)
+
+
+async def _of_no_network(update: Update, context: Context, deployment: Deployment) -> None:
+    """What names no network and needs none asked: what is about nothing the bot keeps stops
+    here; a fact that concerns every network (someone blocked the bot) is carried out in
+    each; the bot added to a group of no team yet says how to bind it (in the first network's
+    language, as everything before a network is placed)."""
+    change = update.my_chat_member
+    if change is not None and change.chat.type == "private":
+        may_write = change.new_chat_member.status == ChatMember.MEMBER
+        for services in deployment.networks:
+            person = await services.storage.people.by_telegram_id(change.chat.id)
+            if person is not None and person.started_bot != may_write:
+                await services.storage.people.mark_started(person.id, may_write)
+        raise ApplicationHandlerStop
+    if change is not None:
+        deployment.place(deployment.first())  # an unbound group: only its greeting follows
+        return
+    if update.callback_query is not None:
+        # A button that names nothing of any network: gone, or forged (SPEC §10).
+        await answer_query(update.callback_query, t(lang_of(update, context), "press.invalid"))
+        raise ApplicationHandlerStop
+    if update.poll_answer or update.chat_member or update.chat_join_request or update.poll:
+        raise ApplicationHandlerStop  # a poll, a chat or a request of no network's
 
 
 async def network_for(update: Update, deployment: Deployment) -> Services | None:
@@ -187,5 +215,8 @@ def _needs_a_network(update: Update) -> bool:
     text = message.text or ""
     if not text.startswith("/"):
         return bool(text)
+    from handlers.commands import COMMANDS  # the table names the handlers, this among them
+
     command = text.split()[0][1:].partition("@")[0].lower()
-    return command not in NEEDS_NO_NETWORK
+    known = any(command in row.names for row in COMMANDS)
+    return known and command not in NEEDS_NO_NETWORK
