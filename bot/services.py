@@ -159,11 +159,3 @@ class Deployment:
             yield
         finally:
             _serving.reset(token)
-
-    @contextlib.contextmanager
-    def serving_services(self, services: Services) -> Iterator[None]:
-        token = _serving.set(services)
-        try:
-            yield
-        finally:
-            _serving.reset(token)

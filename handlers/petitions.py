@@ -17,6 +17,7 @@ from handlers.common import (
     Context,
     answer_query,
     current_person,
+    deployment_of,
     in_private_chat,
     lang_of,
     refuse,
@@ -39,8 +40,10 @@ async def raise_petition(update: Update, context: Context) -> None:
         key = "petition.private_only"
         if command_rest(update) and await _delete(context, chat.id, message.message_id):
             key = "petition.private_only_deleted"
-        # The link opens the private chat at the petition's first question.
-        link = services.outbox.start_link(RaisePetition())
+        # The link opens the private chat at the petition's first question (in a bot of
+        # several networks: of this group's network).
+        network = None if deployment_of(context).single else services.storage.network_id
+        link = services.outbox.start_link(RaisePetition(network))
         await services.outbox.send(chat.id, t(lang_of(update, context), key, link=link))
         return
     await ask_privately(update, context, command_rest(update))

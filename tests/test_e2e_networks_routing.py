@@ -102,3 +102,25 @@ async def test_the_network_command_shows_and_changes_the_choice(tmp_path: Path) 
         assert "WiQ Test" in h.last_text(PT)
     finally:
         await h.stop()
+
+
+async def test_a_petition_link_from_a_group_opens_it_in_that_network(tmp_path: Path) -> None:
+    h = await two_pts(tmp_path)
+    try:
+        await h.say(PT_B, CARL, "/anliegen")
+        link = h.last_text(PT_B)
+        assert "start=petition_" in link
+        payload = link.split("start=")[1].split()[0].rstrip(").,")
+        h.model.start_bot(CARL, payload)
+        await h.settle()
+        assert "Schreib mir dein Anliegen" in h.last_text(CARL)
+        await h.say(CARL, CARL, "Mehr Bänke im Hof.")
+        choice = h.model.last_bot_message(CARL)
+        assert choice is not None
+        query = h.model.press_button(CARL, choice.message_id, CARL, button_text="Anonym")
+        await h.model.wait_callback_answer(query)
+        await h.settle()
+        assert any("Mehr Bänke im Hof." in text for text in h.bot_texts(PT_B))
+        assert not any("Mehr Bänke im Hof." in text for text in h.bot_texts(PT))
+    finally:
+        await h.stop()
