@@ -388,3 +388,27 @@ def test_check_config_refuses_what_makes_the_binding_ambiguous(
     assert captured.out == "" and len(err) == 1, err
     assert err[0].startswith(f"wiq-bot: config error: {path}: ")
     assert re.search(message, err[0]), err[0]
+
+
+def test_the_examples_commented_networks_are_a_valid_config_of_two(tmp_path: Path) -> None:
+    """config.example.toml's [[networks]] example, uncommented in place of [network]."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("# [[networks]]")
+    block = text[start : text.index("\n\n[storage]", start)]
+    networks = "\n".join(line.removeprefix("#").removeprefix(" ") for line in block.splitlines())
+    network = text[text.index("[network]\n") : text.index("\n\n# Several networks")]
+    config = load_config(write(tmp_path, text.replace(network, networks)), env=TOKEN)
+    wiq, suedwest = config.networks
+    assert (wiq.key, wiq.digest.weekday, wiq.digest.public_chat_id) == (
+        "wiq",
+        "friday",
+        -1001234567890,
+    )
+    assert (suedwest.key, suedwest.digest.weekday, suedwest.digest.public_chat_id) == (
+        "suedwest",
+        "monday",  # the shared [digest]
+        None,
+    )
+    assert suedwest.policies.resolve(TeamKind.ST).consensus_deadline == timedelta(days=10)
+    assert suedwest.policies.resolve(TeamKind.PT).quorum == 0.6
+    assert wiq.policies.resolve(TeamKind.PT).quorum == 0.5
