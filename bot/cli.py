@@ -1,5 +1,6 @@
 """The `wiq-bot` command: run the bot, check a config, and the operator's commands (health,
-backup, restore, migrate); what each does is in bot/ops/."""
+backup, restore, migrate, and the networks': networks, export-network, remove-network); what
+each does is in bot/ops/."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, describe, load_config
 
 EXIT_CONFIG = 2
 EXIT_UNHEALTHY = 1  # `health` exits 0 or 1 only (Docker reserves 2)
@@ -46,7 +47,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=["kv", "json"],
         help="kv: key=value lines (default); json: one JSON object per line",
     )
-    command("check-config", "validate a config file and exit")
+    command(
+        "check-config",
+        "validate a config file, say what it sets up (each network, its digest, its policy"
+        " apart from the defaults) and exit",
+    )
     command(
         "health",
         "exit 0 if the database opens, its schema is current and the running bot's"
@@ -61,6 +66,27 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument(
         "--check", action="store_true", help="only list them; exit 1 if any are pending"
+    )
+    command(
+        "networks",
+        "list the networks with their chats and counts, also those only in the database",
+    )
+    export = command(
+        "export-network", "write one network's record (CSV, Markdown, JSON) into a directory"
+    )
+    export.add_argument("name", help="the network's key or name")
+    export.add_argument("directory", type=Path, help="where the files go (created if need be)")
+    remove = command(
+        "remove-network",
+        "remove one network's data, after a confirmation and a backup (the bot must be"
+        " stopped); the other networks are untouched",
+    )
+    remove.add_argument("name", help="the network's key or name (or its name in the database)")
+    remove.add_argument("--yes", action="store_true", help="do not ask to type the name again")
+    remove.add_argument(
+        "--force",
+        action="store_true",
+        help="also a network still in the config (the next start creates it again, empty)",
     )
     demo = commands.add_parser("demo", help="play a scripted decision in-process and print it")
     demo.add_argument("--language", default="de", choices=["de", "en"])
@@ -83,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wiq-bot: config error: {exc}", file=sys.stderr)
         return EXIT_UNHEALTHY if args.command == "health" else EXIT_CONFIG
     if args.command == "check-config":
-        print(f"{args.config}: ok")
+        for line in describe(config):
+            print(line)
         return 0
     if args.command == "run":
         return run_bot(config, args.log_level, args.log_format)
@@ -91,8 +118,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _operate(config: Config, args: argparse.Namespace) -> int:
-    from bot.ops import database, health
+    from bot.ops import database, health, networks
 
+    if args.command == "networks":
+        return networks.list_networks(config)
+    if args.command == "export-network":
+        return networks.export_network(config, args.name, args.directory)
+    if args.command == "remove-network":
+        return networks.remove_network(config, args.name, yes=args.yes, force=args.force)
     if args.command == "health":
         return health.check(config)
     if args.command == "backup":

@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.charter.policy import (
     POLICY_FIELDS,
     DecisionKind,
+    Policy,
     PolicyBook,
     TeamKind,
     coerce_field,
+    format_duration,
     parse_duration,
 )
 from bot.charter.schedule import WEEKDAYS
@@ -612,4 +614,83 @@ def _load_policies(section: _Section) -> PolicyBook:
     return PolicyBook(by_team=by_team, by_team_decision=by_team_decision)
 
 
-__all__ = ["Config", "ConfigError", "load_config", "parse_duration"]
+# -- what `wiq-bot check-config` says of a valid config -----------------------------------
+
+
+def describe(config: Config) -> list[str]:
+    """A valid config in a few lines (`wiq-bot check-config`): each network with what binds
+    to it and what it decides by, and a note on every admin of several networks (not an
+    ambiguity: /setup asks them to name the network, SPEC §1)."""
+    count = len(config.networks)
+    lines = [
+        f"{config.path}: ok: {count} network{'s' if count != 1 else ''},"
+        f" database {config.storage_path}"
+    ]
+    for network in config.networks:
+        digest = network.digest
+        admins = len(network.admins)
+        public = "none" if digest.public_chat_id is None else str(digest.public_chat_id)
+        lines.append(
+            f"network {network.name!r} (key {network.key}): {admins}"
+            f" admin{'s' if admins != 1 else ''}, {network.timezone.key}, {network.language},"
+            f" digest {digest.weekday} {digest.time:%H:%M}, public chat {public}"
+        )
+        changed = policy_changes(network.policies)
+        lines.append("  policy: " + ("; ".join(changed) if changed else "the defaults"))
+    for admin, keys in shared_admins(config.networks).items():
+        lines.append(
+            f"note: admin {admin} is an admin of {len(keys)} networks ({', '.join(keys)}):"
+            " in a group they name the network in /setup"
+        )
+    return lines
+
+
+def shared_admins(networks: tuple[NetworkConfig, ...]) -> dict[int, list[str]]:
+    """The admins of more than one network, with those networks' keys."""
+    keys: dict[int, list[str]] = {}
+    for network in networks:
+        for admin in sorted(network.admins):
+            keys.setdefault(admin, []).append(network.key)
+    return {admin: found for admin, found in sorted(keys.items()) if len(found) > 1}
+
+
+def policy_changes(book: PolicyBook) -> list[str]:
+    """What a network's policy tables set apart from the charter's defaults, as the config
+    writes it: `quorum = 0.6` (every team kind), `ST.quorum = 0.6`, `PT.admission.quorum`."""
+    defaults = Policy()
+    own = {
+        team: {
+            name: value
+            for name, value in book.by_team.get(team, {}).items()
+            if getattr(defaults, name) != value
+        }
+        for team in TeamKind
+    }
+    changes = []
+    shared = {
+        name: value
+        for name, value in own[TeamKind.PT].items()
+        if all(own[team].get(name) == value for team in TeamKind)
+    }
+    changes += [f"{name} = {_shown(value)}" for name, value in shared.items()]
+    for team in TeamKind:
+        changes += [
+            f"{team.value}.{name} = {_shown(value)}"
+            for name, value in own[team].items()
+            if name not in shared
+        ]
+    for (team, decision), values in book.by_team_decision.items():
+        changes += [
+            f"{team.value}.{decision.value}.{name} = {_shown(value)}"
+            for name, value in values.items()
+        ]
+    return changes
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    return str(getattr(value, "value", value))
+
+
+__all__ = ["Config", "ConfigError", "describe", "load_config", "parse_duration"]

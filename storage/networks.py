@@ -26,6 +26,48 @@ _TOKEN_OF = (
     " JOIN elections e ON e.id = c.election_id WHERE c.token = ?"
 )
 
+# What `Networks.remove` deletes, in this order (each table before the ones it references):
+# a table and which of its rows are the network's (?1 is its id). A table added later that
+# holds a network's rows belongs here too (tests/test_ops_networks.py finds it if it is not).
+_PROPOSALS = "SELECT id FROM proposals WHERE network_id = ?1"
+_ROUNDS = f"SELECT id FROM rounds WHERE proposal_id IN ({_PROPOSALS})"
+_VOTES = f"SELECT id FROM votes WHERE proposal_id IN ({_PROPOSALS})"
+_ELECTIONS = "SELECT id FROM elections WHERE network_id = ?1"
+_OWN = "network_id = ?1"
+_REMOVAL: tuple[tuple[str, str], ...] = (
+    ("ballots", f"vote_id IN ({_VOTES})"),
+    ("vote_electorate", f"vote_id IN ({_VOTES})"),
+    ("vote_polls", f"vote_id IN ({_VOTES})"),
+    ("votes", f"proposal_id IN ({_PROPOSALS})"),
+    ("responses", f"round_id IN ({_ROUNDS})"),
+    ("carried_objections", f"round_id IN ({_ROUNDS})"),
+    ("reason_requests", f"round_id IN ({_ROUNDS})"),
+    ("round_electorate", f"round_id IN ({_ROUNDS})"),
+    ("rounds", f"proposal_id IN ({_PROPOSALS})"),
+    ("election_ballots", f"election_id IN ({_ELECTIONS})"),
+    ("election_candidates", f"election_id IN ({_ELECTIONS})"),
+    ("election_electorate", f"election_id IN ({_ELECTIONS})"),
+    ("election_polls", f"election_id IN ({_ELECTIONS})"),
+    ("elections", _OWN),
+    ("petition_messages", "petition_id IN (SELECT id FROM petitions WHERE network_id = ?1)"),
+    ("petitions", _OWN),
+    ("nominations", _OWN),
+    ("delegations", _OWN),
+    ("digest_deliveries", _OWN),
+    ("digest_slots", _OWN),
+    ("invitations", _OWN),
+    ("events", _OWN),
+    ("proposals", _OWN),
+    ("roster_entries", _OWN),
+    # a queue that stays stuck for a chat of the network: its alert episode ends with it
+    ("stuck_chats", "chat_id IN (SELECT chat_id FROM teams WHERE network_id = ?1)"),
+    ("teams", _OWN),
+    ("private_networks", _OWN),
+    ("outbox", _OWN),
+    ("people", _OWN),
+    ("networks", "id = ?1"),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkRow:
@@ -168,3 +210,60 @@ class Networks:
 
     async def forget_choice(self, telegram_id: int) -> None:
         await self.db.execute("DELETE FROM private_networks WHERE telegram_id = ?", (telegram_id,))
+
+    async def counts(self, network_id: int) -> NetworkCounts:
+        """What `wiq-bot networks` shows of one network: its bound chats, how many people it
+        knows (not the forgotten), how many are on a roster, its proposals, and what is open
+        (proposals not closed, elections not closed)."""
+        name = await self.db.fetchone("SELECT name FROM networks WHERE id = ?", (network_id,))
+        if name is None:
+            raise LookupError(f"no network {network_id}")
+        chats = await self.db.fetchall(
+            "SELECT kind, name, chat_id FROM teams WHERE network_id = ? ORDER BY id",
+            (network_id,),
+        )
+        row = await self.db.fetchone(
+            "SELECT"
+            " (SELECT COUNT(*) FROM people WHERE network_id = ?1 AND forgotten_at IS NULL),"
+            " (SELECT COUNT(DISTINCT person_id) FROM roster_entries"
+            "  WHERE network_id = ?1 AND left_at IS NULL),"
+            " (SELECT COUNT(*) FROM proposals WHERE network_id = ?1),"
+            " (SELECT COUNT(*) FROM proposals WHERE network_id = ?1 AND status != 'closed')"
+            " + (SELECT COUNT(*) FROM elections WHERE network_id = ?1 AND status != 'closed')",
+            (network_id,),
+        )
+        assert row is not None
+        return NetworkCounts(
+            id=network_id,
+            name=str(name[0]),
+            teams=len(chats),
+            chats=[(str(c["kind"]), str(c["name"]), int(c["chat_id"])) for c in chats],
+            people=int(row[0]),
+            members=int(row[1]),
+            proposals=int(row[2]),
+            open_items=int(row[3]),
+        )
+
+    async def remove(self, network_id: int) -> dict[str, int]:
+        """Every row of this network, in one transaction, children before what they name
+        (`wiq-bot remove-network`, after its backup): returns how many rows of each table
+        went. The record is append-only for the bot (a trigger refuses a DELETE on events);
+        for this one statement the trigger is set aside and put back as it was, inside the
+        same transaction. The other networks' rows are not touched."""
+        removed: dict[str, int] = {}
+        async with self.db.transaction() as tx:
+            triggers = await tx.fetchall(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                " AND tbl_name = 'events' AND sql LIKE '%DELETE ON events%'"
+            )
+            for table, where in _REMOVAL:
+                if table == "events":
+                    for trigger in triggers:
+                        await tx.execute(f'DROP TRIGGER "{trigger["name"]}"')
+                removed[table] = await tx.rowcount(
+                    f"DELETE FROM {table} WHERE {where}", (network_id,)
+                )
+                if table == "events":
+                    for trigger in triggers:
+                        await tx.execute(str(trigger["sql"]))
+        return removed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import timedelta
@@ -280,3 +281,134 @@ def test_metrics_are_off_by_default_and_the_example_lists_every_key(tmp_path: Pa
 def test_bad_metrics_and_stuck_after_are_named(tmp_path: Path, extra: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_config(write(tmp_path, MINIMAL + extra), env={})
+
+
+# -- several networks (SPEC §1, issue 14): what check-config says, and what it refuses -----
+
+TWO_NETWORKS = """
+[telegram]
+token = "123:abc"
+[policy]
+min_deadline = "1s"
+[[networks]]
+name = "Wir im Quartier"
+key = "wiq"
+admins = [1, 2]
+[[networks]]
+name = "Südwest"
+admins = [3, 2]
+language = "en"
+timezone = "Europe/Vienna"
+[networks.digest]
+weekday = "friday"
+time = "17:30"
+public_chat_id = -100123
+[networks.policy]
+quorum = 0.6
+[networks.policy.ST]
+consensus_deadline = "5d"
+[networks.policy.PT.admission]
+quorum = 0.75
+[storage]
+path = "db.sqlite"
+"""
+
+
+def test_check_config_says_what_each_network_is_and_who_admins_several(
+    tmp_path: Path, capsys
+) -> None:
+    path = write(tmp_path, TWO_NETWORKS)
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: ok: 2 networks, database {tmp_path / 'db.sqlite'}",
+        "network 'Wir im Quartier' (key wiq): 2 admins, Europe/Berlin, de,"
+        " digest monday 09:00, public chat none",
+        "  policy: min_deadline = 1s",
+        "network 'Südwest' (key suedwest): 2 admins, Europe/Vienna, en,"
+        " digest friday 17:30, public chat -100123",
+        "  policy: min_deadline = 1s; quorum = 0.6; ST.consensus_deadline = 5d;"
+        " PT.admission.quorum = 0.75",
+        "note: admin 2 is an admin of 2 networks (wiq, suedwest):"
+        " in a group they name the network in /setup",
+    ]
+
+
+def test_check_config_explains_the_one_network_form_too(tmp_path: Path, capsys) -> None:
+    path = write(tmp_path, MINIMAL + '[digest]\nweekday = "sunday"\n[policy.LT]\nquorum = 0.3\n')
+    assert main(["check-config", "--config", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}: ok: 1 network, database {tmp_path / 'db.sqlite'}",
+        "network 'Test' (key test): 1 admin, Europe/Berlin, de, digest sunday 09:00,"
+        " public chat none",
+        "  policy: LT.quorum = 0.3",
+    ]
+
+
+def test_two_networks_with_the_same_admins_are_allowed_with_a_note(tmp_path: Path, capsys) -> None:
+    text = TWO_NETWORKS.replace("admins = [3, 2]", "admins = [2, 1]")
+    assert main(["check-config", "--config", str(write(tmp_path, text))]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note")]
+    assert notes == [
+        "note: admin 1 is an admin of 2 networks (wiq, suedwest):"
+        " in a group they name the network in /setup",
+        "note: admin 2 is an admin of 2 networks (wiq, suedwest):"
+        " in a group they name the network in /setup",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "message"),
+    [
+        (
+            'name = "Südwest"',
+            'name = "Südwest"\nkey = "wiq"',
+            r"networks\[2\] \(Südwest\): .*'wiq'",
+        ),
+        ('name = "Südwest"', 'name = "wir im quartier"', r"networks\[2\] .*'wir im quartier'"),
+        (
+            '[[networks]]\nname = "Wir',
+            '[digest]\npublic_chat_id = -100123\n[[networks]]\nname = "Wir',
+            r"public_chat_id -100123 is also networks\[1\]",
+        ),
+        ('name = "Südwest"', 'name = "Südwest"\nkey = "Süd West"', r"networks\[2\]\.key: 1 to 32"),
+        (
+            "[storage]",
+            '[network]\nname = "X"\nadmins = [1]\n[storage]',
+            r"\[network\] and \[\[networks\]\]",
+        ),
+    ],
+)
+def test_check_config_refuses_what_makes_the_binding_ambiguous(
+    tmp_path: Path, capsys, replace: str, by: str, message: str
+) -> None:
+    path = write(tmp_path, TWO_NETWORKS.replace(replace, by, 1))
+    assert main(["check-config", "--config", str(path)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert captured.out == "" and len(err) == 1, err
+    assert err[0].startswith(f"wiq-bot: config error: {path}: ")
+    assert re.search(message, err[0]), err[0]
+
+
+def test_the_examples_commented_networks_are_a_valid_config_of_two(tmp_path: Path) -> None:
+    """config.example.toml's [[networks]] example, uncommented in place of [network]."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("# [[networks]]")
+    block = text[start : text.index("\n\n[storage]", start)]
+    networks = "\n".join(line.removeprefix("#").removeprefix(" ") for line in block.splitlines())
+    network = text[text.index("[network]\n") : text.index("\n\n# Several networks")]
+    config = load_config(write(tmp_path, text.replace(network, networks)), env=TOKEN)
+    wiq, suedwest = config.networks
+    assert (wiq.key, wiq.digest.weekday, wiq.digest.public_chat_id) == (
+        "wiq",
+        "friday",
+        -1001234567890,
+    )
+    assert (suedwest.key, suedwest.digest.weekday, suedwest.digest.public_chat_id) == (
+        "suedwest",
+        "monday",  # the shared [digest]
+        None,
+    )
+    assert suedwest.policies.resolve(TeamKind.ST).consensus_deadline == timedelta(days=10)
+    assert suedwest.policies.resolve(TeamKind.PT).quorum == 0.6
+    assert wiq.policies.resolve(TeamKind.PT).quorum == 0.5

@@ -1,0 +1,323 @@
+"""The networks of a deployment as a host handles them (SPEC §1, §9): `wiq-bot networks`
+lists them with their chats and counts, `export-network` writes one network's record as files,
+`remove-network` removes one network's data (after a confirmation and a backup) and leaves the
+others untouched.
+
+A network is named by its key or its name in the config (`Config.network_named`), or, for one
+only in the database (no longer in the config), by its name there. Which configured network
+a database row is follows the start's rule (`Networks.ensure`): by name, except that one
+network in the config and one in the database with another name are the same network (a
+rename the next start makes).
+
+Each command prints what it did on stdout and a refusal as one line on stderr (bot/ops/
+database.py's `say` and `refuse`); exit codes 0 done, 2 refused (nothing was changed)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import Config, NetworkConfig
+from bot.flows import export as files
+from bot.ops.database import EXIT_OK, backup, holder, refuse, say
+from bot.texts import dates
+from storage import Storage
+from storage.db import Database, code_version
+from storage.lock import DatabaseInUse, DatabaseLock
+from storage.networks import NetworkCounts, NetworkRow, Networks
+from storage.record import decision_record
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A network as the config and the database know it: either may be missing."""
+
+    config: NetworkConfig | None
+    row: NetworkRow | None
+
+    @property
+    def name(self) -> str:
+        if self.config is not None:
+            return self.config.name
+        assert self.row is not None
+        return self.row.name
+
+    @property
+    def label(self) -> str:
+        """`"Südwest" (key suedwest)`, or the name alone for a network only in the database."""
+        if self.config is None:
+            return repr(self.name)
+        return f"{self.config.name!r} (key {self.config.key})"
+
+
+def placed(config: Config, rows: list[NetworkRow]) -> list[Placed]:
+    """The config's networks in its order (each with its database row, if it has one yet),
+    then the database's networks no longer in the config."""
+    if len(config.networks) == 1 and len(rows) == 1:
+        return [Placed(config.networks[0], rows[0])]
+    by_name = {row.name: row for row in rows}
+    found = [Placed(network, by_name.pop(network.name, None)) for network in config.networks]
+    return found + [Placed(None, row) for row in by_name.values()]
+
+
+def find(config: Config, networks: list[Placed], word: str) -> Placed | None:
+    """The network this word names: a configured network's key or name, else the name of one
+    only in the database (any case)."""
+    named = config.network_named(word)
+    folded = " ".join(word.split()).casefold()
+    for network in networks:
+        if named is not None and network.config is named:
+            return network
+        if named is None and network.config is None and network.name.casefold() == folded:
+            return network
+    return None
+
+
+async def _open(database: Path) -> Database:
+    """The database read-only, at this code's schema (else a refusal's line)."""
+    db = Database(database)
+    await db.open(readonly=True)
+    schema = max(await db.applied_versions(), default=0)
+    if schema != code_version():
+        await db.close()
+        raise _Refused(
+            f"{database} has schema {schema:03d}, this wiq-bot's is {code_version():03d}:"
+            + (
+                " run `wiq-bot migrate` first"
+                if schema < code_version()
+                else " use the version that wrote it"
+            )
+        )
+    return db
+
+
+class _Refused(Exception):
+    """A refusal, already phrased as its line."""
+
+
+# -- wiq-bot networks ----------------------------------------------------------------------
+
+
+def list_networks(config: Config) -> int:
+    """Each network with its chats and counts, also while the bot runs (read-only)."""
+    database = config.storage_path
+    if not database.is_file():
+        say(f"no database at {database} yet: the first start creates these networks")
+        for configured in config.networks:
+            say(f"network {Placed(configured, None).label}: in the config, not in the database yet")
+        return EXIT_OK
+    try:
+        found = asyncio.run(_counts(config))
+    except _Refused as exc:
+        return refuse(str(exc))
+    except sqlite3.DatabaseError as exc:
+        return refuse(f"cannot read {database}: {exc}")
+    for network, counts in found:
+        say(_headline(network, counts))
+        if counts is None:
+            continue
+        for kind, name, chat_id in counts.chats:
+            say(f"  {kind} {name!r}: chat {chat_id}")
+    return EXIT_OK
+
+
+async def _counts(config: Config) -> list[tuple[Placed, NetworkCounts | None]]:
+    db = await _open(config.storage_path)
+    try:
+        networks = Networks(db)
+        found = []
+        for network in placed(config, await networks.all()):
+            row = network.row
+            found.append((network, None if row is None else await networks.counts(row.id)))
+        return found
+    finally:
+        await db.close()
+
+
+def _headline(network: Placed, counts: NetworkCounts | None) -> str:
+    if counts is None:
+        return f"network {network.label}: in the config, not in the database yet (next start)"
+    where = ""
+    if network.config is None:
+        where = " — in the database, no longer in the config"
+    elif network.row is not None and network.row.name != network.config.name:
+        where = f" — {network.row.name!r} in the database (the next start renames it)"
+    return (
+        f"network {network.label}{where}: {_n(counts.teams, 'team')},"
+        f" {_n(counts.people, 'person', 'people')}, {_n(counts.members, 'member')} on rosters,"
+        f" {_n(counts.proposals, 'proposal')}, {counts.open_items} open"
+    )
+
+
+def _n(count: int, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+# -- wiq-bot export-network ----------------------------------------------------------------
+
+
+def export_network(config: Config, word: str, directory: Path) -> int:
+    """One network's record in `directory`: the CSV and Markdown files /export sends a network
+    admin (bot/flows/export.py), and the same rows as JSON, with its teams and chats."""
+    database = config.storage_path
+    if not database.is_file():
+        return refuse(f"no database at {database}")
+    if directory.exists() and not directory.is_dir():
+        return refuse(f"{directory} is not a directory")
+    try:
+        count, out = asyncio.run(_export(config, word))
+    except _Refused as exc:
+        return refuse(str(exc))
+    except sqlite3.DatabaseError as exc:
+        return refuse(f"cannot read {database}: {exc}")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in out:
+        (directory / name).write_bytes(content)
+        say(f"written: {directory / name} ({_n(count, 'decision')}, {len(content):,} bytes)")
+    return EXIT_OK
+
+
+async def _export(config: Config, word: str) -> tuple[int, list[tuple[str, bytes]]]:
+    """How many decisions, and the files (name, content)."""
+    from bot.app import CHARTER_TERMS
+
+    db = await _open(config.storage_path)
+    try:
+        network = find(config, placed(config, await Networks(db).all()), word)
+        if network is None or network.row is None:
+            raise _Refused(_unknown(config, word, network))
+        # A network no longer in the config is written as the deployment's first speaks.
+        speaks = network.config or config.networks[0]
+        lang, tz = speaks.language, speaks.timezone
+        storage = Storage.scoped(db, network.row.id, CHARTER_TERMS)
+        now = datetime.now(UTC)
+        record = await decision_record(storage.proposals)
+        teams = await storage.teams.all()
+        names = {team.id: team.name for team in teams}
+        made = files.build(record, lang, tz, now, scope=network.name, team_names=names)
+        table = files.decision_table(record, lang, tz, names)
+        document = {
+            "network": network.name,
+            "key": None if network.config is None else network.config.key,
+            "exported_at": now.isoformat(timespec="seconds"),
+            "timezone": str(tz.key) if isinstance(tz, ZoneInfo) else str(tz),
+            "teams": [
+                {"kind": team.kind, "name": team.name, "chat_id": team.chat_id} for team in teams
+            ],
+            "decisions": [dict(zip(table.header, row, strict=True)) for row in table.rows],
+        }
+    finally:
+        await db.close()
+    json_name = Path(made.csv_name).with_suffix(".json").name
+    as_json = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    out = [(made.csv_name, made.csv), (made.markdown_name, made.markdown), (json_name, as_json)]
+    return len(record), out
+
+
+def _unknown(config: Config, word: str, network: Placed | None) -> str:
+    if network is not None:
+        return f"{network.label} is in the config but not in the database yet: nothing to do"
+    keys = ", ".join(n.key for n in config.networks)
+    return f"no network {word!r} (the config's keys: {keys}; `wiq-bot networks` lists them all)"
+
+
+# -- wiq-bot remove-network ----------------------------------------------------------------
+
+
+def remove_network(
+    config: Config,
+    word: str,
+    *,
+    yes: bool = False,
+    force: bool = False,
+    ask: Callable[[str], str] = input,
+) -> int:
+    """Remove one network's every row, after the host typed its name again (or `yes`) and
+    after a backup beside the database; refused while a bot holds the database, and for a
+    network still in the config unless `force` (the next start would create it again, empty)."""
+    database = config.storage_path
+    if not database.is_file():
+        return refuse(f"no database at {database}")
+    lock = DatabaseLock(database)
+    try:
+        lock.acquire(holder())
+    except DatabaseInUse as exc:
+        return refuse(f"refused: {exc}: stop the bot first, then remove the network")
+    with lock:
+        try:
+            network, row, counts, rows = asyncio.run(_find_for_removal(config, word))
+        except _Refused as exc:
+            return refuse(str(exc))
+        except sqlite3.DatabaseError as exc:
+            return refuse(f"cannot read {database}: {exc}")
+        if network.config is not None and not force:
+            return refuse(
+                f"refused: {network.label} is still in the config: take it out of"
+                f" {config.path} first (the next start would create it again, empty),"
+                " or add --force to empty it and keep it configured"
+            )
+        say(f"to remove: {_headline(network, counts)}")
+        if not yes:
+            try:
+                typed = ask(f"type the network's name ({network.name}) to remove it: ")
+            except EOFError:
+                typed = ""
+            if " ".join(typed.split()).casefold() not in {
+                network.name.casefold(),
+                " ".join(word.split()).casefold(),
+            }:
+                return refuse("not confirmed: nothing was removed")
+        stamp = dates.file_stamp(datetime.now(UTC))
+        target = database.with_name(
+            f"{database.stem}-before-removing-{files.slug(network.name)}-{stamp}.sqlite"
+        )
+        if backup(config, target) != EXIT_OK:
+            return refuse("refused: without a backup nothing is removed")
+        removed = asyncio.run(_remove(database, row.id))
+    total = sum(removed.values())
+    tables = ", ".join(f"{table} {count}" for table, count in removed.items() if count)
+    say(f"removed {network.label}: {total} rows ({tables})")
+    others = [other for other in rows if other.id != row.id]
+    say(f"the other networks are untouched: {', '.join(r.name for r in others) or 'none'}")
+    if network.config is not None:
+        say(f"{network.label} is still in the config: the next start creates it again, empty")
+    elif len(others) == 1 and len(config.networks) == 1 and others[0].name != config.network.name:
+        say(
+            f"the database now holds one network, {others[0].name!r}, and the config one,"
+            f" {config.network.name!r}: the next start takes it as that network, renamed"
+        )
+    return EXIT_OK
+
+
+async def _find_for_removal(
+    config: Config, word: str
+) -> tuple[Placed, NetworkRow, NetworkCounts, list[NetworkRow]]:
+    db = await _open(config.storage_path)
+    try:
+        networks = Networks(db)
+        rows = await networks.all()
+        network = find(config, placed(config, rows), word)
+        if network is None or network.row is None:
+            raise _Refused(_unknown(config, word, network))
+        counts = await networks.counts(network.row.id)
+        return network, network.row, counts, rows
+    finally:
+        await db.close()
+
+
+async def _remove(database: Path, network_id: int) -> dict[str, int]:
+    db = Database(database)
+    try:
+        await db.open(migrate=False)
+        return await Networks(db).remove(network_id)
+    finally:
+        await db.close()
+
+
+__all__ = ["export_network", "list_networks", "remove_network"]
