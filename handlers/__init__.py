@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.flows.payloads import (
     Acceptance,
+    BindingNetwork,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -67,6 +68,7 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
     (ForgetPress, personal_data.answer_forget),
     (SettingPress, admissions.propose_setting_pressed),
     (NetworkChoice, networks.chosen),
+    (BindingNetwork, networks.binding_chosen),
 ]
 
 

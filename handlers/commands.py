@@ -226,6 +226,19 @@ COMMANDS: tuple[Command, ...] = (
         short=True,
     ),
     Command("remove", ("entfernen",), roster.remove_member, TEAM, GROUP_MENU, ADMIN),
+    # A bot of several networks: the code with which a group joins the admin's network as
+    # an LT (SPEC §1). The same word in German texts (an admin's word, like /setup).
+    Command(
+        "ltcode",
+        (),
+        setup.lt_code,
+        PRIVATE | TEAM,
+        PRIVATE_MENU,
+        ADMIN,
+        also_understood=("lt_code",),
+        short=True,
+        several_networks=True,
+    ),
     # In a group that is no team's yet. "/setup" in German texts too (an admin's word).
     Command(
         "setup",

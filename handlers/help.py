@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.flows import admissions
 from bot.texts.i18n import Html, t
-from handlers import personal
+from handlers import personal, setup
 from handlers.common import Context, current_person, deployment_of, lang_of, reply, reply_html
 
 if TYPE_CHECKING:
@@ -77,6 +77,8 @@ async def help_text(update: Update, context: Context, *, everything: bool) -> No
         team = await services.storage.teams.by_chat(chat.id) if services else None
         if team is None:
             lines.append(t(lang, "help.unbound"))
+            if several:  # how /setup names the network, and an LT's code
+                lines.append(setup.setup_usage_networks(deployment, lang))
             asker = Asker(Chat.UNBOUND, network_admin=is_admin, several_networks=several)
         else:
             assert services is not None

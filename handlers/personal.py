@@ -11,6 +11,7 @@ from telegram import Update
 from bot.flows import delegations, elections, nominations
 from bot.flows.payloads import (
     Acceptance,
+    BindLt,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -23,7 +24,7 @@ from bot.flows.payloads import (
 from bot.services import Services
 from bot.telegram_side import callbacks, deep_links
 from bot.texts.i18n import t
-from handlers import petitions, proposals
+from handlers import petitions, proposals, setup
 from handlers.common import (
     Context,
     answer_query,
@@ -50,6 +51,8 @@ async def by_deep_link(update: Update, context: Context, payload: str) -> bool:
         case RaisePetition():
             await petitions.ask_privately(update, context)
             return True
+        case BindLt(code):  # a startgroup link, in the group it added the bot to
+            return await setup.code_by_link(update, context, code)
         case OpenNomination(token):
             open_question = nominations.open_by_deep_link
         case OpenDelegation(token):

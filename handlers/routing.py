@@ -1,8 +1,11 @@
 """Which network an update is for (SPEC §1), decided once, before any other handler: in a
 deployment of one network, that one; else what the update itself names, then the person.
 
-- A group chat is its team's network (a chat belongs to one). An unbound group is the network
-  of the one network its sender is an admin of; `/setup` asks an admin of several which one.
+- A group chat is its team's network (a chat belongs to one). In an unbound group: the network
+  a `/setup` names (its key after the kind), the network of an LT code it carries (typed, or
+  brought by a startgroup link's `/start`, `storage.lt_codes`), the one a button of `/setup`'s
+  question names; else the one network its sender is an admin of. `/setup` asks an admin of
+  several which one (`handlers.networks.ask_in_group`).
 - A button names a round, a nomination, … and a poll answer its poll: their network.
 - In a private chat a deep link names its request, a reply names the bot's message it answers,
   and text without a command goes where the bot asked the person something (a petition's
@@ -16,8 +19,12 @@ from __future__ import annotations
 from telegram import ChatMember, Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.charter.policy import TeamKind
+from bot.charter.teams import lt_code_of_link, read_setup
 from bot.flows.payloads import (
     Acceptance,
+    BindingNetwork,
+    BindLt,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -106,8 +113,7 @@ async def network_for(update: Update, deployment: Deployment) -> Services | None
                 owner = await lookup.of_chat(old)
         if owner is not None:
             return deployment.by_id(owner)
-        admin_of = deployment.of_admin(user.id if user else None)
-        return admin_of[0] if len(admin_of) == 1 else None
+        return await _of_unbound_group(update, chat.id, deployment)
     if update.poll_answer is not None:
         return deployment.by_id(await lookup.of_poll(update.poll_answer.poll_id))
     if update.callback_query is not None:
@@ -130,6 +136,49 @@ async def network_for(update: Update, deployment: Deployment) -> Services | None
         if owner is not None:
             return deployment.by_id(owner)
     return await _of_person(user.id, deployment, asked=not text.startswith("/"))
+
+
+def named_network(deployment: Deployment, word: str) -> Services | None:
+    """The network whose key (or one-word name) this word is."""
+    named = deployment.first().config.network_named(word)
+    return next((s for s in deployment.networks if s.network == named), None)
+
+
+async def _of_unbound_group(
+    update: Update, chat_id: int, deployment: Deployment
+) -> Services | None:
+    """A group no team is bound to yet: what its /setup (or a button of its question, or a
+    startgroup link's /start) names, else the one network its sender is an admin of."""
+    from handlers.commands import COMMANDS  # the table names the handlers, which import this
+
+    codes = deployment.first().storage.lt_codes
+    now = deployment.first().clock.now()
+    if update.callback_query is not None:
+        payload = callbacks.decode(update.callback_query.data)
+        if isinstance(payload, BindingNetwork):
+            return deployment.by_id(payload.network_id)
+    message = update.effective_message
+    words = (message.text or "").split() if message is not None else []
+    command = words[0][1:].partition("@")[0].lower() if words and words[0][:1] == "/" else ""
+    if command == "start" and len(words) > 1:
+        link = deep_links.decode(words[1])
+        if isinstance(link, BindLt):
+            code = lt_code_of_link(link.code)
+            return deployment.by_id(await codes.owner(code, now)) if code else None
+    setup = next(c for c in COMMANDS if c.name == "setup")
+    if command in setup.names:
+        read = read_setup(words[1:], lambda word: named_network(deployment, word) is not None)
+        if read.network is not None:
+            return named_network(deployment, read.network)
+        if read.code is not None:  # a code of no network's: the handler says so
+            return deployment.by_id(await codes.owner(read.code, now))
+        if read.kind is TeamKind.LT:
+            brought = await codes.attached_to(chat_id, now)
+            if brought is not None:
+                return deployment.by_id(brought)
+    user = update.effective_user
+    admin_of = deployment.of_admin(user.id if user else None)
+    return admin_of[0] if len(admin_of) == 1 else None
 
 
 async def _of_payload(payload: CallbackPayload | None, deployment: Deployment) -> Services | None:

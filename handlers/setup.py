@@ -11,26 +11,42 @@ from telegram.error import TelegramError
 from bot.charter import refusals
 from bot.charter.policy import DecisionKind, Process, RosterMode, TeamKind
 from bot.charter.teams import (
+    LT_CODE_ALPHABET,
+    LT_CODE_LENGTH,
+    LT_CODE_VALID,
     MAX_TEAM_NAME,
+    SetupWords,
     bot_rights_refusal,
     kind_taken,
+    lt_code_is_good,
+    lt_code_of_link,
+    lt_code_shown,
     may_bind,
+    read_setup,
     roster_mode_for,
 )
 from bot.flows import admissions
+from bot.flows.payloads import BindLt
 from bot.flows.port import Priority
+from bot.services import Deployment
+from bot.telegram_side import deep_links
 from bot.texts import naming
 from bot.texts.i18n import Html, t
+from handlers import networks
 from handlers.common import (
     Context,
     bound_team,
     current_person,
+    deployment_of,
     lang_of,
     refuse,
     remember_user,
     reply,
+    reply_html,
     services_of,
 )
+from handlers.routing import named_network
+from storage.lt_codes import LtCode, code_hash
 from storage.teams import AlreadyBound, KindTaken, Team
 
 log = logging.getLogger(__name__)
@@ -39,38 +55,59 @@ ADMIN_STATUSES = {ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 
 
 async def setup_team(update: Update, context: Context) -> None:
-    """An admin binds this group chat to a team: /setup KIND NAME."""
-    services = services_of(context)
+    """An admin binds this group chat to a team: /setup KIND NAME; in a bot of several
+    networks /setup KIND [NETWORK] NAME, and an LT's /setup LT [CODE] NAME (SPEC §1)."""
+    deployment = deployment_of(context)
     chat = update.effective_chat
     user = update.effective_user
     assert chat is not None and user is not None
     if chat.type not in ("group", "supergroup"):
         await reply(update, context, "setup.group_only")
         return
-    args = context.args or []
-    kinds = ", ".join(kind.value for kind in TeamKind)
-    if not args or args[0].upper() not in TeamKind.__members__:
-        await reply(update, context, "setup.usage", kinds=kinds)
+    several = not deployment.single
+    read = read_setup(
+        list(context.args or []),
+        (lambda word: named_network(deployment, word) is not None) if several else None,
+    )
+    if read.kind is None or not read.name:
+        await _usage(update, context)
         return
-    kind = TeamKind(args[0].upper())
-    name = " ".join(" ".join(args[1:]).split())
-    if not name:
-        await reply(update, context, "setup.usage", kinds=kinds)
-        return
+    kind, name = read.kind, read.name
     if len(name) > MAX_TEAM_NAME:
         await reply(update, context, "setup.name_too_long", limit=MAX_TEAM_NAME)
+        return
+    services = deployment.placed()
+    if services is None:  # several networks, and nothing names one
+        await _no_network_named(update, context, read)
         return
     existing = await services.storage.teams.by_chat(chat.id)
     if existing is not None:
         await refuse(update, context, refusals.ALREADY_BOUND, team=existing)
         return
+    now = services.clock.now()
+    is_network_admin = services.is_network_admin(user.id)
+    code: LtCode | None = None
+    if several and kind is TeamKind.LT:
+        codes = services.storage.lt_codes
+        hashed = code_hash(read.code) if read.code else await codes.attached(chat.id, now)
+        code = await codes.valid_by_hash(hashed, now) if hashed else None
+        if read.code is not None and code is None:  # spent, lapsed, forged, or elsewhere
+            await refuse(update, context, refusals.LT_CODE_INVALID)
+            return
     is_chat_admin = False
-    if kind is TeamKind.LT and not services.is_network_admin(user.id):
+    if kind is TeamKind.LT and not is_network_admin:
         member = await chat.get_member(user.id)
         is_chat_admin = member.status in ADMIN_STATUSES
     refusal = may_bind(
-        kind, is_network_admin=services.is_network_admin(user.id), is_chat_admin=is_chat_admin
+        kind,
+        is_network_admin=is_network_admin,
+        is_chat_admin=is_chat_admin,
+        needs_code=several,
+        has_code=code is not None,
     )
+    if refusal == refusals.NOT_NETWORK_ADMIN and deployment.of_admin(user.id):
+        # an admin of another network: not of this one
+        refusal = refusals.NOT_ADMIN_OF_NETWORK.with_params(network=services.network.name)
     if refusal is None:
         me = await chat.get_member(context.bot.id)
         refusal = bot_rights_refusal(
@@ -94,7 +131,7 @@ async def setup_team(update: Update, context: Context) -> None:
             chat.type,
             mode.value,
             person.id if person else None,
-            services.clock.now(),
+            now,
         )
     except AlreadyBound:  # bound a moment ago, by someone else
         bound = await services.storage.teams.by_chat(chat.id)
@@ -103,22 +140,155 @@ async def setup_team(update: Update, context: Context) -> None:
     except KindTaken:
         await refuse(update, context, refusals.KIND_TAKEN, kind=kind.value)
         return
-    log.info("event=team_bound team=%s kind=%s chat=%s", team.id, kind.value, chat.id)
+    if code is not None:  # the whole update is one unit: the code is spent with the binding
+        await services.storage.lt_codes.use(code.id, team.id, now)
+    log.info(
+        "event=team_bound team=%s kind=%s chat=%s network=%s code=%s",
+        team.id,
+        kind.value,
+        chat.id,
+        services.storage.network_id,
+        code is not None,
+    )
     if mode is RosterMode.CHAT:
         await add_chat_admins(context, team)
         if person is not None:
-            await services.storage.rosters.admit(team.id, person.id, "chat", services.clock.now())
+            await services.storage.rosters.admit(team.id, person.id, "chat", now)
     lang = lang_of(update, context)
     parts = [t(lang, "setup.done", team=naming.team(team, lang))]
+    if several:
+        parts[0] = t(
+            lang, "setup.done_in", team=naming.team(team, lang), network=services.network.name
+        )
     # The steps in the order that works; in the ST every entry needs its seat.
     seat = t(lang, "setup.next.seat") if kind is TeamKind.ST else ""
     parts.append(t(lang, f"setup.next.{mode.value}", seat=seat))
     if chat.type == "group":
         parts.append(t(lang, "setup.recommend_supergroup"))
     message = update.effective_message
-    await services_of(context).outbox.send(
+    await services.outbox.send(
         chat.id, Html("\n\n".join(parts)), reply_to=message.message_id if message else None
     )
+
+
+async def _usage(update: Update, context: Context) -> None:
+    """How /setup is written; in a bot of several networks, how to name one, and an LT's code."""
+    deployment = deployment_of(context)
+    lang = lang_of(update, context)
+    kinds = ", ".join(kind.value for kind in TeamKind)
+    parts = [t(lang, "setup.usage", kinds=kinds)]
+    if not deployment.single:
+        parts.append(setup_usage_networks(deployment, lang))
+    await reply_html(update, context, "\n\n".join(parts))
+
+
+def setup_usage_networks(deployment: Deployment, lang: str) -> Html:
+    """In a bot of several networks: /setup names the network after the kind (its key)."""
+    keys = ", ".join(f"{s.network.key} ({s.network.name})" for s in deployment.networks)
+    return t(lang, "setup.usage_networks", keys=keys, key=deployment.networks[-1].network.key)
+
+
+async def _no_network_named(update: Update, context: Context, read: SetupWords) -> None:
+    """A /setup in a bot of several networks that names none (no key, no code of a network,
+    and the sender is an admin of none or of several): an admin of several is asked which;
+    anyone else is refused as always."""
+    deployment = deployment_of(context)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    theirs = deployment.of_admin(user.id)
+    if read.code is not None:
+        await refuse(update, context, refusals.LT_CODE_INVALID)
+    elif len(theirs) > 1:
+        await networks.ask_in_group(update, context, theirs)
+    elif read.kind is TeamKind.LT:
+        member = await chat.get_member(user.id)
+        is_chat_admin = member.status in ADMIN_STATUSES
+        await refuse(
+            update, context, refusals.LT_CODE_NEEDED if is_chat_admin else refusals.NOT_CHAT_ADMIN
+        )
+    else:
+        await refuse(update, context, refusals.NOT_NETWORK_ADMIN)
+
+
+async def lt_code(update: Update, context: Context) -> None:
+    """/ltcode: a network admin gets a one-time code (and a startgroup link) with which a
+    group joins their network as an LT (SPEC §1). Only a bot of several networks needs one."""
+    deployment = deployment_of(context)
+    chat = update.effective_chat
+    user = update.effective_user
+    assert chat is not None and user is not None
+    if deployment.single:
+        await reply(update, context, "ltcode.not_needed")
+        return
+    services = deployment.placed()
+    if services is None or not services.is_network_admin(user.id):
+        if services is not None and deployment.of_admin(user.id):
+            refusal = refusals.NOT_ADMIN_OF_NETWORK.with_params(network=services.network.name)
+        elif deployment.of_admin(user.id):  # an unbound group, and an admin of several
+            refusal = refusals.LT_CODE_PRIVATELY
+        else:
+            refusal = refusals.NOT_NETWORK_ADMIN
+        await refuse(update, context, refusal, bot=services.bot_username if services else "")
+        return
+    private = chat.type == "private"
+    if not private:
+        person = await services.storage.people.by_telegram_id(user.id)
+        if person is None or not person.started_bot:
+            await refuse(update, context, refusals.LT_CODE_PRIVATELY, bot=services.bot_username)
+            return
+    now = services.clock.now()
+    until = now + LT_CODE_VALID
+    code = await services.storage.lt_codes.issue(
+        LT_CODE_ALPHABET, LT_CODE_LENGTH, lt_code_is_good, now, until
+    )
+    log.info("event=lt_code_issued network=%s", services.storage.network_id)
+    lang = services.language_for("private", user.language_code)
+    text = t(
+        lang,
+        "ltcode.issued",
+        network=services.network.name,
+        code=lt_code_shown(code),
+        until=services.local_datetime(until, lang, zone=True),
+        link=deep_links.group_url(services.bot_username, BindLt(code)),
+    )
+    await services.outbox.send(user.id, text)
+    if not private:
+        await reply(update, context, "ltcode.sent_privately")
+
+
+async def code_by_link(update: Update, context: Context, text: str) -> bool:
+    """/start lt_<code> in a group (a startgroup link added the bot): the code waits for the
+    group's /setup LT NAME, which binds the group into the code's network. False where this
+    is no group of a bot of several networks (then /start is just /start)."""
+    deployment = deployment_of(context)
+    chat = update.effective_chat
+    if chat is None or chat.type == "private" or deployment.single:
+        return False
+    services = deployment.placed()
+    if services is not None:
+        existing = await services.storage.teams.by_chat(chat.id)
+        if existing is not None:
+            await refuse(update, context, refusals.ALREADY_BOUND, team=existing)
+            return True
+    code = lt_code_of_link(text)
+    found = (
+        await services.storage.lt_codes.valid(code, services.clock.now())
+        if services is not None and code is not None
+        else None
+    )
+    if services is None or found is None:
+        await refuse(update, context, refusals.LT_CODE_INVALID)
+        return True
+    await services.storage.lt_codes.attach(found.id, chat.id)
+    await reply(
+        update,
+        context,
+        "setup.code_brought",
+        network=services.network.name,
+        bot=services.bot_username,
+    )
+    return True
 
 
 async def add_chat_admins(context: Context, team: Team) -> None:
@@ -176,15 +346,23 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     chat: the person blocked the bot, or let it write again."""
     change = update.my_chat_member
     assert change is not None
-    services = services_of(context)
     chat = change.chat
-    if chat.type == "private":
-        person = await services.storage.people.by_telegram_id(chat.id)
-        if person is not None:
-            may_write = change.new_chat_member.status == ChatMember.MEMBER
-            if person.started_bot != may_write:
-                await services.storage.people.mark_started(person.id, may_write)
+    deployment = deployment_of(context)
+    if chat.type == "private":  # blocked or unblocked: in every network that knows them
+        may_write = change.new_chat_member.status == ChatMember.MEMBER
+        for each in deployment.networks:
+            person = await each.storage.people.by_telegram_id(chat.id)
+            if person is not None and person.started_bot != may_write:
+                await each.storage.people.mark_started(person.id, may_write)
         return
+    if deployment.placed() is None:  # several networks, a group none of them has bound yet
+        if _still_in(change) and _was_outside(change):
+            first = deployment.first()
+            await first.outbox.send(
+                chat.id, t(first.default_language, "setup.hello", bot=first.bot_username)
+            )
+        return
+    services = services_of(context)
     team = await services.storage.teams.by_chat(chat.id)
     new = change.new_chat_member
     is_admin = new.status in ADMIN_STATUSES and bool(getattr(new, "can_invite_users", False))
@@ -210,6 +388,10 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
         await services.outbox.send(chat.id, t(lang, "rights.lost_chat"), priority=Priority.REPLY)
     key = "rights.lost_admins" if still_in_chat else "rights.removed_admins"
     await tell_network_admins(context, key, team)
+
+
+def _still_in(change: ChatMemberUpdated) -> bool:
+    return change.new_chat_member.status not in (ChatMember.LEFT, ChatMember.BANNED)
 
 
 def _was_outside(change: ChatMemberUpdated) -> bool:
@@ -238,7 +420,9 @@ async def chat_migrated(update: Update, context: Context) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    services = services_of(context)
+    services = deployment_of(context).placed()
+    if services is None:
+        return  # several networks, and no team of any has this chat: nothing to move
     team = await services.storage.teams.move_chat(old, new, services.clock.now())
     if team is None:
         return  # not bound, or the other half of the migration already moved it

@@ -14,6 +14,7 @@ from storage.elections import Elections
 from storage.events import Events
 from storage.inbox import Inbox
 from storage.invitations import Invitations
+from storage.lt_codes import LtCodes
 from storage.networks import Networks
 from storage.nominations import Nominations
 from storage.outbox import Outbox
@@ -56,6 +57,7 @@ class Storage:
     nominations: Nominations
     delegations: Delegations
     elections: Elections
+    lt_codes: LtCodes
     petitions: Petitions
     personal_data: PersonalData
     reminders: Reminders
@@ -101,6 +103,7 @@ class Storage:
             nominations=Nominations(db, network_id, terms.approving_outcomes),
             delegations=Delegations(db, network_id),
             elections=Elections(db, network_id),
+            lt_codes=LtCodes(db, network_id),
             petitions=Petitions(db, network_id),
             personal_data=PersonalData(db, network_id),
             reminders=Reminders(db, network_id),

@@ -61,6 +61,8 @@ _REMOVAL: tuple[tuple[str, str], ...] = (
     ("roster_entries", _OWN),
     # a queue that stays stuck for a chat of the network: its alert episode ends with it
     ("stuck_chats", "chat_id IN (SELECT chat_id FROM teams WHERE network_id = ?1)"),
+    ("lt_codes", _OWN),
+    ("setup_waits", "chat_id IN (SELECT chat_id FROM teams WHERE network_id = ?1)"),
     ("teams", _OWN),
     ("private_networks", _OWN),
     ("outbox", _OWN),
@@ -208,8 +210,34 @@ class Networks:
             (telegram_id, update, to_db(now)),
         )
 
+    async def wait_in_group(
+        self, chat_id: int, telegram_id: int, update: str, now: datetime
+    ) -> None:
+        """A group's /setup that waits for its admin to pick the network (the latest one)."""
+        await self.db.execute(
+            "INSERT INTO setup_waits (chat_id, telegram_id, waiting, asked_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (chat_id, telegram_id) DO UPDATE SET waiting = excluded.waiting,"
+            " asked_at = excluded.asked_at",
+            (chat_id, telegram_id, update, to_db(now)),
+        )
+
+    async def take_group_wait(self, chat_id: int, telegram_id: int) -> str | None:
+        """The /setup that waited for this admin's pick in this group (once: it is dropped;
+        the pick is for that /setup only)."""
+        async with self.db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT waiting FROM setup_waits WHERE chat_id = ? AND telegram_id = ?",
+                (chat_id, telegram_id),
+            )
+            await tx.execute(
+                "DELETE FROM setup_waits WHERE chat_id = ? AND telegram_id = ?",
+                (chat_id, telegram_id),
+            )
+        return None if row is None else str(row[0])
+
     async def forget_choice(self, telegram_id: int) -> None:
         await self.db.execute("DELETE FROM private_networks WHERE telegram_id = ?", (telegram_id,))
+        await self.db.execute("DELETE FROM setup_waits WHERE telegram_id = ?", (telegram_id,))
 
     async def counts(self, network_id: int) -> NetworkCounts:
         """What `wiq-bot networks` shows of one network: its bound chats, how many people it

@@ -10,6 +10,7 @@ import pytest
 from bot.charter.outcomes import Response
 from bot.flows.payloads import (
     Acceptance,
+    BindingNetwork,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -40,6 +41,7 @@ WIRE = [
     (PetitionPress(6, PetitionChoice.CANCEL), "c1:6:x"),
     (ForgetPress(7, True), "f1:7:y"),
     (NetworkChoice(2), "w1:2"),
+    (BindingNetwork(2), "b1:2"),
     (ForgetPress(7, False), "f1:7:n"),
     (SettingPress(8, SettingField.MODE, "explicit"), "s1:8:m:e"),
     (SettingPress(8, SettingField.MODE, "chat"), "s1:8:m:c"),

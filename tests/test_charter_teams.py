@@ -14,9 +14,12 @@ from bot.charter.teams import (
     decided_by_the_team,
     joins_by_sighting,
     kind_taken,
+    lt_code_is_good,
+    lt_code_typed,
     may_admit_directly,
     may_bind,
     parse_seat,
+    read_setup,
     roster_mode_for,
     seat_word,
     seat_words,
@@ -162,3 +165,51 @@ def test_the_seats_are_shown_in_the_persons_language() -> None:
     assert seat_words("de") == list(SEATS)
     assert seat_words("en") == ["politics", "administration", "civil_society", "ut"]
     assert [seat_word(word) for word in seat_words("en")] == list(SEATS)
+
+
+# --- several networks: naming the network, an LT's code (SPEC §1) ------------------------------
+
+
+def test_with_several_networks_a_group_admin_binds_an_lt_only_with_a_code() -> None:
+    lt = TeamKind.LT
+    assert may_bind(lt, is_network_admin=False, is_chat_admin=True, needs_code=True) == (
+        refusals.LT_CODE_NEEDED
+    )
+    assert (
+        may_bind(lt, is_network_admin=False, is_chat_admin=True, needs_code=True, has_code=True)
+        is None
+    )
+    # a code is no way around being the group's admin, and no network admin needs one
+    assert (
+        may_bind(lt, is_network_admin=False, is_chat_admin=False, needs_code=True, has_code=True)
+        == refusals.NOT_CHAT_ADMIN
+    )
+    assert may_bind(lt, is_network_admin=True, is_chat_admin=False, needs_code=True) is None
+    assert (
+        may_bind(TeamKind.PT, is_network_admin=False, is_chat_admin=True, has_code=True)
+        == refusals.NOT_NETWORK_ADMIN
+    )
+
+
+def test_setup_reads_the_network_and_the_code_only_where_there_are_several() -> None:
+    keys = {"test", "suedwest"}.__contains__
+    words = ["PT", "suedwest", "Projektteam", "Süd"]
+    assert read_setup(words, keys).network == "suedwest"
+    assert read_setup(words, keys).name == "Projektteam Süd"
+    assert read_setup(words, None).name == "suedwest Projektteam Süd"  # one network: all name
+    read = read_setup(["lt", "test", "k7qmr-9xpd4", "Garten"], keys)
+    assert (read.kind, read.network, read.code, read.name) == (
+        TeamKind.LT,
+        "test",
+        "K7QMR9XPD4",
+        "Garten",
+    )
+    assert read_setup(["PT", "K7QMR-9XPD4", "X"], keys).code is None  # codes are an LT's
+    assert read_setup(["XX", "Garten"], keys).kind is None
+
+
+def test_a_word_of_a_team_name_never_reads_as_a_code() -> None:
+    assert lt_code_typed("Kunst-Markt") is None  # five and five letters, no digit
+    assert lt_code_typed("K7QMR-9XPD4") == "K7QMR9XPD4"
+    assert lt_code_typed("K7QMR9XPD4") is None  # typed, a code has its dash
+    assert not lt_code_is_good("KUNSTMARKT") and not lt_code_is_good("K7QMR9XPDO")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.flows.payloads import (
+    BindLt,
     GiveReason,
     OpenBot,
     OpenCandidacy,
@@ -24,6 +25,7 @@ WIRE = [
     (OpenNomination("Ab3_-x9QzT0kLmNo"), "nom_Ab3_-x9QzT0kLmNo"),
     (OpenDelegation("tok"), "del_tok"),
     (OpenCandidacy("tok"), "cand_tok"),
+    (BindLt("K7QMR9XPD4"), "lt_K7QMR9XPD4"),
 ]
 
 
@@ -36,6 +38,11 @@ def test_links_sent_before_keep_their_start_parameter(payload: StartPayload, tex
 def test_the_link_opens_the_bot_with_the_payload() -> None:
     assert deep_links.url("wiq_bot", GiveReason(7)) == "https://t.me/wiq_bot?start=reason_7"
     assert deep_links.url("wiq_bot", RaisePetition()) == "https://t.me/wiq_bot?start=petition"
+
+
+def test_a_startgroup_link_adds_the_bot_to_a_group_with_the_code() -> None:
+    link = deep_links.group_url("wiq_bot", BindLt("K7QMR9XPD4"))
+    assert link == "https://t.me/wiq_bot?startgroup=lt_K7QMR9XPD4"
 
 
 def test_a_link_to_just_the_chat_has_no_empty_start_parameter() -> None:

@@ -26,6 +26,7 @@ from bot.charter.outcomes import Response
 from bot.clock import ManualClock
 from bot.flows.payloads import (
     Acceptance,
+    BindingNetwork,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -72,6 +73,7 @@ ARGUMENTS = {
     "mydata": "",
     "forgetme": "",
     "network": "",
+    "ltcode": "",
     "team": "",
     "members": "",
     "leave": "",
@@ -310,6 +312,7 @@ UNBOUND_ANSWERS = {
     "forgetme": "privacy.private_only",
     "setup": "refusal.not_chat_admin",  # an LT: only the group's admins (or network admins)
     "network": "network.only",  # a bot of one network: nothing to choose
+    "ltcode": "ltcode.not_needed",  # a bot of one network: an LT needs no code
 }  # fmt: skip
 # And in his private chat, each command that is not a private one.
 PRIVATE_ANSWERS = {
@@ -325,7 +328,9 @@ PRIVATE_ANSWERS = {
     "delegate": "delegate.who",
     "setup": "setup.group_only",
 }  # fmt: skip
-PRIVATE_COMMANDS = {"start", "join", "petition", "mydata", "forgetme", "help", "network"}
+PRIVATE_COMMANDS = {
+    "start", "join", "petition", "mydata", "forgetme", "help", "network", "ltcode",
+}  # fmt: skip
 
 
 def says(text: str, key: str) -> bool:
@@ -389,6 +394,7 @@ def payload_samples() -> dict[type[Any], CallbackPayload]:
         ForgetPress: ForgetPress(NO_ID, True),
         SettingPress: SettingPress(NO_ID, SettingField.MODE, "explicit"),
         NetworkChoice: NetworkChoice(NO_ID),
+        BindingNetwork: BindingNetwork(NO_ID),
     }
 
 

@@ -42,6 +42,8 @@ ANSWERED = {
     "error.anonymous_admin",
     "error.person_is_bot",
     "setup.group_only",
+    "setup.which_network_stale",
+    "ltcode.not_needed",
     "proposal.not_member",
     "proposal.unknown",
     "export.not_member",

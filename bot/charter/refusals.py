@@ -60,6 +60,11 @@ KIND_TAKEN: Final = Refusal("refusal.kind_taken")  # params: kind
 BOT_NOT_ADMIN: Final = Refusal("refusal.bot_not_admin")  # params: bot
 BOT_CANNOT_INVITE: Final = Refusal("refusal.bot_cannot_invite")  # params: bot
 SETUP_PHASE_OVER: Final = Refusal("refusal.setup_phase_over")
+# A deployment of several networks: an LT joins a network with a code of one of its admins.
+LT_CODE_NEEDED: Final = Refusal("refusal.lt_code_needed")
+LT_CODE_INVALID: Final = Refusal("refusal.lt_code_invalid")  # unknown, used, lapsed, elsewhere
+NOT_ADMIN_OF_NETWORK: Final = Refusal("refusal.not_admin_of_network")  # params: network
+LT_CODE_PRIVATELY: Final = Refusal("refusal.lt_code_privately")  # params: bot
 
 # --- What the proposer asks for (SPEC §3.6, §4): /revise, /majority, /withdraw -------------
 # Each text names the proposal: params: id.

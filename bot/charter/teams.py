@@ -4,6 +4,10 @@ Plain Python: the handlers ask, these answer with a refusal (bot.charter.refusal
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from bot.charter import refusals
@@ -48,13 +52,97 @@ def roster_mode_for(kind: TeamKind) -> RosterMode:
     return RosterMode.EXPLICIT
 
 
-def may_bind(kind: TeamKind, *, is_network_admin: bool, is_chat_admin: bool) -> Refusal | None:
-    """PT/ST/KT/UT/NET by a network admin; an LT also by an admin of that group chat."""
+def may_bind(
+    kind: TeamKind,
+    *,
+    is_network_admin: bool,
+    is_chat_admin: bool,
+    needs_code: bool = False,
+    has_code: bool = False,
+) -> Refusal | None:
+    """PT/ST/KT/UT/NET by an admin of the network they join; an LT also by an admin of that
+    group chat — in a deployment of several networks (`needs_code`) with a code one of the
+    network's admins handed out (`has_code`: a valid one, checked by the caller)."""
     if is_network_admin:
         return None
-    if kind is TeamKind.LT:
-        return None if is_chat_admin else refusals.NOT_CHAT_ADMIN
-    return refusals.NOT_NETWORK_ADMIN
+    if kind is not TeamKind.LT:
+        return refusals.NOT_NETWORK_ADMIN
+    if not is_chat_admin:
+        return refusals.NOT_CHAT_ADMIN
+    if needs_code and not has_code:
+        return refusals.LT_CODE_NEEDED
+    return None
+
+
+# --- LT codes (SPEC §1): what a network admin hands out so that a group joins their network --
+
+LT_CODE_VALID = timedelta(days=7)
+# 10 characters of 32 (50 bits), no 0/O, 1/I: shown as two halves, "K7QMR-9XPD4".
+LT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+LT_CODE_LENGTH = 10
+_HALF = f"[{LT_CODE_ALPHABET}]{{{LT_CODE_LENGTH // 2}}}"
+_CODE_TYPED = re.compile(f"{_HALF}-{_HALF}")
+_DIGIT = re.compile("[2-9]")
+
+
+def lt_code_shown(code: str) -> str:
+    """A code as the admin is shown it and types it: "K7QMR-9XPD4"."""
+    half = LT_CODE_LENGTH // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def lt_code_is_good(code: str) -> bool:
+    """Whether a drawn code may be handed out: a digit in each half, so that no word of a
+    team's name ("Kunst-Markt") ever reads as one."""
+    half = LT_CODE_LENGTH // 2
+    return (
+        len(code) == LT_CODE_LENGTH
+        and all(c in LT_CODE_ALPHABET for c in code)
+        and bool(_DIGIT.search(code[:half]))
+        and bool(_DIGIT.search(code[half:]))
+    )
+
+
+def lt_code_typed(word: str) -> str | None:
+    """The code a word of `/setup LT CODE NAME` is (any case), or None for a word of the name."""
+    upper = word.upper()
+    if not _CODE_TYPED.fullmatch(upper):
+        return None
+    code = upper.replace("-", "")
+    return code if lt_code_is_good(code) else None
+
+
+def lt_code_of_link(text: str) -> str | None:
+    """The code a startgroup link carried (its ten characters, no dash), or None."""
+    upper = text.upper()
+    return upper if lt_code_is_good(upper) else None
+
+
+@dataclass(frozen=True, slots=True)
+class SetupWords:
+    """`/setup KIND [NETWORK] [CODE] NAME`, read: NETWORK (only where the bot serves several)
+    is the word after the kind when it names a network; CODE (an LT's) a word shaped as one."""
+
+    kind: TeamKind | None
+    network: str | None  # the word that named a network, as typed
+    code: str | None
+    name: str
+
+
+def read_setup(words: list[str], names_a_network: Callable[[str], bool] | None) -> SetupWords:
+    """The words of /setup. `names_a_network` is None in a deployment of one network: there
+    every word after the kind is the name, as always."""
+    if not words or words[0].upper() not in TeamKind.__members__:
+        return SetupWords(None, None, None, "")
+    kind = TeamKind(words[0].upper())
+    rest = words[1:]
+    network = code = None
+    if names_a_network is not None:
+        if rest and names_a_network(rest[0]):
+            network, rest = rest[0], rest[1:]
+        if kind is TeamKind.LT and rest and lt_code_typed(rest[0]) is not None:
+            code, rest = lt_code_typed(rest[0]), rest[1:]
+    return SetupWords(kind, network, code, " ".join(" ".join(rest).split()))
 
 
 def bot_rights_refusal(*, is_admin: bool, can_invite_users: bool) -> Refusal | None:

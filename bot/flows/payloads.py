@@ -93,6 +93,14 @@ class NetworkChoice:
     network_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class BindingNetwork:
+    """In a group, the network an admin of several binds it into with /setup (SPEC §1):
+    chosen with the bot's buttons, for that /setup only."""
+
+    network_id: int
+
+
 CallbackPayload = (
     Press
     | Acceptance
@@ -102,6 +110,7 @@ CallbackPayload = (
     | ForgetPress
     | SettingPress
     | NetworkChoice
+    | BindingNetwork
 )
 
 # -- links that start the bot -------------------------------------------------------------------
@@ -148,6 +157,14 @@ class OpenCandidacy:
     token: str
 
 
+@dataclass(frozen=True, slots=True)
+class BindLt:
+    """A startgroup link: the bot is added to a group, which may become an LT of the network
+    whose admin handed out this code (SPEC §1)."""
+
+    code: str
+
+
 StartPayload = (
-    OpenBot | RaisePetition | GiveReason | OpenNomination | OpenDelegation | OpenCandidacy
+    OpenBot | RaisePetition | GiveReason | OpenNomination | OpenDelegation | OpenCandidacy | BindLt
 )

@@ -9,6 +9,7 @@ carries its version) and its compact wire format, validated on the way back in.
     f1:<person>:<y|n>                 ForgetPress   /forgetme confirmed or not
     s1:<team>:<m|p>:<value>           SettingPress  an LT's setting proposed (/einstellungen)
     w1:<network>                      NetworkChoice the network a private chat is for
+    b1:<network>                      BindingNetwork the network a group's /setup binds into
 
 These strings are on buttons already posted: a change of format is a new prefix, never a
 new meaning for an old one."""
@@ -24,6 +25,7 @@ from bot.charter.outcomes import Response
 from bot.charter.policy import Process, RosterMode
 from bot.flows.payloads import (
     Acceptance,
+    BindingNetwork,
     CallbackPayload,
     Candidacy,
     Confirmation,
@@ -141,6 +143,12 @@ _FORMATS: dict[type[CallbackPayload], _Format] = {
         _ID,
         lambda p: (p.network_id,),
         lambda f: NetworkChoice(int(f[0])),
+    ),
+    BindingNetwork: _format(
+        "b1",
+        _ID,
+        lambda p: (p.network_id,),
+        lambda f: BindingNetwork(int(f[0])),
     ),
 }
 _BY_PREFIX = {codec.prefix: codec for codec in _FORMATS.values()}

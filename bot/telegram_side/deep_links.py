@@ -8,6 +8,8 @@ payloads of bot.flows.payloads, and the one way to build such a link.
     nom_<token>       OpenNomination  a nomination's question to its candidate
     del_<token>       OpenDelegation  a delegation's question to its delegate
     cand_<token>      OpenCandidacy   an election's question to a candidate
+    lt_<code>         BindLt          a group may become an LT with this code (a startgroup
+                                      link: `group_url`)
 
 These strings are in links already sent: a change of format is a new prefix."""
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import re
 
 from bot.flows.payloads import (
+    BindLt,
     GiveReason,
     OpenBot,
     OpenCandidacy,
@@ -34,6 +37,7 @@ REASON = "reason_"
 NOMINATION = "nom_"
 DELEGATION = "del_"
 CANDIDACY = "cand_"
+LT_CODE = "lt_"
 _TOKENS: dict[str, type[OpenNomination | OpenDelegation | OpenCandidacy]] = {
     NOMINATION: OpenNomination,
     DELEGATION: OpenDelegation,
@@ -55,6 +59,8 @@ def encode(payload: StartPayload) -> str:
             text = f"{REASON}{round_id}"
         case OpenNomination(token) | OpenDelegation(token) | OpenCandidacy(token):
             text = _PREFIX_OF[type(payload)] + token
+        case BindLt(code):
+            text = LT_CODE + code
     if len(text) > MAX_LENGTH or not _ALLOWED.fullmatch(text):
         raise ValueError(f"{payload!r} cannot be a start parameter")
     return text
@@ -72,6 +78,9 @@ def decode(text: str | None) -> StartPayload | None:
     if text.startswith(REASON):
         round_id = text[len(REASON) :]
         return GiveReason(int(round_id)) if _ROUND.fullmatch(round_id) else None
+    if text.startswith(LT_CODE):
+        # An unknown or spent code is the handler's to answer.
+        return BindLt(text[len(LT_CODE) :])
     for prefix, kind in _TOKENS.items():
         if text.startswith(prefix):
             # An unknown token is the flow's to answer (the question is no longer open).
@@ -84,3 +93,9 @@ def url(bot_username: str, payload: StartPayload) -> str:
     chat: no `?start=` with nothing after it, which looks broken)."""
     text = encode(payload)
     return f"https://t.me/{bot_username}?start={text}" if text else f"https://t.me/{bot_username}"
+
+
+def group_url(bot_username: str, payload: BindLt) -> str:
+    """The link that adds the bot to a group of the opener's choice and hands it `payload`
+    there (Telegram's startgroup: the group gets `/start <payload>`)."""
+    return f"https://t.me/{bot_username}?startgroup={encode(payload)}"
