@@ -16,7 +16,7 @@ deployment of one network, that one; else what the update itself names, then the
 
 from __future__ import annotations
 
-from telegram import ChatMember, Update
+from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.charter.policy import TeamKind
@@ -79,20 +79,8 @@ async def place(update: Update, context: Context) -> None:
 
 async def _of_no_network(update: Update, context: Context, deployment: Deployment) -> None:
     """What names no network and needs none asked: what is about nothing the bot keeps stops
-    here; a fact that concerns every network (someone blocked the bot) is carried out in
-    each; the bot added to a group of no team yet says how to bind it (in the first network's
-    language, as everything before a network is placed)."""
-    change = update.my_chat_member
-    if change is not None and change.chat.type == "private":
-        may_write = change.new_chat_member.status == ChatMember.MEMBER
-        for services in deployment.networks:
-            person = await services.storage.people.by_telegram_id(change.chat.id)
-            if person is not None and person.started_bot != may_write:
-                await services.storage.people.mark_started(person.id, may_write)
-        raise ApplicationHandlerStop
-    if change is not None:
-        deployment.place(deployment.first())  # an unbound group: only its greeting follows
-        return
+    here. The bot's own rights (someone blocked it; it was added to a group of no team yet)
+    go on to their handler, which speaks for every network (handlers.setup)."""
     if update.callback_query is not None:
         # A button that names nothing of any network: gone, or forged (SPEC §10).
         await answer_query(update.callback_query, t(lang_of(update, context), "press.invalid"))

@@ -358,8 +358,10 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     if deployment.placed() is None:  # several networks, a group none of them has bound yet
         if _still_in(change) and _was_outside(change):
             first = deployment.first()
+            names = " · ".join(each.network.name for each in deployment.networks)
             await first.outbox.send(
-                chat.id, t(first.default_language, "setup.hello", bot=first.bot_username)
+                chat.id,
+                t(first.default_language, "setup.hello", bot=first.bot_username, network=names),
             )
         return
     services = services_of(context)
@@ -371,7 +373,8 @@ async def bot_rights_changed(update: Update, context: Context) -> None:
     if team is None:
         if still_in_chat and _was_outside(change):
             # Added to a group that is no team yet: say how to bind it.
-            await services.outbox.send(chat.id, t(lang, "setup.hello", bot=services.bot_username))
+            hello = t(lang, "setup.hello", bot=services.bot_username, network=services.network.name)
+            await services.outbox.send(chat.id, hello)
         return
     changed = await services.storage.teams.set_bot_admin(team.id, is_admin, services.clock.now())
     # Removed after a demotion: no change of rights, but news for the admins all the same.
