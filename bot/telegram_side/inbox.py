@@ -40,7 +40,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -125,7 +125,7 @@ class UpdateInbox:
                 self._waiting[update_id] = (raw, long_digits)
             bare.append({"update_id": update_id})
         parsed["result"] = bare
-        return json.dumps(parsed).encode("utf-8")
+        return json.dumps(parsed, separators=(",", ":")).encode("utf-8")
 
     async def receive_one(self, update: str) -> None:
         """Store one update (its JSON text, as a webhook request brings it: one object with
@@ -178,11 +178,9 @@ class UpdateInbox:
         with what its handling did)."""
         await self.store.mark_handled([update_id], self.clock.now())
 
-    @contextlib.asynccontextmanager
-    async def unit(self) -> AsyncIterator[Transaction]:
+    def unit(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
         """One update's unit of work (storage.db: ambient for the task handling it)."""
-        async with self.store.db.transaction() as unit:
-            yield unit
+        return self.store.db.transaction()
 
     async def replay(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Handle what a stop left unhandled, one after the other in update_id order, through
