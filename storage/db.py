@@ -440,7 +440,8 @@ class Database:
         thread: the unit begins once what was handed there before has finished, and while it
         is open every other statement waits for the lock (`_alone`). No statement of a unit
         waits for another process (`_begin`), and the checkpoints that fsync run in
-        aiosqlite's thread (CHECKPOINT_EVERY)."""
+        aiosqlite's thread (CHECKPOINT_EVERY). The price: a long statement inside a unit holds
+        up the whole loop while it runs, not only the other units."""
         outer = self.current()
         if outer is not None:
             async with outer.savepoint():
