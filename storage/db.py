@@ -367,8 +367,8 @@ class Database:
         """Run one autocommit statement outside any other coroutine's transaction.
 
         `statement()` hands it to aiosqlite's queue. With no transaction open or waiting, that
-        happens at once (it then runs before any BEGIN handed over later); otherwise it waits
-        its turn for the lock."""
+        happens at once (a unit that begins meanwhile waits for it to finish:
+        `_thread_drained`); otherwise it waits its turn for the lock."""
         if not self._exclusive:
             result = await self._in_aiosqlite(statement)
         else:
