@@ -36,6 +36,13 @@ and that every press got exactly one answer, the "recorded" one.
     .venv/bin/python -m bench.votes --floor only
     .venv/bin/python -m bench.votes            # both parts, the burst for 180 s
     .venv/bin/python -m bench.votes --part 2 --http
+    .venv/bin/python -m bench.votes --part 1 --profile   # and where the time goes
+
+--profile samples the event loop's thread during part 1's loaded presses, for the bot and the
+floor (bench.profile: a timer signal, not cProfile, which would slow python-telegram-bot's many
+small calls down far more than the rest), and prints, after the figures, what the presses
+spent their time on (the phases of a press: reading the update, the handler, the unit of work,
+the answer, ...) and the functions on top and on the stack, each in µs per press.
 
 Figures go to stdout, one `name value` line each; progress goes to stderr. The benchmark
 reports; it asserts nothing (the exit code is 0 unless the run itself broke)."""
@@ -60,6 +67,7 @@ from pathlib import Path
 from telegram.ext import Application, SimpleUpdateProcessor
 
 from bench.floor import Floor
+from bench.profile import Sampler
 from bot.app import ALLOWED_UPDATES, build_application
 from bot.clock import Clock
 from bot.config import load_config
@@ -74,6 +82,8 @@ from localapi.server import LocalBotApiServer
 from localapi.textparse import format_text
 
 log = logging.getLogger("bench.votes")
+
+PROFILES: list[tuple[str, Sampler, int]] = []  # --profile: (label, samples, presses sampled)
 
 TOKEN = "123456789:BENCH-wiq-local"
 BOT_USERNAME = "wiq_bench_bot"
@@ -606,7 +616,11 @@ async def measure(args: argparse.Namespace, world: Scene, card: Card, label: str
     loaded = presses[args.unloaded_presses :]
     progress(f"{len(unloaded)} presses one at a time, then {len(loaded)} with {args.window}")
     await closed_loop(world, unloaded, 1, f"{label}unloaded")
-    elapsed = await closed_loop(world, loaded, args.window, f"{label}loaded")
+    sampler = Sampler() if args.profile else None
+    with sampler.sampling() if sampler else contextlib.nullcontext():
+        elapsed = await closed_loop(world, loaded, args.window, f"{label}loaded")
+    if sampler is not None:
+        PROFILES.append((f"{label or 'bot '}profile", sampler, len(loaded)))
     answered_at = [world.answers.first_at(p.query_id) for p in loaded]
     answered_times = [at for at in answered_at if at is not None]
     if answered_times:
@@ -859,6 +873,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         help="the floor's PTB concurrent_updates (default: as many as the bot may handle)",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample where part 1's loaded presses spend their time (bench.profile), for the bot"
+        " and the floor, and print the top entries after the figures",
+    )
+    parser.add_argument(
+        "--profile-top", type=int, default=12, help="functions listed per profile table"
+    )
     parser.add_argument("--final-timeout", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=20261124)
     parser.add_argument("--db-dir", type=Path, default=None, help="where the SQLite files go")
@@ -899,6 +922,8 @@ async def run(args: argparse.Namespace) -> bool:
             directory.mkdir()
             ok = await part_burst(args, directory) and ok
     figure("stored_equals_last_press", ok)
+    for label, sampler, presses in PROFILES:
+        print("\n".join(sampler.report(label, presses, top=args.profile_top)), flush=True)
     return ok
 
 

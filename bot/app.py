@@ -181,6 +181,7 @@ def build_application(
         InboxRequest(get_updates_request or HTTPXRequest(connection_pool_size=1), inbox)
     )
     application = builder.build()
+    inbox.hand_on_to(application)  # its processor reads the updates the inbox hands on bare
     register(application)
     application.add_error_handler(_on_error)
     return application

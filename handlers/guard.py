@@ -4,10 +4,11 @@ handler ever runs for one: a channel's post, a linked channel's post forwarded i
 a message with no sender or from a bot (or from one of Telegram's stand-ins:
 GroupAnonymousBot, Channel_Bot, the service account 777000), a press, a poll answer or a join
 request from anyone who is not a person, an edit (a command runs once), any kind of update the
-bot did not ask for, and any update no Telegram could send (a number beyond 64 bits). Such an
-update changes nothing and gets no answer — but a person writing one of this bot's commands as
-the group (an anonymous admin) or as a channel is told to write under their own name, once in
-a while per chat.
+bot did not ask for. Such an update changes nothing and gets no answer — but a person writing
+one of this bot's commands as the group (an anonymous admin) or as a channel is told to write
+under their own name, once in a while per chat. (An update no Telegram could send, with a
+number beyond 64 bits, never gets this far: the inbox checks the JSON it came as and skips
+it, bot.telegram_side.inbox.)
 
 What is a fact about a chat, not a request, passes whoever caused it: membership changes
 (chat_member, my_chat_member), a poll's state, a group's upgrade to a supergroup."""
@@ -29,8 +30,6 @@ CHANNEL_BOT = 136817688
 TELEGRAM_SERVICE = 777000
 STAND_INS = frozenset({GROUP_ANONYMOUS_BOT, CHANNEL_BOT, TELEGRAM_SERVICE})
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-
 # How long after telling a chat "write under your own name" the bot stays quiet there, so
 # that someone trying command after command does not spend the group's budget on it.
 TELL_AGAIN_AFTER = 600.0  # seconds
@@ -49,8 +48,6 @@ class Sender(Enum):
 async def guard(update: Update, context: Context) -> None:
     """The first handler of all: lets a person's update and a fact about a chat pass;
     turns every other one away (ApplicationHandlerStop: no later handler sees it)."""
-    if not from_telegram(update):
-        raise ApplicationHandlerStop
     if is_fact(update):
         return
     who = sender_of(update)
@@ -59,22 +56,6 @@ async def guard(update: Update, context: Context) -> None:
     if who is not Sender.NOBODY and _is_our_command(update):
         await _tell_once(update, context, who)
     raise ApplicationHandlerStop
-
-
-def from_telegram(update: Update) -> bool:
-    """Whether the update could come from Telegram at all: every number in it fits in 64
-    bits (Telegram's ids have at most 52 significant bits; SQLite stores 64)."""
-    return _fits(update.to_dict())
-
-
-def _fits(value: object) -> bool:
-    if isinstance(value, int):
-        return INT64_MIN <= value <= INT64_MAX
-    if isinstance(value, dict):
-        return all(_fits(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return all(_fits(item) for item in value)
-    return True
 
 
 def is_fact(update: Update) -> bool:

@@ -128,3 +128,23 @@ async def test_an_answer_the_inbox_could_not_store_is_not_confirmed_and_comes_ag
     await h.settle(limit=10)  # PTB waits a second after the failed getUpdates
     assert failures  # the first answer with it could not be stored: it was not confirmed …
     assert len(replies_to(h, ST, sent["message_id"])) == 1  # … came again, and was handled once
+
+
+async def test_an_update_with_a_number_beyond_64_bits_is_skipped_one_with_long_digits_is_not(
+    team: Teams,
+) -> None:
+    # No Telegram sends a number beyond 64 bits (SQLite could not store it): the inbox reads
+    # each update once, from the JSON it came as, and skips such a one, marked handled. A long
+    # number in a text is no such number: that message is answered.
+    h, _ = await team("ST")
+    huge = {"message_id": 10**30, "date": 1, "chat": {"id": ST, "type": "supergroup"}}
+    forged = h.model.send_odd_message(
+        ST, "/members", from_user=h.model.user_dict(ANNA), fields={"reply_to_message": huge}
+    )
+    digits = h.model.send_message(ST, BERT, "/members 1234567890123456789012345")
+    await h.settle()
+
+    assert replies_to(h, ST, forged["message_id"]) == []
+    assert len(replies_to(h, ST, digits["message_id"])) == 1
+    assert all(handled_at is not None for _, _, handled_at, _ in inbox_rows(h))
+    assert not h.model.pending_updates

@@ -14,12 +14,17 @@ them along. So:
   commit together or not at all; it does not handle an update again that was in the inbox
   when it came (Telegram delivers a batch again when its confirmation never arrived, for
   instance after a kill).
-- An update python-telegram-bot cannot read (a field missing that it requires, a malformed
-  one) would make it drop the whole answer and fetch the same batch again, forever: the bot
-  would handle nothing any more. So the answer handed on to it has each unreadable update
-  replaced by its bare update_id (which it reads, so the offset moves past it); the update
-  itself is stored, marked handled at once, logged once (its update_id only), and skipped by
-  the processor. Every other update of the batch is handled as usual.
+- Each update is read once. python-telegram-bot would read a whole answer at once, and an
+  update it cannot read (a field missing that it requires, a malformed one) would make it
+  drop the answer and fetch the same batch again, forever: the bot would handle nothing any
+  more. So the answer handed on to it has every update replaced by its bare update_id (which
+  it reads at no cost, so the offset moves past it), and the processor reads the update
+  itself when it comes to it (`InboxProcessor`; reading an update is most of what
+  python-telegram-bot spends on it, and reading it twice, to find out first whether it can,
+  cost a press a tenth of its time). One it cannot read is marked handled, logged once (its
+  update_id only), and skipped; every other update of the batch is handled as usual. So is
+  an update no Telegram could send (a number beyond 64 bits, which SQLite cannot store):
+  checked on the JSON as it came, marked handled and skipped, before any handler sees it.
 - `UpdateInbox.replay`, at start and before polling begins, handles what a stop left
   unhandled, once, in update_id order.
 
@@ -34,13 +39,14 @@ import contextlib
 import inspect
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable
+import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, BaseUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor, ExtBot
 from telegram.request import BaseRequest
 
 from bot.clock import Clock
@@ -65,14 +71,28 @@ class UpdateInbox:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._store: Inbox | None = None
+        self._application: Application[Any, Any, Any, Any, Any, Any] | None = None
         # update_ids that were in the inbox already when a getUpdates answer brought them
         # again: the processor skips each once.
         self._again: set[int] = set()
-        # update_ids of updates python-telegram-bot could not read, handed on bare: skipped.
-        self._unreadable: set[int] = set()
+        # The updates of getUpdates answers as they came (JSON), handed on bare, by update_id:
+        # the processor reads each when it comes to it (`take`). With each, whether a number
+        # in its answer may be beyond 64 bits (its digits alone say it may).
+        self._waiting: dict[int, tuple[dict[str, Any], bool]] = {}
 
     def bind(self, store: Inbox) -> None:
         self._store = store
+
+    def hand_on_to(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """The Application whose processor reads the updates handed on bare (build_application
+        binds it right after building it)."""
+        self._application = application
+
+    @property
+    def application(self) -> Application[Any, Any, Any, Any, Any, Any]:
+        if self._application is None:
+            raise RuntimeError("the inbox hands updates on to no application")
+        return self._application
 
     @property
     def store(self) -> Inbox:
@@ -82,16 +102,9 @@ class UpdateInbox:
 
     async def receive(self, answer: bytes) -> bytes:
         """Store one getUpdates answer (as Telegram sent it) before anyone acts on it; returns
-        the answer to hand on to python-telegram-bot: as it came, but with each update it
-        could not read replaced by its bare update_id — that one stored, marked handled, and
-        to be skipped."""
-        received = await self.store.receive(answer.decode("utf-8"), self.clock.now())
-        if received.known:
-            self._again.update(received.known)
-            log.info("event=updates_delivered_again count=%d", len(received.known))
-        return await self._screened(answer, received.known)
-
-    async def _screened(self, answer: bytes, known: frozenset[int]) -> bytes:
+        the answer to hand on to python-telegram-bot: each update replaced by its bare
+        update_id, the update itself kept for the processor to read (`take`)."""
+        known = await self._store_answer(answer.decode("utf-8"))
         try:
             parsed = json.loads(answer)
             updates = parsed["result"]
@@ -99,41 +112,58 @@ class UpdateInbox:
             return answer  # not an answer with updates: python-telegram-bot says what it is
         if not isinstance(updates, list):
             return answer
-        unreadable: list[int] = []
-        replaced = False
-        for index, raw in enumerate(updates):
+        if self._application is None:  # nobody would read what is handed on bare
+            raise RuntimeError("the inbox hands updates on to no application")
+        long_digits = LONG_DIGITS.search(answer) is not None
+        bare: list[object] = []
+        for raw in updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
-                continue  # without an update_id it is no update; not ours to judge
-            problem = unreadable_because(raw)
-            if problem is None:
+                bare.append(raw)  # without an update_id it is no update; not ours to judge
                 continue
-            updates[index] = {"update_id": update_id}
-            replaced = True
-            if update_id in known:
-                continue  # came before: marked then, and skipped as delivered again now
-            # Once, when it first came (no personal data: the error's kind, not its text).
-            log.warning("event=update_unreadable update_id=%d error=%s", update_id, problem)
-            self._unreadable.add(update_id)
-            unreadable.append(update_id)
-        if not replaced:
-            return answer
-        if unreadable:
-            await self.store.mark_handled(unreadable, self.clock.now())
-        return json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-
-    def unreadable(self, update_id: int) -> bool:
-        """Whether this update_id stands for an update python-telegram-bot could not read
-        (handed on bare, marked handled already): then it is skipped."""
-        if update_id in self._unreadable:
-            self._unreadable.discard(update_id)
-            return True
-        return False
+            if update_id not in known:  # one delivered again is skipped: nothing to read
+                self._waiting[update_id] = (raw, long_digits)
+            bare.append({"update_id": update_id})
+        parsed["result"] = bare
+        return json.dumps(parsed, separators=(",", ":")).encode("utf-8")
 
     async def receive_one(self, update: str) -> None:
         """Store one update (its JSON text, as a webhook request brings it: one object with
-        its update_id) before anyone acts on it; the same row as a getUpdates answer's."""
-        await self.receive(('{"ok": true, "result": [' + update + "]}").encode("utf-8"))
+        its update_id, which the webhook has read already) before anyone acts on it; the
+        same row as a getUpdates answer's."""
+        await self._store_answer('{"ok": true, "result": [' + update + "]}")
+
+    async def _store_answer(self, answer: str) -> frozenset[int]:
+        """Store the answer's updates; returns the update_ids that were stored already."""
+        received = await self.store.receive(answer, self.clock.now())
+        if received.known:
+            self._again.update(received.known)
+            log.info("event=updates_delivered_again count=%d", len(received.known))
+        return received.known
+
+    def take(self, update: object) -> tuple[object, Awaitable[Any] | None, str | None]:
+        """The update the processor was handed, read: (the update, None, None) if it came
+        whole (a webhook's, one replayed at start); (the update read from its JSON, its
+        handling by the Application, None) if it came bare; (the bare one, None, why) if it
+        is to be skipped unhandled — python-telegram-bot cannot read it (why: the error's
+        kind), or a number in it is beyond 64 bits ("beyond_64_bits")."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        waiting = self._waiting.pop(update_id, None) if update_id is not None else None
+        if waiting is None:
+            if isinstance(update, Update) and not _fits(update.to_dict()):
+                return update, None, BEYOND_64_BITS
+            return update, None, None
+        raw, long_digits = waiting
+        if long_digits and not _fits(raw):
+            return update, None, BEYOND_64_BITS
+        bot = update.get_bot() if isinstance(update, Update) else None
+        try:
+            read = Update.de_json(raw, bot)
+        except Exception as exc:  # whatever it raises, it would raise in getUpdates for all
+            return update, None, type(exc).__name__
+        if isinstance(bot, ExtBot):
+            bot.insert_callback_data(read)  # what python-telegram-bot's getUpdates does
+        return read, self.application.process_update(read), None
 
     def delivered_again(self, update_id: int) -> bool:
         """Whether this update came again while it was in the inbox already (handled, or
@@ -148,11 +178,9 @@ class UpdateInbox:
         with what its handling did)."""
         await self.store.mark_handled([update_id], self.clock.now())
 
-    @contextlib.asynccontextmanager
-    async def unit(self) -> AsyncIterator[Transaction]:
+    def unit(self) -> contextlib.AbstractAsyncContextManager[Transaction]:
         """One update's unit of work (storage.db: ambient for the task handling it)."""
-        async with self.store.db.transaction() as unit:
-            yield unit
+        return self.store.db.transaction()
 
     async def replay(self, application: Application[Any, Any, Any, Any, Any, Any]) -> int:
         """Handle what a stop left unhandled, one after the other in update_id order, through
@@ -202,7 +230,8 @@ class _Handling:
 
 class InboxProcessor(BaseUpdateProcessor):
     """Around the update processor (`OrderedUpdateProcessor`, or what a test or benchmark
-    passes): an update delivered again is not handled twice; each one is handled in its own
+    passes): an update delivered again is not handled twice; one that came bare is read
+    (`UpdateInbox.take`), and skipped if it cannot be; each one is handled in its own
     unit of work and marked handled in it — before the Application counts it done, so a stop
     (SIGTERM), which waits for every update in flight, waits for the commits too.
 
@@ -242,16 +271,17 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
-        skipped = None
-        if update_id is not None:
-            if self.inbox.delivered_again(update_id):
-                skipped = "delivered_again"
-            elif self.inbox.unreadable(update_id):
-                skipped = "unreadable"
-        if update_id is not None and skipped is not None:
-            if inspect.iscoroutine(coroutine):
-                coroutine.close()  # never started: nothing to undo
-            log.debug("event=update_skipped update_id=%d reason=%s", update_id, skipped)
+        if update_id is not None and self.inbox.delivered_again(update_id):
+            _close(coroutine)
+            log.debug("event=update_skipped update_id=%d reason=delivered_again", update_id)
+            return
+        update, handling_it, problem = self.inbox.take(update)
+        if handling_it is not None:
+            _close(coroutine)  # python-telegram-bot's, of the bare update: never started
+            coroutine = handling_it
+        if update_id is not None and problem is not None:
+            _close(coroutine)
+            await self._skip(update_id, problem)
             return
         self.in_flight += 1
         handling = _Handling(update_id) if update_id is not None and _acts(update) else None
@@ -287,6 +317,15 @@ class InboxProcessor(BaseUpdateProcessor):
                 await self.inbox.handled(update_id)
             raise
 
+    async def _skip(self, update_id: int, problem: str) -> None:
+        """An update that is not handled: marked handled at once, and one that cannot be read
+        logged once (its update_id and the error's kind: no personal data)."""
+        if problem == BEYOND_64_BITS:
+            log.debug("event=update_skipped update_id=%d reason=%s", update_id, problem)
+        else:
+            log.warning("event=update_unreadable update_id=%d error=%s", update_id, problem)
+        await self.inbox.handled(update_id)
+
     async def _held(self) -> None:
         loop = asyncio.get_running_loop()
         # Strictly later than the one before: held updates are let go in arrival order.
@@ -299,6 +338,31 @@ class InboxProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         await self.inner.shutdown()
+
+
+BEYOND_64_BITS = "beyond_64_bits"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+LONG_DIGITS = re.compile(rb"\d{19}")
+"""Nineteen digits in a row: a number beyond 64 bits has at least that many (an answer
+without them has none; one with them is looked at number by number)."""
+
+
+def _fits(value: object) -> bool:
+    """Whether every number in the update fits in 64 bits, as it can only from Telegram (its
+    ids have at most 52 significant bits; SQLite stores 64)."""
+    if isinstance(value, int):
+        return INT64_MIN <= value <= INT64_MAX
+    if isinstance(value, dict):
+        return all(_fits(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return all(_fits(item) for item in value)
+    return True
+
+
+def _close(coroutine: Awaitable[Any]) -> None:
+    """Drop a handling that never started: nothing to undo."""
+    if inspect.iscoroutine(coroutine):
+        coroutine.close()
 
 
 def _acts(update: object) -> bool:

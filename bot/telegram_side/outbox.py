@@ -256,10 +256,10 @@ class TelegramOutbox:
     async def edit_later(self, chat_id: int, message_id: int, card: Edited) -> Delivery:
         """Edit a card (or a round's result) to what it is when the edit actually goes out: a
         burst of changes costs one render per edit sent, not one per change."""
-        message: Message_ = {"message_id": message_id, "deferred": posting.encode(card)}
         key = (chat_id, f"edit:{message_id}")
         waiting = self._waiting_cards.get(key)
         if waiting is None or waiting[1] != card:
+            message: Message_ = {"message_id": message_id, "deferred": posting.encode(card)}
             item_id, _ = await self._add(
                 chat_id, Priority.EDIT, "deferred", message, coalesce_key=key[1]
             )

@@ -1,0 +1,117 @@
+"""A unit of work's statements on the event loop's own thread (storage.db, "On the loop's
+thread"): the same connection and the same transaction as before, without a trip to
+aiosqlite's thread for each statement. What must hold: nothing handed to aiosqlite's thread
+runs inside a unit (a write that was committed on its own stays committed whatever the unit
+does), and the WAL is still checkpointed, in aiosqlite's thread, so it does not grow."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage import db as storage_db
+from storage.db import CHECKPOINT_EVERY, Database
+
+# A statement that keeps aiosqlite's thread busy for a while (a few hundred ms here).
+SLOW = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000000)"
+    " SELECT COUNT(*) FROM n"
+)
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(tmp_path / "unit.sqlite")
+    await database.open()
+    await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, what TEXT, blob BLOB)")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_a_units_statements_run_on_the_loops_thread_the_others_in_aiosqlites(
+    db: Database,
+) -> None:
+    await db.conn.create_function("thread", 0, threading.get_ident)
+    loop_thread = threading.get_ident()
+
+    alone = await db.fetchone("SELECT thread()")
+    async with db.transaction():
+        inside = await db.fetchone("SELECT thread()")
+
+    assert alone is not None and inside is not None
+    assert inside[0] == loop_thread
+    assert alone[0] != loop_thread
+
+
+async def test_a_write_handed_to_aiosqlite_before_a_unit_began_stays_committed(
+    db: Database,
+) -> None:
+    # aiosqlite's thread is busy; behind it waits a write on its own (autocommit). A unit
+    # begins meanwhile on the loop's thread, writes, and is rolled back. The write on its own
+    # must not have run inside the unit (it would be rolled back with it): the unit begins
+    # only once what was handed to aiosqlite's thread has finished.
+    busy = asyncio.ensure_future(db.fetchall(SLOW))
+    alone = asyncio.ensure_future(db.change("INSERT INTO t (what) VALUES ('alone')"))
+    await asyncio.sleep(0)  # both handed over: aiosqlite's thread runs the slow one
+
+    with pytest.raises(Boom):
+        async with db.transaction():
+            await db.execute("INSERT INTO t (what) VALUES ('unit')")
+            await asyncio.sleep(0.5)  # the unit stays open while aiosqlite's thread works
+            raise Boom
+
+    assert await alone == 1
+    await busy
+    rows = await db.fetchall("SELECT what FROM t ORDER BY id")
+    assert [row[0] for row in rows] == ["alone"]
+
+
+async def test_the_wal_is_checkpointed_in_aiosqlites_thread_and_stays_small(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoints: list[int] = []
+
+    def traced(sql: str) -> None:
+        if "wal_checkpoint" in sql:
+            checkpoints.append(threading.get_ident())
+
+    await db.conn.set_trace_callback(traced)
+    monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY", 50)
+    wal = db.path.with_name(db.path.name + "-wal")
+    blob = bytes(16 * 1024)  # four pages and more per commit
+
+    for number in range(400):
+        async with db.transaction():
+            await db.execute("INSERT INTO t (what, blob) VALUES (?, ?)", (str(number), blob))
+
+    assert len(checkpoints) >= 400 // 50 - 1
+    assert threading.get_ident() not in checkpoints  # never on the loop's thread
+    # Without checkpoints the WAL would hold every commit: 400 × 16 KiB and more. With one
+    # every 50 commits it is written from its start again after each: it holds some 50 to 100.
+    assert wal.stat().st_size < 200 * len(blob)
+    assert CHECKPOINT_EVERY >= 50  # the module's own figure was not changed by the test
+
+
+async def test_a_failed_commit_leaves_nothing_and_the_next_unit_works(db: Database) -> None:
+    await db.execute("CREATE TABLE child (parent INTEGER NOT NULL REFERENCES t(id))")
+    await db.execute("PRAGMA defer_foreign_keys=OFF")
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        async with db.transaction():
+            await db.execute("INSERT INTO t (what) VALUES ('kept?')")
+            await db.execute("PRAGMA defer_foreign_keys=ON")
+            await db.execute("INSERT INTO child (parent) VALUES (999)")  # fails at COMMIT
+
+    async with db.transaction():
+        await db.execute("INSERT INTO t (what) VALUES ('next')")
+    rows = await db.fetchall("SELECT what FROM t ORDER BY id")
+    assert [row[0] for row in rows] == ["next"]
