@@ -229,9 +229,7 @@ async def test_commands_buttons_and_exports_see_only_their_network(tmp_path: Pat
             await h.say(admin, admin, "/export")
             exported = files(h, admin, after)
             assert shows_only(exported, mine[:1], theirs), exported
-            assert ("Südwest" in exported) == (admin == ADMIN_B)
-            for name in ("Carl", "Bert"):  # B's PT has Carl, A's Bert: neither is the other's
-                assert name not in exported or name in ("Bert" if admin == ADMIN else "Carl")
+            assert ("Südwest" in exported) == (admin == ADMIN_B)  # its teams, its name
     finally:
         await h.stop()
 
@@ -315,6 +313,16 @@ async def test_each_network_gets_its_own_digests_at_its_own_time(tmp_path: Path)
         await h.stop()
 
 
+async def choose_network(h: Harness, user: int, name: str) -> None:
+    """The person's private chat is for this network from now on (/netzwerk, a button)."""
+    offer = await h.say(user, user, "/netzwerk")
+    assert offer is not None and name in offer.button_texts, offer
+    query = h.model.press_button(user, offer.message_id, user, button_text=name)
+    await h.model.wait_callback_answer(query)
+    await h.settle()
+    assert f"jetzt für {name}" in h.last_text(user)
+
+
 def seat_line(listing: MessageRec | None, name: str) -> str | None:
     assert listing is not None and listing.text is not None
     return next((line for line in listing.text.splitlines() if line.startswith(f"• {name} ")), None)
@@ -324,7 +332,7 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
     tmp_path: Path,
 ) -> None:
     h, d = await two_networks(tmp_path)
-    chats_b = (PT_B, ST_B, LT_B, KT_B)
+    chats_b = (PT_B, ST_B, LT_B, KT_B)  # KT_B: Südwest's NET chat
     try:
         await h.set_up_team("UT", ())
         await h.set_up_team("NET", (ANNA, BERT, CARL, DORA, EVE), chat=KT)
@@ -333,17 +341,6 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
         h.model.send_message(ST_B, EVE, "Hallo")  # Südwest knows Eve now, on no roster there
         await h.settle()
         before_b = {chat: h.last_id(chat) for chat in chats_b}
-
-        # A nomination: the PT and the ST of its own network approve it.
-        await h.say(PT, ANNA, "/nominieren 2d @eve UT kennt alle")
-        assert "Nominierung von Eve" in d.card(PT, 1).text
-        assert "Nominierung von Eve" in d.card(ST, 2).text
-        await accept(h, EVE)
-        await approve(h, d, PT, 1, (ANNA, BERT))
-        await approve(h, d, ST, 2, (CARL, DORA))
-        assert await h.roster(UT) == ["Eve"]
-        refused = await h.say(ST_B, DORA, "/nominieren 2d @eve UT")  # Südwest has no UT
-        assert refused is not None and "eingerichtet" in refused.text
 
         # A delegation in each network: the same person, a seat of her own in each.
         await h.say(ST, ADMIN, "/entsenden @eve politik Stadtbezirksbeirat Alt-West")
@@ -356,15 +353,50 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
         assert "Stadtgrün" not in seat_a
         assert seat_b is not None and "Amt für Stadtgrün" in seat_b and "Alt-West" not in seat_b
 
+        # Eve's private chat is for Südwest now: the questions of the first network she
+        # answers there (a nomination, a candidacy) are the first network's all the same.
+        await choose_network(h, EVE, "Südwest")
+
+        # A nomination: the PT and the ST of its own network approve it.
+        await h.say(PT, ANNA, "/nominieren 2d @eve UT kennt alle")
+        assert "Nominierung von Eve" in d.card(PT, 1).text
+        assert "Nominierung von Eve" in d.card(ST, 2).text
+        question = next(m for m in reversed(h.model.bot_messages(EVE)) if m.reply_markup)
+        [[yes, *_], *_] = question.buttons
+        forged = h.model.press_button(  # Dora presses Eve's button: not hers
+            DORA, h.last_id(DORA), DORA, callback_data=yes["callback_data"], forge=True
+        )
+        answer = await h.model.wait_callback_answer(forged)
+        assert answer["text"] == t("en", "nominate.not_for_you"), answer  # Dora: English
+        await accept(h, EVE)
+        await approve(h, d, PT, 1, (ANNA, BERT))
+        await approve(h, d, ST, 2, (CARL, DORA, EVE))  # Eve sits on the ST by now
+        assert await h.roster(UT) == ["Eve"]
+        refused = await h.say(ST_B, DORA, "/nominieren 2d @eve UT")  # Südwest has no UT
+        assert refused is not None and "eingerichtet" in refused.text
+
         # An election in the first network's NET chat: its admin calls it, Südwest's may not.
         h.model.member_joins(KT, ADMIN_B)
         refused = await h.say(KT, ADMIN_B, "/wahl 3d 1 @eve @bert")
         assert refused is not None and refused.text == t("de", "election.who")
-        await h.say(KT, ADMIN, "/wahl 3d 1 @eve @bert")
+        await h.say(KT, ADMIN, "/wahl 3d 1 @bert @eve")
         assert any("Wahl #1" in text for text in h.bot_texts(KT))
-        await stand(h, EVE)
         await stand(h, BERT)
-        assert any(m.poll is not None for m in h.model.bot_messages(KT))
+        await stand(h, EVE)
+        # And one in Südwest's, with Eve again: she stands in each on her own.
+        await h.set_up_team("NET", (ANNA, BERT, CARL, DORA, EVE), chat=KT_B, by=ADMIN_B)
+        await h.say(KT_B, ADMIN_B, "/wahl 3d 1 @carl_x @eve")
+        await stand(h, CARL)
+        await stand(h, EVE)
+        [poll_a] = [m.poll for m in h.model.bot_messages(KT) if m.poll is not None]
+        [poll_b] = [m.poll for m in h.model.bot_messages(KT_B) if m.poll is not None]
+        assert [o.text for o in poll_a.options] == ["Bert", "Eve"]
+        assert [o.text for o in poll_b.options] == ["Carl", "Eve"]
+        h.model.answer_poll(poll_a.id, ANNA, [0])  # Anna, in both NETs: Bert in one,
+        h.model.answer_poll(poll_b.id, ANNA, [0])  # Carl in the other
+        h.model.answer_poll(poll_b.id, DORA, [1])
+        h.model.answer_poll(poll_b.id, CARL, [0])
+        await h.settle()
 
         # Support requests: each LT's go to its own network's ST.
         for chat, admin in ((LT, ADMIN), (LT_B, ADMIN_B)):
@@ -377,39 +409,43 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
         assert not any("Raum für das Hoffest" in text for text in h.bot_texts(ST))
         assert not any("Werkzeug" in text for text in h.bot_texts(ST_B))
 
-        # An Anliegen goes to the PT of the network it is for: Eve, on a roster in both now,
-        # is asked which.
-        asked = await h.say(EVE, EVE, "/anliegen Die Sitzungen sind zu spät am Abend.")
-        assert asked is not None and asked.button_texts == ["WiQ Test", "Südwest"]
-        query = h.model.press_button(EVE, asked.message_id, EVE, button_text="WiQ Test")
-        await h.model.wait_callback_answer(query)
-        await h.settle()
-        choice = h.model.last_bot_message(EVE)
+        # An Anliegen goes to the PT of the network it is for: Eve's chat is for Südwest.
+        choice = await h.say(EVE, EVE, "/anliegen Die Sitzungen sind zu spät am Abend.")
         assert choice is not None and choice.button_texts[0] == "Mit meinem Namen"
         query = h.model.press_button(EVE, choice.message_id, EVE, button_text="Anonym")
         await h.model.wait_callback_answer(query)
         await h.settle()
-        [post] = [m for m in h.model.bot_messages(PT) if "Sitzungen sind zu spät" in (m.text or "")]
-        # Eve switches her private chat to Südwest; the PT's answer and her reply to it stay
+        [post] = [m for m in h.model.bot_messages(PT_B) if "Sitzungen sind zu" in (m.text or "")]
+        assert not any("Sitzungen sind zu" in text for text in h.bot_texts(PT))
+        # Eve switches her chat to the first network; the PT's answer and her reply to it stay
         # with the Anliegen's network (a reply goes where the message it answers came from).
-        switch = await h.say(EVE, EVE, "/netzwerk")
-        assert switch is not None
-        query = h.model.press_button(EVE, switch.message_id, EVE, button_text="Südwest")
-        await h.model.wait_callback_answer(query)
-        await h.settle()
-        await h.say(PT, ANNA, "Wir legen sie früher.", reply_to=post.message_id)
+        await choose_network(h, EVE, "WiQ Test")
+        await h.say(PT_B, ANNA, "Wir legen sie früher.", reply_to=post.message_id)
         delivered = h.model.last_bot_message(EVE)
         assert delivered is not None and "Wir legen sie früher." in (delivered.text or "")
         passed_on = await h.say(EVE, EVE, "Danke, 18 Uhr wäre gut.", reply_to=delivered.message_id)
         assert passed_on is not None and "weitergegeben" in (passed_on.text or "")
-        assert "18 Uhr wäre gut" in h.last_text(PT)
-        assert not any("18 Uhr" in text for text in h.bot_texts(PT_B))
+        assert "18 Uhr wäre gut" in h.last_text(PT_B)
+        assert not any("18 Uhr" in text for text in h.bot_texts(PT))
 
-        # Nothing of all this reached Südwest's chats but its own delegation and request.
+        # The elections close: each counts its own ballots, and seats its own in its own ST.
+        await h.due(3 * 86400 + 1)
+        [result_a] = [text for text in h.bot_texts(KT) if "Ergebnis der Wahl #1" in text]
+        [result_b] = [text for text in h.bot_texts(KT_B) if "Ergebnis der Wahl #2" in text]
+        assert "Bert: 1" in result_a and "Eve: 0" in result_a and "Gewählt: Bert" in result_a
+        assert "Carl: 2" in result_b and "Eve: 1" in result_b and "Gewählt: Carl" in result_b
+        elected_a = seat_line(await h.say(ST, ADMIN, "/mitglieder"), "Bert")
+        elected_b = seat_line(await h.say(ST_B, ADMIN_B, "/mitglieder"), "Carl")
+        assert elected_a is not None and "gewählt" in elected_a
+        assert elected_b is not None and "gewählt" in elected_b
+        assert seat_line(await h.say(ST, ADMIN, "/mitglieder"), "Carl") is not None  # as before
+        assert seat_line(await h.say(ST_B, ADMIN_B, "/mitglieder"), "Bert") is not None
+
+        # Nothing of the first network's reached Südwest's chats.
         for chat in chats_b:
             new = [m for m in h.model.bot_messages(chat) if m.message_id > before_b[chat]]
             for text in (m.text or "" for m in new):
-                for word in ("Nominierung", "Wahl", "Werkzeug", "Sitzungen", "Alt-West"):
+                for word in ("Nominierung", "Wahl #1", "Werkzeug", "Alt-West"):
                     assert word not in text, (chat, text)
     finally:
         await h.stop()
