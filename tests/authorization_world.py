@@ -9,9 +9,14 @@ five questions asked privately of Quinn (a nomination, a delegation, a candidacy
 Anliegen's choice, /forgetme). Everybody is in every group chat and has started the bot.
 
 A cell runs on a copy of that network (the SQLite file copied, the local Bot API's state
-unpickled), in its own bot: a worker keeps its bot for the next cell as long as a cell left
-the database as it found it, and starts a fresh copy after one that changed something, so every
-cell meets the prepared network. Several workers run side by side in one event loop.
+unpickled), in its own bot: a worker keeps its bot for the next cell as long as a cell (and its
+person's writing in the chat first, where a cell asks for that) left the database as it found
+it, and starts a fresh copy after one that changed something, so every cell meets the prepared
+network. Several workers run side by side in one event loop.
+
+`prepare(second=True)` builds a deployment of two networks instead (`_build_two`), for the
+matrix's network dimension: "WiQ Test" as above but without Quinn's questions and with its LT
+bound by Ada, and "Südwest" (admin Berit, people of its own, chats CHATS_B) alike.
 """
 
 from __future__ import annotations
