@@ -29,6 +29,15 @@ async def _asker(update: Update, context: Context) -> Person | None:
     to ask) in a group — personal data never goes there."""
     if not await _privately(update, context):
         return None
+    deployment = deployment_of(context)
+    if deployment.placed() is None:
+        # A person of several networks who chose none: these commands need no network
+        # (handlers.routing); they are asked as the first network that knows them.
+        known = await _in_every_network(update, context)
+        if known:
+            deployment.place(known[0][0])
+            return known[0][1]
+        deployment.place(deployment.first())
     person = await current_person(update, context)
     if person is None or person.telegram_id is None:
         return None

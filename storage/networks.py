@@ -153,12 +153,21 @@ class Networks:
         return None if row is None else int(row[0])
 
     async def of_message(self, chat_id: int, message_id: int) -> int | None:
-        """The network of a message the bot sent (a reply to it belongs there)."""
+        """The network of a message the bot sent (a reply to it belongs there). The outbox
+        forgets a private chat's message once it is sent: what a reply in a private chat may
+        answer — an Anliegen's messages to its sender — is found by its petition."""
         row = await self.db.fetchone(
             "SELECT network_id FROM outbox WHERE chat_id = ? AND message_id = ?"
             " ORDER BY id DESC LIMIT 1",
             (chat_id, message_id),
         )
+        if row is None and chat_id > 0:  # a private chat's id is its person's
+            row = await self.db.fetchone(
+                "SELECT c.network_id FROM petition_messages m"
+                " JOIN petitions c ON c.id = m.petition_id JOIN people p ON p.id = c.sender_id"
+                " WHERE m.side = 'sender' AND m.message_id = ? AND p.telegram_id = ?",
+                (message_id, chat_id),
+            )
         return None if row is None or row[0] is None else int(row[0])
 
     async def of_member(self, telegram_id: int) -> list[int]:

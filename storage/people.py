@@ -140,7 +140,9 @@ class People:
                 del self._known[telegram_id]
 
     async def by_id(self, person_id: int) -> Person | None:
-        row = await self.db.fetchone("SELECT * FROM people WHERE id = ?", (person_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM people WHERE id = ? AND network_id = ?", (person_id, self.network_id)
+        )
         return _person(row) if row else None
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
@@ -162,7 +164,8 @@ class People:
             return {}
         marks = ",".join("?" * len(person_ids))
         rows = await self.db.fetchall(
-            f"SELECT * FROM people WHERE id IN ({marks})", tuple(person_ids)
+            f"SELECT * FROM people WHERE network_id = ? AND id IN ({marks})",
+            (self.network_id, *person_ids),
         )
         return {row["id"]: _person(row) for row in rows}
 

@@ -88,7 +88,9 @@ class Teams:
         return team
 
     async def by_id(self, team_id: int) -> Team | None:
-        row = await self.db.fetchone("SELECT * FROM teams WHERE id = ?", (team_id,))
+        row = await self.db.fetchone(
+            "SELECT * FROM teams WHERE id = ? AND network_id = ?", (team_id, self.network_id)
+        )
         return _team(row) if row else None
 
     async def by_chat(self, chat_id: int) -> Team | None:

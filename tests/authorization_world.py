@@ -9,9 +9,14 @@ five questions asked privately of Quinn (a nomination, a delegation, a candidacy
 Anliegen's choice, /forgetme). Everybody is in every group chat and has started the bot.
 
 A cell runs on a copy of that network (the SQLite file copied, the local Bot API's state
-unpickled), in its own bot: a worker keeps its bot for the next cell as long as a cell left
-the database as it found it, and starts a fresh copy after one that changed something, so every
-cell meets the prepared network. Several workers run side by side in one event loop.
+unpickled), in its own bot: a worker keeps its bot for the next cell as long as a cell (and its
+person's writing in the chat first, where a cell asks for that) left the database as it found
+it, and starts a fresh copy after one that changed something, so every cell meets the prepared
+network. Several workers run side by side in one event loop.
+
+`prepare(second=True)` builds a deployment of two networks instead (`_build_two`), for the
+matrix's network dimension: "WiQ Test" as above but without Quinn's questions and with its LT
+bound by Ada, and "Südwest" (admin Berit, people of its own, chats CHATS_B) alike.
 """
 
 from __future__ import annotations
@@ -66,6 +71,27 @@ PEOPLE = {
     QUINN: "Quinn",
 }
 
+# The second network ("Südwest", tests/test_authorization_matrix.py's network dimension): its
+# admin Berit and two people on each of its teams, in a world of its own (`prepare(second=True)`)
+# where everyone is in every group chat of both networks.
+BERIT = 50
+PEOPLE_B = {
+    BERIT: "Berit",
+    51: "Pia",
+    52: "Pit",
+    53: "Stina",
+    54: "Sepp",
+    55: "Kai",
+    56: "Kira",
+    57: "Ulf",
+    58: "Una",
+    59: "Leo",
+    60: "Lea",
+    61: "Nina",
+    62: "Niko",
+}
+NETWORK_IDS = {"A": 1, "B": 2}  # the networks' ids in the database, in the config's order
+
 # -- chats ----------------------------------------------------------------------------------
 
 KINDS = ("PT", "ST", "KT", "UT", "LT", "NET")
@@ -97,6 +123,19 @@ ROSTER = {
     "NET": (NORA, NILS),
 }
 CHAT_MODE = ("LT", "NET")
+CHATS_B = {kind: chat_id - 1000000000 for kind, chat_id in CHATS.items()}  # -1002000000001 …
+ROSTER_B = {kind: (51 + 2 * index, 52 + 2 * index) for index, kind in enumerate(ROSTER)}
+TEAM_NAMES_B = {kind: f"{name} Südwest" for kind, name in TEAM_NAMES.items()}
+TWO_NETWORKS = f"""
+[[networks]]
+name = "WiQ Test"
+key = "test"
+admins = [{ADA}]
+[[networks]]
+name = "Südwest"
+key = "suedwest"
+admins = [{BERIT}]
+"""
 SEAT = {"ST": " zivilgesellschaft"}
 
 CONFIG_EXTRA = """
@@ -110,7 +149,7 @@ min_deadline = "1s"
 
 
 def username(user_id: int) -> str:
-    return PEOPLE[user_id].lower()
+    return {**PEOPLE, **PEOPLE_B}[user_id].lower()
 
 
 @dataclass(frozen=True)
@@ -131,6 +170,9 @@ class World:
     questions: dict[str, Button] = field(default_factory=dict)  # Quinn's private questions
     # A message of the bot in each chat (a forged press needs a message to hang on).
     bot_message: dict[int, int] = field(default_factory=dict)
+    # The second network's (prepare(second=True)): its P and its A's Zustimmung per team kind.
+    proposal_b: dict[str, int] = field(default_factory=dict)
+    card_b: dict[str, Button] = field(default_factory=dict)
 
 
 @dataclass
@@ -138,6 +180,7 @@ class Prepared:
     world: World
     database: Path  # the prepared SQLite file (checkpointed, closed)
     template: bytes  # the local Bot API and its clock, stopped, pickled (copied fastest so)
+    networks: str = ""  # the config's [[networks]] (none: the one network of make_config)
 
     def telegram(self) -> tuple[BotApiModel, ManualClock]:
         """A copy of the prepared local Bot API, with its clock."""
@@ -166,17 +209,24 @@ class QuickHarness(Harness):
             await asyncio.sleep(0.001)
 
 
-def make_network_model(clock: ManualClock) -> BotApiModel:
+def make_network_model(clock: ManualClock, second: bool = False) -> BotApiModel:
     model = BotApiModel(token=TOKEN, bot_username=BOT_USERNAME, clock=clock.monotonic)
     model.group_limit_per_minute = None
-    for user_id, name in PEOPLE.items():
+    people = {**PEOPLE, **(PEOPLE_B if second else {})}
+    for user_id, name in people.items():
         model.add_user(user_id, name, username=name.lower())
     model.add_user(HELPER_BOT, "Helper", username="helper_bot", is_bot=True)
-    everyone = [*PEOPLE, HELPER_BOT]
+    everyone = [*people, HELPER_BOT]
     for kind, chat_id in CHATS.items():
         admins = [LOTTE] if kind == "LT" else [ADA]
         members = [user for user in everyone if user not in admins]
         model.add_group(chat_id, kind, members=members, admins=admins, bot_status="administrator")
+    for kind, chat_id in CHATS_B.items() if second else ():
+        admins = [ROSTER_B["LT"][1]] if kind == "LT" else [BERIT]
+        members = [user for user in everyone if user not in admins]
+        model.add_group(
+            chat_id, f"{kind} Südwest", members=members, admins=admins, bot_status="administrator"
+        )
     members = [user for user in everyone if user != EVE]
     model.add_group(
         UNBOUND, "Neue Gruppe", members=members, admins=[EVE], bot_status="administrator"
@@ -184,18 +234,20 @@ def make_network_model(clock: ManualClock) -> BotApiModel:
     return model
 
 
-async def prepare(directory: Path) -> Prepared:
-    """The network of the matrix, built as people would build it, then stopped."""
+async def prepare(directory: Path, *, second: bool = False) -> Prepared:
+    """The network of the matrix, built as people would build it, then stopped; with `second`,
+    a deployment of two networks instead, each with every team kind (`_build_two`)."""
     directory.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before the bot runs
     clock = ManualClock()
     clock.advance(26 * 3600)  # Tuesday 3 November, 11:00 in Berlin: no digest falls due
-    model = make_network_model(clock)
-    config = make_config(directory, extra=CONFIG_EXTRA)
+    model = make_network_model(clock, second)
+    networks = TWO_NETWORKS if second else ""
+    config = make_config(directory, extra=CONFIG_EXTRA, networks=networks)
     h = Harness(model, config, clock=clock)
     await h.start()
     world = World()
     try:
-        await _build(h, world)
+        await (_build_two(h, world) if second else _build(h, world))
     finally:
         await h.stop()
     model.calls.clear()
@@ -203,7 +255,7 @@ async def prepare(directory: Path) -> Prepared:
     database = config.storage_path
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return Prepared(world, database, pickle.dumps((model, clock)))
+    return Prepared(world, database, pickle.dumps((model, clock)), networks)
 
 
 async def _build(h: Harness, world: World) -> None:
@@ -256,6 +308,66 @@ async def _build(h: Harness, world: World) -> None:
     await h.say(QUINN, QUINN, "/forgetme")
     world.questions["forget_yes"] = _question(h, "Ja, vergiss mich")
     for chat_id in [*CHATS.values(), UNBOUND, *PEOPLE]:
+        world.bot_message[chat_id] = model.bot_messages(chat_id)[0].message_id
+    advance(h, 5)
+
+
+async def _build_two(h: Harness, world: World) -> None:
+    """Both networks with every team kind, each bound by its network's admin (with several
+    networks an LT's group admin binds it with a code only), its rosters entered (in the LT
+    and the NET: the two wrote there), in each team P (round failed) and A (round open).
+    Everyone wrote in both PTs: both networks know everyone (each as a person of its own);
+    and but for Eve, everyone wrote in both LTs and NETs (on those rosters by sighting, so that
+    a cell's writing there first changes nothing)."""
+    model = h.model
+    networks = (
+        (ADA, CHATS, ROSTER, TEAM_NAMES, world.proposal, world.card),
+        (BERIT, CHATS_B, ROSTER_B, TEAM_NAMES_B, world.proposal_b, world.card_b),
+    )
+    for user_id in {**PEOPLE, **PEOPLE_B}:
+        model.start_bot(user_id)
+    await h.settle()
+    for admin, chats, roster, names, proposals, _ in networks:
+        for kind in KINDS:
+            await h.bind(chats[kind], kind, names[kind], by=admin)
+        for kind, people in roster.items():
+            for user_id in people:
+                model.send_message(chats[kind], user_id, "Hallo")
+        # Both networks know everyone (Eve too), and everyone is on their chat-mode rosters
+        # (so that a cell's writing there first changes nothing).
+        for user_id in (*PEOPLE, *PEOPLE_B):
+            if user_id != QUINN:
+                model.send_message(chats["PT"], user_id, "Hallo")
+            if user_id not in (QUINN, EVE):
+                for kind in CHAT_MODE:
+                    model.send_message(chats[kind], user_id, "Hallo")
+        await h.settle()
+        for kind, people in roster.items():
+            if kind in CHAT_MODE:
+                continue
+            for user_id in people:
+                advance(h)
+                seat = SEAT.get(kind, "")
+                reply = await h.say(chats[kind], admin, f"/admit @{username(user_id)}{seat}")
+                assert reply is not None and "✅" in (reply.text or ""), reply
+        for kind, (first, _) in roster.items():
+            advance(h)
+            await h.say(chats[kind], first, f"/propose 60s Vorschlag P des Teams {kind}")
+            proposals[kind] = _newest_proposal(h, chats[kind])
+    advance(h, 61)
+    await h.due(0)
+    for _, chats, roster, _, _, cards in networks:
+        for kind, (_, second) in roster.items():
+            assert "Zu wenige Antworten" in h.last_text(chats[kind]), h.last_text(chats[kind])
+            advance(h)
+            await h.say(chats[kind], second, f"/propose Vorschlag A des Teams {kind}")
+            card = _newest_card(h, chats[kind])
+            agree = next(b for row in card.buttons for b in row if b["text"] == "Zustimmung")
+            cards[kind] = Button(chats[kind], card.message_id, agree["callback_data"])
+    for user_id in {**PEOPLE, **PEOPLE_B}:  # they write privately: both networks may write back
+        model.start_bot(user_id)
+    await h.settle()
+    for chat_id in [*CHATS.values(), *CHATS_B.values(), ADA, BERIT, *ROSTER_B["PT"]]:
         world.bot_message[chat_id] = model.bot_messages(chat_id)[0].message_id
     advance(h, 5)
 
@@ -360,7 +472,7 @@ class Worker:
     def __init__(self, prepared: Prepared, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.prepared = prepared
-        self.config: Config = make_config(directory, extra=CONFIG_EXTRA)
+        self.config: Config = make_config(directory, extra=CONFIG_EXTRA, networks=prepared.networks)
         self.h: Harness | None = None
         self.state: State | None = None
         self.known: dict[str, Rows] | None = None  # the state after the last cell
@@ -389,11 +501,14 @@ class Worker:
         h = self.h or await self._fresh()
         assert self.state is not None
         model = h.model
+        written = False  # what writing first did (a chat-mode roster took them)
         if act.seen_first:
             assert act.user_id is not None
+            prior = self.known or self.state.read()
             model.send_message(act.chat_id, act.user_id, "Hallo")
             await h.settle()
             self.known = None
+            written = self.state.read() != prior
         before = self.known or self.state.read()
         advance(h)  # a fresh budget in every chat
         marks = {chat_id: _last_bot_message(chat) for chat_id, chat in model.chats.items()}
@@ -428,7 +543,7 @@ class Worker:
             answer=model.callback_queries[query].answer if query is not None else None,
             changed=changed,
         )
-        if changed:
+        if changed or written:
             await self.stop()
         return seen
 

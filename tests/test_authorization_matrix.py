@@ -37,6 +37,8 @@ button (an outside answer is stored, to be reported as ignored: §4) and is test
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,15 +47,20 @@ from pathlib import Path
 
 from tests.authorization_world import (
     ADA,
+    BERIT,
     CHAT_MODE,
     CHATS,
+    CHATS_B,
     EVE,
     HELPER_BOT,
     KARL,
     KINDS,
+    NETWORK_IDS,
+    NOT_STATE_COLUMNS,
     PAULA,
     QUINN,
     ROSTER,
+    ROSTER_B,
     SEAT,
     UNBOUND,
     Act,
@@ -350,9 +357,14 @@ def expected(action: str, row: str, place: Place) -> object | None:
         return Ignored()
     if row == "anon":
         return ANONYMOUS
-    rule = BUTTONS[action] if button else COMMANDS[action]
     user = person(row, place)
     assert user is not None
+    return outcome(action, user, place)
+
+
+def outcome(action: str, user: int, place: Place) -> object:
+    """What the rules say for this person (a person of the prepared network) here."""
+    rule = BUTTONS[action] if action in BUTTONS else COMMANDS[action]
     if place.cls not in rule.where:
         return Refused(rule.elsewhere.get(place.cls) or rule.elsewhere["team"])
     who, not_who = rule.who, rule.not_who
@@ -475,3 +487,142 @@ async def test_every_command_and_button_by_everyone_everywhere(tmp_path: Path) -
         if isinstance(o, ToldOnce) and seen[key].messages.get(done.chat_id)
     }
     assert anon_chats and told == anon_chats, f"never told: {sorted(anon_chats - told)}"
+
+
+# -- the network dimension (issue 14, point 5) ----------------------------------------------
+#
+# A deployment of two networks, each with every team kind as above ("WiQ Test", admin Ada;
+# "Südwest", admin Berit, its people of its own: tests/authorization_world.py `_build_two`).
+# Who, where:
+#   in the first network's team chats: the other network's admin (Berit) and member (the
+#     Südwest member of a team of the same kind) — on no roster here, no admin here (§1: an
+#     admin is a network's; a roster is a team's): what anyone on no roster gets, as Eve above
+#     (in roster mode `chat`, writing there puts them on the roster, as anyone);
+#   in the second network's team chats: its own member — a command there acts there, on its
+#     data, as the first network's people do in theirs — and for what only an admin may do,
+#     its own admin and the first network's, who is no admin there;
+#   a team chat of one network naming a proposal or pressing a card of the other's: unknown
+#     there, as another team's (§3, §10);
+# (Privately, a person is placed in a network before any command: tests/test_e2e_networks.py.)
+# Every cell that stores something stores it in the network of the chat.
+
+NOBODY = 0  # a person of no roster and no admin, in the terms of the first network's rules
+SECOND = "second:"
+CROSSED = "crossed:"  # a chat of one network, a proposal or card of the other's
+ADMINS_ONLY = [  # what a network admin may do that others may not
+    action
+    for action, rule in COMMANDS.items()
+    if rule.who in (Who.NETWORK_ADMIN, Who.ADMIN_OR_KT, Who.BINDER)
+]
+
+
+@dataclass(frozen=True)
+class NetworkCell:
+    key: tuple[str, str, str]
+    outcome: object
+    act: Act
+    network: str  # "A" or "B": the network of the chat
+
+
+def network_cells(world: World) -> list[NetworkCell]:
+    cells: list[NetworkCell] = []
+    actions = [*COMMANDS, "press"]
+    for kind in KINDS:
+        here = Place(kind, kind, kind)
+        for action in actions:
+            # The first network's chat: the other network's admin and member.
+            for row, user in (("admin_other", BERIT), ("member_other", ROSTER_B[kind][0])):
+                cells.append(_cell(world, action, row, here, user, NOBODY, "A"))
+            # The second network's chat: its own member, and for what needs an admin its own
+            # admin and the first's (the first's member there is the second's in the first's
+            # chat, mirrored).
+            there = Place(f"{SECOND}{kind}", kind, kind)
+            rows = [("member", ROSTER_B[kind][0], ROSTER[kind][0])]
+            if action in ADMINS_ONLY:
+                rows += [("admin", BERIT, ADA), ("admin_other", ADA, NOBODY)]
+            for row, user, as_if in rows:
+                cells.append(_cell(world, action, row, there, user, as_if, "B"))
+        for action in (a for a in NAMED if a != "remove"):
+            crossed = Place(f"{CROSSED}{kind}", kind, f"{SECOND}{kind}")
+            cells.append(_cell(world, action, "member", crossed, ROSTER[kind][0], NOBODY, "A"))
+            crossed_b = Place(f"{CROSSED}{SECOND}{kind}", kind, f"first:{kind}")
+            cells.append(_cell(world, action, "member", crossed_b, ROSTER_B[kind][0], NOBODY, "B"))
+    return cells
+
+
+def _cell(
+    world: World, action: str, row: str, place: Place, user: int, as_if: int, network: str
+) -> NetworkCell:
+    """A cell of the network dimension: `user` does it, judged as `as_if` would be in the
+    first network (by the symmetry of the two)."""
+    assert place.team is not None
+    kind = place.team
+    second_chat = network == "B"
+    chat_id = (CHATS_B if second_chat else CHATS)[kind]
+    # Whose proposal and card: the chat's network's, or (crossed) the other's.
+    named_second = second_chat != place.name.startswith(CROSSED)
+    if action == "press":
+        button = (world.card_b if named_second else world.card)[kind]
+        if button.chat_id == chat_id:
+            done = Act(chat_id, user, data=button.data, message_id=button.message_id)
+        else:
+            hung_on = world.bot_message[chat_id]
+            done = Act(chat_id, user, data=button.data, message_id=hung_on, forged=True)
+    else:
+        roster = ROSTER_B if named_second else ROSTER
+        text = TYPED[action].format(
+            P=(world.proposal_b if named_second else world.proposal)[kind],
+            second=username(roster[kind][1]),
+            seat=SEAT.get(kind, ""),
+        )
+        done = Act(chat_id, user, text=text, seen_first=kind in CHAT_MODE)
+    return NetworkCell((action, row, place.name), outcome(action, as_if, place), done, network)
+
+
+def stored_elsewhere(cell: NetworkCell, seen: Seen, columns: Mapping[str, list[str]]) -> str | None:
+    """Rows a cell added in a table of networks that are not its chat's network's."""
+    wrong = []
+    for table, (added, _) in seen.changed.items():
+        if "network_id" not in columns.get(table, []):
+            continue
+        at = columns[table].index("network_id")
+        wrong += [table for row in added if row[at] != NETWORK_IDS[cell.network]]
+    return f"stored in the other network: {sorted(set(wrong))}" if wrong else None
+
+
+def table_columns(database: Path) -> dict[str, list[str]]:
+    """The columns of each table as the world's State reads them."""
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        names = [
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        ]
+        return {
+            name: [
+                row[1]
+                for row in connection.execute(f"PRAGMA table_info({name})")
+                if row[1] not in NOT_STATE_COLUMNS.get(name, set())
+            ]
+            for name in names
+        }
+
+
+async def test_the_other_networks_admin_member_and_chat(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    prepared = await prepare(tmp_path / "networks", second=True)
+    print(f"\nprepared in {time.perf_counter() - started:.1f} s;", end=" ")
+    cells = network_cells(prepared.world)
+    columns = table_columns(prepared.database)
+    seen, bots = await run_all(prepared, tmp_path, [(c.key, c.act) for c in cells], 8)
+    differing = []
+    for cell in cells:
+        problems = [
+            judge(cell.outcome, seen[cell.key], cell.act.chat_id, cell.act.user_id),
+            stored_elsewhere(cell, seen[cell.key], columns),
+        ]
+        if problem := "; ".join(p for p in problems if p):
+            differing.append(f"{cell.key}: expected {describe(cell.outcome)}, but {problem}")
+    allowed = sum(isinstance(c.outcome, Allowed) for c in cells)
+    print(f"{len(cells)} cells ({allowed} allowed), {bots} bots,", end=" ")
+    print(f"{time.perf_counter() - started:.1f} s")
+    assert not differing, f"{len(differing)} of {len(cells)} cells differ:\n" + "\n".join(differing)
