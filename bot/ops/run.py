@@ -1,7 +1,9 @@
 """`wiq-bot run` (SPEC §9): the life of the bot's process around the Application.
 
 1. **One bot per database**: the guard (storage/lock.py) is taken first; a second bot on the
-   same database is refused at once, with one line.
+   same database is refused at once, with one line — unless both are webhook workers that
+   share it (`[webhook] workers_share_database`, SPEC §9 "Several workers"), which hold the
+   guard together.
 2. **The schema**: a database of a newer version (or not a database) is refused untouched,
    before anything else.
 3. **Telegram**: getMe (and the removal of a webhook, as long polling needs) until it answers.
@@ -49,21 +51,30 @@ from storage.lock import DatabaseInUse, DatabaseLock
 log = logging.getLogger(__name__)
 
 
+def shares_database(config: Config) -> bool:
+    """Whether this process is one of several webhook workers on the database (SPEC §9)."""
+    return config.webhook is not None and config.webhook.workers_share_database
+
+
 class TokenRejected(Exception):
     """Telegram refused the token (401): no retry helps."""
 
 
 def run(config: Config, hold_updates: float = 0.0) -> int:
     """The whole of `wiq-bot run`; returns the exit code."""
-    lock = DatabaseLock(config.storage_path)
+    lock = DatabaseLock(config.storage_path, shared=shares_database(config))
     try:
         lock.acquire(holder())
     except DatabaseInUse as exc:
         log.error(
-            'event=refused reason=database_in_use database=%s holder="%s"'
-            ' hint="one bot per database: this one does not start"',
+            'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.storage_path,
             exc.holder or "unknown",
+            "a worker does not start while a bot that polls, a restore or a migration holds"
+            " the database"
+            if lock.shared
+            else "one bot per database: this one does not start (several webhook workers:"
+            " [webhook] workers_share_database)",
         )
         return EXIT_REFUSED
     with lock:
@@ -190,7 +201,12 @@ class _Run:
         self.stop = stop
         self.code = EXIT_OK
         clock = Clock()
-        self.heartbeat = Heartbeat(clock, config.health.interval, self._token_revoked)
+        self.heartbeat = Heartbeat(
+            clock,
+            config.health.interval,
+            self._token_revoked,
+            remove_on_stop=shares_database(config),
+        )
         self.application = build_application(
             config,
             clock,
