@@ -11,7 +11,7 @@ import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from telegram import BotCommand, ChatMember, Update
 from telegram.error import TelegramError
@@ -56,6 +56,8 @@ from storage.claims import Claims
 from storage.lock import opening
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # What storage's SQL asks about the charter's words; storage may not import the charter.
 CHARTER_TERMS = CharterTerms(
@@ -210,15 +212,17 @@ def _post_init(
         """Open the database, the inbox and the outbox, handle what a stop left in the
         inbox, and register the command menus — all before polling starts. Each network of
         the config gets its Services on the one database (SPEC §1)."""
-        with contextlib.ExitStack() as opened:
-            if shared is not None:  # workers starting together migrate one after the other
-                await asyncio.to_thread(opened.enter_context, opening(config.storage_path))
-            storages = await Storage.open_networks(
+        # Workers starting together migrate one after the other.
+        storages = await _one_worker_at_a_time(
+            config,
+            shared,
+            Storage.open_networks(
                 config.storage_path,
                 [network.name for network in config.networks],
                 clock.now(),
                 CHARTER_TERMS,
-            )
+            ),
+        )
         first = storages[0]
         inbox.bind(first.inbox)
         if shared is not None:
@@ -277,10 +281,11 @@ def _post_init(
         # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
         # A database from before the outbox (schema < 018) had its queue in memory: what it
-        # had not posted is derived once from the state, the first time it starts migrated.
+        # had not posted is derived once from the state, the first time it starts migrated
+        # (by one worker of several: the others find it done).
         for services in deployment.networks:
             with deployment.serving(services.storage.network_id):
-                await upgrade.catch_up(services)
+                await _one_worker_at_a_time(config, shared, upgrade.catch_up(services))
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
         if shared is None:
@@ -304,6 +309,15 @@ def _post_init(
         )
 
     return post_init
+
+
+async def _one_worker_at_a_time(config: Config, shared: SharedWork | None, work: Awaitable[T]) -> T:
+    """What starting workers do one after the other (storage.lock.opening); one process: at
+    once."""
+    with contextlib.ExitStack() as turn:
+        if shared is not None:
+            await asyncio.to_thread(turn.enter_context, opening(config.storage_path))
+        return await work
 
 
 def _handling_before(

@@ -78,6 +78,25 @@ class DatabaseLock:
             os.close(self._fd)  # closing the descriptor releases the flock
             self._fd = None
 
+    def alone(self) -> bool:
+        """A worker holding the lock shared: whether no other process holds it now (tried as
+        exclusive for a moment, then shared again)."""
+        if self._fd is None or not self.shared:
+            return self._fd is not None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except BlockingIOError:
+            alone = False
+        # A conversion that failed may have dropped the shared lock (flock converts by
+        # removing the old lock first): taken again, at once.
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held_by = os.pread(self._fd, 200, 0).decode("utf-8", "replace").strip()
+            raise DatabaseInUse(self.database, held_by) from None
+        return alone
+
     def hold(self, holder: str) -> DatabaseLock:
         self.acquire(holder)
         return self

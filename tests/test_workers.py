@@ -32,11 +32,13 @@ from tests.harness import (
     KT,
     PT,
     ST,
+    DecisionSteps,
     Teams,
     finish,
     free_port,
     lines_until,
     start_process,
+    wiq_bot,
 )
 from tests.test_e2e_process import process_config
 from tests.test_ops_webhook import SECRET
@@ -112,6 +114,8 @@ async def proposals_in_their_rounds(team: Teams) -> Path:
     )
     await team("ST")
     await team("KT")
+    h.model.start_bot(BERT)  # Bert is asked for his reasons privately
+    await h.settle()
     for n in range(PROPOSALS):
         h.model.send_message(GROUPS[n % 3], ANNA, f"/propose 1h Vorschlag Nummer {n + 1}")
         if n % 15 == 14:
@@ -147,6 +151,33 @@ def sending(
         ).fetchall()
     pids = {int(holder.rsplit(":", 1)[1]) for (holder,) in rows}
     return next((worker for worker in workers if worker.pid in pids), None)
+
+
+def objections(database: Path) -> dict[int, int]:
+    """Two proposals of each group (their ids, and the group's chat)."""
+    with sqlite3.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT p.id, t.chat_id FROM proposals p JOIN teams t ON t.id = p.team_id ORDER BY p.id"
+        ).fetchall()
+    chosen: dict[int, int] = {}
+    for proposal_id, chat in rows:
+        if list(chosen.values()).count(chat) < 2:
+            chosen[proposal_id] = chat
+    return chosen
+
+
+async def all_handled(model: BotApiModel, database: Path) -> None:
+    """Until every update was posted and handled, and nothing waits in the outbox."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        with sqlite3.connect(database) as conn:
+            unhandled = conn.execute(
+                "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL"
+            ).fetchone()[0]
+        if not model.pending_updates and not unhandled and counts(database)[2] == 0:
+            return
+        assert asyncio.get_running_loop().time() < deadline, (unhandled, counts(database))
+        await asyncio.sleep(0.05)
 
 
 def counts(database: Path) -> tuple[int, int, int]:
@@ -199,11 +230,20 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
                 for worker in workers:
                     await lines_until(worker, "event=webhook_serving", within=40)
                 since = len(model.calls)
+                # Bert objects to six proposals, each time giving his reason right after the
+                # press: the press and its reason reach different workers (round robin), and
+                # each reason must find its press handled first.
+                objected = objections(database)
+                for proposal_id, chat in objected.items():
+                    press = DecisionSteps(h).card(chat, proposal_id)
+                    model.press_button(chat, press.message_id, BERT, button_text="Einwand")
+                    model.send_message(BERT, BERT, f"Mein Grund zu Nummer {proposal_id}")
+                await all_handled(model, database)
                 all_due_now(database)
-                # Meanwhile each of four people writes to the bot three times, privately:
+                # Meanwhile each of three people writes to the bot three times, privately:
                 # any worker may get any of them.
                 asked = Counter[int]()
-                for person in (ANNA, BERT, CARL, DORA):
+                for person in (ANNA, CARL, DORA):
                     for _ in range(3):
                         model.send_message(person, person, "/hilfe")
                         asked[person] += 1
@@ -225,6 +265,11 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
                 while counts(database) != (PROPOSALS, PROPOSALS, 0) or model.pending_updates:
                     assert asyncio.get_running_loop().time() < deadline, counts(database)
                     await asyncio.sleep(0.1)
+                # `wiq-bot health`: a line per worker (the killed one's not stale yet).
+                code, out, _ = await wiq_bot("health", "--config", str(configs[0]))
+                assert code == 0, out
+                assert out.startswith("ok: schema") and "of 3 workers fresh" in out, out
+                assert len([line for line in out.splitlines() if "  worker " in line]) == 3
             finally:
                 outputs = []
                 for worker in workers:
@@ -235,6 +280,9 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
                         outputs.append(output)
     for output in outputs:
         assert "Traceback" not in output, output
+    with sqlite3.connect(database) as conn:
+        beats = [row[0] for row in conn.execute("SELECT instance FROM heartbeats")]
+    assert [int(b.rsplit(":", 1)[1]) for b in beats] == [killed.pid], "clean stops remove theirs"
     with sqlite3.connect(database) as conn:
         closes = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'round.closed'")
         assert closes.fetchone()[0] == PROPOSALS, "each round closed once"
@@ -263,6 +311,9 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
         mine = {n for n, in_chat in where.items() if in_chat == chat}
         assert len(mine) >= PROPOSALS // 3
         assert set(results) == mine and set(polls) == mine, chat
+        for proposal_id in (n for n, in_chat in objected.items() if in_chat == chat):
+            result = next(t for t in texts if re.search(rf"Runde 1 zu #{proposal_id}\D", t))
+            assert f"Bert: Mein Grund zu Nummer {proposal_id}" in result, result
         twice = sum(c - 1 for c in results.values()) + sum(c - 1 for c in polls.values())
         assert twice <= 1, f"{chat}: {twice} duplicates (at most the one in flight at the kill)"
         figures["duplicates"] += twice

@@ -17,6 +17,7 @@ from telegram import Update
 from bot.clock import ManualClock
 from bot.config import ConfigError
 from bot.ops.health import _judge_workers
+from bot.ops.run import _check_database
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.workers import SharedWork
 from storage.claims import OUTBOX, Claims, Worker
@@ -25,7 +26,7 @@ from storage.heartbeats import Beat
 from storage.inbox import Inbox
 from storage.lock import DatabaseInUse, DatabaseLock
 from storage.outbox import Outbox as OutboxRows
-from tests.harness import make_config
+from tests.harness import database_at_schema, make_config
 from tests.test_ops_webhook import SECRET
 
 GROUP = -100123
@@ -303,3 +304,30 @@ def test_the_webhook_table_says_whether_workers_share_the_database(tmp_path: Pat
     assert shared is not None and shared.workers_share_database and shared.worker_lease == 10
     with pytest.raises(ConfigError, match="worker_lease"):
         make_config(tmp_path, extra=table + 'worker_lease = "0s"\n')
+
+
+def test_a_worker_knows_whether_it_is_alone_on_the_database(tmp_path: Path) -> None:
+    """A worker of a new version migrates only when no other worker runs (bot.ops.run)."""
+    database = tmp_path / "wiq.sqlite"
+    first, second = DatabaseLock(database, shared=True), DatabaseLock(database, shared=True)
+    with first.hold("pid 1 on h"):
+        assert first.alone()
+        with second.hold("pid 2 on h"):
+            assert not first.alone() and not second.alone()
+        assert first.alone()
+        with pytest.raises(DatabaseInUse):  # still held, shared, after looking
+            DatabaseLock(database).acquire("pid 3 on h")
+
+
+async def test_a_worker_does_not_migrate_beneath_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(tmp_path)
+    database_at_schema(config.storage_path, 25)
+    first = DatabaseLock(config.storage_path, shared=True)
+    other = DatabaseLock(config.storage_path, shared=True)
+    with first.hold("pid 1 on h"):
+        assert await _check_database(config, first), "alone: it migrates at its start"
+        with other.hold("pid 2 on h"):
+            assert not await _check_database(config, first)
+    assert "reason=migrations_pending_while_workers_run" in caplog.text

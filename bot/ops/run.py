@@ -78,20 +78,20 @@ def run(config: Config, hold_updates: float = 0.0) -> int:
         )
         return EXIT_REFUSED
     with lock:
-        return asyncio.run(_main(config, hold_updates))
+        return asyncio.run(_main(config, hold_updates, lock))
 
 
-async def _main(config: Config, hold_updates: float) -> int:
+async def _main(config: Config, hold_updates: float, lock: DatabaseLock) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if not await _check_database(config):
+    if not await _check_database(config, lock):
         return EXIT_REFUSED
     return await _Run(config, stop, hold_updates).serve()
 
 
-async def _check_database(config: Config) -> bool:
+async def _check_database(config: Config, lock: DatabaseLock) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
@@ -108,6 +108,18 @@ async def _check_database(config: Config) -> bool:
         await db.close()
     if applied and max(applied) > code_version():
         _say_too_new(config, SchemaTooNew(config.storage_path, max(applied), code_version()))
+        return False
+    if applied and max(applied) < code_version() and lock.shared and not lock.alone():
+        # Other workers run on this schema: migrating under them would change it beneath
+        # their code. The host migrates first (`wiq-bot migrate`, with the workers stopped).
+        log.error(
+            "event=refused reason=migrations_pending_while_workers_run database=%s"
+            ' schema=%03d known=%03d hint="stop the other workers, run wiq-bot migrate,'
+            ' then start them all"',
+            config.storage_path,
+            max(applied),
+            code_version(),
+        )
         return False
     return True
 
