@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from telegram import BotCommand, ChatMember, Update
 from telegram.error import TelegramError
@@ -47,10 +49,15 @@ from bot.telegram_side.inbox import KEEP_HANDLED, InboxProcessor, InboxRequest, 
 from bot.telegram_side.limiter import RetryingLimiter
 from bot.telegram_side.outbox import TelegramOutbox
 from bot.telegram_side.updates import OrderedUpdateProcessor
+from bot.telegram_side.workers import WORKER_KEY, SharedOrder, SharedWork
 from bot.texts.i18n import LANGUAGES, t
 from storage import CharterTerms, Storage
+from storage.claims import Claims
+from storage.lock import opening
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # What storage's SQL asks about the charter's words; storage may not import the charter.
 CHARTER_TERMS = CharterTerms(
@@ -155,6 +162,10 @@ def build_application(
 
     clock = clock or Clock()
     inbox = UpdateInbox(clock)
+    # One of several webhook workers on the database (SPEC §9 "Several workers"), or None.
+    shared = None
+    if config.webhook is not None and config.webhook.workers_share_database:
+        shared = SharedWork(worker_name(), config.webhook.worker_lease, clock)
     builder = (
         ApplicationBuilder()
         .token(config.telegram.token)
@@ -168,12 +179,13 @@ def build_application(
                 retry_max=config.limits.retry_max,
             )
         )
-        .post_init(_post_init(config, clock, inbox))
+        .post_init(_post_init(config, clock, inbox, shared))
         .post_shutdown(_post_shutdown)
     )
-    builder = builder.concurrent_updates(
-        InboxProcessor(update_processor or OrderedUpdateProcessor(), inbox, hold=hold_updates)
-    )
+    ordered: BaseUpdateProcessor = update_processor or OrderedUpdateProcessor()
+    if shared is not None:
+        ordered = SharedOrder(ordered, shared)  # a person's updates in order across workers
+    builder = builder.concurrent_updates(InboxProcessor(ordered, inbox, hold=hold_updates))
     if request is not None:
         builder = builder.request(request)
     # python-telegram-bot's own default for getUpdates: one connection, HTTP/1.1.
@@ -182,36 +194,51 @@ def build_application(
     )
     application = builder.build()
     inbox.hand_on_to(application)  # its processor reads the updates the inbox hands on bare
+    if shared is not None:
+        application.bot_data[WORKER_KEY] = shared
     register(application)
     application.add_error_handler(_on_error)
     return application
 
 
+def worker_name() -> str:
+    """This process among the workers and in the heartbeats: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _post_init(
-    config: Config, clock: Clock, inbox: UpdateInbox
+    config: Config, clock: Clock, inbox: UpdateInbox, shared: SharedWork | None
 ) -> Callable[[App], Coroutine[Any, Any, None]]:
     async def post_init(application: App) -> None:
         """Open the database, the inbox and the outbox, handle what a stop left in the
         inbox, and register the command menus — all before polling starts. Each network of
         the config gets its Services on the one database (SPEC §1)."""
-        storages = await Storage.open_networks(
-            config.storage_path,
-            [network.name for network in config.networks],
-            clock.now(),
-            CHARTER_TERMS,
+        # Workers starting together migrate one after the other.
+        storages = await _one_worker_at_a_time(
+            config,
+            shared,
+            Storage.open_networks(
+                config.storage_path,
+                [network.name for network in config.networks],
+                clock.now(),
+                CHARTER_TERMS,
+            ),
         )
-        shared = storages[0]
-        inbox.bind(shared.inbox)
+        first = storages[0]
+        inbox.bind(first.inbox)
+        if shared is not None:
+            shared.bind(first.inbox, Claims(first.db))
         outbox = TelegramOutbox(
             application.bot,
             clock,
             _job_scheduler(application),
-            shared.outbox,
+            first.outbox,
             group_per_minute=config.limits.group_per_minute,
             edits_per_minute=config.limits.card_edits_per_minute,
             group_window=config.limits.group_window,
             retry_base=config.limits.retry_base,
             retry_max=config.limits.retry_max,
+            worker=None if shared is None else shared.worker,
         )
         deployment = Deployment(
             [
@@ -221,16 +248,21 @@ def _post_init(
                 for network, storage in zip(config.networks, storages, strict=True)
             ]
         )
-        timer = DueTimer(application, deployment)
+        timer = DueTimer(
+            application,
+            deployment,
+            None if shared is None else min(DueTimer.SWEEP, timedelta(seconds=shared.lease)),
+        )
         application.bot_data[DUE_TIMER_KEY] = timer
         member_check = _member_check(application)
         processor = application.update_processor
         for services in deployment.networks:
             services.bot_username = application.bot.username or ""
             services.wake = timer.wake
-            # The early close asks the processor whether an older update is still handled.
+            # The early close asks whether an older update is still handled: the processor
+            # (here), and the inbox (any worker's).
             if isinstance(processor, InboxProcessor):
-                services.handling_before = processor.handling_before
+                services.handling_before = _handling_before(processor, shared)
             services.decisions = Decisions(services, member_check)
             services.reminders = Reminders(services)
             services.digests = DigestRunner(services)
@@ -250,13 +282,18 @@ def _post_init(
         # units committed is all there (nothing is posted again from what is stored).
         await outbox.resume()
         # A database from before the outbox (schema < 018) had its queue in memory: what it
-        # had not posted is derived once from the state, the first time it starts migrated.
+        # had not posted is derived once from the state, the first time it starts migrated
+        # (by one worker of several: the others find it done).
         for services in deployment.networks:
             with deployment.serving(services.storage.network_id):
-                await upgrade.catch_up(services)
+                await _one_worker_at_a_time(config, shared, upgrade.catch_up(services))
         # Updates fetched before a stop and not handled then are handled first, once, in
         # update_id order: they came while the bot was running (SPEC §9).
-        await inbox.replay(application)
+        if shared is None:
+            await inbox.replay(application)
+        else:  # only what no worker has: a killed worker's, once its lease ran out
+            await shared.handle(application, await shared.take_over(at_start=True))
+            _every_third_of_a_lease(application, shared)
         # Deadlines that passed while the bot was down are handled once, before polling
         # starts, so presses made meanwhile meet a closed round (SPEC §9); then the one
         # timer sleeps until the next moment something falls due.
@@ -269,15 +306,59 @@ def _post_init(
         log.info(
             "event=started networks=%s schema=%s",
             ",".join(str(services.storage.network_id) for services in deployment.networks),
-            await shared.db.schema_version(),
+            await first.db.schema_version(),
         )
 
     return post_init
 
 
+async def _one_worker_at_a_time(config: Config, shared: SharedWork | None, work: Awaitable[T]) -> T:
+    """What starting workers do one after the other (storage.lock.opening); one process: at
+    once."""
+    with contextlib.ExitStack() as turn:
+        if shared is not None:
+            await asyncio.to_thread(turn.enter_context, opening(config.storage_path))
+        return await work
+
+
+def _handling_before(
+    processor: InboxProcessor, shared: SharedWork | None
+) -> Callable[[int | None], Awaitable[bool]]:
+    async def handling_before(update_id: int | None) -> bool:
+        if processor.handling_before(update_id):
+            return True
+        return shared is not None and await shared.handling_before(update_id)
+
+    return handling_before
+
+
+def _every_third_of_a_lease(application: App, shared: SharedWork) -> None:
+    """The worker's tick: its leases renewed, a killed worker's updates and chats taken over."""
+
+    async def tick(_: Context) -> None:
+        await shared.tick(application)
+        deployment: Deployment = application.bot_data[SERVICES_KEY]
+        outbox = deployment.first().outbox
+        if isinstance(outbox, TelegramOutbox):
+            await outbox.flush_unclaimed()
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(
+        tick,
+        interval=shared.lease / 3,
+        first=shared.lease / 3,
+        name="worker-tick",
+        job_kwargs={"misfire_grace_time": None, "coalesce": True},
+    )
+
+
 async def _post_shutdown(application: App) -> None:
     deployment: Deployment | None = application.bot_data.get(SERVICES_KEY)
     if deployment is not None:
+        shared: SharedWork | None = application.bot_data.get(WORKER_KEY)
+        if shared is not None:
+            with contextlib.suppress(Exception):  # a lease runs out by itself, too
+                await shared.stopped()
         await deployment.first().storage.close()  # the one database of every network
         log.info("event=stopped")
 
@@ -309,18 +390,24 @@ class DueTimer:
     """The one timer of due work: a single JobQueue job at the next moment something falls
     due (`bot.flows.due.next_moment`, read from the database), and never more than `SWEEP`
     away (the sweep: whatever a wake missed — another process's write, an error — is taken
-    up within a minute). Each run does the `DUE_WORK` entries, one run at a
-    time, then sleeps until the next moment. A flow that writes an earlier moment (a round
-    opens, a window starts) calls `wake(when)`, which only ever moves the timer earlier.
+    up within a minute; with several workers, within a lease). Each run does the `DUE_WORK`
+    entries, one run at a time, then sleeps until the next moment. A flow that writes an
+    earlier moment (a round opens, a window starts) calls `wake(when)`, which only ever moves
+    the timer earlier.
 
     No job is looked up by name or removed: a job armed before a wake made it too late is
     stale and does nothing when it fires (`_generation`)."""
 
     SWEEP = timedelta(seconds=60)
 
-    def __init__(self, application: App, deployment: Deployment) -> None:
+    def __init__(
+        self, application: App, deployment: Deployment, sweep: timedelta | None = None
+    ) -> None:
         self.application = application
         self.deployment = deployment
+        # Several workers sweep a lease apart (at most a minute): a round another worker
+        # opened, or a killed worker's due item, is done within a lease.
+        self.sweep = sweep or self.SWEEP
         self.clock = deployment.first().clock
         self._at: datetime | None = None  # when the current job fires
         self._generation = 0
@@ -356,7 +443,7 @@ class DueTimer:
                 try:
                     await self.arm_after(started)
                 except Exception:
-                    self.wake(self.clock.now() + self.SWEEP)  # the timer never dies
+                    self.wake(self.clock.now() + self.sweep)  # the timer never dies
                     raise
 
     async def run_due_work(self) -> None:
@@ -373,7 +460,7 @@ class DueTimer:
         """Arm the timer for the first moment after `started` (what was due until then has
         just been done), or for the sweep, whichever comes first."""
         moment = await self._first_moment(started)
-        sweep = self.clock.now() + self.SWEEP
+        sweep = self.clock.now() + self.sweep
         self.wake(sweep if moment is None else min(moment, sweep))
 
     async def next_moment(self) -> datetime | None:

@@ -117,6 +117,12 @@ class WebhookConfig:
     port: int = 8080
     # Where the secret came from, for lines that never show it.
     secret_source: str = ""
+    # Several `wiq-bot run` workers share the database behind one reverse proxy (SPEC §9
+    # "Several workers"): each takes what only one may do at a time as a claim with a lease.
+    workers_share_database: bool = False
+    # How long a worker's claims last unless it renews them (it does, a third of this apart):
+    # a killed worker's claims pass to the others this long after its last renewal.
+    worker_lease: float = 30.0
 
     @property
     def path(self) -> str:
@@ -514,7 +520,11 @@ def _load_webhook(section: _Section, env: Mapping[str, str], base_url: str) -> W
     listen = section.get("listen", str, "127.0.0.1").strip()
     port = section.get("port", int, 8080)
     configured = section.get("secret_token", str, "")
+    shared = section.get("workers_share_database", bool, False)
+    lease = _duration(section, "worker_lease", "30s").total_seconds()
     section.reject_unknown()
+    if not 1 <= lease <= 600:
+        raise section.fail("worker_lease", "must be between 1s and 10m")
     if not listen:
         raise section.fail("listen", "must not be empty (127.0.0.1: only a local reverse proxy)")
     if not 1 <= port <= 65535:
@@ -549,7 +559,13 @@ def _load_webhook(section: _Section, env: Mapping[str, str], base_url: str) -> W
             raise ConfigError(f"{WEBHOOK_SECRET_ENV}: {problem}")
         raise section.fail("secret_token", problem)
     return WebhookConfig(
-        url=url, secret_token=secret, listen=listen, port=port, secret_source=source
+        url=url,
+        secret_token=secret,
+        listen=listen,
+        port=port,
+        secret_source=source,
+        workers_share_database=shared,
+        worker_lease=lease,
     )
 
 

@@ -4,7 +4,7 @@ port a flow posts through), clock, and the engines that run decisions, reminders
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 SERVICES_KEY = "wiq"  # where the Application's bot_data holds the Deployment
 
 
+async def _handling_none(update_id: int | None) -> bool:
+    """Without an update processor (a flow tested on its own), nothing else is handled."""
+    return False
+
+
 def _no_timer(when: datetime) -> None:
     """Without the one timer (a flow tested on its own), nothing is woken."""
 
@@ -47,9 +52,12 @@ class Services:
     # wake(when): the one timer runs the due work no later than `when` (bot.app's DueTimer);
     # a flow calls it for every moment it writes (a round's deadline, a reminder, …).
     wake: Callable[[datetime], None] = _no_timer
-    # Whether an update older than the given one is still being handled in this process (the
-    # update processor's `handling_before`); an early close waits for those.
-    handling_before: Callable[[int | None], bool] = lambda update_id: False
+    # Whether an update older than the given one is still being handled: in this process (the
+    # update processor's `handling_before`) or, with several workers on the database, by any
+    # (an unhandled row in the inbox: bot.telegram_side.workers); an early close waits for those.
+    handling_before: Callable[[int | None], Awaitable[bool]] = field(
+        default_factory=lambda: _handling_none
+    )
     # Set at start, right after this object (they are given it): bot.app's post_init.
     decisions: Decisions = field(init=False, repr=False)
     reminders: Reminders = field(init=False, repr=False)

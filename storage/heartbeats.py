@@ -1,12 +1,13 @@
-"""The heartbeats of the running bots (SPEC §9): one row per instance, written while its event
-loop turns, with the end of its last getUpdates round trip; `wiq-bot health` reads them."""
+"""The heartbeats of the running bots (SPEC §9): one row per instance (each of several webhook
+workers has its own), written while its event loop turns, with the end of its last round trip
+to Telegram; `wiq-bot health` reads them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database, from_db, from_db_required, to_db
+from storage.db import Database, Row, from_db, from_db_required, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +49,25 @@ class Heartbeats:
             "UPDATE heartbeats SET stopped_at = ? WHERE instance = ?", (to_db(now), instance)
         )
 
+    async def remove(self, instance: str) -> None:
+        """One of several workers stopped cleanly: its row goes (the others' say the bot runs)."""
+        await self.db.change("DELETE FROM heartbeats WHERE instance = ?", (instance,))
+
+    async def every(self) -> list[Beat]:
+        """Every instance's heartbeat, by instance."""
+        rows = await self.db.fetchall(
+            "SELECT instance, host, pid, started_at, beat_at, telegram_at, stopped_at"
+            " FROM heartbeats ORDER BY instance"
+        )
+        return [_beat(row) for row in rows]
+
     async def latest(self) -> Beat | None:
         """The newest heartbeat of any instance."""
         row = await self.db.fetchone(
             "SELECT instance, host, pid, started_at, beat_at, telegram_at, stopped_at"
             " FROM heartbeats ORDER BY beat_at DESC LIMIT 1"
         )
-        if row is None:
-            return None
-        return Beat(
-            instance=row["instance"],
-            host=row["host"],
-            pid=int(row["pid"]),
-            started_at=from_db_required(row["started_at"]),
-            beat_at=from_db_required(row["beat_at"]),
-            telegram_at=from_db(row["telegram_at"]),
-            stopped_at=from_db(row["stopped_at"]),
-        )
+        return None if row is None else _beat(row)
 
     async def forget_before(self, moment: datetime) -> int:
         """Remove the rows of instances whose last heartbeat is older than `moment`."""
@@ -78,3 +81,15 @@ class Heartbeats:
         )
         if tables:
             await self.db.change("DELETE FROM heartbeats")
+
+
+def _beat(row: Row) -> Beat:
+    return Beat(
+        instance=row["instance"],
+        host=row["host"],
+        pid=int(row["pid"]),
+        started_at=from_db_required(row["started_at"]),
+        beat_at=from_db_required(row["beat_at"]),
+        telegram_at=from_db(row["telegram_at"]),
+        stopped_at=from_db(row["stopped_at"]),
+    )

@@ -74,3 +74,69 @@ class Inbox:
             "DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?",
             (to_db(handled_before),),
         )
+
+    # -- several workers on the database (SPEC §9 "Several workers"; migration 027) -------------
+
+    async def lease(self, update_id: int, person: int | None, worker: str, until: float) -> None:
+        """A worker received the update (stored it, `receive`): its person and the worker,
+        with a lease the worker renews while the update waits (`renew`)."""
+        await self.db.change(
+            "UPDATE inbox SET person = ?, worker = ?, lease_until = ?"
+            " WHERE update_id = ? AND handled_at IS NULL",
+            (person, worker, until, update_id),
+        )
+
+    async def renew(self, worker: str, until: float) -> int:
+        """Extend the leases of what the worker still has to handle (its heartbeat)."""
+        return await self.db.change(
+            "UPDATE inbox SET lease_until = ? WHERE worker = ? AND handled_at IS NULL"
+            " AND lease_until IS NOT NULL",
+            (until, worker),
+        )
+
+    async def earlier_of(self, person: int, update_id: int) -> bool:
+        """Whether an earlier update of the person is in the inbox and not handled yet (by
+        any worker): a worker handles theirs in order, after it."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM inbox WHERE person = ? AND update_id < ? AND handled_at IS NULL LIMIT 1",
+            (person, update_id),
+        )
+        return row is not None
+
+    async def unhandled_before(self, update_id: int) -> bool:
+        """Whether any update older than this one, received by any worker, is not handled
+        yet (an early close waits for it)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM inbox WHERE update_id < ? AND handled_at IS NULL"
+            " AND lease_until IS NOT NULL LIMIT 1",
+            (update_id,),
+        )
+        return row is not None
+
+    async def take_over(
+        self, worker: str, now: float, until: float, received_before: datetime | None = None
+    ) -> list[Unhandled]:
+        """Take the unhandled updates whose worker's lease ran out (a killed worker's): the
+        worker's to handle now, in update_id order. One statement, on the index of leased
+        rows. With `received_before` (at a start) also those stored without a lease before
+        that moment (left by a process that did not share the database)."""
+        if received_before is None:
+            rows = await self.db.fetchall(
+                "UPDATE inbox SET worker = ?, lease_until = ?"
+                " WHERE handled_at IS NULL AND lease_until IS NOT NULL AND lease_until < ?"
+                " AND payload IS NOT NULL RETURNING update_id, payload",
+                (worker, until, now),
+            )
+        else:
+            rows = await self.db.fetchall(
+                "UPDATE inbox SET worker = ?, lease_until = ?"
+                " WHERE handled_at IS NULL AND payload IS NOT NULL"
+                " AND (lease_until < ? OR (lease_until IS NULL AND received_at < ?))"
+                " RETURNING update_id, payload",
+                (worker, until, now, to_db(received_before)),
+            )
+        return sorted((Unhandled(int(row[0]), str(row[1])) for row in rows), key=_by_id)
+
+
+def _by_id(row: Unhandled) -> int:
+    return row.update_id

@@ -7,15 +7,23 @@ over each group's budget. The guard is an exclusive `flock` on a file beside the
 restart after a kill -9 (systemd's `Restart=on-failure`) is never refused, and no stale lock
 is ever left to remove by hand. The file keeps who holds it, for the refusal's line.
 
-This is the one place that decides what "holding the database" means: a deployment with
-several webhook workers on PostgreSQL changes it here (an advisory lock, or one lock per
-poller), and nowhere else."""
+Several webhook workers (SPEC §9 "Several workers", `[webhook] workers_share_database`) hold
+the same lock shared (`shared=True`): any number of them run together, while a poller, a
+restore or a migration, which hold it exclusively, are refused while any worker runs (and a
+worker while one of those does). What the workers must not do at once is claimed in the
+database (storage/claims.py); the one thing before that — opening the database, which applies
+pending migrations — is serialised here (`opening`).
+
+This is the one place that decides what "holding the database" means: on PostgreSQL it
+becomes a session advisory lock (exclusive for the poller, shared for workers), and nowhere
+else changes."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -39,32 +47,55 @@ class DatabaseLock:
     """`with DatabaseLock(path).hold("pid 12 on host"):` … or `acquire`/`release`. Raises
     DatabaseInUse at once (it never waits) when another process holds it."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, *, shared: bool = False) -> None:
         self.database = database
         self.path = lock_path(database)
+        self.shared = shared  # one of several webhook workers: held together with the others
         self._fd: int | None = None
 
     def acquire(self, holder: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             held_by = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             os.close(fd)
             raise DatabaseInUse(self.database, held_by) from None
+        if self.shared:
+            holder = f"{holder} (one of several workers)"
         os.ftruncate(fd, 0)
         os.pwrite(fd, holder.encode("utf-8") + b"\n", 0)
         self._fd = fd
 
     def release(self) -> None:
         """Release it (the file stays: removing it could let two processes each lock a
-        different file of the same name)."""
+        different file of the same name). A worker leaves the holder's line to the others."""
         if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, 0)
+            if not self.shared:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, 0)
             os.close(self._fd)  # closing the descriptor releases the flock
             self._fd = None
+
+    def alone(self) -> bool:
+        """A worker holding the lock shared: whether no other process holds it now (tried as
+        exclusive for a moment, then shared again)."""
+        if self._fd is None or not self.shared:
+            return self._fd is not None
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
+        except BlockingIOError:
+            alone = False
+        # A conversion that failed may have dropped the shared lock (flock converts by
+        # removing the old lock first): taken again, at once.
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held_by = os.pread(self._fd, 200, 0).decode("utf-8", "replace").strip()
+            raise DatabaseInUse(self.database, held_by) from None
+        return alone
 
     def hold(self, holder: str) -> DatabaseLock:
         self.acquire(holder)
@@ -80,3 +111,18 @@ class DatabaseLock:
         traceback: TracebackType | None,
     ) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def opening(database: Path) -> Iterator[None]:
+    """Workers starting together open the database one after the other: the first applies
+    what migrations are pending (after its backup), the others find them applied. Waits (in
+    the caller's thread) for a worker that is opening it."""
+    path = database.with_name(database.name + ".opening")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

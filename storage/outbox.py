@@ -214,6 +214,29 @@ class Outbox:
                 "UPDATE outbox SET status = 'queued', sent_at = NULL WHERE status = 'sending'"
             )
 
+    async def resume_chat(self, chat_id: int, at: float, now: datetime) -> int:
+        """What a killed worker was sending in this chat goes again (a worker that shares the
+        database, once it holds the chat's claim: whoever had it before is gone, so what is
+        marked 'sending' is theirs). As `resume`: its attempt keeps counting to the budget."""
+        async with self.db.transaction() as tx:
+            await _attempt(tx, "chat_id = ? AND status = 'sending'", (chat_id,), at, now)
+            return await tx.rowcount(
+                "UPDATE outbox SET status = 'queued', sent_at = NULL"
+                " WHERE chat_id = ? AND status = 'sending'",
+                (chat_id,),
+            )
+
+    async def chats_unclaimed(self, now: float) -> list[int]:
+        """The chats with something waiting (queued, or left 'sending' by a killed worker)
+        that no worker is sending now (no live claim, storage/claims.py)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT chat_id FROM outbox WHERE status IN ('queued', 'sending')"
+            " AND NOT EXISTS (SELECT 1 FROM claims WHERE claims.kind = 'outbox'"
+            " AND claims.item = outbox.chat_id AND claims.lease_until >= ?) ORDER BY chat_id",
+            (now,),
+        )
+        return [int(row[0]) for row in rows]
+
     async def posted_message(self, chat_id: int, on_posted: str) -> int | None:
         """The message a sent item of the chat went out as, named by what it is the post of
         (None: not sent, or refused)."""

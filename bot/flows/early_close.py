@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # How soon an early close looks again while an update older than the completing one is still
-# being handled in this process.
+# being handled (in this process, or by any worker sharing the database).
 RECHECK = timedelta(milliseconds=250)
 
 
@@ -36,13 +36,15 @@ class EarlyClose:
         people are handled concurrently, and an older one (a changed answer, a retraction, an
         Einwand) may still be on its way. So the close is a due moment in the database,
         `early_close_grace` after the completing update (any process that handles what is due
-        closes it, once), and it also waits while an older update is still being handled
-        here. With no grace and nothing older in flight, it closes at once."""
+        closes it, once), and it also waits while an older update is still being handled —
+        here, or (several workers on the database) by any worker: the inbox is asked
+        (`Services.handling_before`). With no grace and nothing older in flight, it closes
+        at once."""
         proposal = await self.decisions.store.get(proposal_id)
         if proposal is None:
             return
         grace = self.decisions.services.config.limits.early_close_grace
-        if not grace and not self.decisions.services.handling_before(update_id):
+        if not grace and not await self.decisions.services.handling_before(update_id):
             await self._close_now(proposal)
             return
         at = self.decisions.now() + (grace or RECHECK)
@@ -86,7 +88,7 @@ class EarlyClose:
             if round_.closed_at is not None:  # claimed by a close a stop interrupted
                 await self.decisions.close_round(proposal.id, round_.id)
                 return
-            if self.decisions.services.handling_before(round_.early_close_after):
+            if await self.decisions.services.handling_before(round_.early_close_after):
                 await self._look_again(proposal)
             elif await storage.rounds.everyone_responded(round_.id):
                 await self.decisions.close_round(proposal.id, round_.id)
@@ -101,7 +103,7 @@ class EarlyClose:
             if vote.closed_at is not None:
                 await self.decisions.votes.close_vote(proposal.id)
                 return
-            if self.decisions.services.handling_before(vote.early_close_after):
+            if await self.decisions.services.handling_before(vote.early_close_after):
                 await self._look_again(proposal)
             elif await self.decisions.votes.everyone_voted(vote.id):
                 await self.decisions.votes.close_vote(proposal.id)

@@ -45,9 +45,17 @@ class Heartbeat:
     token was revoked while the bot ran)."""
 
     def __init__(
-        self, clock: Clock, interval: timedelta, on_token_rejected: Callable[[], None]
+        self,
+        clock: Clock,
+        interval: timedelta,
+        on_token_rejected: Callable[[], None],
+        *,
+        remove_on_stop: bool = False,
     ) -> None:
         self.clock = clock
+        # One of several webhook workers: a clean stop removes its row (the others' rows say
+        # whether the bot runs); one bot notes the stop, which `health` then reports.
+        self.remove_on_stop = remove_on_stop
         self.interval = interval
         self.on_token_rejected = on_token_rejected
         self.host = socket.gethostname()
@@ -121,7 +129,10 @@ class Heartbeat:
         if self._soon is not None and not self._soon.done():
             await asyncio.wait([self._soon])
         if self._store is not None:
-            await self._store.stopped(self.instance, self.clock.now())
+            if self.remove_on_stop:
+                await self._store.remove(self.instance)
+            else:
+                await self._store.stopped(self.instance, self.clock.now())
 
 
 _NO_UPDATES = b'{"ok": true, "result": []}'
@@ -196,12 +207,35 @@ async def verdict(config: Config, now: datetime) -> tuple[bool, str]:
                 f"the database has schema {schema:03d}, this wiq-bot needs {known:03d}"
                 " (`wiq-bot migrate` applies the rest; `run` does at its start)"
             )
-        beat = await Heartbeats(db).latest()
+        beats = await Heartbeats(db).every()
     except sqlite3.DatabaseError as exc:
         return False, f"the database {database} cannot be read: {exc}"
     finally:
         await db.close()
-    return _judge(beat, now, config.health.stale_after, schema)
+    running = [beat for beat in beats if beat.stopped_at is None]
+    if len(running) > 1:
+        return _judge_workers(running, now, config.health.stale_after, schema)
+    if running:
+        return _judge(running[0], now, config.health.stale_after, schema)
+    latest = max(beats, key=lambda beat: beat.beat_at, default=None)
+    return _judge(latest, now, config.health.stale_after, schema)
+
+
+def _judge_workers(
+    beats: list[Beat], now: datetime, stale_after: timedelta, schema: int
+) -> tuple[bool, str]:
+    """Several workers (SPEC §9): healthy while at least one is; one line per worker after
+    the verdict (a killed worker's row stays, stale, until a week has passed)."""
+    judged = [(beat, *_judge(beat, now, stale_after, schema)) for beat in beats]
+    fresh = sum(1 for _, ok, _ in judged if ok)
+    lines = [
+        f"ok: schema {schema:03d}, {fresh} of {len(beats)} workers fresh"
+        if fresh
+        else f"none of {len(beats)} workers is fresh"
+    ]
+    for beat, ok, line in judged:
+        lines.append(f"  worker {beat.instance}: {line if ok else 'unhealthy: ' + line}")
+    return fresh > 0, "\n".join(lines)
 
 
 def _judge(

@@ -1,7 +1,9 @@
 """`wiq-bot run` (SPEC §9): the life of the bot's process around the Application.
 
 1. **One bot per database**: the guard (storage/lock.py) is taken first; a second bot on the
-   same database is refused at once, with one line.
+   same database is refused at once, with one line — unless both are webhook workers that
+   share it (`[webhook] workers_share_database`, SPEC §9 "Several workers"), which hold the
+   guard together.
 2. **The schema**: a database of a newer version (or not a database) is refused untouched,
    before anything else.
 3. **Telegram**: getMe (and the removal of a webhook, as long polling needs) until it answers.
@@ -49,38 +51,47 @@ from storage.lock import DatabaseInUse, DatabaseLock
 log = logging.getLogger(__name__)
 
 
+def shares_database(config: Config) -> bool:
+    """Whether this process is one of several webhook workers on the database (SPEC §9)."""
+    return config.webhook is not None and config.webhook.workers_share_database
+
+
 class TokenRejected(Exception):
     """Telegram refused the token (401): no retry helps."""
 
 
 def run(config: Config, hold_updates: float = 0.0) -> int:
     """The whole of `wiq-bot run`; returns the exit code."""
-    lock = DatabaseLock(config.storage_path)
+    lock = DatabaseLock(config.storage_path, shared=shares_database(config))
     try:
         lock.acquire(holder())
     except DatabaseInUse as exc:
         log.error(
-            'event=refused reason=database_in_use database=%s holder="%s"'
-            ' hint="one bot per database: this one does not start"',
+            'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.storage_path,
             exc.holder or "unknown",
+            "a worker does not start while a bot that polls, a restore or a migration holds"
+            " the database"
+            if lock.shared
+            else "one bot per database: this one does not start (several webhook workers:"
+            " [webhook] workers_share_database)",
         )
         return EXIT_REFUSED
     with lock:
-        return asyncio.run(_main(config, hold_updates))
+        return asyncio.run(_main(config, hold_updates, lock))
 
 
-async def _main(config: Config, hold_updates: float) -> int:
+async def _main(config: Config, hold_updates: float, lock: DatabaseLock) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if not await _check_database(config):
+    if not await _check_database(config, lock):
         return EXIT_REFUSED
     return await _Run(config, stop, hold_updates).serve()
 
 
-async def _check_database(config: Config) -> bool:
+async def _check_database(config: Config, lock: DatabaseLock) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
@@ -97,6 +108,18 @@ async def _check_database(config: Config) -> bool:
         await db.close()
     if applied and max(applied) > code_version():
         _say_too_new(config, SchemaTooNew(config.storage_path, max(applied), code_version()))
+        return False
+    if applied and max(applied) < code_version() and lock.shared and not lock.alone():
+        # Other workers run on this schema: migrating under them would change it beneath
+        # their code. The host migrates first (`wiq-bot migrate`, with the workers stopped).
+        log.error(
+            "event=refused reason=migrations_pending_while_workers_run database=%s"
+            ' schema=%03d known=%03d hint="stop the other workers, run wiq-bot migrate,'
+            ' then start them all"',
+            config.storage_path,
+            max(applied),
+            code_version(),
+        )
         return False
     return True
 
@@ -190,7 +213,12 @@ class _Run:
         self.stop = stop
         self.code = EXIT_OK
         clock = Clock()
-        self.heartbeat = Heartbeat(clock, config.health.interval, self._token_revoked)
+        self.heartbeat = Heartbeat(
+            clock,
+            config.health.interval,
+            self._token_revoked,
+            remove_on_stop=shares_database(config),
+        )
         self.application = build_application(
             config,
             clock,

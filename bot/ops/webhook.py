@@ -19,6 +19,10 @@ of its own instead:
 Telegram is told (`setWebhook`) once the server listens: the url, the secret, the bot's
 `allowed_updates`, `max_connections=1` (one update at a time, so they come in order, as
 getUpdates hands them over) and pending updates kept — switching from polling loses none.
+With several workers behind one proxy (`[webhook] workers_share_database`, SPEC §9), each
+stored update also carries its person and this worker, with a lease, before the 200
+(bot.telegram_side.workers): Telegram posts the next update only after that answer, so a
+person's later update, whichever worker it reaches, finds the earlier one in the inbox.
 Requests that come before the start-up work is done (the inbox replayed, the due work done)
 wait for it. At a stop, new requests are answered 503 (Telegram delivers them again, to the
 next process) and the webhook stays registered, so that Telegram keeps what comes meanwhile;
@@ -44,6 +48,7 @@ from bot.app import ALLOWED_UPDATES, App
 from bot.config import HEALTHZ_PATH, Config, WebhookConfig
 from bot.ops.health import Heartbeat, verdict
 from bot.telegram_side.inbox import InboxProcessor, UpdateInbox
+from bot.telegram_side.workers import WORKER_KEY
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +166,9 @@ class Webhook:
                 return _stopping()
             try:
                 await self._inbox().receive_one(text)
+                shared = self._app().bot_data.get(WORKER_KEY)
+                if shared is not None:  # one of several workers: theirs, and whose it is
+                    await shared.received(update)
             except Exception:
                 log.exception("event=webhook_not_stored update_id=%d", update.update_id)
                 return web.Response(status=500, text="not stored: deliver it again")

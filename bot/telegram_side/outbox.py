@@ -58,6 +58,7 @@ from bot.telegram_side import deep_links
 from bot.telegram_side.bot_calls import Kwargs, bot_call, keyboard_rows, posted
 from bot.texts.i18n import Html
 from bot.texts.render import split_message
+from storage.claims import OUTBOX, Worker
 from storage.outbox import Outbox as OutboxRows
 from storage.outbox import OutboxItem
 
@@ -138,6 +139,7 @@ class TelegramOutbox:
         group_window: float = WINDOW,
         retry_base: float = 1.0,
         retry_max: float = 60.0,
+        worker: Worker | None = None,
     ) -> None:
         self.bot = bot
         self.clock = clock
@@ -150,6 +152,9 @@ class TelegramOutbox:
         self.edit_interval = group_window / edits_per_minute
         self.retry_base = retry_base
         self.retry_max = retry_max
+        # One of several workers on the database (SPEC §9): a chat's queue is sent by the
+        # worker holding its claim (storage/claims.py), one at a time; None: the only process.
+        self.worker = worker
         self.record: Record = _nothing_recorded
         self.render: Render = _nothing_rendered
         self.refused: Refused = _nothing_refused
@@ -257,7 +262,9 @@ class TelegramOutbox:
         """Edit a card (or a round's result) to what it is when the edit actually goes out: a
         burst of changes costs one render per edit sent, not one per change."""
         key = (chat_id, f"edit:{message_id}")
-        waiting = self._waiting_cards.get(key)
+        # Another worker may have sent a row this process remembers as waiting: with several,
+        # every edit writes (coalesced in the table).
+        waiting = self._waiting_cards.get(key) if self.worker is None else None
         if waiting is None or waiting[1] != card:
             message: Message_ = {"message_id": message_id, "deferred": posting.encode(card)}
             item_id, _ = await self._add(
@@ -426,13 +433,26 @@ class TelegramOutbox:
 
     async def resume(self) -> int:
         """At start: send what a stopped process left queued, or in flight (Telegram may have
-        sent that already: at most one duplicate). Returns how many items wait."""
-        await self.rows.resume(self._now(), self.clock.now())
+        sent that already: at most one duplicate). Returns how many items wait. A worker of
+        several leaves what the others are sending to them: it takes up a chat's rows left
+        'sending' only once it holds the chat's claim (`flush`)."""
+        if self.worker is None:
+            await self.rows.resume(self._now(), self.clock.now())
         waiting = await self.rows.waiting()
         if waiting:
             log.info("event=outbox_resumed queued=%d", waiting)
-        await self.flush_all()
+        if self.worker is None:
+            await self.flush_all()
+        else:
+            await self.flush_unclaimed()
         return waiting
+
+    async def flush_unclaimed(self) -> None:
+        """Several workers: send the chats with something waiting that no worker is sending
+        (what a killed worker left, once its claim's lease ran out; a row whose flush the
+        worker that queued it did not get to)."""
+        for chat_id in await self.rows.chats_unclaimed(self._now()):
+            await self.flush(chat_id)
 
     async def purge(self, keep: timedelta) -> int:
         """Forget what went out (or failed) longer than `keep` ago."""
@@ -452,9 +472,26 @@ class TelegramOutbox:
         async with queue.lock:
             queue.flushing = asyncio.current_task()
             try:
-                await self._flush_locked(chat_id, queue)
+                if self.worker is None:
+                    await self._flush_locked(chat_id, queue)
+                else:
+                    await self._flush_claimed(chat_id, queue, self.worker)
             finally:
                 queue.flushing = None
+
+    async def _flush_claimed(self, chat_id: int, queue: _ChatQueue, worker: Worker) -> None:
+        """One of several workers: only the holder of the chat's claim sends its queue, so no
+        row goes out twice and the group's budget (from the send times in the table) holds
+        across workers. Another holds it: it sends what waits; a flush here a moment later
+        takes what it may have missed. What a killed holder left 'sending' goes again."""
+        if not await worker.take(OUTBOX, chat_id, self._now()):
+            self._schedule_flush(chat_id, queue, 1.0)
+            return
+        try:
+            await self.rows.resume_chat(chat_id, self._now(), self.clock.now())
+            await self._flush_locked(chat_id, queue)
+        finally:
+            await worker.release(OUTBOX, chat_id)
 
     async def _flush_locked(self, chat_id: int, queue: _ChatQueue) -> None:
         while (item := await self.rows.next(chat_id)) is not None:
@@ -473,6 +510,8 @@ class TelegramOutbox:
                         wait,
                     )
                 return
+            if self.worker is not None and not await self.worker.take(OUTBOX, chat_id, self._now()):
+                return  # the lease ran out while this worker stalled: another has the chat
             claimed = await self.rows.claim(item.id, self._now())
             if item.coalesce_key is not None:
                 # Forgotten once it is taken, not before: a unit that coalesced its edit into
