@@ -190,7 +190,7 @@ def _post_init(
         """Open the database, the inbox and the outbox, handle what a stop left in the
         inbox, and register the command menus — all before polling starts."""
         storage = await Storage.open(
-            config.storage_path, config.network.name, clock.now(), CHARTER_TERMS
+            config.database, config.network.name, clock.now(), CHARTER_TERMS
         )
         inbox.bind(storage.inbox)
         outbox = TelegramOutbox(

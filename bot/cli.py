@@ -1,5 +1,5 @@
 """The `wiq-bot` command: run the bot, check a config, and the operator's commands (health,
-backup, restore, migrate); what each does is in bot/ops/."""
+backup, restore, migrate, copy-database); what each does is in bot/ops/."""
 
 from __future__ import annotations
 
@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "--check", action="store_true", help="only list them; exit 1 if any are pending"
     )
+    copy = command(
+        "copy-database",
+        "copy the SQLite database into an empty PostgreSQL one (the bot must be stopped);"
+        " every table's row count is checked",
+    )
+    copy.add_argument("--to", required=True, help="the target: postgresql://…")
     demo = commands.add_parser("demo", help="play a scripted decision in-process and print it")
     demo.add_argument("--language", default="de", choices=["de", "en"])
     return parser
@@ -99,6 +105,10 @@ def _operate(config: Config, args: argparse.Namespace) -> int:
         return database.backup(config, args.path)
     if args.command == "restore":
         return database.restore(config, args.path)
+    if args.command == "copy-database":
+        from bot.ops import postgres
+
+        return postgres.copy_database(config, args.to)
     return database.migrate(config, check=args.check)
 
 

@@ -35,8 +35,9 @@ class Inbox:
         One statement, atomic by itself."""
         rows = await self.db.fetchall(
             "INSERT INTO inbox (update_id, payload, received_at)"
-            " SELECT value ->> 'update_id', value, ? FROM json_each(?, '$.result') WHERE true"
-            " ON CONFLICT (update_id) DO UPDATE SET deliveries = deliveries + 1"
+            " SELECT CAST(value ->> 'update_id' AS BIGINT), value, ?"
+            " FROM json_each(?, '$.result') WHERE true"
+            " ON CONFLICT (update_id) DO UPDATE SET deliveries = inbox.deliveries + 1"
             " RETURNING update_id, deliveries",
             (to_db(now), answer),
         )
@@ -47,7 +48,8 @@ class Inbox:
         the update said. One statement, atomic by itself."""
         await self.db.change(
             "UPDATE inbox SET handled_at = ?, payload = NULL"
-            " WHERE update_id IN (SELECT value FROM json_each(?)) AND handled_at IS NULL",
+            " WHERE update_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
+            " AND handled_at IS NULL",
             (to_db(now), "[" + ",".join(str(int(u)) for u in update_ids) + "]"),
         )
 

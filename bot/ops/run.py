@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -43,7 +42,7 @@ from bot.ops.health import Heartbeat
 from bot.ops.metrics import MetricsServer
 from bot.ops.webhook import Webhook, WebhookRefused
 from bot.services import SERVICES_KEY, Services
-from storage.db import Database, SchemaTooNew, code_version
+from storage.db import Database, DatabaseError, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock
 
 log = logging.getLogger(__name__)
@@ -55,6 +54,10 @@ class TokenRejected(Exception):
 
 def run(config: Config, hold_updates: float = 0.0) -> int:
     """The whole of `wiq-bot run`; returns the exit code."""
+    if config.storage_path is None:
+        # PostgreSQL: no file to lock. The guard for one poller there is a session advisory
+        # lock (issue 15.3, with several webhook workers), not this file's flock.
+        return asyncio.run(_main(config, hold_updates))
     lock = DatabaseLock(config.storage_path)
     try:
         lock.acquire(holder())
@@ -84,19 +87,19 @@ async def _check_database(config: Config) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
-    if not config.storage_path.is_file():
+    if config.storage_path is not None and not config.storage_path.is_file():
         return True  # created at the first start
-    db = Database(config.storage_path)
+    db = Database(config.database)
     try:
         await db.open(readonly=True)
         applied = await db.applied_versions()
-    except (sqlite3.DatabaseError, OSError) as exc:
+    except (*DatabaseError, OSError) as exc:
         _say_unusable(config, exc)
         return False
     finally:
         await db.close()
     if applied and max(applied) > code_version():
-        _say_too_new(config, SchemaTooNew(config.storage_path, max(applied), code_version()))
+        _say_too_new(config, SchemaTooNew(db.where, max(applied), code_version()))
         return False
     return True
 
@@ -106,7 +109,7 @@ def _say_too_new(config: Config, exc: SchemaTooNew) -> None:
         "event=refused reason=schema_too_new database=%s schema=%03d known=%03d"
         ' hint="written by a newer wiq-bot: run that version, or restore a backup made'
         ' for this one; nothing was changed"',
-        config.storage_path,
+        config.database_where,
         exc.version,
         exc.known,
     )
@@ -115,7 +118,7 @@ def _say_too_new(config: Config, exc: SchemaTooNew) -> None:
 def _say_unusable(config: Config, exc: BaseException) -> None:
     log.error(
         'event=refused reason=database_unusable database=%s error="%s"',
-        config.storage_path,
+        config.database_where,
         exc,
     )
 
@@ -213,7 +216,7 @@ class _Run:
             except SchemaTooNew as exc:
                 _say_too_new(self.config, exc)
                 return EXIT_REFUSED
-            except (sqlite3.DatabaseError, OSError) as exc:
+            except (*DatabaseError, OSError) as exc:
                 _say_unusable(self.config, exc)
                 return EXIT_REFUSED
             if not self.stop.is_set():
