@@ -1,7 +1,8 @@
 """Fixtures: the bot on a fresh database per test, without a team (`h`), with the teams a
 test sets up (`team`), or with the network most end-to-end tests start from (`net`).
 
-The backends: every storage and end-to-end test (BOTH_BACKENDS) runs on SQLite, and with
+The backends: every storage and end-to-end test (BOTH_BACKENDS, or marked `both_backends`)
+runs on SQLite, and with
 WIQ_TEST_POSTGRES_URL set on PostgreSQL too, as `test_x[sqlite]` and `test_x[postgres]`;
 without it the PostgreSQL half is left out with one line at the end. A test about SQLite
 itself (its files, its migrations from 001) is marked `sqlite_only`. With CI=true a
@@ -27,7 +28,11 @@ BOTH_BACKENDS = {
     "test_inbox",
     "test_outbox",
     "test_due_work",
-    "test_postgres",
+    "test_hostile_updates",
+    "test_unreadable_updates",
+    "test_port",
+    "test_everyone_responded_property",
+    "test_metrics",
 }
 # `pytest_generate_tests` parametrizes the tests of these modules that use the autouse
 # `backend` fixture (all of them); tests/test_postgres.py checks the list against the files.
@@ -46,6 +51,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "postgres_only: a test of PostgreSQL's own (its tools, the copy to it)"
+    )
+    config.addinivalue_line(
+        "markers", "both_backends: a test outside BOTH_BACKENDS that runs on both as well"
     )
     url = os.environ.get(harness.POSTGRES_URL_ENV, "").strip()
     if not url:
@@ -90,9 +98,12 @@ async def _prepare_postgres(url: str) -> str | None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" not in metafunc.fixturenames or not _runs_on_both(metafunc.module.__name__):
-        return
     definition = metafunc.definition
+    on_both = _runs_on_both(metafunc.module.__name__) or definition.get_closest_marker(
+        "both_backends"
+    )
+    if "backend" not in metafunc.fixturenames or not on_both:
+        return
     if definition.get_closest_marker("sqlite_only") or definition.get_closest_marker(
         "postgres_only"
     ):

@@ -19,6 +19,7 @@ from bot.config import ConfigError, load_config
 from storage import Storage
 from storage.db import IntegrityError, _migrations, code_version
 from storage.dialect import POSTGRES
+from storage.heartbeats import Beat, Heartbeats
 from storage.teams import KindTaken
 from tests.conftest import BOTH_BACKENDS
 from tests.harness import (
@@ -97,6 +98,7 @@ def test_storage_is_a_file_or_a_postgresql_url_never_both(tmp_path: Path) -> Non
 # -- the record and its guards, on both backends -------------------------------------------
 
 
+@pytest.mark.both_backends
 async def test_a_response_and_its_change_are_written_to_the_record_in_the_same_words(
     database: Path | str,
 ) -> None:
@@ -171,7 +173,11 @@ async def test_backup_and_restore_on_postgresql_use_its_own_tools(
 
     storage = await Storage.open(pg_url, "WiQ Test", NOW, CHARTER_TERMS)
     await storage.teams.bind("PT", "Projektteam", -5, "supergroup", "explicit", None, NOW)
+    now = datetime.now(UTC)
+    await Heartbeats(storage.db).beat(Beat("h:1", "h", 1, now, now, now, None))
     await storage.close()
+    code, out, err = await wiq_bot("health", "--config", str(config))
+    assert code == 0 and out.startswith(f"ok: schema {code_version():03d}"), out + err
     code, out, err = await wiq_bot("backup", "--config", str(config), str(tmp_path))
     assert code == 0, err
     assert "1 teams" in out
@@ -179,6 +185,12 @@ async def test_backup_and_restore_on_postgresql_use_its_own_tools(
     assert archive.stat().st_mode & 0o077 == 0  # the owner's alone
     head = archive.read_bytes()[:5]
     assert head == b"PGDMP"  # pg_dump's custom format
+
+    # A bot runs (its heartbeat is fresh): no restore under it.
+    code, _, err = await wiq_bot("restore", "--config", str(config), str(archive))
+    assert code == 2 and "pid 1 on h" in err and "stop the bot first" in err
+    with peek(pg_url) as db:  # the bot stops
+        db.execute("UPDATE heartbeats SET stopped_at = beat_at")
 
     # Later the team is renamed; the restore brings back the state of the backup.
     with peek(pg_url) as db:
@@ -194,8 +206,17 @@ async def test_backup_and_restore_on_postgresql_use_its_own_tools(
     (kept,) = found(tmp_path, "*.replaced-*.pgdump")
     code, out, err = await wiq_bot("restore", "--config", str(config), str(kept))
     assert code == 0, err
+    assert len(found(tmp_path, "*.replaced-*.pgdump")) == 2  # the first one kept as it was
     with peek(pg_url) as db:
         assert db.execute("SELECT name FROM teams").fetchall() == [("Umbenannt",)]
+
+    # A database of a newer schema is refused, and left as it is.
+    with peek(pg_url) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (999, '999_future.sql', 'x')")
+    code, _, err = await wiq_bot("migrate", "--check", "--config", str(config))
+    assert code == 2 and "newer" in err
+    with peek(pg_url) as db:
+        db.execute("DELETE FROM schema_migrations WHERE version = 999")
 
     not_a_dump = tmp_path / "notes.txt"
     not_a_dump.write_text("hello", encoding="utf-8")

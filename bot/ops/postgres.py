@@ -156,6 +156,15 @@ async def _after_restore(url: str) -> tuple[Census, list[str]]:
         await db.close()
 
 
+def _unused(path: Path) -> Path:
+    """`path`, or beside it with -2, -3, … if taken (two restores within one second)."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(path.name.replace(".pgdump", f"-{number}.pgdump"))
+    return candidate
+
+
 def restore(config: Config, source: Path) -> int:
     url = config.database
     assert isinstance(url, str)
@@ -187,8 +196,10 @@ def restore(config: Config, source: Path) -> int:
         script = Path(scratch) / "restore.sql"
         try:
             if existing:
-                kept = source.with_name(
-                    f"{database_name(url)}.replaced-{_stamp(datetime.now(UTC))}.pgdump"
+                kept = _unused(
+                    source.with_name(
+                        f"{database_name(url)}.replaced-{_stamp(datetime.now(UTC))}.pgdump"
+                    )
                 )
                 create_private(kept)
                 _tool(["pg_dump", "--format=custom", f"--file={kept}", f"--dbname={url}"])
