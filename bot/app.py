@@ -218,7 +218,7 @@ def _post_init(
             config,
             shared,
             Storage.open_networks(
-                config.storage_path,
+                config.database,
                 [network.name for network in config.networks],
                 clock.now(),
                 CHARTER_TERMS,
@@ -316,7 +316,7 @@ async def _one_worker_at_a_time(config: Config, shared: SharedWork | None, work:
     """What starting workers do one after the other (storage.lock.opening); one process: at
     once."""
     with contextlib.ExitStack() as turn:
-        if shared is not None:
+        if shared is not None and config.storage_path is not None:
             await asyncio.to_thread(turn.enter_context, opening(config.storage_path))
         return await work
 

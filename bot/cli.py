@@ -1,6 +1,6 @@
 """The `wiq-bot` command: run the bot, check a config, and the operator's commands (health,
-backup, restore, migrate, and the networks': networks, export-network, remove-network); what
-each does is in bot/ops/."""
+backup, restore, migrate, copy-database, and the networks': networks, export-network,
+remove-network); what each does is in bot/ops/."""
 
 from __future__ import annotations
 
@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also a network still in the config (the next start creates it again, empty)",
     )
+    copy = command(
+        "copy-database",
+        "copy the SQLite database into an empty PostgreSQL one (the bot must be stopped);"
+        " every table's row count is checked",
+    )
+    copy.add_argument("--to", required=True, help="the target: postgresql://…")
     demo = commands.add_parser("demo", help="play a scripted decision in-process and print it")
     demo.add_argument("--language", default="de", choices=["de", "en"])
     return parser
@@ -132,6 +138,10 @@ def _operate(config: Config, args: argparse.Namespace) -> int:
         return database.backup(config, args.path)
     if args.command == "restore":
         return database.restore(config, args.path)
+    if args.command == "copy-database":
+        from bot.ops import postgres
+
+        return postgres.copy_database(config, args.to)
     return database.migrate(config, check=args.check)
 
 

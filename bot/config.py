@@ -136,12 +136,39 @@ class Config:
     telegram: TelegramConfig
     # The networks, in the config's order: one from `[network]`, or those of `[[networks]]`.
     networks: tuple[NetworkConfig, ...]
-    storage_path: Path
+    storage_path: Path | None  # the SQLite file; None: PostgreSQL (storage_url)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     outbox_keep_days: int = 7  # sent items are kept this long, then purged
     health: HealthConfig = field(default_factory=HealthConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     webhook: WebhookConfig | None = None  # None: long polling
+    storage_url: str | None = None  # postgresql://…, instead of storage_path
+
+    @property
+    def database(self) -> Path | str:
+        """What storage opens: the SQLite file or the PostgreSQL URL."""
+        if self.storage_url is not None:
+            return self.storage_url
+        assert self.storage_path is not None
+        return self.storage_path
+
+    @property
+    def database_where(self) -> str:
+        """The database as log lines name it: the file, or the URL without a password."""
+        if self.storage_url is not None:
+            parts = urlsplit(self.storage_url)
+            if parts.password is not None:
+                host = parts.netloc.rsplit("@", 1)[1]
+                return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+            return self.storage_url
+        return str(self.storage_path)
+
+    @property
+    def database_file(self) -> Path:
+        """The SQLite file, for what only a file has (its lock, its copies beside it)."""
+        if self.storage_path is None:
+            raise ValueError("the database is PostgreSQL's, not a file")
+        return self.storage_path
 
     @property
     def network(self) -> NetworkConfig:
@@ -241,11 +268,7 @@ def load_config(
     telegram = _load_telegram(root.section("telegram"), env, need_token)
     networks = _load_networks(root)
     storage = root.section("storage", required=True)
-    storage_path = Path(storage.get("path", str))
-    if not str(storage_path).strip():
-        raise storage.fail("path", "must not be empty")
-    if not storage_path.is_absolute():
-        storage_path = source.resolve().parent / storage_path
+    storage_path, storage_url = _load_storage_place(storage, source)
     keep_days = storage.get("outbox_keep_days", int, 7)
     if not 1 <= keep_days <= 3650:
         raise storage.fail("outbox_keep_days", "must be between 1 and 3650")
@@ -260,12 +283,32 @@ def load_config(
         telegram=telegram,
         networks=networks,
         storage_path=storage_path,
+        storage_url=storage_url,
         limits=limits,
         outbox_keep_days=keep_days,
         health=health,
         metrics=metrics,
         webhook=webhook,
     )
+
+
+def _load_storage_place(storage: _Section, source: Path) -> tuple[Path | None, str | None]:
+    """Exactly one of `path` (a SQLite file, the default) and `url` (PostgreSQL). A password
+    stays out of the file: libpq's PGPASSWORD or ~/.pgpass supply it."""
+    if "path" in storage.data and "url" in storage.data:
+        raise storage.fail("url", "give either path (SQLite) or url (PostgreSQL), not both")
+    if "url" in storage.data:
+        url = storage.get("url", str)
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+            raise storage.fail("url", "must be a postgresql:// URL naming a database")
+        return None, url
+    path = Path(storage.get("path", str))
+    if not str(path).strip():
+        raise storage.fail("path", "must not be empty")
+    if not path.is_absolute():
+        path = source.resolve().parent / path
+    return path, None
 
 
 def _load_telegram(section: _Section, env: Mapping[str, str], need_token: bool) -> TelegramConfig:

@@ -1,8 +1,12 @@
-"""The one gateway to SQLite: connection settings, versioned migrations, serialized access,
-and the unit of work: one transaction for everything a handled update or a due item does,
-with what must happen only once it is committed (`after_commit`).
+"""The one gateway to the database (SQLite, the embedded default, or PostgreSQL): versioned
+migrations, serialized access, and the unit of work: one transaction for everything a handled
+update or a due item does, with what must happen only once it is committed (`after_commit`).
 
-A unit's statements run on the event loop's own thread, straight on aiosqlite's sqlite3
+What differs between the backends is elsewhere: how a SQLite file is opened and copied in
+storage/sqlite.py, the PostgreSQL connection in storage/postgres.py, the SQL that differs in
+storage/dialect.py. Database speaks to either connection through the same few calls
+(`Connection`).
+A SQLite unit's statements run on the event loop's own thread, straight on aiosqlite's sqlite3
 connection, not as trips to aiosqlite's thread (`Database.transaction`, "On the loop's
 thread"): a trip costs a press more than the statement does."""
 
@@ -13,22 +17,75 @@ import contextlib
 import inspect
 import json
 import logging
-import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
-from urllib.parse import quote
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 import aiosqlite
 
+from storage import postgres, sqlite
+from storage.dialect import POSTGRES, SQLITE, Dialect
+from storage.sqlite import PRIVATE, create_private
+
+__all__ = ["PRIVATE", "DatabaseError", "IntegrityError", "create_private"]
+
 log = logging.getLogger(__name__)
 
-Row: TypeAlias = aiosqlite.Row
+IntegrityError = (sqlite.IntegrityError, postgres.IntegrityError)
+"""What a write refused by the schema raises, on either backend (`except IntegrityError:`)."""
+DatabaseError = (sqlite.DatabaseError, *postgres.DatabaseError)
+"""What a database that cannot be used raises, on either backend: not a database, a server
+that refuses (OSError: one that cannot be reached)."""
+
+
+class Row(Protocol):
+    """A row as both backends return it (sqlite3.Row, asyncpg's Record): by index and by
+    name, `keys()`, and so `dict(row)`."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    @property
+    def lastrowid(self) -> int | None: ...
+
+
+class Connection(Protocol):
+    """The calls Database makes of its connection: aiosqlite's, answered by
+    storage.postgres.PostgresConnection too."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Awaitable[Cursor]: ...
+
+    def execute_fetchall(
+        self, sql: str, parameters: Sequence[Any] = ..., /
+    ) -> Awaitable[Iterable[Row]]: ...
+
+    def executemany(
+        self, sql: str, parameters: Iterable[Sequence[Any]], /
+    ) -> Awaitable[Cursor]: ...
+
+    def executescript(self, script: str, /) -> Awaitable[Cursor]: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
 SqlValue: TypeAlias = str | int | float | bytes | None
 """What SQLite stores, and so what a statement's parameters may be (times go in as to_db)."""
 Params: TypeAlias = Sequence[SqlValue]
@@ -66,37 +123,22 @@ def json_list(values: Iterable[str]) -> str:
     return json.dumps(sorted(values))
 
 
-BUSY_TIMEOUT_MS = 5000
-"""How long a statement waits for another process's write lock before it fails."""
-
 CHECKPOINT_EVERY = 200
 """Commits between two checkpoints of the WAL, which copy it into the database and fsync: run
 in aiosqlite's thread, between two units (`Database._checkpoint_if_due`), never on the event
 loop's thread inside a COMMIT (SQLite's automatic checkpoint is off on the bot's
 connection)."""
 
-PRIVATE = 0o600
-"""The mode of the database and of every file the bot writes beside it (its -wal and -shm,
-which SQLite creates with the database's mode, its lock, its backups): names, Telegram ids
-and private Anliegen are readable by the bot's own user only, whatever the umask."""
-
 
 class SchemaTooNew(Exception):
     """The database was written by a newer version: it is left as it is, never half-migrated."""
 
-    def __init__(self, path: Path, version: int, known: int) -> None:
+    def __init__(self, path: Path | str, version: int, known: int) -> None:
         super().__init__(
             f"{path} has schema {version:03d}, newer than this wiq-bot knows ({known:03d})"
         )
         self.version = version
         self.known = known
-
-
-def create_private(path: Path) -> None:
-    """Create `path` as an empty file with mode PRIVATE if it does not exist (a umask can only
-    take bits away from the mode asked for, never add them)."""
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE))
 
 
 OUTBOX_SCHEMA = 18
@@ -108,7 +150,9 @@ OUTBOX_SCHEMA notes it (in that migration's transaction) for bot.flows.upgrade."
 
 
 def code_version() -> int:
-    """The schema this code builds: the number of its newest migration."""
+    """The schema this code builds: the number of its newest migration (the same in both
+    dialects: tests/test_postgres.py checks that every migration after the PostgreSQL
+    baseline exists in both)."""
     return max(version for version, _, _ in _migrations())
 
 
@@ -119,10 +163,11 @@ def migration_backup_path(database: Path, version: int, now: datetime) -> Path:
     return database.with_name(f"{database.name}.schema{version:03d}-{stamp}.bak")
 
 
-def _migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) of every file in storage/migrations, in version order."""
+def _migrations(package: str = "storage.migrations") -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every file in storage/migrations (or storage/migrations_pg:
+    PostgreSQL's, from its baseline on), in version order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         if entry.name.endswith(".sql"):
             version = int(entry.name.split("_", 1)[0])
             found.append((version, entry.name, entry.read_text(encoding="utf-8")))
@@ -144,8 +189,13 @@ class Database:
     lock as anyone else's."""
 
     def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self._conn: aiosqlite.Connection | None = None
+        """`path`: a SQLite file, or a PostgreSQL URL (postgresql://…)."""
+        self.url: str | None = str(path) if postgres.is_url(path) else None
+        self.path: Path | None = None if self.url else Path(path)
+        self.where: Path | str = self.path or postgres.display(str(self.url))
+        """What log lines and messages call the database (a URL without its password)."""
+        self.dialect: Dialect = POSTGRES if self.url else SQLITE
+        self._conn: Connection | None = None
         self._lock = asyncio.Lock()
         self._exclusive = 0  # coroutines holding or waiting for the lock
         # On the loop's thread (see `transaction`): the sqlite3 connection under aiosqlite's,
@@ -161,41 +211,29 @@ class Database:
         self.migrated_from: int | None = None
         self.migration_backup: Path | None = None
 
+    @property
+    def is_postgres(self) -> bool:
+        return self.url is not None
+
     async def open(self, *, migrate: bool = True, readonly: bool = False) -> None:
         """Open (and create, mode PRIVATE) the database and apply what migrations are pending.
         `migrate=False` opens it as it is, and only if it exists; `readonly` also never writes
-        to it (health, backups, the check of a file to restore)."""
-        if not migrate or readonly:
-            if not self.path.is_file():
-                raise FileNotFoundError(f"no database at {self.path}")
+        to it (health, backups, the check of a file to restore). A PostgreSQL database must
+        exist (the host creates it, empty, owned by the bot's role); `readonly` there is a
+        promise of this code, not a setting of the connection."""
+        conn: Connection
+        here: sqlite3.Connection | None = None
+        if self.url is not None:
+            pg = await postgres.PostgresConnection.connect(self.url)
+            await pg.load_schema()
+            conn = pg
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            create_private(self.path)
-        # check_same_thread=False: a unit's statements run on the loop's thread (`transaction`),
-        # one at a time with everything aiosqlite's thread runs, never at once with it.
-        if readonly:
-            where = f"file:{quote(str(self.path.resolve()))}?mode=ro"
-            conn = await aiosqlite.connect(
-                where, uri=True, isolation_level=None, check_same_thread=False
-            )
-        else:
-            conn = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = aiosqlite.Row
+            assert self.path is not None
+            lite = await sqlite.connect(self.path, migrate=migrate, readonly=readonly)
+            # A writable file in WAL mode: a unit's statements run on the loop's thread.
+            here = None if readonly else await sqlite.on_the_loop(lite)
+            conn = lite
         try:
-            here = None
-            if not readonly:
-                # WAL + NORMAL survives a crash of the process (kill -9), which is what we
-                # guard.
-                rows = await conn.execute_fetchall("PRAGMA journal_mode=WAL")
-                await conn.execute("PRAGMA synchronous=NORMAL")
-                if str(next(iter(rows))[0]).lower() == "wal":
-                    # In WAL mode no statement inside a unit waits for another process (the
-                    # unit's BEGIN IMMEDIATE took the write lock; readers never block), so the
-                    # unit may run on the loop's thread; checkpoints run in aiosqlite's.
-                    await conn.execute("PRAGMA wal_autocheckpoint=0")
-                    here = _sqlite_of(conn)
-            await conn.execute("PRAGMA foreign_keys=ON")
-            await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._conn = conn
             self._here = here
             if migrate and not readonly:
@@ -215,7 +253,7 @@ class Database:
             self._here = None
 
     @property
-    def conn(self) -> aiosqlite.Connection:
+    def conn(self) -> Connection:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
@@ -227,21 +265,23 @@ class Database:
         applied = await self.applied_versions()
         known = code_version()
         if applied and max(applied) > known:
-            raise SchemaTooNew(self.path, max(applied), known)
+            raise SchemaTooNew(self.where, max(applied), known)
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        pending = [m for m in _migrations() if m[0] not in applied]
+        pending = [m for m in self._own_migrations() if m[0] not in applied]
         self.migrated, self.migration_backup = [], None
         self.migrated_from = max(applied) if applied else None
-        if pending and applied:
+        if pending and applied and self.path is not None:
+            # PostgreSQL's DDL is transactional (a migration that fails leaves nothing) and
+            # its backups are the host's (pg_dump, `wiq-bot backup`): no copy is made here.
             target = migration_backup_path(self.path, max(applied), datetime.now(UTC))
             await self.backup_to(target)
             self.migration_backup = target
             log.info("event=migration_backup schema=%03d path=%s", max(applied), target)
         if pending and not applied:
-            log.info("event=database_created path=%s schema=%03d", self.path, known)
+            log.info("event=database_created path=%s schema=%03d", self.where, known)
         for version, name, sql in pending:
             # A new database's migrations are one line (above); an upgrade's, one each.
             log.log(
@@ -273,11 +313,17 @@ class Database:
         """The migrations of this open took a database of schema < OUTBOX_SCHEMA past it."""
         return self.migrated_from is not None and self.migrated_from < OUTBOX_SCHEMA
 
+    def _own_migrations(self) -> list[tuple[int, str, str]]:
+        """This backend's migrations: SQLite's all, PostgreSQL's from its baseline (024: the
+        schema every SQLite migration up to it builds) on."""
+        return _migrations("storage.migrations_pg" if self.url else "storage.migrations")
+
     async def applied_versions(self) -> set[int]:
         """The versions of the migrations applied to this database (none if it has no
-        schema_migrations table: new, or not ours)."""
+        schema_migrations table: new, or not ours). On PostgreSQL the baseline counts as
+        every version up to its own."""
         has_table = await self.conn.execute_fetchall(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+            self.dialect.has_table_sql(), ("schema_migrations",)
         )
         if not list(has_table):
             return set()
@@ -287,41 +333,18 @@ class Database:
     async def pending_migrations(self) -> list[str]:
         """The file names of the migrations not applied yet, in the order they would run."""
         applied = await self.applied_versions()
-        return [name for version, name, _ in _migrations() if version not in applied]
+        return [name for version, name, _ in self._own_migrations() if version not in applied]
 
     async def backup_to(self, target: Path) -> int:
-        """A consistent copy of the database as it is now, in `target` (SQLite's online backup
-        in one step: a writer in another process neither waits for it nor restarts it); the
-        copy is one self-contained file (rollback journal, nothing beside it), mode PRIVATE,
-        written under a temporary name and renamed into place, so that `target` is never half
-        a database. Returns its size in bytes."""
-        partial = target.with_name(f".{target.name}.partial")
-
-        def prepare() -> sqlite3.Connection:
-            partial.unlink(missing_ok=True)
-            create_private(partial)
-            # The copy runs in aiosqlite's thread, the rest in this one's helpers.
-            return sqlite3.connect(partial, check_same_thread=False)
-
-        def finish(copy: sqlite3.Connection) -> int:
-            try:
-                copy.execute("PRAGMA journal_mode=DELETE")
-                pages = copy.execute("PRAGMA page_count").fetchone()[0]
-                size = copy.execute("PRAGMA page_size").fetchone()[0]
-            finally:
-                copy.close()
-            os.replace(partial, target)
-            return int(pages) * int(size)
-
-        copy = await asyncio.to_thread(prepare)
-        try:
-            # Counted as aiosqlite's work: a unit on the loop's thread waits for it to finish.
-            await self._in_aiosqlite(lambda: self.conn.backup(copy))
-        except BaseException:
-            copy.close()
-            partial.unlink(missing_ok=True)
-            raise
-        return await asyncio.to_thread(finish, copy)
+        """A consistent copy of the SQLite database as it is now, in `target`, mode PRIVATE
+        (storage.sqlite.backup); returns its size in bytes. PostgreSQL's are pg_dump's
+        (bot.ops.database)."""
+        if self.path is None:
+            raise RuntimeError("a PostgreSQL database is copied with pg_dump")
+        conn = self.conn
+        assert isinstance(conn, aiosqlite.Connection)
+        # Counted as aiosqlite's work: a unit on the loop's thread waits for it to finish.
+        return await self._in_aiosqlite(lambda: sqlite.backup(conn, target))
 
     async def schema_version(self) -> int:
         row = await self.fetchone("SELECT MAX(version) FROM schema_migrations")
@@ -504,15 +527,6 @@ class Database:
             await _call(callback)
 
 
-def _sqlite_of(conn: aiosqlite.Connection) -> sqlite3.Connection:
-    """The sqlite3 connection aiosqlite runs its statements on (its `_conn`; aiosqlite has no
-    public name for it)."""
-    here = conn._conn
-    if not isinstance(here, sqlite3.Connection):
-        raise TypeError("aiosqlite's connection is not a sqlite3.Connection")
-    return here
-
-
 _unit: ContextVar[Transaction | None] = ContextVar("storage_unit_of_work", default=None)
 
 
@@ -552,7 +566,7 @@ class Transaction:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: Connection,
         db: Database | None = None,
         here: sqlite3.Connection | None = None,
     ) -> None:

@@ -76,9 +76,7 @@ class Heartbeats:
     async def clear(self) -> None:
         """No instance runs on this database (a restored one): its heartbeats are of another
         time, and would make a stopped bot look alive."""
-        tables = await self.db.fetchall(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'heartbeats'"
-        )
+        tables = await self.db.fetchall(self.db.dialect.has_table_sql(), ("heartbeats",))
         if tables:
             await self.db.change("DELETE FROM heartbeats")
 

@@ -38,8 +38,9 @@ class Inbox:
         async with self.db.transaction() as unit:
             rows = await unit.fetchall(
                 "INSERT INTO inbox (update_id, payload, received_at)"
-                " SELECT value ->> 'update_id', value, ? FROM json_each(?, '$.result') WHERE true"
-                " ON CONFLICT (update_id) DO UPDATE SET deliveries = deliveries + 1"
+                " SELECT CAST(value ->> 'update_id' AS BIGINT), value, ?"
+                " FROM json_each(?, '$.result') WHERE true"
+                " ON CONFLICT (update_id) DO UPDATE SET deliveries = inbox.deliveries + 1"
                 " RETURNING update_id, deliveries",
                 (to_db(now), answer),
             )
@@ -57,7 +58,8 @@ class Inbox:
             return
         await self.db.change(
             "UPDATE inbox SET handled_at = ?, payload = NULL"
-            " WHERE update_id IN (SELECT value FROM json_each(?)) AND handled_at IS NULL",
+            " WHERE update_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
+            " AND handled_at IS NULL",
             (to_db(now), "[" + ",".join(str(int(u)) for u in update_ids) + "]"),
         )
 

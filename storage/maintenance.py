@@ -29,22 +29,20 @@ class Census:
 
 
 async def integrity(db: Database) -> list[str]:
-    """`PRAGMA integrity_check`: ["ok"], or what is wrong (at most 20 lines)."""
-    rows = await db.fetchall("PRAGMA integrity_check(20)")
+    """`PRAGMA integrity_check`: ["ok"], or what is wrong (at most 20 lines). PostgreSQL
+    keeps its pages sound itself (and checksums them, if the cluster was made so): "ok"."""
+    check = db.dialect.integrity_sql()
+    if check is None:
+        return ["ok"]
+    rows = await db.fetchall(check)
     return [str(row[0]) for row in rows]
 
 
 async def census(db: Database, now: datetime) -> Census:
-    tables = [
-        str(row[0])
-        for row in await db.fetchall(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite_%' AND name != 'schema_migrations' ORDER BY name"
-        )
-    ]
+    tables = [str(row[0]) for row in await db.fetchall(db.dialect.tables_sql())]
     rows: dict[str, int] = {}
     for table in tables:
-        row = await db.fetchone(f'SELECT COUNT(*) FROM "{table}"')  # names from sqlite_master
+        row = await db.fetchone(f'SELECT COUNT(*) FROM "{table}"')  # names from the catalogue
         rows[table] = int(row[0]) if row else 0
     moment = to_db(now)
 

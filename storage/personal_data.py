@@ -46,18 +46,16 @@ class PersonalData:
     async def columns(self) -> PersonColumns:
         tables = [
             row["name"]
-            for row in await self.db.fetchall(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite_%' AND name != 'people' ORDER BY name"
-            )
+            for row in await self.db.fetchall(self.db.dialect.tables_sql())
+            if row["name"] != "people"
         ]
         references: list[tuple[str, str]] = []
         usernames: list[tuple[str, str, bool]] = []
         for table in tables:
-            for key in await self.db.fetchall(f"PRAGMA foreign_key_list({_quote(table)})"):
+            for key in await self.db.fetchall(*self.db.dialect.references_sql(table)):
                 if key["table"] == "people":
                     references.append((table, key["from"]))
-            for column in await self.db.fetchall(f"PRAGMA table_info({_quote(table)})"):
+            for column in await self.db.fetchall(*self.db.dialect.columns_sql(table)):
                 if "username" in column["name"].lower():
                     usernames.append((table, column["name"], bool(column["notnull"])))
         return PersonColumns(references, usernames)
@@ -223,13 +221,13 @@ async def _replace_names(tx: Transaction, person: Row, pseudonym: str) -> None:
         for table, columns in (("proposals", ("title", "text")), ("rounds", ("text",))):
             for column in columns:
                 rows = await tx.fetchall(
-                    f"SELECT rowid AS rid, {column} FROM {table} WHERE instr(lower({column}), ?)",
+                    f"SELECT id, {column} FROM {table} WHERE instr(lower({column}), ?) > 0",
                     (handle.lower(),),
                 )
                 for row in rows:
                     await tx.execute(
-                        f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
-                        (_swap_ci(row[column], handle, pseudonym), row["rid"]),
+                        f"UPDATE {table} SET {column} = ? WHERE id = ?",
+                        (_swap_ci(row[column], handle, pseudonym), row["id"]),
                     )
 
 

@@ -86,7 +86,7 @@ class Reasons:
     async def ask_reason(self, person_id: int, round_id: int, now: datetime) -> None:
         await self.db.execute(
             "INSERT INTO reason_requests (person_id, round_id, asked_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET asked_at = excluded.asked_at",
+            " ON CONFLICT (person_id, round_id) DO UPDATE SET asked_at = excluded.asked_at",
             (person_id, round_id, to_db(now)),
         )
 

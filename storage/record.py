@@ -64,7 +64,7 @@ async def decision_record(
         )
         reason_rows = await tx.fetchall(
             "SELECT s.round_id, s.choice, s.reason,"
-            " COALESCE(s.reason_at > r.closed_at, 0) AS late FROM responses s"
+            " COALESCE(s.reason_at > r.closed_at, FALSE) AS late FROM responses s"
             " JOIN round_electorate e ON e.round_id = s.round_id AND e.person_id = s.person_id"
             " AND e.left_at IS NULL"
             " JOIN rounds r ON r.id = s.round_id JOIN proposals p ON p.id = r.proposal_id"

@@ -197,7 +197,7 @@ class Rounds:
             "SELECT CASE"
             " WHEN (SELECT COUNT(*) FROM responses WHERE round_id = ?1)"
             "  < (SELECT COUNT(*) FROM round_electorate WHERE round_id = ?1 AND left_at IS NULL)"
-            " THEN 0"
+            " THEN FALSE"
             " ELSE EXISTS (SELECT 1 FROM round_electorate WHERE round_id = ?1 AND left_at IS NULL)"
             "  AND NOT EXISTS (SELECT 1 FROM round_electorate e"
             "   WHERE e.round_id = ?1 AND e.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM"
@@ -310,7 +310,7 @@ class Rounds:
     async def join_round(self, round_id: int, person_id: int, now: datetime) -> None:
         await self.db.execute(
             "INSERT INTO round_electorate (round_id, person_id, joined_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET left_at = NULL",
+            " ON CONFLICT (round_id, person_id) DO UPDATE SET left_at = NULL",
             (round_id, person_id, to_db(now)),
         )
 

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage import events
-from storage.db import Database, JsonObject, Row, from_db, from_db_required, to_db
+from storage.db import (
+    Database,
+    IntegrityError,
+    JsonObject,
+    Row,
+    from_db,
+    from_db_required,
+    to_db,
+)
 
 
 class AlreadyBound(Exception):
@@ -81,7 +88,7 @@ class Teams:
                     actor_id=bound_by,
                     data={"kind": kind, "roster_mode": roster_mode},
                 )
-        except sqlite3.IntegrityError:
+        except IntegrityError:
             raise KindTaken(kind) from None
         team = await self.by_id(team_id)
         assert team is not None

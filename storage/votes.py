@@ -101,7 +101,7 @@ class Votes:
     async def join_vote(self, vote_id: int, person_id: int, now: datetime) -> None:
         await self.db.execute(
             "INSERT INTO vote_electorate (vote_id, person_id, joined_at) VALUES (?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET left_at = NULL",
+            " ON CONFLICT (vote_id, person_id) DO UPDATE SET left_at = NULL",
             (vote_id, person_id, to_db(now)),
         )
 

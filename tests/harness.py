@@ -1,4 +1,5 @@
-"""End-to-end harness: the real Application, a real SQLite file, the local Bot API model.
+"""End-to-end harness: the real Application, a real database (a SQLite file, or the
+PostgreSQL test database: `backend`), the local Bot API model.
 
 A test says what people do (`await h.say(ST, ANNA, "/members")`) and reads what the bot
 sent back; `settle()` waits until every injected update has been handled. A team is set up one
@@ -14,6 +15,7 @@ import os
 import socket
 import sqlite3
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +52,141 @@ OUTSIDER = 88
 
 THE_FOUR = (ANNA, BERT, CARL, DORA)  # a team's usual roster; Eve is in its chat, not on it
 
+# -- the backend ---------------------------------------------------------------------------
+# The storage and end-to-end tests run on SQLite and, with WIQ_TEST_POSTGRES_URL set, on
+# PostgreSQL too (tests/conftest.py: the `backend` fixture empties that database before each
+# test and points the harness at it for the test's length).
+
+POSTGRES_URL_ENV = "WIQ_TEST_POSTGRES_URL"
+_postgres_url: str | None = None
+
+
+def use_postgres(url: str | None) -> None:
+    """From now on the databases the harness makes are this PostgreSQL one (None: SQLite
+    files again)."""
+    global _postgres_url
+    _postgres_url = url
+
+
+def on_postgres() -> bool:
+    return _postgres_url is not None
+
+
+def database_at(tmp_path: Path) -> Path | str:
+    """Where a test's database is: tmp_path/wiq.sqlite, or the PostgreSQL test database."""
+    return _postgres_url or tmp_path / "wiq.sqlite"
+
+
+class PeekRow(tuple):  # type: ignore[type-arg]
+    """A row read by `peek` from PostgreSQL: a tuple (compares as one), also by name."""
+
+    _names: tuple[str, ...] = ()
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names.index(key))
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+class _Rows:
+    def __init__(self, rows: list[PeekRow], rowcount: int) -> None:
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def fetchall(self) -> list[PeekRow]:
+        return self.rows
+
+    def fetchone(self) -> PeekRow | None:
+        return self.rows[0] if self.rows else None
+
+    def __iter__(self) -> Any:
+        return iter(self.rows)
+
+
+class Peek:
+    """What a test reads (or puts right) in the PostgreSQL test database behind the bot's
+    back, as it would with sqlite3: `execute(sql, params).fetchall()`, SQLite's SQL (the
+    dialect translates it), each statement committed by itself. Its connection lives in a
+    thread of its own, so that the test's loop may wait for it."""
+
+    def __init__(self, url: str) -> None:
+        from storage.postgres import PostgresConnection
+
+        self.row_factory: Any = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._conn = self._run(PostgresConnection.connect(url))
+        self._run(self._conn.load_schema())
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=30)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        async def run() -> _Rows:
+            if sql.lstrip().upper().startswith(("SELECT", "WITH")) or " RETURNING " in sql:
+                records = await self._conn.execute_fetchall(sql, params)
+                rows = []
+                for record in records:
+                    row = PeekRow(tuple(record))
+                    row._names = tuple(record.keys())
+                    rows.append(row)
+                return _Rows(rows, len(rows))
+            cursor = await self._conn.execute(sql, params)
+            return _Rows([], cursor.rowcount)
+
+        return self._run(run())
+
+    def commit(self) -> None:
+        pass  # each statement is committed by itself
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._run(self._conn.close())
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()
+
+    def __enter__(self) -> Peek:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def peek(where: Config | Path | str) -> Any:
+    """A plain connection to a test's database: sqlite3's to the file, a `Peek` at the
+    PostgreSQL test database."""
+    target = where.database if isinstance(where, Config) else where
+    if isinstance(target, str) and target.startswith("postgresql://"):
+        return Peek(target)
+    return sqlite3.connect(target)
+
+
+def dialect_of(connection: Any) -> Any:
+    """The dialect of what `peek` returned: its questions about the schema."""
+    from storage.dialect import POSTGRES, SQLITE
+
+    return POSTGRES if isinstance(connection, Peek) else SQLITE
+
+
+def committed_elsewhere(sql: str) -> list[tuple[Any, ...]]:
+    """What another connection to the PostgreSQL test database sees (only what is
+    committed)."""
+    assert _postgres_url is not None
+    with Peek(_postgres_url) as other:
+        return [tuple(row) for row in other.execute(sql).fetchall()]
+
+
+def storage_place(db_path: Path) -> str:
+    """The [storage] line that names the database."""
+    if _postgres_url is not None:
+        return f'url = "{_postgres_url}"'
+    return f'path = "{db_path}"'
+
 
 def config_text(db_path: Path, language: str = "de", extra: str = "", networks: str = "") -> str:
     """The tests' config: one network ("WiQ Test"), or the `[[networks]]` given."""
@@ -69,7 +206,7 @@ base_url = "http://127.0.0.1:9/bot"
 poll_timeout = 1
 {network}
 [storage]
-path = "{db_path}"
+{storage_place(db_path)}
 {extra}
 """
 
@@ -106,6 +243,11 @@ def make_model(clock: Any = None) -> BotApiModel:
 
 class Harness(LocalBot):
     """The bot on the local Bot API, with what the tests say and read."""
+
+    async def settle(self, limit: float = 5.0) -> None:
+        # A statement on PostgreSQL is a round trip to the server, not a call into the
+        # process: on a busy machine a batch of updates takes longer to settle there.
+        await super().settle(limit * 3 if on_postgres() else limit)
 
     async def flush_edits(self) -> None:
         """Let the outbox's spaced-out card edits go out (time moves on by one interval)."""

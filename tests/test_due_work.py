@@ -8,6 +8,8 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bench.seed import seed_open_items
 from tests.harness import ANNA, ST, Harness, Teams
 from tests.test_e2e_reminders import reminders
@@ -15,6 +17,7 @@ from tests.test_e2e_reminders import reminders
 HOUR = 3600
 
 
+@pytest.mark.sqlite_only  # the file as an older wiq-bot left it
 async def test_with_ten_thousand_open_items_the_bot_starts_closes_what_is_due_and_answers(
     team: Teams,
 ) -> None:
@@ -70,6 +73,7 @@ def as_before_the_one_timer(db_path: Path) -> None:
         conn.close()
 
 
+@pytest.mark.sqlite_only  # the file as an older wiq-bot left it
 async def test_a_round_opened_before_the_upgrade_is_reminded_once_and_closes_on_time(
     team: Teams,
 ) -> None:

@@ -3,9 +3,9 @@ LT settings decided by the LT, and join requests approved for the invited person
 
 from __future__ import annotations
 
-import sqlite3
+import pytest
 
-from tests.harness import ANNA, BERT, CARL, DORA, EVE, LT, PT, DecisionSteps, Harness, Teams
+from tests.harness import ANNA, BERT, CARL, DORA, EVE, LT, PT, DecisionSteps, Harness, Teams, peek
 
 
 async def test_pt_admission_by_consensus_invites_the_person(team: Teams) -> None:
@@ -225,6 +225,7 @@ async def test_a_join_request_answer_telegram_did_not_take_is_retried(team: Team
     assert h.model.chats[PT].join_requests[EVE].status == "approved"
 
 
+@pytest.mark.sqlite_only  # the file as an older wiq-bot left it
 async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
     team: Teams,
 ) -> None:
@@ -240,7 +241,7 @@ async def test_an_invitation_left_without_a_link_before_the_upgrade_gets_one(
         await d.press(PT, 1, user, "agree")
     await h.stop()
     # Migrations 19 and 20 undone, as the database was left before invite links were rows.
-    with sqlite3.connect(h.config.storage_path) as db:
+    with peek(h.config) as db:
         assert db.execute("SELECT COUNT(*) FROM invitations WHERE link IS NULL").fetchone()[0]
         db.executescript(
             "DELETE FROM outbox; DROP INDEX outbox_subject; ALTER TABLE outbox DROP COLUMN"

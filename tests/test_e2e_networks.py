@@ -33,6 +33,7 @@ from tests.harness import (
     UT,
     DecisionSteps,
     Harness,
+    peek,
     start_bot,
     start_two_networks,
 )
@@ -132,8 +133,9 @@ async def two_networks(tmp_path: Path, **options: Any) -> tuple[Harness, Decisio
     return h, DecisionSteps(h)
 
 
-def database(h: Harness) -> sqlite3.Connection:
-    connection = sqlite3.connect(f"file:{h.config.storage_path}?mode=ro", uri=True)
+def database(h: Harness) -> Any:
+    """A plain connection to the test's database (either backend: `peek`)."""
+    connection = peek(h.config)
     connection.row_factory = sqlite3.Row
     return connection
 

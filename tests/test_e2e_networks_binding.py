@@ -6,7 +6,6 @@ admin of both — and never one whose admins did not bind it; an LT joins with a
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 from bot.charter.teams import LT_CODE_VALID
@@ -25,6 +24,7 @@ from tests.harness import (
     ST,
     ST_B,
     Harness,
+    peek,
     start_bot,
     start_two_networks,
 )
@@ -49,7 +49,7 @@ admins = [{ADMIN_B}, {ADMIN}]
 
 def teams_in_db(h: Harness) -> list[tuple[str, str, int, str]]:
     """Every bound team: (network, kind, chat, name)."""
-    connection = sqlite3.connect(f"file:{h.config.storage_path}?mode=ro", uri=True)
+    connection = peek(h.config)
     try:
         rows = connection.execute(
             "SELECT n.name, t.kind, t.chat_id, t.name FROM teams t"
@@ -61,7 +61,7 @@ def teams_in_db(h: Harness) -> list[tuple[str, str, int, str]]:
 
 
 def count(h: Harness, table: str) -> int:
-    connection = sqlite3.connect(f"file:{h.config.storage_path}?mode=ro", uri=True)
+    connection = peek(h.config)
     try:
         return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     finally:

@@ -22,6 +22,8 @@ from tests.harness import (
     ST,
     DecisionSteps,
     Harness,
+    dialect_of,
+    peek,
 )
 from tests.test_e2e_elections import eve_and_bert_stand
 from tests.test_e2e_reminders import mentioned, reminders
@@ -68,29 +70,24 @@ async def frido_takes_part(h: Harness, d: DecisionSteps) -> int:
     return person.id
 
 
-def database(h: Harness) -> sqlite3.Connection:
+def database(h: Harness) -> Any:
     """The database itself: what /mydata must hold all of, and /forgetme leave no trace in."""
-    connection = sqlite3.connect(h.config.storage_path)
+    connection = peek(h.config)
     connection.row_factory = sqlite3.Row
     return connection
 
 
-def tables(connection: sqlite3.Connection) -> list[str]:
-    return [
-        row[0]
-        for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        )
-    ]
+def tables(connection: Any) -> list[str]:
+    return [row[0] for row in connection.execute(dialect_of(connection).tables_sql())]
 
 
-def rows_about(connection: sqlite3.Connection, person_id: int) -> dict[str, list[dict[str, Any]]]:
+def rows_about(connection: Any, person_id: int) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table with a column that refers to this person."""
     found: dict[str, list[dict[str, Any]]] = {}
     for table in tables(connection):
         columns = [
             key["from"]
-            for key in connection.execute(f"PRAGMA foreign_key_list({table})")
+            for key in connection.execute(*dialect_of(connection).references_sql(table))
             if key["table"] == "people"
         ]
         for column in columns:
@@ -101,7 +98,7 @@ def rows_about(connection: sqlite3.Connection, person_id: int) -> dict[str, list
     return found
 
 
-def traces_in_database(connection: sqlite3.Connection, traces: tuple[str, ...]) -> list[str]:
+def traces_in_database(connection: Any, traces: tuple[str, ...]) -> list[str]:
     """(table.column: value) wherever any trace appears, in any column, in any form."""
     hits = []
     for table in tables(connection):
@@ -117,7 +114,7 @@ def traces_in_database(connection: sqlite3.Connection, traces: tuple[str, ...]) 
     return hits
 
 
-def decision_counts(connection: sqlite3.Connection) -> dict[str, Any]:
+def decision_counts(connection: Any) -> dict[str, Any]:
     return {
         "responses": connection.execute(
             "SELECT round_id, choice, COUNT(*) FROM responses GROUP BY round_id, choice"

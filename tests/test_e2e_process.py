@@ -23,7 +23,9 @@ from tests.harness import (
     Harness,
     Teams,
     config_text,
+    database_at,
     make_model,
+    peek,
     start_process,
 )
 
@@ -93,14 +95,14 @@ async def test_data_written_before_a_stop_is_there_after_a_new_start(team: Teams
 
 def process_config(h: Harness, server: LocalBotApiServer) -> Path:
     """The config the in-process bot ran with, pointed at the model's HTTP front."""
-    path = h.config.storage_path.parent / "config.toml"
+    path = h.config.path
     text = path.read_text(encoding="utf-8").replace("http://127.0.0.1:9/bot", server.base_url)
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def unhandled(database: Path) -> set[int]:
-    with sqlite3.connect(database) as conn:
+def unhandled(database: Path | str) -> set[int]:
+    with peek(database) as conn:
         rows = conn.execute("SELECT update_id FROM inbox WHERE handled_at IS NULL").fetchall()
     return {row[0] for row in rows}
 
@@ -153,7 +155,7 @@ async def test_updates_fetched_before_a_kill_are_handled_once_after_the_restart(
     team: Teams,
 ) -> None:
     h, d, poll_id = await a_majority_vote_and_a_round(team)
-    model, database = h.model, h.config.storage_path
+    model, database = h.model, h.config.database
     async with LocalBotApiServer(model) as server:
         config_path = process_config(h, server)
         # Each update waits a minute before its handling begins: the kill comes first.
@@ -203,7 +205,7 @@ async def test_updates_fetched_before_a_kill_are_handled_once_after_the_restart(
 
     assert len(replies_to(model, ST, asked["message_id"])) == 1  # one list, not two
     assert [answers_to(model, query) for query in presses] == [1, 1]
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         agreed = conn.execute(
             "SELECT count(*) FROM responses r JOIN rounds o ON o.id = r.round_id"
             " WHERE o.proposal_id = 2 AND r.choice = 'agree'"
@@ -218,7 +220,7 @@ async def test_sigterm_finishes_the_updates_in_flight_before_the_process_exits(
     h, d = await team("ST", start=datetime.now(UTC))
     await h.say(ST, ANNA, "/propose 7d Wir streichen den Zaun")
     await h.stop()
-    model, database = h.model, h.config.storage_path
+    model, database = h.model, h.config.database
     async with LocalBotApiServer(model) as server:
         config_path = process_config(h, server)
         # Each update waits 3 s before its handling begins: SIGTERM comes first.
@@ -247,16 +249,22 @@ async def test_sigterm_finishes_the_updates_in_flight_before_the_process_exits(
     assert len(replies_to(model, ST, asked["message_id"])) == 1
 
 
-def waiting_replies(db_path: Path, chat_id: int) -> tuple[int, int]:
+WAITING = (
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status IN ('queued', 'sending') THEN 1 ELSE 0 END),"
+    " 0) FROM outbox WHERE chat_id = ?"
+)
+
+
+def waiting_replies(db_path: Path | str, chat_id: int) -> tuple[int, int]:
     """What the outbox table holds for the chat: (rows, rows still waiting) — read from the
     database, as the running process wrote it."""
+    if not isinstance(db_path, Path):
+        with peek(db_path) as db:
+            total, waiting = db.execute(WAITING, (chat_id,)).fetchone()
+        return int(total), int(waiting)
     with contextlib.closing(sqlite3.connect(db_path, timeout=5)) as db:
         try:
-            total, waiting = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(status IN ('queued', 'sending')), 0)"
-                " FROM outbox WHERE chat_id = ?",
-                (chat_id,),
-            ).fetchone()
+            total, waiting = db.execute(WAITING, (chat_id,)).fetchone()
         except sqlite3.OperationalError:  # not created yet
             return 0, 0
     return int(total), int(waiting)
@@ -272,7 +280,7 @@ async def test_a_kill_while_replies_wait_for_the_budget_loses_none_of_them(
     model = make_model()
     model.group_limit_per_minute = None  # the window is ours (short, for the test): checked below
     async with LocalBotApiServer(model) as server:
-        db_path = tmp_path / "wiq.sqlite"
+        db_path = database_at(tmp_path)
         config_path = tmp_path / "config.toml"
         extra = f'[limits]\ngroup_window = "{int(window)}s"\n'
         text = config_text(db_path, extra=extra).replace("http://127.0.0.1:9/bot", server.base_url)

@@ -5,16 +5,14 @@ and the state is as it was before — also when the refusal comes after a restar
 
 from __future__ import annotations
 
-import sqlite3
-
-from tests.harness import ANNA, BERT, CARL, DORA, EVE, PT, DecisionSteps, Harness, Teams
+from tests.harness import ANNA, BERT, CARL, DORA, EVE, PT, DecisionSteps, Harness, Teams, peek
 from tests.test_e2e_petitions import last, petition_posts, press
 
 NO_RIGHTS = "Bad Request: not enough rights to send text messages to the chat"
 
 
 def petition_status(h: Harness, petition_id: int) -> tuple[str, int | None]:
-    with sqlite3.connect(h.config.storage_path) as db:
+    with peek(h.config) as db:
         row = db.execute(
             "SELECT status, anonymous FROM petitions WHERE id = ?", (petition_id,)
         ).fetchone()
@@ -78,7 +76,7 @@ async def admitted_with_a_link(h: Harness, d: DecisionSteps) -> str:
 
 
 def invitation_used(h: Harness) -> bool:
-    with sqlite3.connect(h.config.storage_path) as db:
+    with peek(h.config) as db:
         (used,) = db.execute("SELECT used_at FROM invitations").fetchone()
     return used is not None
 

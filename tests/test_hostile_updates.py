@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import sqlite3
 import string
 import typing
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ from bot.flows.payloads import (
 from bot.telegram_side import callbacks
 from bot.texts.i18n import catalogue, t
 from handlers.commands import COMMANDS
-from tests.harness import ADMIN, ANNA, BERT, PT, ST, Harness, Teams, make_model
+from tests.harness import ADMIN, ANNA, BERT, PT, ST, Harness, Teams, dialect_of, make_model, peek
 
 CHANNEL = -1009000000001  # Anna's channel, linked to the PT's chat as its discussion group
 UNBOUND = -1009000000002  # a group bound to no team: Anna (its admin) and Bert
@@ -103,11 +102,9 @@ def dump(h: Harness) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows but the inbox's and the outbox's (the bookkeeping of updates in
     and messages out, which any update and any answer touches)."""
     bookkeeping = {"inbox", "outbox"}
-    with closing(sqlite3.connect(h.config.storage_path)) as db:
+    with closing(peek(h.config)) as db:
         names = [
-            row[0]
-            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            if row[0] not in bookkeeping
+            row[0] for row in db.execute(dialect_of(db).tables_sql()) if row[0] not in bookkeeping
         ]
         return {name: sorted(db.execute(f"SELECT * FROM {name}"), key=repr) for name in names}
 

@@ -14,11 +14,11 @@ from bot.clock import ManualClock
 from bot.telegram_side.inbox import KEEP_HANDLED
 from storage.db import Database
 from storage.inbox import Inbox, Received
-from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams
+from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams, peek
 
 
 def inbox_rows(h: Harness) -> list[tuple[int, str | None, str | None, int]]:
-    with sqlite3.connect(h.config.storage_path) as conn:
+    with peek(h.config) as conn:
         return list(
             conn.execute(
                 "SELECT update_id, payload, handled_at, deliveries FROM inbox ORDER BY update_id"
@@ -72,7 +72,7 @@ async def test_what_a_stop_left_unhandled_is_handled_at_start_once_in_order(
     h.model.press_button(ST, card.message_id, CARL, button_text="Zustimmung")  # changed mind
     updates = h.model.pending_updates
     answer = json.dumps({"ok": True, "result": [u.to_dict() for u in updates]})
-    db = Database(h.config.storage_path)
+    db = Database(h.config.database)
     await db.open()
     try:
         await Inbox(db).receive(answer, h.clock.now() if h.clock else datetime.now(UTC))
@@ -88,7 +88,7 @@ async def test_what_a_stop_left_unhandled_is_handled_at_start_once_in_order(
         await again.settle()
         assert len(replies_to(again, ST, sent["message_id"])) == 1
         # Both of Carl's presses were handled, in update_id order: his last one stands.
-        with sqlite3.connect(h.config.storage_path) as conn:
+        with peek(h.config) as conn:
             stored = conn.execute("SELECT choice FROM responses").fetchall()
         assert stored == [("agree",)]
         assert all(row[2] is not None and row[1] is None for row in inbox_rows(again))

@@ -208,9 +208,7 @@ class Network:
 async def net(tmp_path: Path) -> AsyncIterator[Network]:
     config = make_config(tmp_path)
     clock = ManualClock()
-    storage = await Storage.open(
-        config.storage_path, config.network.name, clock.now(), CHARTER_TERMS
-    )
+    storage = await Storage.open(config.database, config.network.name, clock.now(), CHARTER_TERMS)
     outbox = RecordingOutbox()
     services = Services(config=config, clock=clock, storage=storage, outbox=outbox)
     outbox.services = services

@@ -11,17 +11,18 @@ import pytest
 
 from bot.app import CHARTER_TERMS
 from storage import Storage
-from storage.db import Database, _migrations
+from storage.db import Database, IntegrityError, _migrations
 from storage.proposals import StateChange, Transition
 from storage.rounds import CarriedObjection, NewRound
 from storage.teams import AlreadyBound, KindTaken
+from tests.harness import database_at
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def storage(tmp_path: Path):
-    opened = await Storage.open(tmp_path / "wiq.sqlite", "Test", NOW, CHARTER_TERMS)
+    opened = await Storage.open(database_at(tmp_path), "Test", NOW, CHARTER_TERMS)
     yield opened
     await opened.close()
 
@@ -39,6 +40,7 @@ async def test_migrations_are_versioned_and_applied_once(tmp_path: Path) -> None
     await second.close()
 
 
+@pytest.mark.sqlite_only
 async def test_connection_uses_wal_and_foreign_keys(storage: Storage) -> None:
     assert (await storage.db.fetchone("PRAGMA journal_mode"))[0] == "wal"
     assert (await storage.db.fetchone("PRAGMA foreign_keys"))[0] == 1
@@ -121,9 +123,9 @@ async def test_the_record_names_people_by_id_only_and_is_append_only(storage: St
     dump = "\n".join(str(tuple(row)) for row in await storage.db.fetchall("SELECT * FROM events"))
     for personal in ("Anna", "Secretname", "annauser", "10,"):
         assert personal not in dump
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         await storage.db.execute("DELETE FROM events")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"):
         await storage.db.execute("UPDATE events SET kind = 'x'")
 
 

@@ -22,7 +22,18 @@ from bot.flows.port import RoundCard
 from localapi.records import CallRecord
 from storage import Storage
 from storage.db import Database, Transaction
-from tests.harness import ADMIN, ANNA, BERT, CARL, DORA, ST, Harness, Teams
+from tests.harness import (
+    ADMIN,
+    ANNA,
+    BERT,
+    CARL,
+    DORA,
+    ST,
+    Harness,
+    Teams,
+    committed_elsewhere,
+    database_at,
+)
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 T = TypeVar("T")
@@ -43,15 +54,18 @@ async def soon(awaitable: Awaitable[T]) -> T:
 
 @pytest.fixture
 async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "wiq.sqlite", "WiQ", NOW, CHARTER_TERMS)
+    opened = await Storage.open(database_at(tmp_path), "WiQ", NOW, CHARTER_TERMS)
     try:
         yield opened
     finally:
         await opened.close()
 
 
-def committed(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    """What another connection sees: only what is committed (WAL)."""
+def committed(path: Path | str | None, sql: str) -> list[tuple[Any, ...]]:
+    """What another connection sees: only what is committed (WAL; on PostgreSQL, the
+    test database's URL: read in a thread of its own, as another process would)."""
+    if path is None:
+        return committed_elsewhere(sql)
     with sqlite3.connect(path) as conn:
         return [tuple(row) for row in conn.execute(sql).fetchall()]
 

@@ -9,12 +9,11 @@ past it, and the bot keeps answering — in this process, on the local Bot API."
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 import pytest
 
 from bot.telegram_side.inbox import unreadable_because
-from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams
+from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams, peek
 
 SECRET = "Anna Geheimname"
 
@@ -33,7 +32,7 @@ def replies_to(h: Harness, chat_id: int, message_id: int) -> list[str]:
 
 
 def inbox_row(h: Harness, update_id: int) -> tuple[str | None, str | None]:
-    with sqlite3.connect(h.config.storage_path) as conn:
+    with peek(h.config) as conn:
         row = conn.execute(
             "SELECT payload, handled_at FROM inbox WHERE update_id = ?", (update_id,)
         ).fetchone()

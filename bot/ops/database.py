@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.texts import dates
-from storage.db import PRIVATE, Database, SchemaTooNew, code_version
+from storage.db import PRIVATE, Database, DatabaseError, SchemaTooNew, code_version
 from storage.heartbeats import Heartbeats
 from storage.lock import DatabaseInUse, DatabaseLock
 from storage.maintenance import Census, census, integrity
@@ -100,8 +100,13 @@ async def _read(path: Path) -> tuple[Database, Census]:
 
 def backup(config: Config, target: Path) -> int:
     """A consistent copy of the database, also while the bot runs (SQLite's online backup);
-    a directory as `target` gets a file named by the time."""
-    database = config.storage_path
+    a directory as `target` gets a file named by the time. On PostgreSQL, pg_dump's
+    (bot/ops/postgres.py)."""
+    if config.storage_url is not None:
+        from bot.ops import postgres
+
+        return postgres.backup(config, target)
+    database = config.database_file
     if not database.is_file():
         return refuse(f"no database at {database}")
     if target.is_dir():
@@ -144,8 +149,12 @@ async def _backup(database: Path, target: Path) -> tuple[int, list[str], Census]
 def restore(config: Config, source: Path) -> int:
     """Put a backup in the database's place while no bot holds it: the file is checked first
     (integrity, a schema this code knows), the replaced database is kept beside it, and what
-    the next start will do is said."""
-    database = config.storage_path
+    the next start will do is said. On PostgreSQL, pg_restore's (bot/ops/postgres.py)."""
+    if config.storage_url is not None:
+        from bot.ops import postgres
+
+        return postgres.restore(config, source)
+    database = config.database_file
     if not source.is_file():
         return refuse(f"no file at {source}")
     if database.exists() and source.resolve() == database.resolve():
@@ -248,6 +257,8 @@ def _keep_replaced(database: Path) -> Path:
 
 
 def migrate(config: Config, check: bool) -> int:
+    if config.storage_path is None:
+        return _migrate_postgres(config, check)
     database = config.storage_path
     known = code_version()
     if check:
@@ -297,7 +308,37 @@ def migrate(config: Config, check: bool) -> int:
     return EXIT_OK
 
 
-async def _pending(database: Path) -> tuple[int, list[str]]:
+def _migrate_postgres(config: Config, check: bool) -> int:
+    """`migrate` on PostgreSQL: the database exists (the host creates it); an empty one gets
+    the baseline. Each migration is one transaction (PostgreSQL's DDL is transactional): no
+    copy is made before it, the host's backups are pg_dump's (`wiq-bot backup`)."""
+    where, known = config.database_where, code_version()
+    try:
+        if check:
+            schema, pending = asyncio.run(_pending(config.database))
+            if schema > known:
+                return refuse(f"{SchemaTooNew(where, schema, known)}: refused")
+            if pending:
+                say(
+                    f"{where}: schema {schema:03d}, this wiq-bot's is {known:03d};"
+                    f" {len(pending)} pending: {', '.join(pending)}"
+                )
+                return EXIT_NOT_OK
+            say(f"{where}: schema {schema:03d} is current, nothing to migrate")
+            return EXIT_OK
+        migrated, _ = asyncio.run(_migrate(config.database))
+    except SchemaTooNew as exc:
+        return refuse(f"refused: {exc}: run the version that wrote it")
+    except (*DatabaseError, OSError) as exc:
+        return refuse(f"cannot use {where}: {exc}")
+    for name in migrated:
+        say(f"applied {name}")
+    tail = "" if migrated else ", nothing to migrate"
+    say(f"{where}: schema {known:03d} is current{tail}")
+    return EXIT_OK
+
+
+async def _pending(database: Path | str) -> tuple[int, list[str]]:
     db = Database(database)
     try:
         await db.open(readonly=True)
@@ -306,7 +347,7 @@ async def _pending(database: Path) -> tuple[int, list[str]]:
         await db.close()
 
 
-async def _migrate(database: Path) -> tuple[list[str], Path | None]:
+async def _migrate(database: Path | str) -> tuple[list[str], Path | None]:
     db = Database(database)
     try:
         await db.open()

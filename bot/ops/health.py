@@ -14,7 +14,6 @@ import asyncio
 import logging
 import os
 import socket
-import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,7 +27,7 @@ from bot.config import Config
 from bot.ops.database import loose_files
 from bot.telegram_side.request_around import RequestAround
 from bot.texts import dates
-from storage.db import Database, code_version
+from storage.db import Database, DatabaseError, code_version
 from storage.heartbeats import Beat, Heartbeats
 
 log = logging.getLogger(__name__)
@@ -179,12 +178,14 @@ def _at(moment: datetime) -> str:
 def check(config: Config) -> int:
     """`wiq-bot health`: warnings (stderr) for files more open than 0600, then one line."""
     database = config.storage_path
-    for path, mode in loose_files(database):
-        print(
-            f"wiq-bot: warning: {path} has mode {mode:04o}: others may read it (chmod 600 {path})",
-            file=sys.stderr,
-        )
-    if database.is_file():
+    if database is not None:
+        for path, mode in loose_files(database):
+            print(
+                f"wiq-bot: warning: {path} has mode {mode:04o}: others may read it"
+                f" (chmod 600 {path})",
+                file=sys.stderr,
+            )
+    if database is None or database.is_file():
         ok, line = asyncio.run(verdict(config, datetime.now(UTC)))
     else:
         ok, line = False, f"no database at {database}"
@@ -194,8 +195,7 @@ def check(config: Config) -> int:
 
 async def verdict(config: Config, now: datetime) -> tuple[bool, str]:
     """The judgement of `wiq-bot health` (and of `GET /healthz` in webhook mode)."""
-    database = config.storage_path
-    db = Database(database)
+    db = Database(config.database)
     try:
         await db.open(readonly=True)
         applied = await db.applied_versions()
@@ -208,8 +208,8 @@ async def verdict(config: Config, now: datetime) -> tuple[bool, str]:
                 " (`wiq-bot migrate` applies the rest; `run` does at its start)"
             )
         beats = await Heartbeats(db).every()
-    except sqlite3.DatabaseError as exc:
-        return False, f"the database {database} cannot be read: {exc}"
+    except (*DatabaseError, OSError) as exc:
+        return False, f"the database {config.database_where} cannot be read: {exc}"
     finally:
         await db.close()
     running = [beat for beat in beats if beat.stopped_at is None]

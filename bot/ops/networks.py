@@ -97,6 +97,12 @@ async def _open(database: Path) -> Database:
     return db
 
 
+_NOT_ON_POSTGRES = (
+    "refused: networks, export-network and remove-network read a SQLite file; on PostgreSQL"
+    " they are not built yet"
+)
+
+
 class _Refused(Exception):
     """A refusal, already phrased as its line."""
 
@@ -106,6 +112,8 @@ class _Refused(Exception):
 
 def list_networks(config: Config) -> int:
     """Each network with its chats and counts, also while the bot runs (read-only)."""
+    if config.storage_path is None:
+        return refuse(_NOT_ON_POSTGRES)
     database = config.storage_path
     if not database.is_file():
         say(f"no database at {database} yet: the first start creates these networks")
@@ -128,7 +136,7 @@ def list_networks(config: Config) -> int:
 
 
 async def _counts(config: Config) -> list[tuple[Placed, NetworkCounts | None]]:
-    db = await _open(config.storage_path)
+    db = await _open(config.database_file)
     try:
         networks = Networks(db)
         found = []
@@ -165,6 +173,8 @@ def _n(count: int, one: str, many: str = "") -> str:
 def export_network(config: Config, word: str, directory: Path) -> int:
     """One network's record in `directory`: the CSV and Markdown files /export sends a network
     admin (bot/flows/export.py), and the same rows as JSON, with its teams and chats."""
+    if config.storage_path is None:
+        return refuse(_NOT_ON_POSTGRES)
     database = config.storage_path
     if not database.is_file():
         return refuse(f"no database at {database}")
@@ -187,7 +197,7 @@ async def _export(config: Config, word: str) -> tuple[int, list[tuple[str, bytes
     """How many decisions, and the files (name, content)."""
     from bot.app import CHARTER_TERMS
 
-    db = await _open(config.storage_path)
+    db = await _open(config.database_file)
     try:
         network = find(config, placed(config, await Networks(db).all()), word)
         if network is None or network.row is None:
@@ -241,6 +251,8 @@ def remove_network(
     """Remove one network's every row, after the host typed its name again (or `yes`) and
     after a backup beside the database; refused while a bot holds the database, and for a
     network still in the config unless `force` (the next start would create it again, empty)."""
+    if config.storage_path is None:
+        return refuse(_NOT_ON_POSTGRES)
     database = config.storage_path
     if not database.is_file():
         return refuse(f"no database at {database}")
@@ -298,7 +310,7 @@ def remove_network(
 async def _find_for_removal(
     config: Config, word: str
 ) -> tuple[Placed, NetworkRow, NetworkCounts, list[NetworkRow]]:
-    db = await _open(config.storage_path)
+    db = await _open(config.database_file)
     try:
         networks = Networks(db)
         rows = await networks.all()

@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 from collections.abc import Awaitable
 from typing import Any, Protocol
 
@@ -45,7 +44,7 @@ from bot.ops.health import Heartbeat
 from bot.ops.metrics import MetricsServer
 from bot.ops.webhook import Webhook, WebhookRefused
 from bot.services import SERVICES_KEY, Deployment, Services
-from storage.db import Database, SchemaTooNew, code_version
+from storage.db import Database, DatabaseError, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock
 
 log = logging.getLogger(__name__)
@@ -62,6 +61,10 @@ class TokenRejected(Exception):
 
 def run(config: Config, hold_updates: float = 0.0) -> int:
     """The whole of `wiq-bot run`; returns the exit code."""
+    if config.storage_path is None:
+        # PostgreSQL: no file to lock. The guard for one poller there would be a session
+        # advisory lock; several workers on PostgreSQL are not built yet (SPEC §9).
+        return asyncio.run(_main(config, hold_updates))
     lock = DatabaseLock(config.storage_path, shared=shares_database(config))
     try:
         lock.acquire(holder())
@@ -81,7 +84,7 @@ def run(config: Config, hold_updates: float = 0.0) -> int:
         return asyncio.run(_main(config, hold_updates, lock))
 
 
-async def _main(config: Config, hold_updates: float, lock: DatabaseLock) -> int:
+async def _main(config: Config, hold_updates: float, lock: DatabaseLock | None = None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -91,25 +94,26 @@ async def _main(config: Config, hold_updates: float, lock: DatabaseLock) -> int:
     return await _Run(config, stop, hold_updates).serve()
 
 
-async def _check_database(config: Config, lock: DatabaseLock) -> bool:
+async def _check_database(config: Config, lock: DatabaseLock | None) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
-    if not config.storage_path.is_file():
+    if config.storage_path is not None and not config.storage_path.is_file():
         return True  # created at the first start
-    db = Database(config.storage_path)
+    db = Database(config.database)
     try:
         await db.open(readonly=True)
         applied = await db.applied_versions()
-    except (sqlite3.DatabaseError, OSError) as exc:
+    except (*DatabaseError, OSError) as exc:
         _say_unusable(config, exc)
         return False
     finally:
         await db.close()
     if applied and max(applied) > code_version():
-        _say_too_new(config, SchemaTooNew(config.storage_path, max(applied), code_version()))
+        _say_too_new(config, SchemaTooNew(db.where, max(applied), code_version()))
         return False
-    if applied and max(applied) < code_version() and lock.shared and not lock.alone():
+    shared = lock is not None and lock.shared and not lock.alone()
+    if applied and max(applied) < code_version() and shared:
         # Other workers run on this schema: migrating under them would change it beneath
         # their code. The host migrates first (`wiq-bot migrate`, with the workers stopped).
         log.error(
@@ -129,7 +133,7 @@ def _say_too_new(config: Config, exc: SchemaTooNew) -> None:
         "event=refused reason=schema_too_new database=%s schema=%03d known=%03d"
         ' hint="written by a newer wiq-bot: run that version, or restore a backup made'
         ' for this one; nothing was changed"',
-        config.storage_path,
+        config.database_where,
         exc.version,
         exc.known,
     )
@@ -138,7 +142,7 @@ def _say_too_new(config: Config, exc: SchemaTooNew) -> None:
 def _say_unusable(config: Config, exc: BaseException) -> None:
     log.error(
         'event=refused reason=database_unusable database=%s error="%s"',
-        config.storage_path,
+        config.database_where,
         exc,
     )
 
@@ -241,7 +245,7 @@ class _Run:
             except SchemaTooNew as exc:
                 _say_too_new(self.config, exc)
                 return EXIT_REFUSED
-            except (sqlite3.DatabaseError, OSError) as exc:
+            except (*DatabaseError, OSError) as exc:
                 _say_unusable(self.config, exc)
                 return EXIT_REFUSED
             if not self.stop.is_set():

@@ -1,0 +1,217 @@
+"""PostgreSQL behind the storage gateway: one asyncpg connection that answers the few calls
+Database makes of its connection (those of aiosqlite's: `execute`, `execute_fetchall`,
+`executemany`, `executescript`, `in_transaction`, `close`), so that Database, its unit of
+work and every aggregate are the same on both backends.
+
+Each statement is translated once (storage.dialect) and prepared once; its parameters are
+brought to the types PostgreSQL inferred for them (SQLite takes a 5 for '5' and the other way
+round; asyncpg does not), and a row is asyncpg's Record, read by name and by index as
+sqlite3.Row is."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from storage.dialect import POSTGRES
+
+SCHEMES = ("postgresql", "postgres")
+
+IntegrityError = asyncpg.IntegrityConstraintViolationError
+"""A constraint or a guard of the schema refused a write (a UNIQUE index, the append-only
+record)."""
+DatabaseError = (asyncpg.PostgresError, asyncpg.InterfaceError)
+"""The server refused or failed a statement, or the connection is unusable."""
+
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?", re.IGNORECASE)
+_RETURNING = re.compile(r"\sRETURNING\s", re.IGNORECASE)
+_CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b")
+
+
+def is_url(where: object) -> bool:
+    """`where` names a PostgreSQL database (postgresql://…), not a SQLite file."""
+    return isinstance(where, str) and where.split("://", 1)[0] in SCHEMES and "://" in where
+
+
+def display(url: str) -> str:
+    """The URL without its password, for log lines and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """What Database reads of an executed statement."""
+
+    rowcount: int
+    lastrowid: int | None
+
+
+def _to_int(value: Any) -> Any:
+    if isinstance(value, str):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _to_float(value: Any) -> Any:
+    return float(value) if isinstance(value, int | str) else value
+
+
+def _to_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return str(int(value))
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _to_bool(value: Any) -> Any:
+    return bool(value) if isinstance(value, int) else value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "int2": _to_int,
+    "int4": _to_int,
+    "int8": _to_int,
+    "float4": _to_float,
+    "float8": _to_float,
+    "text": _to_text,
+    "varchar": _to_text,
+    "bpchar": _to_text,
+    "name": _to_text,
+    "json": _to_text,
+    "jsonb": _to_text,
+    "bool": _to_bool,
+}
+
+
+class _Statement:
+    __slots__ = ("converters", "identity", "prepared")
+
+    def __init__(self, prepared: Any, identity: bool) -> None:
+        self.prepared = prepared
+        self.converters = tuple(
+            _CONVERTERS.get(kind.name, _as_is) for kind in prepared.get_parameters()
+        )
+        self.identity = identity  # an INSERT given RETURNING id, for lastrowid
+
+    def args(self, params: Iterable[Any]) -> list[Any]:
+        return [
+            None if value is None else convert(value)
+            for convert, value in zip(self.converters, params, strict=True)
+        ]
+
+
+class PostgresConnection:
+    """One asyncpg connection, spoken to as Database speaks to aiosqlite's."""
+
+    def __init__(self, conn: Any, identity_tables: frozenset[str]) -> None:
+        self._conn = conn
+        self._identity_tables = identity_tables
+        self._statements: dict[str, _Statement] = {}
+        # asyncpg runs one operation at a time on a connection (and refuses a second one
+        # meanwhile); aiosqlite queues them in the order they were handed over. This lock
+        # queues them the same way (asyncio's Lock is first come, first served).
+        self._turn = asyncio.Lock()
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresConnection:
+        conn = await asyncpg.connect(
+            url,
+            statement_cache_size=0,  # statements are prepared and kept here
+            server_settings={"application_name": "wiq-bot"},
+        )
+        return cls(conn, frozenset())
+
+    async def load_schema(self) -> None:
+        """Learn which tables number their rows (an `id` column, numbered by the baseline's
+        next_id trigger): an INSERT into one answers its new id, as SQLite's lastrowid."""
+        async with self._turn:
+            rows = await self._conn.fetch(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema ="
+                " current_schema() AND column_name = 'id'"
+            )
+        self._identity_tables = frozenset(str(row[0]) for row in rows)
+        self._statements.clear()
+
+    @property
+    def in_transaction(self) -> bool:
+        return bool(self._conn.is_in_transaction())
+
+    async def _statement(self, sql: str) -> _Statement:
+        found = self._statements.get(sql)
+        if found is not None:
+            return found
+        text = POSTGRES.translate(sql)
+        identity = False
+        insert = _INSERT_INTO.match(text)
+        if (
+            insert is not None
+            and insert.group(1) in self._identity_tables
+            and not _RETURNING.search(text)
+        ):
+            text = text.rstrip().rstrip(";") + " RETURNING id"
+            identity = True
+        try:
+            prepared = await self._conn.prepare(text)
+        except asyncpg.PostgresError as exc:
+            exc.add_note(f"as PostgreSQL's: {text}")
+            raise
+        statement = _Statement(prepared, identity)
+        self._statements[sql] = statement
+        return statement
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        async with self._turn:
+            if not parameters and _CONTROL.match(sql):
+                # BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE: one simple round trip each.
+                await self._conn.execute(POSTGRES.translate(sql))
+                return Cursor(-1, None)
+            statement = await self._statement(sql)
+            rows = await statement.prepared.fetch(*statement.args(parameters))
+            status = statement.prepared.get_statusmsg() or ""
+        count = status.rsplit(" ", 1)[-1]
+        lastrowid = int(rows[0][0]) if statement.identity and rows else None
+        return Cursor(int(count) if count.isdigit() else -1, lastrowid)
+
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        async with self._turn:
+            statement = await self._statement(sql)
+            return list(await statement.prepared.fetch(*statement.args(parameters)))
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
+        async with self._turn:
+            statement = await self._statement(sql)
+            await statement.prepared.executemany([statement.args(row) for row in parameters])
+        return Cursor(-1, None)
+
+    async def executescript(self, script: str) -> Cursor:
+        """A script as it is (no placeholders, no translation: a migration is written in
+        PostgreSQL's words); the schema may have changed, so what was prepared is dropped."""
+        async with self._turn:
+            self._statements.clear()
+            await self._conn.execute(script)
+        await self.load_schema()
+        return Cursor(-1, None)
+
+    async def close(self) -> None:
+        """After what was handed over before (as aiosqlite's close)."""
+        async with self._turn:
+            self._statements.clear()
+            await self._conn.close()

@@ -1,0 +1,292 @@
+"""PostgreSQL as the second backend (SPEC §9): its baseline and the rule for later
+migrations, the dialect, the record its triggers write (the same words as SQLite's), and the
+operator's commands on it: backup and restore with pg_dump/pg_restore, health, migrate, and
+`copy-database` from a SQLite deployment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import CHARTER_TERMS
+from bot.config import ConfigError, load_config
+from storage import Storage
+from storage.db import IntegrityError, _migrations, code_version
+from storage.dialect import POSTGRES
+from storage.heartbeats import Beat, Heartbeats
+from storage.teams import KindTaken
+from tests.conftest import BOTH_BACKENDS
+from tests.harness import (
+    ANNA,
+    BERT,
+    PT,
+    ROOT,
+    Harness,
+    Teams,
+    config_text,
+    make_model,
+    peek,
+    wiq_bot,
+)
+
+NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+BASELINE = 24
+
+
+# -- the schema and the dialect (no server needed) -----------------------------------------
+
+
+def test_each_migration_after_the_baseline_comes_in_both_dialects_with_its_number() -> None:
+    sqlite = {version for version, _, _ in _migrations("storage.migrations")}
+    postgres = {version for version, _, _ in _migrations("storage.migrations_pg")}
+    assert min(postgres) == BASELINE  # PostgreSQL starts from the baseline
+    assert postgres == {BASELINE} | {v for v in sqlite if v > BASELINE}
+    assert max(postgres) == max(sqlite) == code_version()
+
+
+def test_the_dialect_says_sqlites_words_in_postgresqls() -> None:
+    translate = POSTGRES.translate
+    assert translate("SELECT * FROM t WHERE a = ? AND b = '?'") == (
+        "SELECT * FROM t WHERE a = $1 AND b = '?'"
+    )
+    assert translate("SELECT ?2, ?1") == "SELECT $2, $1"
+    assert translate("INSERT OR IGNORE INTO t (a) VALUES (?) RETURNING id") == (
+        "INSERT INTO t (a) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id"
+    )
+    assert translate("SELECT 1 WHERE a IS NOT ? AND b IS NOT NULL") == (
+        "SELECT 1 WHERE a IS DISTINCT FROM $1 AND b IS NOT NULL"
+    )
+    assert "jsonb_array_elements_text(($1)::jsonb)" in translate(
+        "SELECT 1 WHERE c IN (SELECT value FROM json_each(?))"
+    )
+    assert translate("SELECT json_extract(data, '$.to') FROM events") == (
+        "SELECT ((data)::jsonb ->> 'to') FROM events"
+    )
+    assert translate("SELECT x FROM rounds r INDEXED BY rounds_remind") == "SELECT x FROM rounds r"
+
+
+def test_the_modules_on_both_backends_exist() -> None:
+    for name in BOTH_BACKENDS:
+        assert (ROOT / "tests" / f"{name}.py").is_file(), name
+
+
+def test_storage_is_a_file_or_a_postgresql_url_never_both(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    text = config_text(tmp_path / "wiq.sqlite")
+
+    def load(storage: str) -> object:
+        start = text.index("[storage]")
+        end = text.index("\n", text.index("\n", start) + 1)
+        path.write_text(text[:start] + storage + text[end:], encoding="utf-8")
+        return load_config(path, env={})
+
+    config: Any = load('[storage]\nurl = "postgresql://wiq@db.example/wiq"')
+    assert config.storage_url == "postgresql://wiq@db.example/wiq"
+    assert config.storage_path is None
+    with pytest.raises(ConfigError, match="not both"):
+        load(f'[storage]\npath = "{tmp_path}/x.sqlite"\nurl = "postgresql://wiq@db/wiq"')
+    with pytest.raises(ConfigError, match="postgresql:// URL"):
+        load('[storage]\nurl = "mysql://wiq@db/wiq"')
+
+
+# -- the record and its guards, on both backends -------------------------------------------
+
+
+@pytest.mark.both_backends
+async def test_a_response_and_its_change_are_written_to_the_record_in_the_same_words(
+    database: Path | str,
+) -> None:
+    storage = await Storage.open(database, "WiQ", NOW, CHARTER_TERMS)
+    try:
+        team = await storage.teams.bind("PT", "PT", -5, "supergroup", "explicit", None, NOW)
+        with pytest.raises(KindTaken):  # one PT per network: the partial unique index
+            await storage.teams.bind("PT", "PT 2", -6, "supergroup", "explicit", None, NOW)
+        anna = await storage.people.seen(10, "Anna", None, "anna", "de", NOW)
+        assert await storage.people.by_username("ANNA") == anna  # COLLATE NOCASE
+        await storage.rosters.admit(team.id, anna.id, "admitted", NOW)
+        db = storage.db
+        proposal = await db.execute(
+            "INSERT INTO proposals (network_id, team_id, kind, title, text, policy, status,"
+            " round_length_s, created_at) VALUES (?, ?, 'decision', 't', 't', '{}', 'open',"
+            " 60, ?)",
+            (storage.network_id, team.id, "2026-11-02T08:00:00.000000Z"),
+        )
+        assert proposal == 1  # its number, as lastrowid says it on both
+        round_id = await db.execute(
+            "INSERT INTO rounds (proposal_id, number, text, opened_at, deadline)"
+            " VALUES (?, 1, 't', ?, ?)",
+            (proposal, "2026-11-02T08:00:00.000000Z", "2026-11-03T08:00:00.000000Z"),
+        )
+        await db.execute(
+            "INSERT INTO round_electorate (round_id, person_id, joined_at) VALUES (?, ?, ?)",
+            (round_id, anna.id, "2026-11-02T08:00:00.000000Z"),
+        )
+        assert await storage.rounds.record_response(round_id, anna.id, "object", 7, NOW)
+        assert not await storage.rounds.record_response(round_id, anna.id, "agree", 6, NOW)
+        assert await storage.rounds.record_response(round_id, anna.id, "agree", 8, NOW)
+        rows = await db.fetchall(
+            "SELECT data FROM events WHERE kind = 'round.response' ORDER BY id"
+        )
+        assert [row[0] for row in rows] == [
+            '{"choice":"object","round":1}',
+            '{"choice":"agree","round":1}',
+        ]
+        with pytest.raises(IntegrityError, match="append-only"):
+            await db.execute("UPDATE events SET kind = 'x'")
+    finally:
+        await storage.close()
+
+
+# -- the operator's commands on PostgreSQL -------------------------------------------------
+
+
+def found(directory: Path, pattern: str) -> list[Path]:
+    return sorted(directory.glob(pattern))
+
+
+def pg_config(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "pg.toml"
+    text = config_text(tmp_path / "unused.sqlite")
+    start = text.index("[storage]")
+    end = text.index("\n", text.index("\n", start) + 1)
+    path.write_text(text[:start] + f'[storage]\nurl = "{url}"' + text[end:], encoding="utf-8")
+    return path
+
+
+@pytest.mark.postgres_only
+async def test_backup_and_restore_on_postgresql_use_its_own_tools(
+    tmp_path: Path, pg_url: str
+) -> None:
+    config = pg_config(tmp_path, pg_url)
+    code, out, err = await wiq_bot("migrate", "--config", str(config))
+    assert code == 0, err
+    code, out, err = await wiq_bot("health", "--config", str(config))
+    assert code == 1 and "no heartbeat" in out
+    code, out, _ = await wiq_bot("migrate", "--check", "--config", str(config))
+    assert code == 0 and f"schema {code_version():03d} is current" in out
+
+    storage = await Storage.open(pg_url, "WiQ Test", NOW, CHARTER_TERMS)
+    await storage.teams.bind("PT", "Projektteam", -5, "supergroup", "explicit", None, NOW)
+    now = datetime.now(UTC)
+    await Heartbeats(storage.db).beat(Beat("h:1", "h", 1, now, now, now, None))
+    await storage.close()
+    code, out, err = await wiq_bot("health", "--config", str(config))
+    assert code == 0 and out.startswith(f"ok: schema {code_version():03d}"), out + err
+    code, out, err = await wiq_bot("backup", "--config", str(config), str(tmp_path))
+    assert code == 0, err
+    assert "1 teams" in out
+    (archive,) = found(tmp_path, "*.pgdump")
+    assert archive.stat().st_mode & 0o077 == 0  # the owner's alone
+    head = archive.read_bytes()[:5]
+    assert head == b"PGDMP"  # pg_dump's custom format
+
+    # A bot runs (its heartbeat is fresh): no restore under it.
+    code, _, err = await wiq_bot("restore", "--config", str(config), str(archive))
+    assert code == 2 and "pid 1 on h" in err and "stop the bot first" in err
+    with peek(pg_url) as db:  # the bot stops
+        db.execute("UPDATE heartbeats SET stopped_at = beat_at")
+
+    # Later the team is renamed; the restore brings back the state of the backup.
+    with peek(pg_url) as db:
+        db.execute("UPDATE teams SET name = 'Umbenannt'")
+    code, out, err = await wiq_bot("restore", "--config", str(config), str(archive))
+    assert code == 0, err
+    assert "the replaced database is kept as" in out
+    with peek(pg_url) as db:
+        assert db.execute("SELECT name FROM teams").fetchall() == [("Projektteam",)]
+        # Its triggers came back with it: the record stays append-only.
+        with pytest.raises(Exception, match="append-only"):
+            db.execute("DELETE FROM events")
+    (kept,) = found(tmp_path, "*.replaced-*.pgdump")
+    code, out, err = await wiq_bot("restore", "--config", str(config), str(kept))
+    assert code == 0, err
+    assert len(found(tmp_path, "*.replaced-*.pgdump")) == 2  # the first one kept as it was
+    with peek(pg_url) as db:
+        assert db.execute("SELECT name FROM teams").fetchall() == [("Umbenannt",)]
+
+    # A database of a newer schema is refused, and left as it is.
+    with peek(pg_url) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (999, '999_future.sql', 'x')")
+    code, _, err = await wiq_bot("migrate", "--check", "--config", str(config))
+    assert code == 2 and "newer" in err
+    with peek(pg_url) as db:
+        db.execute("DELETE FROM schema_migrations WHERE version = 999")
+
+    not_a_dump = tmp_path / "notes.txt"
+    not_a_dump.write_text("hello", encoding="utf-8")
+    code, _, err = await wiq_bot("restore", "--config", str(config), str(not_a_dump))
+    assert code == 2 and "not a pg_dump archive" in err
+
+
+@pytest.mark.postgres_only
+async def test_a_sqlite_deployment_moves_to_postgresql_with_every_row(
+    tmp_path: Path, pg_url: str, team: Teams
+) -> None:
+    h, d = await team("PT", (ANNA, BERT))
+    await h.say(PT, ANNA, "/propose 1d Neue Bänke")
+    await d.press(PT, 1, BERT, "agree")
+    await d.press(PT, 1, ANNA, "object")
+    await team.stop()
+    sqlite_config = h.config.path
+    with peek(h.config) as db:
+        events = db.execute("SELECT kind, data FROM events ORDER BY id").fetchall()
+
+    code, out, err = await wiq_bot("copy-database", "--config", str(sqlite_config), "--to", pg_url)
+    assert code == 0, err
+    assert "every table's row count matches" in out
+    with peek(pg_url) as db:
+        # The record as it was: no trigger wrote a second entry while the rows came over.
+        assert [tuple(row) for row in db.execute("SELECT kind, data FROM events ORDER BY id")] == [
+            tuple(row) for row in events
+        ]
+    # A second copy into it is refused: the target is not empty.
+    code, _, err = await wiq_bot("copy-database", "--config", str(sqlite_config), "--to", pg_url)
+    assert code == 2 and "not empty" in err
+
+    # The bot on PostgreSQL goes on where the file left off.
+    moved = load_config(pg_config(tmp_path, pg_url), env={})
+    again = Harness(make_model(), moved)
+    await again.start()
+    try:
+        assert await again.roster(PT, asker=ANNA) == ["Anna", "Bert"]
+        await again.say(PT, ANNA, "/propose 1d Noch ein Vorschlag")
+        assert "#2" in again.last_text(PT)  # numbered on from the copied proposals
+    finally:
+        await again.stop()
+
+
+# -- the PostgreSQL half of the suite -------------------------------------------------------
+
+
+# One storage test: a run that has a PostgreSQL half to leave out or to fail.
+TINY_RUN = ("tests/test_storage.py", "-k", "renamed_network")
+
+
+def _pytest(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TINY_RUN],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_postgresql_that_cannot_be_reached_is_a_failure_with_ci_and_one_line_without() -> None:
+    nowhere = "postgresql://nobody@/wiq_none?host=/nonexistent"
+    failed = _pytest({"WIQ_TEST_POSTGRES_URL": nowhere, "CI": "true"})
+    assert failed.returncode != 0
+    assert "CI=true" in failed.stdout + failed.stderr
+    quiet = _pytest({"WIQ_TEST_POSTGRES_URL": nowhere, "CI": ""})
+    assert quiet.returncode == 0
+    lines = [line for line in quiet.stdout.splitlines() if "PostgreSQL half skipped" in line]
+    assert len(lines) == 1 and "cannot be used" in lines[0]
+    assert "skipped" not in quiet.stdout.replace(lines[0], "")  # one line, no skips
