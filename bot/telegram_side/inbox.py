@@ -40,7 +40,7 @@ import inspect
 import json
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -53,7 +53,7 @@ from bot.clock import Clock
 from bot.ops import metrics
 from bot.telegram_side.request_around import RequestAround
 from storage.db import Transaction
-from storage.inbox import Inbox
+from storage.inbox import Inbox, Unhandled
 
 log = logging.getLogger(__name__)
 
@@ -186,23 +186,32 @@ class UpdateInbox:
         """Handle what a stop left unhandled, one after the other in update_id order, through
         the update processor (which marks each handled); returns how many."""
         left = await self.store.unhandled()
-        for row in left:
-            try:
-                update = Update.de_json(json.loads(row.payload), application.bot)
-            except Exception as exc:  # what python-telegram-bot cannot read, it never will
-                log.warning(
-                    "event=update_unreadable update_id=%d error=%s",
-                    row.update_id,
-                    type(exc).__name__,
-                )
-                await self.handled(row.update_id)
-                continue
-            await application.update_processor.process_update(
-                update, application.process_update(update)
-            )
+        await handle_stored(application, left, self.handled)
         if left:
             log.info("event=inbox_replayed count=%d", len(left))
         return len(left)
+
+
+async def handle_stored(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    rows: list[Unhandled],
+    unreadable: Callable[[int], Awaitable[None]],
+) -> None:
+    """Handle stored updates one after the other, in the order given, through the update
+    processor (which marks each handled); one python-telegram-bot cannot read (it never will)
+    is logged once and handed to `unreadable` (marked handled)."""
+    for row in rows:
+        try:
+            update = Update.de_json(json.loads(row.payload), application.bot)
+        except Exception as exc:
+            log.warning(
+                "event=update_unreadable update_id=%d error=%s", row.update_id, type(exc).__name__
+            )
+            await unreadable(row.update_id)
+            continue
+        await application.update_processor.process_update(
+            update, application.process_update(update)
+        )
 
 
 class InboxRequest(RequestAround):

@@ -24,7 +24,6 @@ killed worker's due items are done by the others."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable
 from datetime import timedelta
@@ -34,6 +33,7 @@ from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
 from bot.clock import Clock
+from bot.telegram_side.inbox import handle_stored
 from storage.claims import Claims, Worker
 from storage.inbox import Inbox, Unhandled
 
@@ -132,20 +132,11 @@ class SharedWork:
     ) -> None:
         """Handle updates taken over, one after the other in update_id order, through the
         update processor (which marks each handled), as `UpdateInbox.replay` does."""
-        for row in rows:
-            try:
-                update = Update.de_json(json.loads(row.payload), application.bot)
-            except Exception as exc:  # what python-telegram-bot cannot read, it never will
-                log.warning(
-                    "event=update_unreadable update_id=%d error=%s",
-                    row.update_id,
-                    type(exc).__name__,
-                )
-                await self.inbox.mark_handled([row.update_id], self.clock.now())
-                continue
-            await application.update_processor.process_update(
-                update, application.process_update(update)
-            )
+
+        async def unreadable(update_id: int) -> None:
+            await self.inbox.mark_handled([update_id], self.clock.now())
+
+        await handle_stored(application, rows, unreadable)
         if rows:
             log.info("event=updates_taken_over count=%d", len(rows))
 
