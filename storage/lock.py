@@ -14,9 +14,9 @@ worker while one of those does). What the workers must not do at once is claimed
 database (storage/claims.py); the one thing before that — opening the database, which applies
 pending migrations — is serialised here (`opening`).
 
-This is the one place that decides what "holding the database" means: on PostgreSQL it
-becomes a session advisory lock (exclusive for the poller, shared for workers), and nowhere
-else changes."""
+This is the one place that decides what "holding the database" means: on PostgreSQL it is a
+session advisory lock (`PostgresGuard`: one bot per database; shared for several workers
+there is not built yet), and nowhere else changes."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from storage.db import PRIVATE
 
@@ -33,7 +34,7 @@ from storage.db import PRIVATE
 class DatabaseInUse(Exception):
     """Another process holds the database."""
 
-    def __init__(self, database: Path, holder: str) -> None:
+    def __init__(self, database: Path | str, holder: str) -> None:
         super().__init__(f"another wiq-bot ({holder or 'pid unknown'}) holds {database}")
         self.database = database
         self.holder = holder
@@ -126,3 +127,45 @@ def opening(database: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+# The advisory lock's key on PostgreSQL: one bot per database ("WiQ" in ASCII).
+ADVISORY_KEY = 0x576951
+
+
+class PostgresGuard:
+    """On PostgreSQL: the guard is a session advisory lock, held by a connection of its own
+    for the life of the process. The server releases it when that session ends, however the
+    process ends (a kill -9 closes its socket), so a restart is never refused. Who holds it
+    is the holding session's application_name, for the refusal's line."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: Any = None
+
+    async def acquire(self, holder: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(
+            self.url, server_settings={"application_name": f"wiq-bot {holder}"[:63]}
+        )
+        taken = await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_KEY)
+        if not taken:
+            held_by = await conn.fetchval(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
+                " AND l.objid = $1 AND a.pid <> pg_backend_pid() LIMIT 1",
+                ADVISORY_KEY,
+            )
+            await conn.close()
+            from storage import postgres
+
+            holder_seen = str(held_by or "").removeprefix("wiq-bot ").strip()
+            raise DatabaseInUse(postgres.display(self.url), holder_seen)
+        self._conn = conn
+
+    async def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()  # the session ends: the lock goes with it
+            self._conn = None

@@ -20,6 +20,7 @@ from storage import Storage
 from storage.db import IntegrityError, _migrations, code_version
 from storage.dialect import POSTGRES
 from storage.heartbeats import Beat, Heartbeats
+from storage.lock import DatabaseInUse, PostgresGuard
 from storage.teams import KindTaken
 from tests.conftest import BOTH_BACKENDS
 from tests.harness import (
@@ -290,3 +291,22 @@ def test_a_postgresql_that_cannot_be_reached_is_a_failure_with_ci_and_one_line_w
     lines = [line for line in quiet.stdout.splitlines() if "PostgreSQL half skipped" in line]
     assert len(lines) == 1 and "cannot be used" in lines[0]
     assert "skipped" not in quiet.stdout.replace(lines[0], "")  # one line, no skips
+
+
+@pytest.mark.postgres_only
+async def test_one_bot_per_postgresql_database_the_guard_is_a_session_advisory_lock(
+    tmp_path: Path, pg_url: str
+) -> None:
+    first = PostgresGuard(pg_url)
+    await first.acquire("pid 1 on here")
+    second = PostgresGuard(pg_url)
+    with pytest.raises(DatabaseInUse) as refused:
+        await second.acquire("pid 2 on here")
+    assert "pid 1 on here" in str(refused.value)
+    # `wiq-bot run` meets it too: refused with one line and exit 2, before Telegram is asked
+    config = pg_config(tmp_path, pg_url)
+    code, out, err = await wiq_bot("run", "--config", str(config))
+    assert code == 2 and "reason=database_in_use" in out + err and "pid 1 on here" in out + err
+    await first.release()  # the session ends (as with a kill -9): the lock goes with it
+    await second.acquire("pid 2 on here")
+    await second.release()

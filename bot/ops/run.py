@@ -45,7 +45,7 @@ from bot.ops.metrics import MetricsServer
 from bot.ops.webhook import Webhook, WebhookRefused
 from bot.services import SERVICES_KEY, Deployment, Services
 from storage.db import Database, DatabaseError, SchemaTooNew, code_version
-from storage.lock import DatabaseInUse, DatabaseLock
+from storage.lock import DatabaseInUse, DatabaseLock, PostgresGuard
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,9 @@ class TokenRejected(Exception):
 
 def run(config: Config, hold_updates: float = 0.0) -> int:
     """The whole of `wiq-bot run`; returns the exit code."""
-    if config.storage_path is None:
-        # PostgreSQL: no file to lock. The guard for one poller there would be a session
-        # advisory lock; several workers on PostgreSQL are not built yet (SPEC §9).
-        return asyncio.run(_main(config, hold_updates))
-    lock = DatabaseLock(config.storage_path, shared=shares_database(config))
+    if config.storage_url is not None:
+        return asyncio.run(_on_postgres(config, hold_updates))
+    lock = DatabaseLock(config.database_file, shared=shares_database(config))
     try:
         lock.acquire(holder())
     except DatabaseInUse as exc:
@@ -82,6 +80,34 @@ def run(config: Config, hold_updates: float = 0.0) -> int:
         return EXIT_REFUSED
     with lock:
         return asyncio.run(_main(config, hold_updates, lock))
+
+
+async def _on_postgres(config: Config, hold_updates: float) -> int:
+    """On PostgreSQL the guard is a session advisory lock (storage.lock.PostgresGuard): one
+    bot per database. Several workers sharing a PostgreSQL database are not built yet."""
+    assert config.storage_url is not None
+    if shares_database(config):
+        log.error(
+            'event=refused reason=workers_on_postgresql database=%s hint="several workers'
+            ' share a SQLite database for now; on PostgreSQL run one wiq-bot per database"',
+            config.database_where,
+        )
+        return EXIT_REFUSED
+    guard = PostgresGuard(config.storage_url)
+    try:
+        await guard.acquire(holder())
+    except DatabaseInUse as exc:
+        log.error(
+            'event=refused reason=database_in_use database=%s holder="%s"'
+            ' hint="one bot per database: this one does not start"',
+            config.database_where,
+            exc.holder or "unknown",
+        )
+        return EXIT_REFUSED
+    try:
+        return await _main(config, hold_updates)
+    finally:
+        await guard.release()
 
 
 async def _main(config: Config, hold_updates: float, lock: DatabaseLock | None = None) -> int:
