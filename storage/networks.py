@@ -180,14 +180,6 @@ class Networks:
         )
         return [int(row[0]) for row in rows]
 
-    async def known_to(self, telegram_id: int) -> list[int]:
-        """The networks that have seen this person at all (a row in people)."""
-        rows = await self.db.fetchall(
-            "SELECT network_id FROM people WHERE telegram_id = ? ORDER BY network_id",
-            (telegram_id,),
-        )
-        return [int(row[0]) for row in rows]
-
     async def chosen(self, telegram_id: int) -> int | None:
         """The network this person chose last for their private chat."""
         row = await self.db.fetchone(
