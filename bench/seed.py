@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.charter.policy import Policy, policy_to_json
 from bot.charter.schedule import reminder_at
+from storage.db import Database, SqlValue
 
 MEMBERS_PER_TEAM = 5
 FIRST_CHAT = -1002000000000
@@ -35,6 +36,10 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
+Writes = list[tuple[str, list[tuple[SqlValue, ...]]]]
+"""Statements and their rows, in order: what `executemany` is given for each."""
+
+
 def seed_open_items(
     db_path: Path, count: int, now: datetime, *, items_per_team: int = 100
 ) -> list[int]:
@@ -47,19 +52,69 @@ def seed_open_items(
         conn.close()
 
 
+async def seed_open_items_in(
+    db: Database, count: int, now: datetime, *, items_per_team: int = 100
+) -> list[int]:
+    """The same through the storage gateway's own connection (either backend; the schema is
+    this code's, with `due_at` and `remind_at`)."""
+
+    async def first(table: str) -> int:
+        row = await db.fetchone(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+        assert row is not None
+        return int(row[0])
+
+    network = await db.fetchone("SELECT id FROM networks ORDER BY id LIMIT 1")
+    assert network is not None
+    starts = [await first(table) for table in ("people", "teams", "proposals", "rounds", "votes")]
+    team_ids, writes = _plan(int(network[0]), starts, count, now, items_per_team, True, True)
+    async with db.transaction() as tx:
+        for sql, rows in writes:
+            await tx.executemany(sql, rows)
+    return team_ids
+
+
 def _seed(conn: sqlite3.Connection, count: int, now: datetime, items_per_team: int) -> list[int]:
     (network_id,) = conn.execute("SELECT id FROM networks ORDER BY id LIMIT 1").fetchone()
     due_at = "due_at" in _columns(conn, "proposals")
     remind = "remind_at" in _columns(conn, "rounds")
+    starts = [
+        conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").fetchone()[0]
+        for table in ("people", "teams", "proposals", "rounds", "votes")
+    ]
+    team_ids, writes = _plan(network_id, starts, count, now, items_per_team, due_at, remind)
+    for sql, rows in writes:
+        conn.executemany(sql, rows)
+    return team_ids
+
+
+def _plan(
+    network_id: int,
+    starts: list[int],
+    count: int,
+    now: datetime,
+    items_per_team: int,
+    due_at: bool,
+    remind: bool,
+) -> tuple[list[int], Writes]:
+    """The teams made and the statements that write them, for a schema with or without the
+    one timer's columns."""
     policy = json.dumps(policy_to_json(Policy()), sort_keys=True)
     opened = now - timedelta(hours=1)
-    (next_person,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM people").fetchone()
-    (next_team,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM teams").fetchone()
-    (next_proposal,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM proposals").fetchone()
-    (next_round,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rounds").fetchone()
-    (next_vote,) = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM votes").fetchone()
-    people, teams, roster = [], [], []
-    proposals, rounds, round_electorate, votes, vote_electorate, polls = [], [], [], [], [], []
+    next_person, next_team, next_proposal, next_round, next_vote = starts
+    people: list[tuple[SqlValue, ...]] = []
+    teams: list[tuple[SqlValue, ...]] = []
+    roster: list[tuple[SqlValue, ...]] = []
+    proposals: list[tuple[SqlValue, ...]] = []
+    rounds: list[tuple[SqlValue, ...]] = []
+    round_electorate: list[tuple[SqlValue, ...]] = []
+    votes: list[tuple[SqlValue, ...]] = []
+    vote_electorate: list[tuple[SqlValue, ...]] = []
+    polls: list[tuple[SqlValue, ...]] = []
+    writes: Writes = []
+
+    def add(sql: str, rows: list[tuple[SqlValue, ...]]) -> None:
+        writes.append((sql, rows))
+
     team_ids: list[int] = []
     members: list[int] = []
     chat_id = 0
@@ -88,6 +143,7 @@ def _seed(conn: sqlite3.Connection, count: int, now: datetime, items_per_team: i
         proposal_id = next_proposal + index
         deadline = now + timedelta(days=2, minutes=(index * 7) % (12 * 24 * 60))
         remind_at = reminder_at(opened, deadline, REMINDER_BEFORE)
+        assert remind_at is not None  # days ahead: a reminder always falls before
         kind = index % 20  # 12 in 20 rounds, 5 votes, 3 revision windows
         status = "round_open" if kind < 12 else "vote_open" if kind < 17 else "awaiting_revision"
         round_number = 0 if status == "vote_open" else 1
@@ -133,17 +189,17 @@ def _seed(conn: sqlite3.Connection, count: int, now: datetime, items_per_team: i
                 )
             )
             round_electorate += [(round_id, person, at(opened)) for person in members]
-    conn.executemany(
+    add(
         "INSERT INTO people (id, network_id, telegram_id, first_name, pseudonym, first_seen_at,"
         " last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         people,
     )
-    conn.executemany(
+    add(
         "INSERT INTO teams (id, network_id, kind, name, chat_id, chat_type, roster_mode,"
         " bound_at) VALUES (?, ?, ?, ?, ?, 'supergroup', 'chat', ?)",
         teams,
     )
-    conn.executemany(
+    add(
         "INSERT INTO roster_entries (network_id, team_id, person_id, joined_at, joined_how)"
         " VALUES (?, ?, ?, ?, 'chat')",
         roster,
@@ -153,13 +209,13 @@ def _seed(conn: sqlite3.Connection, count: int, now: datetime, items_per_team: i
         " round_length_s, round_number, revision_until, created_at"
     )
     if due_at:
-        conn.executemany(
+        add(
             f"INSERT INTO proposals ({columns}, due_at)"
             " VALUES (?, ?, ?, 'proposal', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             proposals,
         )
     else:
-        conn.executemany(
+        add(
             f"INSERT INTO proposals ({columns})"
             " VALUES (?, ?, ?, 'proposal', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row[:-1] for row in proposals],
@@ -169,35 +225,35 @@ def _seed(conn: sqlite3.Connection, count: int, now: datetime, items_per_team: i
         " card_message_id, announced_at"
     )
     if remind:
-        conn.executemany(
+        add(
             f"INSERT INTO rounds ({round_columns}, remind_at)"
             " VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rounds,
         )
-        conn.executemany(
+        add(
             "INSERT INTO votes (id, proposal_id, opened_at, deadline, remind_at)"
             " VALUES (?, ?, ?, ?, ?)",
             votes,
         )
     else:
-        conn.executemany(
+        add(
             f"INSERT INTO rounds ({round_columns}) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
             [row[:-1] for row in rounds],
         )
-        conn.executemany(
+        add(
             "INSERT INTO votes (id, proposal_id, opened_at, deadline) VALUES (?, ?, ?, ?)",
             [row[:-1] for row in votes],
         )
-    conn.executemany(
+    add(
         "INSERT INTO round_electorate (round_id, person_id, joined_at) VALUES (?, ?, ?)",
         round_electorate,
     )
-    conn.executemany(
+    add(
         "INSERT INTO vote_electorate (vote_id, person_id, joined_at) VALUES (?, ?, ?)",
         vote_electorate,
     )
-    conn.executemany(
+    add(
         "INSERT INTO vote_polls (poll_id, vote_id, chat_id, message_id) VALUES (?, ?, ?, ?)",
         polls,
     )
-    return team_ids
+    return team_ids, writes

@@ -20,6 +20,11 @@ schema), e.g. a worktree of main to measure before a change:
 
     .venv/bin/python -m bench.startup
     .venv/bin/python -m bench.startup --items 1000 --code /work/wt-due-base
+    .venv/bin/python -m bench.startup --database 'postgresql:///wiq_bench?host=/var/run/postgresql'
+
+--database runs it on PostgreSQL (the URL's database: its public schema is dropped and made
+afresh for each count, so give it one of its own; the open items are written through this
+checkout's storage gateway) or on a SQLite file of that name (removed first).
 
 Figures go to stdout, one `name value` line each (prefixed with the count); progress to
 stderr. It asserts nothing."""
@@ -36,12 +41,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.seed import FIRST_TELEGRAM_ID, MEMBERS_PER_TEAM, seed_open_items
+from bench.digests import fresh
+from bench.seed import FIRST_TELEGRAM_ID, MEMBERS_PER_TEAM, seed_open_items, seed_open_items_in
+from bot.app import CHARTER_TERMS
 from localapi.model import BotApiModel
+from localapi.records import CallRecord
 from localapi.server import LocalBotApiServer
+from storage import Storage
+from storage.postgres import is_url
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:BENCH-wiq-startup"
+NETWORK = "WiQ Bench"
 
 MAKE_SCHEMA = """
 import asyncio, sys
@@ -57,9 +68,10 @@ asyncio.run(main())
 """
 
 
-def config_text(db_path: Path, base_url: str) -> str:
+def config_text(where: str, base_url: str) -> str:
     """poll_timeout 0: the model records a call when it answers it, and a long poll would add
     its timeout to the first getUpdates."""
+    place = f'url = "{where}"' if is_url(where) else f'path = "{where}"'
     return f"""
 [telegram]
 token = "{TOKEN}"
@@ -69,7 +81,7 @@ poll_timeout = 0
 name = "WiQ Bench"
 admins = [1]
 [storage]
-path = "{db_path}"
+{place}
 """
 
 
@@ -80,18 +92,33 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def measure(count: int, code: Path, wait: float, log: Path | None = None) -> dict[str, float]:
+async def seed_postgres(url: str, count: int, now: datetime) -> list[int]:
+    """The open items through this code's storage gateway (the schema is this code's)."""
+    storage = await Storage.open(url, NETWORK, now, CHARTER_TERMS)
+    try:
+        return await seed_open_items_in(storage.db, count, now)
+    finally:
+        await storage.close()
+
+
+async def measure(
+    count: int, code: Path, wait: float, log: Path | None = None, database: str | None = None
+) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(code)}
     env.pop("WIQ_BOT_TOKEN", None)
     with tempfile.TemporaryDirectory() as tmp:
-        db_path = Path(tmp) / "wiq.sqlite"
+        where = database or str(Path(tmp) / "wiq.sqlite")
+        await fresh(where)
         schema = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", MAKE_SCHEMA, str(db_path), cwd=code, env=env
+            sys.executable, "-c", MAKE_SCHEMA, where, cwd=code, env=env
         )
         if await schema.wait() != 0:
             raise RuntimeError(f"{code}: the schema could not be made")
         began = time.perf_counter()
-        team_ids = seed_open_items(db_path, max(count, 1), datetime.now(UTC))
+        if is_url(where):
+            team_ids = await seed_postgres(where, max(count, 1), datetime.now(UTC))
+        else:
+            team_ids = seed_open_items(Path(where), max(count, 1), datetime.now(UTC))
         print(f"seeded {count} open items in {time.perf_counter() - began:.1f} s", file=sys.stderr)
         model = BotApiModel(token=TOKEN, bot_username="wiq_bench_bot")
         # The first LT's chat, with its members, to ask /open in.
@@ -102,12 +129,14 @@ async def measure(count: int, code: Path, wait: float, log: Path | None = None) 
         chat_id = -1002000000000 - team_ids[0]
         model.add_group(chat_id, "LT", members=members, admins=[], bot_status="administrator")
         first_calls: dict[str, float] = {}
-        model.call_listeners.append(
-            lambda call: first_calls.setdefault(call.method.lower(), time.perf_counter())
-        )
+
+        def first_call(call: CallRecord) -> None:
+            first_calls.setdefault(call.method.lower(), time.perf_counter())
+
+        model.call_listeners.append(first_call)
         async with LocalBotApiServer(model) as server:
             config = Path(tmp) / "config.toml"
-            config.write_text(config_text(db_path, server.base_url), encoding="utf-8")
+            config.write_text(config_text(where, server.base_url), encoding="utf-8")
             log_file = log.open("wb") if log else asyncio.subprocess.DEVNULL
             started = time.perf_counter()
             process = await asyncio.create_subprocess_exec(
@@ -154,12 +183,21 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to run")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait at most")
     parser.add_argument("--log", type=Path, help="write the bot's log (at DEBUG) to this file")
+    parser.add_argument(
+        "--database",
+        help="a postgresql:// URL (its public schema is dropped and made afresh for each"
+        " count: give it a database of its own) or a SQLite file; default a temporary file",
+    )
     args = parser.parse_args(argv)
     print(f"code {args.code.resolve()}")
+    backend = "postgresql" if args.database and is_url(args.database) else "sqlite"
+    print(f"backend {backend}")
     for count in args.items:
-        figures = await measure(count, args.code.resolve(), args.timeout, args.log)
+        figures = await measure(count, args.code.resolve(), args.timeout, args.log, args.database)
         for name, value in figures.items():
             print(f"items_{count}_{name} {value:.2f}", flush=True)
+    if args.database:
+        await fresh(args.database)
     return 0
 
 
