@@ -185,6 +185,15 @@ def restore(config: Config, source: Path) -> int:
             database.with_name(database.name + suffix).unlink(missing_ok=True)
         os.replace(staged, database)
     say(f"restored {database} from {source} ({_size(size)}, {what.headline()})")
+    say_restored(what, kept, pending, migrations_after=", after a backup beside the database")
+    return EXIT_OK
+
+
+def say_restored(
+    what: Census, kept: object | None, pending: list[str], *, migrations_after: str = ""
+) -> None:
+    """What a restore leaves, after its first line (either backend): where the record ends,
+    where the replaced database is kept, and what the next start does."""
     if what.last_event_at is not None:
         say(
             f"its record ends at {_when(what.last_event_at)}: what happened after that is not"
@@ -195,8 +204,8 @@ def restore(config: Config, source: Path) -> int:
     steps = []
     if pending:
         steps.append(
-            f"{len(pending)} migrations are applied ({pending[0]} … {pending[-1]}), after a"
-            " backup beside the database"
+            f"{len(pending)} migrations are applied ({pending[0]} … {pending[-1]})"
+            + migrations_after
         )
     steps.append(f"{what.unhandled_updates} updates fetched before the backup are handled")
     steps.append(
@@ -205,7 +214,6 @@ def restore(config: Config, source: Path) -> int:
     )
     steps.append(f"{what.queued_messages} queued messages go out")
     say("at the next start: " + "; ".join(steps))
-    return EXIT_OK
 
 
 async def _check(source: Path) -> tuple[list[str], Census, list[str]]:

@@ -30,6 +30,7 @@ from bot.ops.database import (
     holder,
     refuse,
     say,
+    say_restored,
 )
 from storage.db import PRIVATE, Database, DatabaseError, code_version, create_private
 from storage.dialect import SQLITE
@@ -229,23 +230,7 @@ def restore(config: Config, source: Path) -> int:
             )
     what, pending = asyncio.run(_after_restore(url))
     say(f"restored {config.database_where} from {source} ({what.headline()})")
-    if what.last_event_at is not None:
-        say(
-            f"its record ends at {_when(what.last_event_at)}: what happened after that is not"
-            " in it, and Telegram does not deliver the updates of that time again"
-        )
-    if kept is not None:
-        say(f"the replaced database is kept as {kept}")
-    steps = []
-    if pending:
-        steps.append(f"{len(pending)} migrations are applied ({pending[0]} … {pending[-1]})")
-    steps.append(f"{what.unhandled_updates} updates fetched before the backup are handled")
-    steps.append(
-        f"{what.deadlines_passed} rounds, votes and revision windows whose deadline has passed"
-        " close"
-    )
-    steps.append(f"{what.queued_messages} queued messages go out")
-    say("at the next start: " + "; ".join(steps))
+    say_restored(what, kept, pending)
     return EXIT_OK
 
 
