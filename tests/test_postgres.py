@@ -5,6 +5,7 @@ operator's commands on it: backup and restore with pg_dump/pg_restore, health, m
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -310,3 +311,71 @@ async def test_one_bot_per_postgresql_database_the_guard_is_a_session_advisory_l
     await first.release()  # the session ends (as with a kill -9): the lock goes with it
     await second.acquire("pid 2 on here")
     await second.release()
+
+
+@pytest.mark.postgres_only
+async def test_several_workers_hold_the_postgresql_guard_together_and_a_poller_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Webhook workers hold the advisory lock shared (as the flock on SQLite); a bot that
+    polls holds it exclusively: while any worker runs it is refused, and the other way
+    round. `alone` tells a worker whether others run (then it does not migrate)."""
+    first = PostgresGuard(pg_url, shared=True)
+    await first.acquire("pid 1 on here")
+    assert await first.alone()
+    second = PostgresGuard(pg_url, shared=True)
+    await second.acquire("pid 2 on here")
+    assert not await first.alone() and not await second.alone()
+    poller = PostgresGuard(pg_url)
+    with pytest.raises(DatabaseInUse) as refused:
+        await poller.acquire("pid 3 on here")
+    assert "one of several workers" in str(refused.value)
+    code, out, err = await wiq_bot("migrate", "--config", str(pg_config(tmp_path, pg_url)))
+    assert code == 2 and "stop the bot first" in out + err, out + err
+    await first.release()
+    await second.release()
+    await poller.acquire("pid 3 on here")
+    with pytest.raises(DatabaseInUse):
+        await PostgresGuard(pg_url, shared=True).acquire("pid 4 on here")
+    await poller.release()
+
+
+@pytest.mark.postgres_only
+async def test_writers_on_postgresql_take_turns_as_sqlites_do(pg_url: str) -> None:
+    """Two workers' connections: a unit (BEGIN IMMEDIATE) takes the write lock, so another
+    unit, or a write outside one, waits for its COMMIT and then sees what it wrote. Without
+    it, the second would number its row as the first did (next_id is MAX(id) + 1) and fail,
+    and two last presses would each miss the other's."""
+    from storage.postgres import PostgresConnection
+
+    one = await PostgresConnection.connect(pg_url)
+    two = await PostgresConnection.connect(pg_url)
+    try:
+        for conn in (one, two):
+            await conn.load_schema()
+        insert = "INSERT INTO networks (name, created_at) VALUES (?, '2026-12-02')"
+        await one.execute("BEGIN IMMEDIATE")
+        first = await one.execute(insert, ("Erstes Quartier",))
+        outside = asyncio.ensure_future(two.execute(insert, ("Zweites Quartier",)))
+
+        async def counted() -> int:
+            await two.execute("BEGIN IMMEDIATE")
+            rows = await two.execute_fetchall("SELECT COUNT(*) FROM networks")
+            await two.execute("COMMIT")
+            return int(rows[0][0])
+
+        await asyncio.sleep(0.2)
+        assert not outside.done(), "a write outside a unit waits for the unit's COMMIT"
+        await one.execute("COMMIT")
+        second = await outside
+        assert second.lastrowid == (first.lastrowid or 0) + 1
+        await one.execute("BEGIN IMMEDIATE")
+        unit = asyncio.ensure_future(counted())
+        await asyncio.sleep(0.2)
+        assert not unit.done(), "another unit waits too"
+        await one.execute(insert, ("Drittes Quartier",))
+        await one.execute("COMMIT")
+        assert await unit == 3, "and sees what the first committed"
+    finally:
+        await one.close()
+        await two.close()

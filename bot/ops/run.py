@@ -71,56 +71,57 @@ def run(config: Config, hold_updates: float = 0.0) -> int:
             'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.storage_path,
             exc.holder or "unknown",
-            "a worker does not start while a bot that polls, a restore or a migration holds"
-            " the database"
-            if lock.shared
-            else "one bot per database: this one does not start (several webhook workers:"
-            " [webhook] workers_share_database)",
+            _IN_USE_SHARED if lock.shared else _IN_USE,
         )
         return EXIT_REFUSED
     with lock:
-        return asyncio.run(_main(config, hold_updates, lock))
+        others = lock.shared and not lock.alone()
+        return asyncio.run(_main(config, hold_updates, others))
 
 
 async def _on_postgres(config: Config, hold_updates: float) -> int:
-    """On PostgreSQL the guard is a session advisory lock (storage.lock.PostgresGuard): one
-    bot per database. Several workers sharing a PostgreSQL database are not built yet."""
+    """On PostgreSQL the guard is a session advisory lock (storage.lock.PostgresGuard):
+    exclusive for one bot per database, shared by several workers."""
     assert config.storage_url is not None
-    if shares_database(config):
-        log.error(
-            'event=refused reason=workers_on_postgresql database=%s hint="several workers'
-            ' share a SQLite database for now; on PostgreSQL run one wiq-bot per database"',
-            config.database_where,
-        )
-        return EXIT_REFUSED
-    guard = PostgresGuard(config.storage_url)
+    guard = PostgresGuard(config.storage_url, shared=shares_database(config))
     try:
         await guard.acquire(holder())
     except DatabaseInUse as exc:
         log.error(
-            'event=refused reason=database_in_use database=%s holder="%s"'
-            ' hint="one bot per database: this one does not start"',
+            'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.database_where,
             exc.holder or "unknown",
+            _IN_USE_SHARED if guard.shared else _IN_USE,
         )
         return EXIT_REFUSED
     try:
-        return await _main(config, hold_updates)
+        others = guard.shared and not await guard.alone()
+        return await _main(config, hold_updates, others)
     finally:
         await guard.release()
 
 
-async def _main(config: Config, hold_updates: float, lock: DatabaseLock | None = None) -> int:
+_IN_USE = (
+    "one bot per database: this one does not start (several webhook workers:"
+    " [webhook] workers_share_database)"
+)
+_IN_USE_SHARED = (
+    "a worker does not start while a bot that polls, a restore or a migration holds the database"
+)
+
+
+async def _main(config: Config, hold_updates: float, others: bool) -> int:
+    """`others`: other workers run on the database (it is not migrated beneath them)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if not await _check_database(config, lock):
+    if not await _check_database(config, others):
         return EXIT_REFUSED
     return await _Run(config, stop, hold_updates).serve()
 
 
-async def _check_database(config: Config, lock: DatabaseLock | None) -> bool:
+async def _check_database(config: Config, others: bool) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
@@ -138,15 +139,14 @@ async def _check_database(config: Config, lock: DatabaseLock | None) -> bool:
     if applied and max(applied) > code_version():
         _say_too_new(config, SchemaTooNew(db.where, max(applied), code_version()))
         return False
-    shared = lock is not None and lock.shared and not lock.alone()
-    if applied and max(applied) < code_version() and shared:
+    if applied and max(applied) < code_version() and others:
         # Other workers run on this schema: migrating under them would change it beneath
         # their code. The host migrates first (`wiq-bot migrate`, with the workers stopped).
         log.error(
             "event=refused reason=migrations_pending_while_workers_run database=%s"
             ' schema=%03d known=%03d hint="stop the other workers, run wiq-bot migrate,'
             ' then start them all"',
-            config.storage_path,
+            config.database_where,
             max(applied),
             code_version(),
         )
