@@ -162,7 +162,8 @@ class PostgresGuard:
             held_by = await conn.fetchval(
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
                 " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                " AND l.objid = $1 AND a.pid <> pg_backend_pid() AND " + _THIS_DATABASE
+                " AND l.objid = $1 AND a.pid <> pg_backend_pid() AND "
+                + _THIS_DATABASE
                 + " LIMIT 1",
                 GUARD_KEY,
             )
