@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -145,6 +145,7 @@ class PostgresGuard:
         self.url = url
         self.shared = shared
         self._conn: Any = None
+        self._closing: Callable[[], None] = lambda: None
 
     async def acquire(self, holder: str) -> None:
         import asyncpg
@@ -172,7 +173,10 @@ class PostgresGuard:
 
             holder_seen = str(held_by or "").removeprefix("wiq-bot ").strip()
             raise DatabaseInUse(postgres.display(self.url), holder_seen)
+        from storage.postgres import watch
+
         self._conn = conn
+        self._closing = watch(conn)  # its end would let another bot in: the process ends
 
     async def alone(self) -> bool:
         """Whether no other session holds the guard now (a worker: no other worker runs)."""
@@ -189,6 +193,7 @@ class PostgresGuard:
 
     async def release(self) -> None:
         if self._conn is not None:
+            self._closing()
             with contextlib.suppress(Exception):
                 await self._conn.close()  # the session ends: the lock goes with it
             self._conn = None

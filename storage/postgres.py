@@ -137,11 +137,61 @@ class _Statement:
         ]
 
 
+# What means the server is not there yet (or now): down, starting up, shutting down, full.
+_UNREACHABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+async def unreachable(url: str) -> BaseException | None:
+    """Why the server cannot be reached now (a start waits and tries again), or None once it
+    answers — whatever it then says: a wrong password or a missing database is not waited
+    for, the opening says what it is."""
+    try:
+        conn = await asyncpg.connect(url, timeout=10)
+    except _UNREACHABLE as exc:
+        return exc
+    except Exception:
+        return None
+    await conn.close()
+    return None
+
+
+_when_lost: list[Callable[[], None]] = []
+
+
+def when_lost(callback: Callable[[], None] | None) -> None:
+    """What the process does when a connection to the server ends that it did not close (the
+    server restarted, the network dropped, an administrator ended the session): `wiq-bot run`
+    ends itself (bot.ops.run), as a kill -9 would end it, and its next start waits for the
+    database; nothing committed is lost and what was not is done again. None: nothing."""
+    _when_lost.clear()
+    if callback is not None:
+        _when_lost.append(callback)
+
+
+def watch(conn: Any) -> Callable[[], None]:
+    """Call `when_lost`'s callback if `conn` ends unless closed by us; returns what to call
+    before closing it ourselves."""
+
+    def ended(_: Any) -> None:
+        for callback in list(_when_lost):
+            callback()
+
+    conn.add_termination_listener(ended)
+    return lambda: conn.remove_termination_listener(ended)
+
+
 class PostgresConnection:
     """One asyncpg connection, spoken to as Database speaks to aiosqlite's."""
 
     def __init__(self, conn: Any, identity_tables: frozenset[str]) -> None:
         self._conn = conn
+        self._closing = watch(conn)
         self._identity_tables = identity_tables
         self._statements: dict[str, _Statement] = {}
         # asyncpg runs one operation at a time on a connection (and refuses a second one
@@ -263,4 +313,5 @@ class PostgresConnection:
         """After what was handed over before (as aiosqlite's close)."""
         async with self._turn:
             self._statements.clear()
+            self._closing()
             await self._conn.close()

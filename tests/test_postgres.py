@@ -6,17 +6,22 @@ operator's commands on it: backup and restore with pg_dump/pg_restore, health, m
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import getpass
 import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from bot.app import CHARTER_TERMS
 from bot.config import ConfigError, load_config
+from localapi.server import LocalBotApiServer
 from storage import Storage
 from storage.db import IntegrityError, _migrations, code_version
 from storage.dialect import POSTGRES
@@ -25,6 +30,7 @@ from storage.lock import DatabaseInUse, PostgresGuard
 from storage.teams import KindTaken
 from tests.conftest import BOTH_BACKENDS
 from tests.harness import (
+    ADMIN,
     ANNA,
     BERT,
     PT,
@@ -32,8 +38,12 @@ from tests.harness import (
     Harness,
     Teams,
     config_text,
+    finish,
+    free_port,
+    lines_until,
     make_model,
     peek,
+    start_process,
     wiq_bot,
 )
 
@@ -379,3 +389,95 @@ async def test_writers_on_postgresql_take_turns_as_sqlites_do(pg_url: str) -> No
     finally:
         await one.close()
         await two.close()
+
+
+class Forwarder:
+    """A TCP port in front of the PostgreSQL server's socket: the bot's way to the server,
+    which the test opens late (a server that starts after the bot) and cuts (a server that
+    restarts: every session ends)."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self.port = free_port()
+        self.url_host = f"127.0.0.1:{self.port}"
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            server_reader, server_writer = await asyncio.open_unix_connection(self.socket_path)
+            self._writers |= {writer, server_writer}
+            await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", self.port)
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_bot_waits_for_postgresql_and_ends_itself_when_the_server_goes_away(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """At boot the server may come after the bot: the start waits, one line per attempt.
+    A server that restarts ends every session: the bot ends itself (exit 1, one line), as a
+    kill -9 would — systemd starts it again — and loses nothing: the message sent meanwhile
+    is answered once by the next start."""
+    parts = urlsplit(pg_url)
+    socket_dir = dict(parse_qsl(parts.query)).get("host", "/var/run/postgresql")
+    forwarder = Forwarder(f"{socket_dir}/.s.PGSQL.{parts.port or 5432}")
+    url = f"postgresql://{getpass.getuser()}@{forwarder.url_host}{parts.path}"
+    model = make_model()
+    async with LocalBotApiServer(model) as server:
+        config = pg_config(tmp_path, url)
+        text = config.read_text(encoding="utf-8").replace("http://127.0.0.1:9/bot", server.base_url)
+        config.write_text(text + "[limits]\nretry_base = 0.2\nretry_max = 0.5\n", encoding="utf-8")
+        process = await start_process(config)
+        try:
+            waited = await lines_until(process, "event=database_unreachable", count=2, within=20)
+            assert "attempt=2" in waited[-1] and "retry_in=0.4s" in waited[-1], waited[-1]
+            await forwarder.open()
+            sent = model.send_message(PT, ADMIN, "/setup PT Projektteam")
+            reply = await model.wait_for_message(PT, "✅", after=sent["message_id"], timeout=30)
+            assert "Projektteam" in (reply.text or "")
+            forwarder.cut()  # the server restarts
+            assert await asyncio.wait_for(process.wait(), 15) == 1
+            output = await finish(process)
+            assert "event=database_lost" in output and "Traceback" not in output, output
+            asked = model.send_message(PT, ADMIN, "/team")
+            again = await start_process(config)
+            try:
+                answer = await model.wait_for_message(
+                    PT, "Projektteam", after=asked["message_id"], timeout=30
+                )
+                assert "Mitglieder" in (answer.text or "")
+            finally:
+                again.send_signal(signal.SIGTERM)
+                assert "Traceback" not in await finish(again)
+                assert again.returncode == 0
+            answers = [m for m in model.bot_messages(PT) if m.message_id > asked["message_id"]]
+            assert len(answers) == 1, [m.text for m in answers]
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await forwarder.close()
+    # A server that answers and refuses (here: no such database) is not waited for.
+    missing = parts._replace(path="/wiq_no_such_database").geturl()
+    config.write_text(text.replace(url, missing), encoding="utf-8")
+    code, out, err = await wiq_bot("run", "--config", str(config))
+    assert code == 2 and "reason=database_unusable" in out + err, out + err
+    assert "database_unreachable" not in out + err and "Traceback" not in out + err
