@@ -46,11 +46,11 @@ async def join(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
     try:
-        proposal_id = await admissions.declare_intent(services, person, text)
+        proposal = await admissions.declare_intent(services, person, text)
     except Refusal as refusal:
         await refuse(update, context, refusal)
         return
-    await reply(update, context, "join.sent", id=proposal_id)
+    await reply(update, context, "join.sent", id=proposal.number)
 
 
 async def show_or_change_settings(update: Update, context: Context) -> None:
@@ -110,13 +110,13 @@ async def propose_setting_pressed(update: Update, context: Context) -> None:
         await answer_query(query, t(lang, "proposal.not_member", team=team_named), alert=True)
         return
     try:
-        proposal_id = await admissions.propose_setting(
+        proposal = await admissions.propose_setting(
             services, team, person, press.field.value, press.value
         )
     except Refusal as refusal:
         await refuse(update, context, refusal)
         return
-    await answer_query(query, t(lang, "settings.proposed", id=proposal_id))
+    await answer_query(query, t(lang, "settings.proposed", id=proposal.number))
 
 
 async def join_request(update: Update, context: Context) -> None:

@@ -89,14 +89,14 @@ async def choose(update: Update, context: Context) -> None:
     answer = await petitions.choose(services, person, press)
     # Only what did not work needs the alert's attention; the rest is a short notice.
     alert = answer.question_text is None
-    await answer_query(query, t(lang, answer.alert, id=answer.petition_id or ""), alert=alert)
+    await answer_query(query, t(lang, answer.alert, id=answer.number or ""), alert=alert)
     message = query.message
     if answer.question_text is None or message is None or answer.petition_id is None:
         return
     # The question becomes the confirmation: its buttons are gone, and a reply to it
     # reaches the PT like a reply to an answer.
     await services.outbox.edit(
-        message.chat.id, message.message_id, t(lang, answer.question_text, id=answer.petition_id)
+        message.chat.id, message.message_id, t(lang, answer.question_text, id=answer.number)
     )
     if answer.question_text != "petition.cancelled":
         await petitions.remember_confirmation(services, answer.petition_id, message.message_id)
@@ -150,7 +150,7 @@ async def reply_in_group(update: Update, context: Context) -> bool:
         return True
     await services.outbox.send(
         message.chat_id,
-        t(lang_of(update, context), outcome.key, id=outcome.petition_id, **outcome.params),
+        t(lang_of(update, context), outcome.key, id=outcome.number, **outcome.params),
         reply_to=message.message_id,
         silent=True,
     )

@@ -140,7 +140,7 @@ async def _own_proposal(
     if match is None or (needs_text and not text.strip()):
         await reply(update, context, usage)
         return None
-    proposal = await services_of(context).storage.proposals.get(int(match.group(1)))
+    proposal = await services_of(context).storage.proposals.numbered(int(match.group(1)))
     if proposal is None or proposal.team_id != team.id:
         await reply(update, context, "proposal.unknown", id=match.group(1))
         return None
@@ -161,7 +161,7 @@ async def revise(update: Update, context: Context) -> None:
         return
     refusal = await services_of(context).decisions.revise(proposal, person_id, text)
     if refusal is not None:
-        await refuse(update, context, refusal, id=proposal.id)
+        await refuse(update, context, refusal, id=proposal.number)
 
 
 async def request_majority(update: Update, context: Context) -> None:
@@ -184,7 +184,7 @@ async def _proposers_request(
     _, proposal, person_id, _ = found
     refusal = await action(services_of(context).decisions)(proposal, person_id)
     if refusal is not None:
-        await refuse(update, context, refusal, id=proposal.id)
+        await refuse(update, context, refusal, id=proposal.number)
 
 
 async def list_open(update: Update, context: Context) -> None:
@@ -205,7 +205,7 @@ async def list_open(update: Update, context: Context) -> None:
             t(
                 lang,
                 f"open.{item.stage}",
-                id=item.proposal.id,
+                id=item.proposal.number,
                 title=item.proposal.title,
                 round=item.round_number,
                 deadline=when,
@@ -239,7 +239,7 @@ async def list_decisions(update: Update, context: Context) -> None:
             t(
                 lang,
                 "decisions.line",
-                id=proposal.id,
+                id=proposal.number,
                 title=proposal.title,
                 outcome=t(lang, f"outcome.{proposal.outcome}"),
                 date=services.local_date(proposal.closed_at or proposal.created_at, lang),
@@ -336,9 +336,11 @@ async def ask_for_reason(
         return
     services = services_of(context)
     proposal = await services.storage.proposals.get(proposal_id)
-    title = cards.title_of(proposal.text) if proposal is not None else ""  # as revised
+    if proposal is None:
+        return
+    title = cards.title_of(proposal.text)  # as revised
     await services.outbox.send(
-        telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal_id, title=title)
+        telegram_id, t(lang, f"reason.ask.{choice.value}", id=proposal.number, title=title)
     )
 
 
@@ -363,7 +365,11 @@ async def reason_by_deep_link(update: Update, context: Context, round_id: int) -
             reason_reply(
                 lang,
                 ReasonOutcome(
-                    ReasonResult.DECIDED, proposal.id, round_.number, outcome=proposal.outcome
+                    ReasonResult.DECIDED,
+                    proposal.id,
+                    round_.number,
+                    outcome=proposal.outcome,
+                    number=proposal.number,
                 ),
             ),
         )
@@ -380,13 +386,13 @@ def reason_reply(lang: str, outcome: ReasonOutcome) -> Html:
     why nothing was stored."""
     match outcome.result:
         case ReasonResult.SAVED:
-            return t(lang, "reason.saved", id=outcome.proposal_id)
+            return t(lang, "reason.saved", id=outcome.number)
         case ReasonResult.NOT_APPLICABLE:
-            return t(lang, "reason.not_applicable", id=outcome.proposal_id or "?")
+            return t(lang, "reason.not_applicable", id=outcome.number or "?")
         case ReasonResult.DECIDED:
             decision = t(lang, f"outcome.{outcome.outcome}") if outcome.outcome else "–"
-            return t(lang, "reason.decided", id=outcome.proposal_id, outcome=decision)
-    found = {"id": outcome.proposal_id, "round": outcome.round_number}
+            return t(lang, "reason.decided", id=outcome.number, outcome=decision)
+    found = {"id": outcome.number, "round": outcome.round_number}
     if outcome.result_link:
         lines = [t(lang, "reason.added_late_link", url=outcome.result_link, **found)]
     else:
@@ -482,8 +488,8 @@ async def request_support(update: Update, context: Context) -> None:
         await reply(update, context, "error.too_long", limit=MAX_PROPOSAL)
         return
     try:
-        proposal_id = await support.request_support(services_of(context), team, person_id, text)
+        proposal = await support.request_support(services_of(context), team, person_id, text)
     except Refusal as refusal:
         await refuse(update, context, refusal)
         return
-    await reply(update, context, "support.sent", id=proposal_id)
+    await reply(update, context, "support.sent", id=proposal.number)

@@ -15,6 +15,7 @@ class Decided:
     """A proposal closed in the week, with where its card or poll can be found."""
 
     proposal_id: int
+    number: int  # the network's #N
     team_id: int
     kind: str
     title: str
@@ -40,6 +41,7 @@ class ElectionNews:
     """An election still running, or one that closed in the week, with who won."""
 
     election_id: int
+    number: int  # the network's Wahl #N
     team_id: int
     seats: int
     status: str  # "asking", "voting" or "closed"
@@ -58,7 +60,7 @@ class Digests:
     async def decided(self, start: datetime, end: datetime) -> list[Decided]:
         """Proposals closed in [start, end), oldest first, with the last card or poll."""
         rows = await self.db.fetchall(
-            "SELECT p.id, p.team_id, p.kind, p.title, p.outcome, p.closed_at,"
+            "SELECT p.id, p.number, p.team_id, p.kind, p.title, p.outcome, p.closed_at,"
             " COALESCE(vp.chat_id, r.card_chat_id) AS chat_id,"
             " COALESCE(vp.message_id, r.card_message_id) AS message_id"
             " FROM proposals p"
@@ -77,6 +79,7 @@ class Digests:
                 int(row["id"]),
                 Decided(
                     proposal_id=int(row["id"]),
+                    number=int(row["number"]),
                     team_id=int(row["team_id"]),
                     kind=row["kind"],
                     title=row["title"],
@@ -135,7 +138,7 @@ class Digests:
     async def elections(self, start: datetime, end: datetime) -> list[ElectionNews]:
         """Elections still running, and those closed in [start, end)."""
         rows = await self.db.fetchall(
-            "SELECT id, team_id, seats, status, stand_until, vote_deadline, result"
+            "SELECT id, number, team_id, seats, status, stand_until, vote_deadline, result"
             " FROM elections WHERE network_id = ? AND (status != 'closed'"
             " OR (closed_at >= ? AND closed_at < ?)) ORDER BY id",
             (self.network_id, to_db(start), to_db(end)),
@@ -147,6 +150,7 @@ class Digests:
             news.append(
                 ElectionNews(
                     election_id=int(row["id"]),
+                    number=int(row["number"]),
                     team_id=int(row["team_id"]),
                     seats=int(row["seats"]),
                     status=row["status"],

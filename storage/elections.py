@@ -15,6 +15,7 @@ from storage.db import Database, Row, from_db, from_db_required, to_db
 @dataclass(frozen=True, slots=True)
 class Election:
     id: int
+    number: int  # the network's Wahl #N (migration 029)
     team_id: int
     seats: int
     status: str
@@ -327,6 +328,7 @@ class Elections:
 def _election(row: Row) -> Election:
     return Election(
         id=row["id"],
+        number=row["number"],
         team_id=row["team_id"],
         seats=row["seats"],
         status=row["status"],

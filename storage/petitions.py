@@ -16,6 +16,7 @@ TEXT_WAIT = timedelta(hours=24)
 @dataclass(frozen=True, slots=True)
 class Petition:
     id: int
+    number: int  # the network's Anliegen #N (migration 029)
     sender_id: int | None
     text: str | None
     anonymous: bool | None
@@ -209,6 +210,7 @@ class Petitions:
 def _petition(row: Row) -> Petition:
     return Petition(
         id=row["id"],
+        number=row["number"],
         sender_id=row["sender_id"],
         text=row["text"],
         anonymous=None if row["anonymous"] is None else bool(row["anonymous"]),

@@ -26,7 +26,8 @@ from storage.votes import NewVote, VoteResult, open_vote
 
 @dataclass(frozen=True, slots=True)
 class ProposalRecord:
-    id: int
+    id: int  # the row's, across the deployment: buttons, links and the record name it
+    number: int  # the network's #N (migration 029): what people see and type
     team_id: int
     kind: str
     proposer_id: int | None
@@ -244,6 +245,22 @@ class Proposals:
         )
         return _proposal(row) if row else None
 
+    async def number_of(self, proposal_id: int | None) -> int | str:
+        """The network's #N of a proposal named by its id ("?" if there is none)."""
+        row = await self.db.fetchone(
+            "SELECT number FROM proposals WHERE id = ? AND network_id = ?",
+            (proposal_id or 0, self.network_id),
+        )
+        return int(row[0]) if row else "?"
+
+    async def numbered(self, number: int) -> ProposalRecord | None:
+        """The network's proposal #number (what people type: /revise 3)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM proposals WHERE network_id = ? AND number = ?",
+            (self.network_id, number),
+        )
+        return _proposal(row) if row else None
+
     async def open_proposals(self, team_id: int | None = None) -> list[ProposalRecord]:
         sql = "SELECT * FROM proposals WHERE network_id = ? AND status != 'closed'"
         params: list[SqlValue] = [self.network_id]
@@ -314,6 +331,7 @@ async def _team_of(tx: Transaction, proposal_id: int) -> int:
 def _proposal(row: Row) -> ProposalRecord:
     return ProposalRecord(
         id=row["id"],
+        number=row["number"],
         team_id=row["team_id"],
         kind=row["kind"],
         proposer_id=row["proposer_id"],

@@ -13,12 +13,14 @@ from storage.db import Database, JsonObject, Row, from_db, to_db
 @dataclass(frozen=True, slots=True)
 class OpenStage:
     """An open consensus round ("round") or majority vote ("vote") of a proposal, or an
-    election's open poll ("election": then `proposal_id` is the election's number and
-    `policy` is None, the team's election policy applies)."""
+    election's open poll ("election": then `proposal_id` is the election's id and
+    `policy` is None, the team's election policy applies). `number`: the network's #N of the
+    proposal or election, for the text."""
 
     stage: str
     stage_id: int
     proposal_id: int
+    number: int
     team_id: int
     title: str
     round_number: int
@@ -43,16 +45,18 @@ class Reminders:
         indexed column: what is due, however much is open) and not sent yet."""
         at = to_db(now)
         rounds = await self.db.fetchall(
-            "SELECT r.id, r.proposal_id, p.team_id, p.title, r.number, p.policy, r.opened_at,"
-            " r.deadline, r.card_chat_id AS chat_id, r.card_message_id AS message_id"
+            "SELECT r.id, r.proposal_id, p.number AS shown, p.team_id, p.title, r.number,"
+            " p.policy, r.opened_at, r.deadline, r.card_chat_id AS chat_id,"
+            " r.card_message_id AS message_id"
             " FROM rounds r INDEXED BY rounds_remind JOIN proposals p ON p.id = r.proposal_id"
             " WHERE r.remind_at <= ? AND r.closed_at IS NULL AND r.reminder_sent_at IS NULL"
             " AND p.network_id = ? AND p.status = 'round_open'",
             (at, self.network_id),
         )
         votes = await self.db.fetchall(
-            "SELECT v.id, v.proposal_id, p.team_id, p.title, p.round_number AS number,"
-            " p.policy, v.opened_at, v.deadline, vp.chat_id, vp.message_id"
+            "SELECT v.id, v.proposal_id, p.number AS shown, p.team_id, p.title,"
+            " p.round_number AS number, p.policy, v.opened_at, v.deadline, vp.chat_id,"
+            " vp.message_id"
             " FROM votes v INDEXED BY votes_remind JOIN proposals p ON p.id = v.proposal_id"
             " LEFT JOIN vote_polls vp ON vp.vote_id = v.id AND vp.active = 1"
             " WHERE v.remind_at <= ? AND v.closed_at IS NULL AND v.reminder_sent_at IS NULL"
@@ -60,7 +64,7 @@ class Reminders:
             (at, self.network_id),
         )
         elections = await self.db.fetchall(
-            "SELECT id, id AS proposal_id, team_id, '' AS title, seats AS number,"
+            "SELECT id, id AS proposal_id, number AS shown, team_id, '' AS title, seats AS number,"
             " NULL AS policy, created_at AS opened_at, vote_deadline AS deadline,"
             " poll_chat_id AS chat_id, poll_message_id AS message_id FROM elections"
             " WHERE network_id = ? AND status = 'voting' AND poll_id IS NOT NULL"
@@ -155,6 +159,7 @@ def _stage(stage: str, row: Row) -> OpenStage:
         stage=stage,
         stage_id=int(row["id"]),
         proposal_id=int(row["proposal_id"]),
+        number=int(row["shown"]),
         team_id=int(row["team_id"]),
         title=row["title"],
         round_number=int(row["number"]),

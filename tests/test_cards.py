@@ -39,6 +39,7 @@ def proposal(text: str, **changes: Any) -> ProposalRecord:
     now = datetime(2026, 11, 2, tzinfo=UTC)
     record = ProposalRecord(
         id=7,
+        number=7,
         team_id=1,
         kind="proposal",
         proposer_id=1,

@@ -161,14 +161,14 @@ def shows_only(text: str, own: Sequence[str], others: Sequence[str]) -> bool:
 async def test_commands_buttons_and_exports_see_only_their_network(tmp_path: Path) -> None:
     h, d = await two_networks(tmp_path)
     try:
-        # Each network: one Beschluss and one proposal still open (the numbers are the
-        # deployment's: A #1 and #3, B #2 and #4).
+        # Each network: one Beschluss and one proposal still open (each network counts from
+        # #1: A's #1 and #2, B's #1 and #2).
         await h.say(PT, ANNA, f"/vorschlag 1d {A_ONLY[0]}")
         await h.say(PT_B, CARL, f"/vorschlag 1d {B_ONLY[0]}")
         for user in (ANNA, BERT):
             await d.press(PT, 1, user, "agree")
         for user in (ANNA, CARL):
-            await d.press(PT_B, 2, user, "agree")
+            await d.press(PT_B, 1, user, "agree")
         assert "Beschluss: Konsens" in h.bot_texts(PT)[-1]
         assert "Beschluss: Konsens" in h.bot_texts(PT_B)[-1]
         await h.say(PT, BERT, f"/vorschlag 1d {A_ONLY[1]}")
@@ -176,17 +176,17 @@ async def test_commands_buttons_and_exports_see_only_their_network(tmp_path: Pat
 
         # A press on A's card counts A's roster only: Anna (on both PTs) answers in A, and
         # B's card does not move; Carl (on B's PT, not on A's) is not on A's roster.
-        await d.press(PT, 3, ANNA, "agree")
-        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 3).text
-        assert "Geantwortet: 0 von 2 Stimmberechtigten" in d.card(PT_B, 4).text
-        answer = await d.press(PT, 3, CARL, "agree")
+        await d.press(PT, 2, ANNA, "agree")
+        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 2).text
+        assert "Geantwortet: 0 von 2 Stimmberechtigten" in d.card(PT_B, 2).text
+        answer = await d.press(PT, 2, CARL, "agree")
         assert "nicht" in answer["text"] and answer.get("show_alert")
-        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 3).text
+        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 2).text
 
         # A forged press in B's chat naming A's round changes nothing and is invalid.
-        [[agree, *_], *_] = d.card(PT, 3).buttons
+        [[agree, *_], *_] = d.card(PT, 2).buttons
         responses = count(h, "SELECT COUNT(*) FROM responses")
-        hung_on = d.card(PT_B, 4).message_id
+        hung_on = d.card(PT_B, 2).message_id
         for presser in (ANNA, BERT):  # on A's PT; on neither PT
             query = h.model.press_button(
                 PT_B, hung_on, presser, callback_data=agree["callback_data"], forge=True
@@ -195,8 +195,8 @@ async def test_commands_buttons_and_exports_see_only_their_network(tmp_path: Pat
             await h.settle()
             assert answer["text"] == t("de", "press.invalid"), answer
         assert count(h, "SELECT COUNT(*) FROM responses") == responses
-        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 3).text
-        assert "Geantwortet: 0 von 2 Stimmberechtigten" in d.card(PT_B, 4).text
+        assert "Geantwortet: 1 von 2 Stimmberechtigten" in d.card(PT, 2).text
+        assert "Geantwortet: 0 von 2 Stimmberechtigten" in d.card(PT_B, 2).text
 
         # Commands in a team chat answer of that network only.
         own = {PT: (A_ONLY, B_ONLY), PT_B: (B_ONLY, A_ONLY)}
@@ -275,15 +275,15 @@ async def test_each_network_gets_its_own_digests_at_its_own_time(tmp_path: Path)
         await h.set_up_team("ST", (CARL, DORA))
         await h.set_up_team("PT", (ANNA, CARL), chat=PT_B, name="Projektteam Südwest", by=ADMIN_B)
         await h.set_up_team("ST", (BERT, DORA), chat=ST_B, name="Steuerung Südwest", by=ADMIN_B)
-        await h.say(ST, CARL, f"/vorschlag 1d {A_ONLY[0]}")  # #1
-        await h.say(ST_B, DORA, f"/vorschlag 1d {B_ONLY[0]}")  # #2
+        await h.say(ST, CARL, f"/vorschlag 1d {A_ONLY[0]}")  # A's #1
+        await h.say(ST_B, DORA, f"/vorschlag 1d {B_ONLY[0]}")  # B's #1
         for user in (CARL, DORA):
             await d.press(ST, 1, user, "agree")
         for user in (BERT, DORA):  # Dora, on both STs, agrees in each
-            await d.press(ST_B, 2, user, "agree")
-        await h.say(ST, DORA, f"/vorschlag 3d {A_ONLY[1]}")  # #3, open
-        await d.press(ST, 3, DORA, "object")  # Dora objects in A only
-        await h.say(ST_B, BERT, f"/vorschlag 3d {B_ONLY[1]}")  # #4, open, unanswered
+            await d.press(ST_B, 1, user, "agree")
+        await h.say(ST, DORA, f"/vorschlag 3d {A_ONLY[1]}")  # A's #2, open
+        await d.press(ST, 2, DORA, "object")  # Dora objects in A only
+        await h.say(ST_B, BERT, f"/vorschlag 3d {B_ONLY[1]}")  # B's #2, open, unanswered
         chats_a, chats_b = (PT, ST, PUBLIC), (PT_B, ST_B, KT_B)
 
         # Wednesday 18:00 in Lisbon: Südwest's digests, and none of WiQ Test's.
@@ -433,7 +433,8 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
         # The elections close: each counts its own ballots, and seats its own in its own ST.
         await h.due(3 * 86400 + 1)
         [result_a] = [text for text in h.bot_texts(KT) if "Ergebnis der Wahl #1" in text]
-        [result_b] = [text for text in h.bot_texts(KT_B) if "Ergebnis der Wahl #2" in text]
+        # (each network counts its elections from #1)
+        [result_b] = [text for text in h.bot_texts(KT_B) if "Ergebnis der Wahl #1" in text]
         assert "Bert: 1" in result_a and "Eve: 0" in result_a and "Gewählt: Bert" in result_a
         assert "Carl: 2" in result_b and "Eve: 1" in result_b and "Gewählt: Carl" in result_b
         elected_a = seat_line(await h.say(ST, ADMIN, "/mitglieder"), "Bert")
@@ -447,7 +448,7 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
         for chat in chats_b:
             new = [m for m in h.model.bot_messages(chat) if m.message_id > before_b[chat]]
             for text in (m.text or "" for m in new):
-                for word in ("Nominierung", "Wahl #1", "Werkzeug", "Alt-West"):
+                for word in ("Nominierung", "Werkzeug", "Alt-West"):
                     assert word not in text, (chat, text)
     finally:
         await h.stop()
@@ -456,10 +457,10 @@ async def test_nominations_delegations_elections_support_and_anliegen_stay_home(
 async def test_mydata_lists_both_networks_and_forgetme_forgets_in_both(tmp_path: Path) -> None:
     h, d = await two_networks(tmp_path)
     try:
-        await h.say(PT, BERT, f"/vorschlag 1d {A_ONLY[0]}")  # #1
-        await h.say(PT_B, CARL, f"/vorschlag 1d {B_ONLY[0]}")  # #2
+        await h.say(PT, BERT, f"/vorschlag 1d {A_ONLY[0]}")  # A's #1
+        await h.say(PT_B, CARL, f"/vorschlag 1d {B_ONLY[0]}")  # B's #1
         await d.press(PT, 1, ANNA, "agree")
-        await d.press(PT_B, 2, ANNA, "concern")
+        await d.press(PT_B, 1, ANNA, "concern")
         h.model.start_bot(ANNA)
         h.model.start_bot(EVE)
         await h.settle()
@@ -495,6 +496,6 @@ async def test_mydata_lists_both_networks_and_forgetme_forgets_in_both(tmp_path:
         # Both open rounds go on without her (as in a deployment of one network).
         await h.flush_edits()
         assert "Geantwortet: 0 von 1 Stimmberechtigten" in d.card(PT, 1).text
-        assert "Geantwortet: 0 von 1 Stimmberechtigten" in d.card(PT_B, 2).text
+        assert "Geantwortet: 0 von 1 Stimmberechtigten" in d.card(PT_B, 1).text
     finally:
         await h.stop()

@@ -45,6 +45,7 @@ def proposal(
 ) -> ProposalRecord:
     return ProposalRecord(
         id=id,
+        number=id,
         team_id=team_id,
         kind=kind,
         proposer_id=7,

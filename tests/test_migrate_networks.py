@@ -110,6 +110,10 @@ async def test_a_schema_024_database_is_one_network_with_nothing_lost_and_its_qu
             "SELECT card_chat_id, card_message_id FROM rounds WHERE id = 1"
         ).fetchone() == (ST, card.message_id)
         assert db.execute("SELECT id, name FROM networks").fetchall() == [(1, "WiQ Test")]
+        # each proposal, election and Anliegen keeps the number it was shown with (migration 029)
+        for table in ("proposals", "elections", "petitions"):
+            numbered = db.execute(f"SELECT id, number FROM {table}").fetchall()
+            assert numbered and all(number == row_id for row_id, number in numbered), table
     # a later start sends none of them again, and the team works on as it was
     h = await start(tmp_path, write_config(tmp_path, "http://127.0.0.1:9/bot"))
     try:

@@ -69,10 +69,10 @@ async def two_networks_with_data(tmp_path: Path) -> Harness:
     await d.press(PT, 1, ANNA, "agree")
     await d.press(PT, 1, BERT, "agree")
     await h.say(PT_B, BERT, "/vorschlag 1d Ein Hoffest im Juni")
-    await d.press(PT_B, 2, ANNA, "agree")
-    await d.press(PT_B, 2, BERT, "agree")
+    await d.press(PT_B, 1, ANNA, "agree")  # Südwest's #1
+    await d.press(PT_B, 1, BERT, "agree")
     await h.say(PT_B, BERT, "/vorschlag 2d Mehr Licht im Hof")
-    await d.press(PT_B, 3, ANNA, "object")
+    await d.press(PT_B, 2, ANNA, "object")
     await h.say(ANNA, ANNA, "Zu teuer für dieses Jahr.")
     await h.say(ST_B, CARL, "/vorschlag 2d Neue Bänke am Spielplatz")
     poll = h.model.bot_messages(ST_B)[-1].poll

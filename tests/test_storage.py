@@ -393,3 +393,40 @@ async def test_a_database_of_schema_12_keeps_its_anliegen_under_their_new_names(
         assert not {"concerns", "concern_messages"} & tables
     finally:
         check.close()
+
+
+async def test_each_network_numbers_its_proposals_elections_and_anliegen_from_one(
+    tmp_path: Path,
+) -> None:
+    """The `number` a network's people see (#1, Wahl #1, Anliegen #1) counts that network's
+    rows only, however the ids run across the deployment (migration 029's trigger, on both
+    backends); the id stays the row's."""
+    nord, sued = await Storage.open_networks(
+        database_at(tmp_path), ["Nord", "Süd"], NOW, CHARTER_TERMS
+    )
+    try:
+        await _round_of(nord, chat_id=-5)  # Nord's proposal: id 1
+        await _round_of(sued, chat_id=-6)  # Süd's: id 2, and its #1
+        numbers: dict[int, list[tuple[int, int]]] = {nord.network_id: [], sued.network_id: []}
+        for storage, chat in ((nord, -5), (nord, -5), (sued, -6), (nord, -5)):
+            team = await storage.teams.by_chat(chat)
+            anna = await storage.people.by_telegram_id(10)
+            assert team is not None and anna is not None
+            election_id = await storage.elections.create(
+                team.id, 1, anna.id, [(anna.id, None)], NOW, None, NOW
+            )
+            election = await storage.elections.get(election_id)
+            petition = await storage.petitions.start(anna.id, "Mehr Licht", NOW)
+            assert election is not None
+            numbers[storage.network_id].append((election.number, petition.number))
+        assert numbers[nord.network_id] == [(1, 1), (2, 2), (3, 3)]
+        assert numbers[sued.network_id] == [(1, 1)]
+        (own,) = await sued.proposals.open_proposals()
+        assert (own.number, own.id) == (1, 2), "Süd's first proposal is #1, its id the second"
+        found = await sued.proposals.numbered(1)
+        assert found is not None and found.id == own.id
+        assert await sued.proposals.numbered(2) is None
+        assert await sued.proposals.number_of(1) == "?", "Nord's proposal is not Süd's"
+        assert await nord.proposals.number_of(1) == 1
+    finally:
+        await nord.close()

@@ -29,10 +29,10 @@ SETTINGS = {
 async def _no_open_admission(services: Services, team: Team, person: Person) -> None:
     for proposal in await services.storage.proposals.open_proposals(team.id):
         if proposal.kind == DecisionKind.ADMISSION.value and proposal.subject_id == person.id:
-            raise Refusal("admission.already_open", id=proposal.id)
+            raise Refusal("admission.already_open", id=proposal.number)
 
 
-async def declare_intent(services: Services, person: Person, text: str) -> int:
+async def declare_intent(services: Services, person: Person, text: str) -> ProposalRecord:
     """/join: a person's declaration of intent puts their admission to the PT (consensus
     only, no majority fallback: the charter's "Absichtserklärung und Konsens im PT")."""
     teams = await services.storage.teams.by_kind(TeamKind.PT.value)
@@ -56,7 +56,7 @@ async def declare_intent(services: Services, person: Person, text: str) -> int:
 
 async def propose_admission(
     services: Services, team: Team, proposer: Person, person: Person
-) -> int:
+) -> ProposalRecord:
     """/admit in an LT with roster mode `explicit`: the LT decides by its own process."""
     if await services.storage.rosters.is_member(team.id, person.id):
         raise Refusal("admit.already", name=naming.name(person))
@@ -105,7 +105,7 @@ def settings_menu(services: Services, team: Team, lang: str) -> tuple[Html, Keyb
 
 async def propose_setting(
     services: Services, team: Team, proposer: Person, field: str, value: str
-) -> int:
+) -> ProposalRecord:
     """A change of an LT's settings, from /settings' buttons (or typed: `/settings mode
     explicit`): the LT decides it by its current process. The card says the change once: its
     title is the new setting, its text what it was until now."""
@@ -119,7 +119,7 @@ async def propose_setting(
         raise Refusal("settings.unchanged", value=t(lang, f"{_label(field)}.{value}"))
     for proposal in await services.storage.proposals.open_proposals(team.id):
         if proposal.kind == DecisionKind.SETTINGS.value and proposal.payload.get("field") == field:
-            raise Refusal("settings.already_open", id=proposal.id)
+            raise Refusal("settings.already_open", id=proposal.number)
     title = t(lang, f"settings.title.{field}", value=t(lang, f"{_label(field)}.{value}"))
     before = t(lang, "settings.before", value=t(lang, f"{_label(field)}.{current}"))
     text = f"{title}\n{before}"

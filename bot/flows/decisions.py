@@ -90,7 +90,8 @@ class Decisions:
         kind: DecisionKind = DecisionKind.PROPOSAL,
         subject_id: int | None = None,
         payload: dict[str, Any] | None = None,
-    ) -> int:
+    ) -> ProposalRecord:
+        """A new proposal, its first round begun (or its vote): the proposal as stored."""
         policy = self.services.policy(team, kind)
         now = self.now()
         state, step = course.new_proposal(kind, policy, now, deadline)
@@ -114,7 +115,7 @@ class Decisions:
         if len(text) > cards.CARD_TEXT_LIMIT:
             await self.cards.post_full_text(team, proposal)
         await self._after(proposal, step, applied)
-        return proposal_id
+        return proposal
 
     # -- the state as the rules see it ------------------------------------------------------
 

@@ -148,7 +148,9 @@ async def _seat(
     return True
 
 
-async def propose_ut_seat(services: Services, pt: Team, proposer: Person, person: Person) -> int:
+async def propose_ut_seat(
+    services: Services, pt: Team, proposer: Person, person: Person
+) -> ProposalRecord:
     """/delegate PERSON ut in the PT chat: the PT decides who sits in the ST's UT seat."""
     st = await _st(services)
     if await services.storage.rosters.is_member(st.id, person.id):

@@ -138,7 +138,7 @@ def _team_lines(
                 t(
                     lang,
                     "digest.decided",
-                    id=decided.proposal_id,
+                    id=decided.number,
                     title=decided.title,
                     outcome=t(lang, f"outcome.{decided.outcome}"),
                     date=fmt.day(decided.closed_at),
@@ -153,7 +153,7 @@ def _team_lines(
                 t(
                     lang,
                     key,
-                    id=item.proposal.id,
+                    id=item.proposal.number,
                     title=item.proposal.title,
                     round=item.round_number,
                     deadline=fmt.moment(item.until),
@@ -200,9 +200,9 @@ def _election_line(week: Week, election: ElectionNews, fmt: Formats) -> Html:
     if election.status != "closed":
         until = fmt.moment(election.until) if election.until else "–"
         key = "digest.election_voting" if election.status == "voting" else "digest.election_asking"
-        return t(lang, key, id=election.election_id, seats=election.seats, until=until)
+        return t(lang, key, id=election.number, seats=election.seats, until=until)
     elected = ", ".join(naming.name(week.people.get(i)) for i in election.elected) or "–"
-    line = t(lang, "digest.election_closed", id=election.election_id, elected=elected)
+    line = t(lang, "digest.election_closed", id=election.number, elected=elected)
     if election.tied:
         tied = ", ".join(naming.name(week.people.get(i)) for i in election.tied)
         line = Html(line + t(lang, "digest.election_tied", names=tied))

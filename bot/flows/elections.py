@@ -77,7 +77,9 @@ async def call(
                     link=services.outbox.start_link(OpenCandidacy(candidate.token)),
                 )
             )
-    text = Html("\n".join([t(lang, "election.called", id=election_id, seats=seats), *links]))
+    called = await services.storage.elections.get(election_id)
+    assert called is not None  # created just now, in this unit
+    text = Html("\n".join([t(lang, "election.called", id=called.number, seats=seats), *links]))
     await services.outbox.send(team.chat_id, text, about=named)
     return election_id
 
@@ -162,7 +164,7 @@ async def maybe_open_poll(services: Services, election_id: int, window_ended: bo
         if await services.storage.elections.close(
             election_id, {"elected": [], "tied": []}, services.clock.now()
         ):
-            await services.outbox.send(team.chat_id, t(lang, "election.nobody", id=election_id))
+            await services.outbox.send(team.chat_id, t(lang, "election.nobody", id=election.number))
         return
     policy = services.policy(team, DecisionKind.ELECTION)
     now = services.clock.now()
@@ -202,7 +204,7 @@ async def post_poll(services: Services, election_id: int) -> None:
     lang = services.default_language
 
     poll = Poll(
-        question=t(lang, "election.question", id=election_id, seats=election.seats),
+        question=t(lang, "election.question", id=election.number, seats=election.seats),
         options=tuple(names),
         multiple_answers=True,
     )
@@ -344,7 +346,7 @@ async def close(services: Services, election: Election) -> None:
     if election.poll_chat_id and election.poll_message_id:
         await services.outbox.stop_poll(election.poll_chat_id, election.poll_message_id)
     lang = services.default_language
-    lines = [t(lang, "election.result", id=election.id, seats=election.seats)]
+    lines = [t(lang, "election.result", id=election.number, seats=election.seats)]
     for person_id, votes in sorted(tally.votes.items(), key=lambda item: -item[1]):
         lines.append(t(lang, "election.votes", name=naming.name(people[person_id]), votes=votes))
     elected = ", ".join(naming.name(people[p]) for p in tally.elected) or "–"

@@ -150,7 +150,7 @@ def _row(
         else plain(lang, "export.open")
     )
     return [
-        str(proposal.id),
+        str(proposal.number),
         *([team_names.get(proposal.team_id, "?")] if team_names is not None else []),
         _kind(lang, proposal.kind),
         proposal.title,

@@ -70,7 +70,8 @@ async def nominate(
         username or (candidate.username if candidate else None),
     )
     if open_one is not None:
-        raise Refusal("nominate.duplicate", id=open_one.pt_proposal_id or "?")
+        number = await services.storage.proposals.number_of(open_one.pt_proposal_id)
+        raise Refusal("nominate.duplicate", id=number)
     nomination = await services.storage.nominations.create(
         target, candidate.id if candidate else None, username, nominator.id, services.clock.now()
     )
@@ -93,7 +94,7 @@ async def nominate(
     payload = {"nomination": nomination.id}
     ids = {}
     for deciding in (pt, st):
-        ids[deciding.kind] = await services.decisions.propose(
+        proposed = await services.decisions.propose(
             deciding,
             nominator.id,
             text,
@@ -102,6 +103,7 @@ async def nominate(
             subject_id=subject,
             payload=payload,
         )
+        ids[deciding.kind] = proposed.id
     await services.storage.nominations.set_proposals(nomination.id, ids["PT"], ids["ST"])
     if candidate is not None and candidate.started_bot:
         await ask_candidate(services, nomination.id, candidate)
@@ -211,12 +213,16 @@ async def appoint_if_approved(services: Services, nomination_id: int) -> None:
     # The roster entry first (it names both decisions), then the close that makes it final
     # exactly once: a crash in between leaves the nomination open, and the next pass
     # (lapse_due at start and every minute) finishes it — the entry is not made twice.
+    decided = [
+        await services.storage.proposals.number_of(proposal_id)
+        for proposal_id in (nomination.pt_proposal_id, nomination.st_proposal_id)
+    ]
     await services.storage.rosters.admit(
         target_team.id,
         candidate.id,
         "appointed",
         services.clock.now(),
-        body=f"#{nomination.pt_proposal_id}, #{nomination.st_proposal_id}",
+        body=", ".join([f"#{number}" for number in decided]),
     )
     if not await services.storage.nominations.close(
         nomination.id, "appointed", services.clock.now()
@@ -290,7 +296,8 @@ async def _end(
         if team is None:
             continue
         if withdrawn:
-            text = t(lang, withdrawn_key, id=proposal_id, **params)
+            number = await services.storage.proposals.number_of(proposal_id)
+            text = t(lang, withdrawn_key, id=number, **params)
         else:  # this team had decided already
             text = t(lang, note_key, **params)
         await services.outbox.send(team.chat_id, text, about=about)

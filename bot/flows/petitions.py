@@ -125,6 +125,7 @@ class Answer:
     alert: str
     question_text: str | None = None
     petition_id: int | None = None
+    number: int | None = None  # the network's Anliegen #N, for the texts
 
 
 async def choose(services: Services, sender: Person, press: PetitionPress) -> Answer:
@@ -134,7 +135,7 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
         return Answer("petition.stale")
     if press.choice is PetitionChoice.CANCEL:
         if await services.storage.petitions.cancel(petition.id, sender.id):
-            return Answer("petition.cancelled", "petition.cancelled", petition.id)
+            return Answer("petition.cancelled", "petition.cancelled", petition.id, petition.number)
         return Answer("petition.already_sent" if petition.status == "posted" else "petition.stale")
     if petition.status in ("posting", "posted"):
         return Answer("petition.already_sent")
@@ -153,7 +154,7 @@ async def choose(services: Services, sender: Person, press: PetitionPress) -> An
     await _post(services, pt, petition, sender, anonymous)
     log.info("event=petition_posted petition=%s", petition.id)
     key = "petition.sent.anonymous" if anonymous else "petition.sent.named"
-    return Answer("petition.posted_toast", key, petition.id)
+    return Answer("petition.posted_toast", key, petition.id, petition.number)
 
 
 async def post_claimed(services: Services, petition_id: int) -> None:
@@ -178,13 +179,13 @@ async def _post(
     lang = services.default_language
     named = not anonymous and sender is not None
     if not named:
-        text = t(lang, "petition.post.anonymous", id=petition.id, text=petition.text or "")
+        text = t(lang, "petition.post.anonymous", id=petition.number, text=petition.text or "")
     else:
         assert sender is not None
         text = t(
             lang,
             "petition.post.named",
-            id=petition.id,
+            id=petition.number,
             name=naming.mention(sender, with_username=True),
             text=petition.text or "",
         )
@@ -206,7 +207,7 @@ class Reply:
     it (in the PT chat, so nothing in it may name an anonymous sender)."""
 
     key: str
-    petition_id: int
+    number: int  # the network's Anliegen #N
     params: dict[str, object] = field(default_factory=dict)
 
 
@@ -220,25 +221,25 @@ async def reply_from_team(
         return None
     team = await services.storage.teams.by_chat(chat_id)
     if team is None or not await services.storage.rosters.is_member(team.id, replier.id):
-        return Reply("petition.reply.not_member", petition.id)
+        return Reply("petition.reply.not_member", petition.number)
     sender = await services.storage.people.by_id(petition.sender_id) if petition.sender_id else None
     if sender is None or sender.telegram_id is None:
-        return Reply("petition.reply.forgotten", petition.id)
+        return Reply("petition.reply.forgotten", petition.number)
     if len(text) > MAX_TEXT:
-        return Reply("error.too_long", petition.id, {"limit": MAX_TEXT})
+        return Reply("error.too_long", petition.number, {"limit": MAX_TEXT})
     if not sender.started_bot:
         # They blocked the bot (Telegram told it so): nothing would reach them.
         log.info("event=petition_answer_failed petition=%s", petition.id)
-        return Reply("petition.reply.not_delivered", petition.id)
+        return Reply("petition.reply.not_delivered", petition.number)
     lang = services.language_for("private", sender.language_code)
     await services.outbox.send(
         sender.telegram_id,
-        t(lang, "petition.answer", id=petition.id, name=naming.name(replier), text=text),
+        t(lang, "petition.answer", id=petition.number, name=naming.name(replier), text=text),
         on_posted=PetitionAnswered(petition.id, replier.id, team.id, answer_id),
         about=[replier.id],
     )
     log.info("event=petition_answered petition=%s", petition.id)
-    return Reply("petition.reply.delivered", petition.id)
+    return Reply("petition.reply.delivered", petition.number)
 
 
 async def follow_up(services: Services, sender: Person, replied_to: int, text: str) -> str | None:
@@ -255,12 +256,12 @@ async def follow_up(services: Services, sender: Person, replied_to: int, text: s
         return "petition.not_sent"
     lang = services.default_language
     if petition.anonymous:
-        body = t(lang, "petition.followup.anonymous", id=petition.id, text=text.strip())
+        body = t(lang, "petition.followup.anonymous", id=petition.number, text=text.strip())
     else:
         body = t(
             lang,
             "petition.followup.named",
-            id=petition.id,
+            id=petition.number,
             name=naming.mention(sender, with_username=True),
             text=text.strip(),
         )

@@ -295,6 +295,7 @@ class Reminder:
     round_number: int
     deadline: datetime
     reply_to: int | None = None
+    number: int | None = None  # the network's #N (None: queued before there were numbers)
 
 
 # What an edit shows when it goes out: a round's or a vote's card, or a round's result.

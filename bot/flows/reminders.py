@@ -78,6 +78,7 @@ class Reminders:
             stage.round_number,
             stage.deadline,
             reply_to,
+            stage.number,
         )
         await self.services.outbox.send_later(team.chat_id, notice)
         log.info(
@@ -111,7 +112,7 @@ class Reminders:
         return t(
             lang,
             f"reminder.{stage.stage}",
-            id=stage.proposal_id,
+            id=stage.proposal_id if stage.number is None else stage.number,
             title=stage.title,
             round=stage.round_number,
             deadline=self.services.local_datetime(stage.deadline, lang),

@@ -35,6 +35,7 @@ class ReasonOutcome:
     result_link: str | None = None  # the round's result message, where the chat has links
     next_round: int | None = None  # the open round whose card lists it with the objection
     outcome: str | None = None  # the Beschluss, when decided
+    number: int | None = None  # the proposal's #N in its network, for the text
 
 
 class PressResult(StrEnum):
@@ -218,7 +219,9 @@ class Responses:
         stored = await self.reasons.set_reason(
             round_id, person_id, reason, self.decisions.now(), proposal.team_id
         )
-        found = ReasonOutcome(ReasonResult.SAVED, proposal.id, round_.number)
+        found = ReasonOutcome(
+            ReasonResult.SAVED, proposal.id, round_.number, number=proposal.number
+        )
         if stored.decided:
             decided = await self.decisions.store.get(proposal.id)
             outcome = decided.outcome if decided else None

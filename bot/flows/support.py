@@ -14,8 +14,10 @@ from storage.proposals import ProposalRecord
 from storage.teams import Team
 
 
-async def request_support(services: Services, lt: Team, requester_id: int, text: str) -> int:
-    """Open the ST's decision on an LT's request; returns the proposal's id."""
+async def request_support(
+    services: Services, lt: Team, requester_id: int, text: str
+) -> ProposalRecord:
+    """Open the ST's decision on an LT's request; returns the proposal."""
     if lt.kind != TeamKind.LT:
         raise Refusal("support.lt_only")
     steering = await services.storage.teams.by_kind(TeamKind.ST.value)
@@ -44,7 +46,7 @@ async def support_decided(
     text = t(
         lang,
         "support.decided",
-        id=proposal.id,
+        id=proposal.number,
         team=naming.team(lt, lang),
         outcome=t(lang, f"outcome.{outcome.value}"),
         request=proposal.text,

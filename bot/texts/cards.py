@@ -89,7 +89,7 @@ def render_card(view: RoundView, lang: str, when: FormatTime) -> Html:
         t(
             lang,
             "card.header",
-            id=proposal.id,
+            id=proposal.number,
             round=round_.number,
             rounds=view.policy.max_consensus_rounds,
         ),
@@ -234,7 +234,7 @@ def choice_label(choice: Response, lang: str) -> Html:
 
 def render_full_text(proposal: ProposalRecord, lang: str) -> Html:
     """A text too long for the card, posted in full before it (the card links it)."""
-    return Html(t(lang, "card.full_text", id=proposal.id) + "\n\n" + escape(proposal.text))
+    return Html(t(lang, "card.full_text", id=proposal.number) + "\n\n" + escape(proposal.text))
 
 
 def render_vote_card(
@@ -243,7 +243,7 @@ def render_vote_card(
     """The card of a proposal that goes straight to the vote (process `majority`): until
     when the vote runs, and once the proposal is decided, its Beschluss."""
     lines: list[str] = [
-        t(lang, "card.vote_header", id=proposal.id),
+        t(lang, "card.vote_header", id=proposal.number),
         Html(f"<b>{escape(title_of(proposal.text))}</b>"),
     ]
     body = body_after_title(proposal.text)
@@ -271,7 +271,7 @@ def render_round_result(
         t(
             lang,
             "result.round",
-            id=proposal.id,
+            id=proposal.number,
             round=round_.number,
             title=title_of(proposal.text),
             outcome=t(lang, f"round_outcome.{tally.outcome.value}"),
@@ -328,7 +328,7 @@ def render_next_step(proposal: ProposalRecord, proposer: str, until: str, lang: 
     if status is ProposalStatus.CLOSED and proposal.outcome:
         return t(lang, "result.decision", outcome=t(lang, f"outcome.{proposal.outcome}"))
     if status is ProposalStatus.AWAITING_REVISION and proposal.revision_until:
-        return t(lang, "result.await_revision", id=proposal.id, proposer=proposer, until=until)
+        return t(lang, "result.await_revision", id=proposal.number, proposer=proposer, until=until)
     if status is ProposalStatus.ROUND_OPEN:
         return t(lang, "result.next_round", round=proposal.round_number)
     if status is ProposalStatus.VOTE_OPEN:
@@ -341,7 +341,7 @@ def render_closed_by(proposal: ProposalRecord, outcome: DecisionOutcome, lang: s
     return t(
         lang,
         "result.closed_by",
-        id=proposal.id,
+        id=proposal.number,
         title=proposal.title,
         outcome=t(lang, f"outcome.{outcome.value}"),
     )
@@ -352,7 +352,7 @@ def render_vote_result(proposal: ProposalRecord, tally: VoteTally, lang: str) ->
         t(
             lang,
             "result.vote",
-            id=proposal.id,
+            id=proposal.number,
             title=title_of(proposal.text),
             outcome=t(lang, f"outcome.{tally.outcome.value}"),
         ),
@@ -374,7 +374,7 @@ def render_vote_result(proposal: ProposalRecord, tally: VoteTally, lang: str) ->
 def poll_question(proposal: ProposalRecord, deadline: str, lang: str) -> str:
     """ "Mehrheitsabstimmung zu #7 bis Do., 05.11.2026, 18:00 Uhr: Straßenfest …" — plain
     text (a poll has no HTML), within Telegram's 300 characters."""
-    prefix = html.unescape(t(lang, "poll.question", id=proposal.id, deadline=deadline))
+    prefix = html.unescape(t(lang, "poll.question", id=proposal.number, deadline=deadline))
     title = title_of(proposal.text)
     if body_after_title(proposal.text) and not title.endswith("…"):
         title += " …"  # the card, which the poll replies to, holds the full text
