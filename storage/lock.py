@@ -130,7 +130,11 @@ def opening(database: Path) -> Iterator[None]:
 
 
 # Advisory locks are the database's own: the holders looked for are this database's.
-_THIS_DATABASE = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+# A bigint key is held as classid 0 (its high half), objid (its low half), objsubid 1.
+_THIS_DATABASE = (
+    "classid = 0 AND objsubid = 1"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 class PostgresGuard:
@@ -190,6 +194,19 @@ class PostgresGuard:
             GUARD_KEY,
         )
         return int(others) == 0
+
+    async def ping(self, within: float) -> None:
+        """A round trip on the guard's session, so that a connection a firewall or the
+        server dropped without a word is noticed: then the process ends as for any lost
+        connection (storage.postgres.when_lost), since its lock went with the session."""
+        if self._conn is None:
+            return
+        try:
+            await self._conn.fetchval("SELECT 1", timeout=within)
+        except (Exception, TimeoutError):
+            from storage.postgres import lost
+
+            lost()
 
     async def release(self) -> None:
         if self._conn is not None:

@@ -147,6 +147,12 @@ _UNREACHABLE = (
 )
 
 
+def is_unreachable(error: BaseException) -> bool:
+    """Whether the error says the server is not there (now): the process is not refused for
+    it (exit 2, which systemd leaves alone) but ends to be started again, or waits."""
+    return isinstance(error, _UNREACHABLE)
+
+
 async def unreachable(url: str) -> BaseException | None:
     """Why the server cannot be reached now (a start waits and tries again), or None once it
     answers — whatever it then says: a wrong password or a missing database is not waited
@@ -174,13 +180,18 @@ def when_lost(callback: Callable[[], None] | None) -> None:
         _when_lost.append(callback)
 
 
+def lost() -> None:
+    """A connection is lost: what `when_lost` was told to do."""
+    for callback in list(_when_lost):
+        callback()
+
+
 def watch(conn: Any) -> Callable[[], None]:
     """Call `when_lost`'s callback if `conn` ends unless closed by us; returns what to call
     before closing it ourselves."""
 
     def ended(_: Any) -> None:
-        for callback in list(_when_lost):
-            callback()
+        lost()
 
     conn.add_termination_listener(ended)
     return lambda: conn.remove_termination_listener(ended)
@@ -251,8 +262,10 @@ class PostgresConnection:
             if not parameters and _CONTROL.match(sql):
                 # BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE: one simple round trip each; a
                 # unit's BEGIN IMMEDIATE takes the write lock as it begins.
-                control = _LOCKED_BEGIN if sql.startswith("BEGIN IMMEDIATE") else sql
-                await self._conn.execute(POSTGRES.translate(control))
+                if sql.startswith("BEGIN IMMEDIATE"):
+                    await self._begin_locked()
+                else:
+                    await self._conn.execute(POSTGRES.translate(sql))
                 return Cursor(-1, None)
             statement = await self._statement(sql)
             rows, status = await self._locked(statement, statement.args(parameters))
@@ -288,8 +301,21 @@ class PostgresConnection:
             return await run()
         return await self._in_own_transaction(run)
 
+    async def _begin_locked(self) -> None:
+        """BEGIN and the write lock. A wait for the lock that fails (the task cancelled, the
+        server's lock_timeout, an administrator's pg_cancel_backend) leaves a transaction the
+        server has aborted: it is rolled back at once — unconditionally, since after a cancel
+        asyncpg's idea of the status lags — so that the connection stays usable."""
+        try:
+            await self._conn.execute(_LOCKED_BEGIN)
+        except BaseException:
+            if not self._conn.is_closed():
+                with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError):
+                    await self._conn.execute("ROLLBACK")
+            raise
+
     async def _in_own_transaction(self, work: Callable[[], Awaitable[T]]) -> T:
-        await self._conn.execute(_LOCKED_BEGIN)
+        await self._begin_locked()
         try:
             done = await work()
         except BaseException:

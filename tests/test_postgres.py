@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import asyncpg
 import pytest
 
 from bot.app import CHARTER_TERMS
@@ -347,6 +348,22 @@ async def test_several_workers_hold_the_postgresql_guard_together_and_a_poller_a
     await poller.acquire("pid 3 on here")
     with pytest.raises(DatabaseInUse):
         await PostgresGuard(pg_url, shared=True).acquire("pid 4 on here")
+    # Its session ended by the server (a restart, an administrator): the process is told,
+    # by the connection's end or by the next ping, and ends itself (bot.ops.run).
+    from storage import postgres
+
+    told: list[str] = []
+    postgres.when_lost(lambda: told.append("lost"))
+    try:
+        with peek(pg_url) as other:
+            other.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name LIKE 'wiq-bot pid 3 on here%'"
+            )
+        await poller.ping(within=2)
+        assert told, "the lost guard was noticed"
+    finally:
+        postgres.when_lost(None)
     await poller.release()
 
 
@@ -481,3 +498,58 @@ async def test_a_bot_waits_for_postgresql_and_ends_itself_when_the_server_goes_a
     code, out, err = await wiq_bot("run", "--config", str(config))
     assert code == 2 and "reason=database_unusable" in out + err, out + err
     assert "database_unreachable" not in out + err and "Traceback" not in out + err
+
+
+@pytest.mark.postgres_only
+async def test_a_wait_for_the_write_lock_that_fails_leaves_the_connection_usable(
+    pg_url: str,
+) -> None:
+    """The server's lock_timeout (or a cancelled task) ends a wait for the write lock: the
+    worker's one connection goes on working, its next unit and its next write too, instead of
+    failing every statement in an aborted transaction until the process is restarted."""
+    from storage.postgres import PostgresConnection
+
+    one = await PostgresConnection.connect(pg_url)
+    two = await PostgresConnection.connect(pg_url)
+    insert = "INSERT INTO networks (name, created_at) VALUES (?, '2026-12-02')"
+    try:
+        for conn in (one, two):
+            await conn.load_schema()
+        await one.execute("BEGIN IMMEDIATE")
+        await two.execute_fetchall("SELECT set_config('lock_timeout', '200ms', false)")
+        with pytest.raises(asyncpg.LockNotAvailableError):
+            await two.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.ensure_future(two.execute(insert, ("Wartet",)))
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert (await two.execute_fetchall("SELECT 1"))[0][0] == 1
+        await one.execute("COMMIT")
+        await two.execute("BEGIN IMMEDIATE")
+        await two.execute(insert, ("Nach dem Warten",))
+        await two.execute("COMMIT")
+        await two.execute(insert, ("Ohne Einheit",))
+        names = await one.execute_fetchall("SELECT name FROM networks ORDER BY id")
+        assert [row[0] for row in names] == ["Nach dem Warten", "Ohne Einheit"]
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_a_postgresql_server_gone_at_the_start_ends_the_process_to_be_restarted(
+    tmp_path: Path,
+) -> None:
+    """Past the start's wait, a server that is gone again is no refusal (exit 2, which
+    systemd leaves alone) but exit 1 — started again, the start waits; on SQLite a file that
+    cannot be opened stays a refusal."""
+    from bot.ops.run import _unusable
+
+    on_postgres = load_config(pg_config(tmp_path, "postgresql:///wiq?host=/nowhere"), env={})
+    sqlite_config = tmp_path / "sqlite.toml"
+    sqlite_config.write_text(config_text(tmp_path / "wiq.sqlite"), encoding="utf-8")
+    on_sqlite = load_config(sqlite_config, env={})
+    assert _unusable(on_postgres, ConnectionRefusedError("refused")) == 1
+    assert _unusable(on_postgres, asyncpg.TooManyConnectionsError("full")) == 1
+    assert _unusable(on_postgres, asyncpg.InvalidPasswordError("no")) == 2
+    assert _unusable(on_sqlite, PermissionError("denied")) == 2

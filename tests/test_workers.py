@@ -282,7 +282,8 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
                         assert worker.returncode == 0, output
                         outputs.append(output)
     for output in outputs:
-        assert "Traceback" not in output, output
+        # (a unit that failed — two workers' rows numbered alike — would be a handler error)
+        assert "Traceback" not in output and "event=handler_error" not in output, output
     with peek(database) as conn:
         beats = [row[0] for row in conn.execute("SELECT instance FROM heartbeats")]
     assert [int(b.rsplit(":", 1)[1]) for b in beats] == [killed.pid], "clean stops remove theirs"

@@ -100,16 +100,24 @@ async def _on_postgres(config: Config, hold_updates: float) -> int:
             _IN_USE_SHARED if guard.shared else _IN_USE,
         )
         return EXIT_REFUSED
-    except (*DatabaseError, OSError) as exc:  # it answered, and refused: a password, a name
-        _say_unusable(config, exc)
-        return EXIT_REFUSED
+    except (*DatabaseError, OSError) as exc:  # gone again, or it refused: a password, a name
+        return _unusable(config, exc)
     postgres.when_lost(lambda: _database_lost(config))
+    pinging = asyncio.ensure_future(_ping(guard, config.health.interval.total_seconds()))
     try:
         others = guard.shared and not await guard.alone()
         return await _main(config, hold_updates, others, stop)
     finally:
+        pinging.cancel()
         postgres.when_lost(None)
         await guard.release()
+
+
+async def _ping(guard: PostgresGuard, interval: float) -> None:
+    """The guard's session, looked at every heartbeat interval (storage.lock.PostgresGuard.ping)."""
+    while True:
+        await asyncio.sleep(interval)
+        await guard.ping(within=interval)
 
 
 async def _reach_database(config: Config, stop: asyncio.Event) -> bool:
@@ -174,8 +182,11 @@ async def _main(
 ) -> int:
     """`others`: other workers run on the database (it is not migrated beneath them)."""
     stop = stop or _stop_on_signals()
-    if not await _check_database(config, others):
-        return EXIT_REFUSED
+    try:
+        if not await _check_database(config, others):
+            return EXIT_REFUSED
+    except (*DatabaseError, OSError) as exc:
+        return _unusable(config, exc)
     return await _Run(config, stop, hold_updates).serve()
 
 
@@ -190,6 +201,8 @@ async def _check_database(config: Config, others: bool) -> bool:
         await db.open(readonly=True)
         applied = await db.applied_versions()
     except (*DatabaseError, OSError) as exc:
+        if config.storage_url is not None and postgres.is_unreachable(exc):
+            raise  # the server is not there: `_unusable`
         _say_unusable(config, exc)
         return False
     finally:
@@ -221,6 +234,23 @@ def _say_too_new(config: Config, exc: SchemaTooNew) -> None:
         exc.version,
         exc.known,
     )
+
+
+def _unusable(config: Config, exc: BaseException) -> int:
+    """The exit code for a database that could not be opened: a server gone again (or full)
+    ends the process to be started again (exit 1, systemd's Restart=on-failure; the next
+    start waits for the server); a database that answered and refused, or a SQLite file that
+    cannot be used, is a refusal (exit 2)."""
+    if config.storage_url is not None and postgres.is_unreachable(exc):
+        log.error(
+            'event=database_unreachable database=%s error="%s" hint="the process ends'
+            ' (exit 1); its next start waits for the database"',
+            config.database_where,
+            str(exc) or type(exc).__name__,
+        )
+        return EXIT_NOT_OK
+    _say_unusable(config, exc)
+    return EXIT_REFUSED
 
 
 def _say_unusable(config: Config, exc: BaseException) -> None:
@@ -330,8 +360,7 @@ class _Run:
                 _say_too_new(self.config, exc)
                 return EXIT_REFUSED
             except (*DatabaseError, OSError) as exc:
-                _say_unusable(self.config, exc)
-                return EXIT_REFUSED
+                return _unusable(self.config, exc)
             if not self.stop.is_set():
                 await self.source.start(application)
                 await application.start()
