@@ -188,27 +188,6 @@ class Prepared:
         return model, clock
 
 
-class QuickHarness(Harness):
-    """The harness, settling in steps of a millisecond: the matrix runs two thousand cells."""
-
-    async def settle(self, limit: float = 5.0) -> None:
-        assert self.app is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + limit
-        quiet = 0
-        while quiet < 3:
-            idle = (
-                not self.model.pending_updates
-                and self.app.update_queue.empty()
-                and self.processor.in_flight == self.processor.held
-                and self.inbox_processor.in_flight == self.processor.held
-            )
-            quiet = quiet + 1 if idle else 0
-            if loop.time() > deadline:
-                raise TimeoutError("the bot did not finish handling its updates")
-            await asyncio.sleep(0.001)
-
-
 def make_network_model(clock: ManualClock, second: bool = False) -> BotApiModel:
     model = BotApiModel(token=TOKEN, bot_username=BOT_USERNAME, clock=clock.monotonic)
     model.group_limit_per_minute = None
@@ -484,7 +463,7 @@ class Worker:
             Path(f"{database}{suffix}").unlink(missing_ok=True)  # noqa: ASYNC240 - no bot runs
         shutil.copyfile(self.prepared.database, database)
         model, clock = self.prepared.telegram()
-        h = QuickHarness(model, self.config, clock=clock)
+        h = Harness(model, self.config, clock=clock)
         await h.start()
         self.h, self.state = h, State(database)
         self.restarts += 1

@@ -15,9 +15,10 @@ import os
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,47 @@ def on_postgres() -> bool:
 def database_at(tmp_path: Path) -> Path | str:
     """Where a test's database is: tmp_path/wiq.sqlite, or the PostgreSQL test database."""
     return _postgres_url or tmp_path / "wiq.sqlite"
+
+
+# A new SQLite database at the current schema, made once per run: a test's bot (or storage)
+# starts on a copy of it instead of running every migration from 001 again (the PostgreSQL
+# test database is migrated once too, tests/conftest.py). The tests of the migrations
+# themselves (tests/test_ops_migrate.py, test_storage's sqlite_only ones, ...) make their
+# files their own way and never come here.
+_new_database: list[bytes] = []
+
+
+async def place_new_database(path: Path | str) -> None:
+    """Put at `path`, if nothing is there yet, what the bot's first open makes of a new
+    SQLite file (every migration applied, nothing else), mode PRIVATE as it would create it.
+    On PostgreSQL (a URL): nothing."""
+    from storage.db import Database
+
+    if not isinstance(path, Path):
+        return
+    if not _new_database:
+        with tempfile.TemporaryDirectory() as folder:
+            made = Path(folder) / "new.sqlite"
+            db = Database(made)
+            await db.open()
+            await db.close()
+            _new_database.append(_read_closed(made))
+    _write_new(path, _new_database[0])
+
+
+def _read_closed(path: Path) -> bytes:
+    assert not Path(f"{path}-wal").exists(), "the closed database left its WAL behind"
+    return path.read_bytes()
+
+
+def _write_new(path: Path, content: bytes) -> None:
+    from storage.db import PRIVATE
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE), "wb") as file:
+        file.write(content)
 
 
 class PeekRow(tuple):  # type: ignore[type-arg]
@@ -244,10 +286,75 @@ def make_model(clock: Any = None) -> BotApiModel:
 class Harness(LocalBot):
     """The bot on the local Bot API, with what the tests say and read."""
 
+    jobs_running = 0  # JobQueue jobs (the one timer, outbox flushes) started, not finished
+
+    async def start(self) -> None:
+        """The bot starts; on a new SQLite file, one migrated once per run (see
+        `place_new_database`). From then on the jobs of its JobQueue are counted while they
+        run (for `settle`)."""
+        if self.config.storage_path is not None:
+            await place_new_database(self.config.storage_path)
+        self.jobs_running = 0
+        await super().start()
+        assert self.app is not None and self.app.job_queue is not None
+        scheduler = self.app.job_queue.scheduler  # APScheduler's, under the JobQueue
+        add_job = scheduler.add_job
+
+        def add_counted(run: Any, *args: Any, **kwargs: Any) -> Any:
+            async def counted(*run_args: Any) -> None:
+                self.jobs_running += 1
+                try:
+                    await run(*run_args)
+                finally:
+                    self.jobs_running -= 1
+
+            return add_job(counted, *args, **kwargs)
+
+        scheduler.add_job = add_counted  # type: ignore[method-assign]
+
     async def settle(self, limit: float = 5.0) -> None:
+        """Until the bot has fetched and finished handling every update injected so far (but
+        those a test holds), and no job is due now or running: what a handler left to the
+        timer at once (an early close, due now) is done too. Looked at every millisecond:
+        idle three looks in a row is idle (the five milliseconds of `LocalBot.settle` between
+        looks were most of an end-to-end test's time)."""
         # A statement on PostgreSQL is a round trip to the server, not a call into the
         # process: on a busy machine a batch of updates takes longer to settle there.
-        await super().settle(limit * 3 if on_postgres() else limit)
+        limit = limit * 3 if on_postgres() else limit
+        assert self.app is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        quiet = 0
+        while quiet < 3:
+            quiet = quiet + 1 if self._idle() else 0
+            if quiet == 3 and self._job_due():
+                quiet = 0
+            if loop.time() > deadline:
+                raise TimeoutError("the bot did not finish handling its updates")
+            await asyncio.sleep(0.001)
+
+    def _idle(self) -> bool:
+        """No update waits to be fetched, to be handled or to be marked in the inbox (but those
+        held), and no job runs."""
+        assert self.app is not None
+        held = self.processor.held
+        return not (
+            self.model.pending_updates
+            or not self.app.update_queue.empty()
+            or self.processor.in_flight != held
+            # the marks in the inbox too; held updates are in flight there as well
+            or self.inbox_processor.in_flight != held
+            or self.jobs_running
+        )
+
+    def _job_due(self) -> bool:
+        """A job of the JobQueue is due now (its moment passed, or comes within 10 ms)."""
+        assert self.app is not None and self.app.job_queue is not None
+        soon = datetime.now(UTC) + timedelta(milliseconds=10)
+        return any(
+            job.next_run_time is not None and job.next_run_time <= soon
+            for job in self.app.job_queue.scheduler.get_jobs()
+        )
 
     async def flush_edits(self) -> None:
         """Let the outbox's spaced-out card edits go out (time moves on by one interval)."""

@@ -15,13 +15,14 @@ from storage.db import Database, IntegrityError, _migrations
 from storage.proposals import StateChange, Transition
 from storage.rounds import CarriedObjection, NewRound
 from storage.teams import AlreadyBound, KindTaken
-from tests.harness import database_at
+from tests.harness import database_at, place_new_database
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def storage(tmp_path: Path):
+    await place_new_database(database_at(tmp_path))
     opened = await Storage.open(database_at(tmp_path), "Test", NOW, CHARTER_TERMS)
     yield opened
     await opened.close()

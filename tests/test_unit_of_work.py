@@ -33,6 +33,7 @@ from tests.harness import (
     Teams,
     committed_elsewhere,
     database_at,
+    place_new_database,
 )
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -54,6 +55,7 @@ async def soon(awaitable: Awaitable[T]) -> T:
 
 @pytest.fixture
 async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    await place_new_database(database_at(tmp_path))
     opened = await Storage.open(database_at(tmp_path), "WiQ", NOW, CHARTER_TERMS)
     try:
         yield opened
