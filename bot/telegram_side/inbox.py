@@ -158,7 +158,7 @@ class UpdateInbox:
             return update, None, BEYOND_64_BITS
         bot = update.get_bot() if isinstance(update, Update) else None
         try:
-            read = Update.de_json(raw, bot)
+            read = read_update(raw, bot)
         except Exception as exc:  # whatever it raises, it would raise in getUpdates for all
             return update, None, type(exc).__name__
         if isinstance(bot, ExtBot):
@@ -202,7 +202,7 @@ async def handle_stored(
     is logged once and handed to `unreadable` (marked handled)."""
     for row in rows:
         try:
-            update = Update.de_json(json.loads(row.payload), application.bot)
+            update = read_update(json.loads(row.payload), application.bot)
         except Exception as exc:
             log.warning(
                 "event=update_unreadable update_id=%d error=%s", row.update_id, type(exc).__name__
@@ -383,10 +383,31 @@ def _acts(update: object) -> bool:
     )
 
 
+UNREAD_OF_A_BUTTONS_MESSAGE = ("reply_markup", "entities")
+"""What is not read of the message a pressed button is on (callback_query.message): the
+message is the bot's own (a card, a question), the handlers know it by its chat and id, and
+what it shows they take from the database, never from Telegram's copy. Its keyboard and its
+text's formatting are most of what python-telegram-bot spends reading a press (a card's four
+buttons and three entities: half of it); the update is stored in the inbox as it came."""
+
+
+def read_update(raw: dict[str, Any], bot: Any) -> Update:
+    """The update python-telegram-bot reads from its JSON (`Update.de_json`), but for what
+    is not read of a button's message (UNREAD_OF_A_BUTTONS_MESSAGE). Raises what de_json
+    raises for an update it cannot read."""
+    query = raw.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and any(k in message for k in UNREAD_OF_A_BUTTONS_MESSAGE):
+            kept = {k: v for k, v in message.items() if k not in UNREAD_OF_A_BUTTONS_MESSAGE}
+            raw = {**raw, "callback_query": {**query, "message": kept}}
+    return Update.de_json(raw, bot)
+
+
 def unreadable_because(raw: dict[str, Any]) -> str | None:
     """Why python-telegram-bot cannot read this update (the error's kind), or None if it can."""
     try:
-        Update.de_json(raw, None)
+        read_update(raw, None)
     except Exception as exc:  # whatever it raises, it raises in getUpdates for the whole batch
         return type(exc).__name__
     return None
