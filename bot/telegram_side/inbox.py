@@ -39,7 +39,6 @@ import contextlib
 import inspect
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -114,8 +113,9 @@ class UpdateInbox:
             return answer
         if self._application is None:  # nobody would read what is handed on bare
             raise RuntimeError("the inbox hands updates on to no application")
-        long_digits = LONG_DIGITS.search(answer) is not None
+        long_digits = has_long_digits(answer)
         bare: list[object] = []
+        ids: list[int] = []
         for raw in updates:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
             if not isinstance(update_id, int) or isinstance(update_id, bool):
@@ -124,6 +124,10 @@ class UpdateInbox:
             if update_id not in known:  # one delivered again is skipped: nothing to read
                 self._waiting[update_id] = (raw, long_digits)
             bare.append({"update_id": update_id})
+            ids.append(update_id)
+        if len(ids) == len(updates) and parsed.keys() == {"ok", "result"} and parsed["ok"] is True:
+            # The usual answer, written out directly: what json.dumps would make of it.
+            return b'{"ok":true,"result":[%s]}' % b",".join(b'{"update_id":%d}' % i for i in ids)
         parsed["result"] = bare
         return json.dumps(parsed, separators=(",", ":")).encode("utf-8")
 
@@ -351,9 +355,16 @@ class InboxProcessor(BaseUpdateProcessor):
 
 BEYOND_64_BITS = "beyond_64_bits"
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-LONG_DIGITS = re.compile(rb"\d{19}")
-"""Nineteen digits in a row: a number beyond 64 bits has at least that many (an answer
-without them has none; one with them is looked at number by number)."""
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+LONG_DIGITS = b"0" * 19
+
+
+def has_long_digits(answer: bytes) -> bool:
+    """Nineteen digits in a row: a number beyond 64 bits has at least that many (an answer
+    without them has none; one with them is looked at number by number). Every digit made a
+    0, then one search for nineteen of them: a few µs, where a regular expression, tried at
+    each byte of the answer, took 60–100 µs for an answer with two presses."""
+    return LONG_DIGITS in answer.translate(_DIGITS_AS_ZERO)
 
 
 def _fits(value: object) -> bool:
