@@ -73,9 +73,14 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
 ]
 
 
-def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
-    # Every update is placed in its network first (a deployment of one: that one).
-    application.add_handler(TypeHandler(Update, routing.place), group=GROUP_ROUTE)
+def register(
+    application: Application[Any, Context, Any, Any, Any, Any], *, networks: int = 1
+) -> None:
+    """Add every handler; `networks`: how many networks the deployment serves."""
+    # Every update is placed in its network first (a deployment of one: that one, which
+    # serves everything without placing: no handler to ask for every update).
+    if networks > 1:
+        application.add_handler(TypeHandler(Update, routing.place), group=GROUP_ROUTE)
     # Every update meets the guard first: one without a person behind it (a channel, a bot,
     # an anonymous admin, no sender) or an edit (a command is not run twice) goes no further.
     application.add_handler(TypeHandler(Update, guard.guard), group=GROUP_GUARD)
