@@ -500,12 +500,21 @@ class Database:
             async with outer.savepoint():
                 yield outer
             return
-        async with self._locked():
+        # `_locked`, written out: this runs twice for every press (its unit and the inbox's
+        # store of the answer that brought it), and each layer of context manager costs it.
+        self._exclusive += 1
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self._exclusive -= 1
+            raise
+        try:
             conn = self.conn
             here = self._here
             if here is not None:
-                await self._thread_drained()
-                await self._begin(here)
+                if self._in_thread:
+                    await self._thread_drained()
+                self._begin(here)
             else:
                 await conn.execute("BEGIN IMMEDIATE")
             unit = Transaction(conn, self, here)
@@ -535,10 +544,15 @@ class Database:
                     else:
                         await conn.execute("ROLLBACK")
                 raise
-        await unit.run_hooks()
-        await self._checkpoint_if_due()
+        finally:
+            self._lock.release()
+            self._exclusive -= 1
+        if unit.has_hooks:
+            await unit.run_hooks()
+        if self._commits >= CHECKPOINT_EVERY:
+            await self._checkpoint_if_due()
 
-    async def _begin(self, here: sqlite3.Connection) -> None:
+    def _begin(self, here: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE on the loop's thread. It takes the write lock, which no other
         process holds while the bot runs: `restore` and `migrate` refuse to run beside it
         (storage.lock), `backup` and `health` only read, and in WAL mode a reader never holds
@@ -632,6 +646,10 @@ class Transaction:
         self._check()
         self._seq += 1
         self._hooks.append(_Registered(not first, self._seq, callback))
+
+    @property
+    def has_hooks(self) -> bool:
+        return bool(self._hooks)
 
     async def run_hooks(self) -> None:
         hooks = sorted(self._hooks, key=lambda hook: (hook.later, hook.seq))
