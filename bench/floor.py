@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -67,12 +68,14 @@ class Floor:
             builder = builder.base_url(base_url)
         else:
             builder = builder.request(ModelRequest(model)).get_updates_request(ModelRequest(model))
-        self.app: Application = builder.concurrent_updates(concurrent).build()
+        builder = builder.concurrent_updates(concurrent)
+        self.app: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.app.add_handler(CallbackQueryHandler(on_press))
 
     @property
     def db(self) -> aiosqlite.Connection:
-        return self.app.bot_data[DB]
+        db: aiosqlite.Connection = self.app.bot_data[DB]
+        return db
 
     async def start(self) -> None:
         db = await aiosqlite.connect(self.db_path, isolation_level=None)

@@ -20,7 +20,12 @@ model over the same transport, driven by the same closed_loop with the same pres
 seed) and the same --window; its updates are handled concurrently too (as many at once as
 the bot may). `throughput_ratio_bot_over_floor` is the bot's presses per second divided by
 the floor's: the share of what PTB and the transport allow that the bot reaches.
---floor off skips it, --floor only runs it alone.
+--floor off skips it, --floor only runs it alone. `cpu_ratio_floor_over_bot` is the same
+share from the process's CPU time per press (`throughput_cpu_us_per_press`,
+`floor_cpu_us_per_press`), which moves less with what else the machine runs. On a shared
+machine whose load changes from second to second, --interleave N runs the bot's part 1 and
+the floor's at once, their loaded presses in N parts each, taking turns (bench.votes.Turns):
+both meet the same load.
 
 Part 2, a sustained burst (--burst-seconds, default 180; --quick: 20) at --rate presses per
 second (default 5) spread over two cards in one group, with the model's flood limit of 20
@@ -60,18 +65,18 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from telegram.ext import Application, SimpleUpdateProcessor
+from telegram.ext import SimpleUpdateProcessor
 
 from bench.floor import Floor
 from bench.profile import Sampler
-from bot.app import ALLOWED_UPDATES, build_application
+from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.clock import Clock
 from bot.config import load_config
-from bot.services import SERVICES_KEY, Services
+from bot.services import SERVICES_KEY, Deployment, Services
 from bot.texts import cards
 from bot.texts.i18n import t
 from bot.texts.render import shorten
@@ -266,14 +271,15 @@ class World(Scene):
         self.http = http
         self.concurrent = concurrent  # updates handled at once; 1 is what `wiq-bot run` does
         self.server: LocalBotApiServer | None = None
-        self.app: Application | None = None
+        self.app: App | None = None
         self.person_ids: dict[int, int] = {}  # telegram id -> person id
         self.team_id = 0
 
     @property
     def services(self) -> Services:
         assert self.app is not None
-        return self.app.bot_data[SERVICES_KEY].first()
+        deployment: Deployment = self.app.bot_data[SERVICES_KEY]
+        return deployment.first()
 
     async def start(self) -> None:
         model = self.model
@@ -367,6 +373,7 @@ class World(Scene):
             return None
 
         message = await self.model.wait_until(card_message, 30, "the proposal's card")
+        assert message.reply_markup is not None
         data = {
             button["text"]: button["callback_data"]
             for row in message.reply_markup["inline_keyboard"]
@@ -604,37 +611,96 @@ class Throughput:
     per_s: float  # answered loaded presses per second
     loaded_ms: list[float]
     unloaded_ms: list[float]
+    cpu_us: float  # the process's CPU time (every thread's) per loaded press, in µs
 
 
-async def measure(args: argparse.Namespace, world: Scene, card: Card, label: str) -> Throughput:
+class Turns:
+    """Whose presses go now when the bot's part 1 and the floor's run at once (--interleave
+    N): each measures its presses in turns, the bot's unloaded ones, the floor's, then N
+    parts of the loaded ones each, the bot's and the floor's alternately. So both meet the
+    same load of the machine, which on a shared one changes from second to second; while one
+    measures, the other has nothing to do (its long poll waits)."""
+
+    def __init__(self) -> None:
+        self.names = ("bot", "floor")
+        self.taken = 0
+        self.changed = asyncio.Condition()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, name: str) -> AsyncIterator[None]:
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.names[self.taken % 2] == name)
+        try:
+            yield
+        finally:
+            async with self.changed:
+                self.taken += 1
+                self.changed.notify_all()
+
+
+async def measure(
+    args: argparse.Namespace,
+    world: Scene,
+    card: Card,
+    label: str,
+    turns: Turns | None = None,
+) -> Throughput:
     """The members but the last press `card` (the same presses for the same seed), first
-    --unloaded-presses one at a time, then the rest with --window in flight."""
+    --unloaded-presses one at a time, then the rest with --window in flight — in
+    --interleave parts, each in its turn (`turns`), when the bot and the floor run at once."""
     pressers = world.members[:-1]  # the last one never presses: the round stays open
     rng = random.Random(args.seed)
     presses = mind_changes(rng, card, pressers, args.presses_per_member)
     unloaded = presses[: args.unloaded_presses]
     loaded = presses[args.unloaded_presses :]
+    name = "floor" if label else "bot"
+    parts = args.interleave if turns is not None else 1
     progress(f"{len(unloaded)} presses one at a time, then {len(loaded)} with {args.window}")
-    await closed_loop(world, unloaded, 1, f"{label}unloaded")
+
+    def my_turn() -> contextlib.AbstractAsyncContextManager[None]:
+        return turns.turn(name) if turns is not None else contextlib.nullcontext()
+
+    async with my_turn():
+        await closed_loop(world, unloaded, 1, f"{label}unloaded")
     sampler = Sampler() if args.profile else None
-    with sampler.sampling() if sampler else contextlib.nullcontext():
-        elapsed = await closed_loop(world, loaded, args.window, f"{label}loaded")
+    elapsed = cpu = 0.0
+    size = max(1, math.ceil(len(loaded) / parts))
+    for start in range(0, len(loaded), size):
+        async with my_turn():
+            cpu_before = time.process_time()
+            with sampler.sampling() if sampler else contextlib.nullcontext():
+                chunk = loaded[start : start + size]
+                elapsed += await closed_loop(world, chunk, args.window, f"{label}loaded")
+            cpu += time.process_time() - cpu_before
+    for _ in range(parts - math.ceil(len(loaded) / size)):  # turns left: pass them on
+        async with my_turn():
+            pass
     if sampler is not None:
         PROFILES.append((f"{label or 'bot '}profile", sampler, len(loaded)))
     answered_at = [world.answers.first_at(p.query_id) for p in loaded]
     answered_times = [at for at in answered_at if at is not None]
-    if answered_times:
+    if parts > 1:
+        per_s = len(answered_times) / elapsed if elapsed else 0.0
+    elif answered_times:
         span = max(answered_times) - loaded[0].pressed_at
         per_s = len(answered_times) / span
     else:
         per_s = 0.0
     return Throughput(
-        presses, loaded, elapsed, per_s, latencies_ms(world, loaded), latencies_ms(world, unloaded)
+        presses,
+        loaded,
+        elapsed,
+        per_s,
+        latencies_ms(world, loaded),
+        latencies_ms(world, unloaded),
+        cpu / max(len(loaded), 1) * 1e6,
     )
 
 
-async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bool, float]:
-    """(stored equals the last presses, presses per second)."""
+async def part_throughput(
+    args: argparse.Namespace, directory: Path, turns: Turns | None = None
+) -> tuple[bool, Throughput]:
+    """(stored equals the last presses, the measurement)."""
     world = World(directory, args.electorate, args.http, args.concurrent_updates)
     progress(f"part 1: throughput ({'HTTP' if args.http else 'in-process'})")
     await world.start()
@@ -643,7 +709,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bo
         members = world.members
         card = await world.propose(members[0], "Wir kaufen Saatgut für das Hochbeet im Hof.")
         calls_before = len(world.model.calls)
-        measured = await measure(args, world, card, "")
+        measured = await measure(args, world, card, "", turns)
         presses = measured.presses
         loaded_ms, unloaded_ms = measured.loaded_ms, measured.unloaded_ms
         unanswered, twice, unexpected = world.answer_check(presses)
@@ -656,6 +722,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bo
         figure("throughput_concurrent_updates", args.concurrent_updates)
         figure("throughput_elapsed_s", measured.elapsed)
         figure("throughput_responses_per_s", measured.per_s)
+        figure("throughput_cpu_us_per_press", measured.cpu_us)
         figure("answer_latency_p50_ms", percentile(loaded_ms, 0.50))
         figure("answer_latency_p99_ms", percentile(loaded_ms, 0.99))
         figure("answer_latency_max_ms", max(loaded_ms, default=math.nan))
@@ -668,7 +735,7 @@ async def part_throughput(args: argparse.Namespace, directory: Path) -> tuple[bo
         figure("part1_card_edits", len(edits))
         figure("part1_provoked_429", sum(1 for c in group if c.status == 429))
         figure("part1_stored_equals_last_press", stored_ok)
-        return stored_ok, measured.per_s
+        return stored_ok, measured
     finally:
         await world.stop()
 
@@ -678,19 +745,21 @@ def floor_concurrency(args: argparse.Namespace) -> int:
     processor's default bound (bot.telegram_side.updates.OrderedUpdateProcessor, 64) or
     --concurrent-updates."""
     if args.floor_concurrent_updates:
-        return args.floor_concurrent_updates
-    return args.concurrent_updates if args.concurrent_updates > 1 else 64
+        return int(args.floor_concurrent_updates)
+    return int(args.concurrent_updates) if args.concurrent_updates > 1 else 64
 
 
-async def part_floor(args: argparse.Namespace, directory: Path) -> tuple[bool, float]:
-    """Part 1 against bench.floor: (stored equals the last presses, presses per second)."""
+async def part_floor(
+    args: argparse.Namespace, directory: Path, turns: Turns | None = None
+) -> tuple[bool, Throughput]:
+    """Part 1 against bench.floor: (stored equals the last presses, the measurement)."""
     concurrent = floor_concurrency(args)
     world = FloorWorld(directory, args.electorate, args.http, concurrent)
     progress(f"floor: throughput ({'HTTP' if args.http else 'in-process'})")
     await world.start()
     try:
         card = await world.post_card()
-        measured = await measure(args, world, card, "floor ")
+        measured = await measure(args, world, card, "floor ", turns)
         presses = measured.presses
         loaded_ms, unloaded_ms = measured.loaded_ms, measured.unloaded_ms
         unanswered, twice, unexpected = world.answer_check(presses)
@@ -699,12 +768,13 @@ async def part_floor(args: argparse.Namespace, directory: Path) -> tuple[bool, f
         figure("floor_concurrent_updates", concurrent)
         figure("floor_throughput_elapsed_s", measured.elapsed)
         figure("floor_throughput_responses_per_s", measured.per_s)
+        figure("floor_cpu_us_per_press", measured.cpu_us)
         figure("floor_answer_latency_p50_ms", percentile(loaded_ms, 0.50))
         figure("floor_answer_latency_p99_ms", percentile(loaded_ms, 0.99))
         figure("floor_answer_latency_unloaded_p50_ms", percentile(unloaded_ms, 0.50))
         figure("floor_one_answer_per_press", unanswered == twice == unexpected == 0)
         figure("floor_stored_equals_last_press", stored_ok)
-        return stored_ok, measured.per_s
+        return stored_ok, measured
     finally:
         await world.stop()
 
@@ -751,12 +821,12 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
             if time.monotonic() >= next_report:
                 next_report += 15
                 behind = sum(1 for p in presses if p.query_id not in world.answers.by_query)
-                edits = sum(
+                edited = sum(
                     1 for c in world.group_calls(calls_before) if c.method == "editMessageText"
                 )
                 progress(
                     f"burst: {len(presses)} presses in {time.monotonic() - started:.0f}s, "
-                    f"{behind} unanswered, {edits} card edits"
+                    f"{behind} unanswered, {edited} card edits"
                 )
         last_press_at = {card.round_id: 0.0 for card in both}
         for press in presses:
@@ -782,10 +852,12 @@ async def part_burst(args: argparse.Namespace, directory: Path) -> bool:
         for card in both:
             expected = await world.fresh_card_text(card)
             message = world.model.find_message(GROUP, card.message_id)
+
+            def final(message: MessageRec = message, expected: str = expected) -> bool:
+                return message.text == expected
+
             try:
-                await world.model.wait_until(
-                    lambda m=message, e=expected: m.text == e, args.final_timeout, "final card"
-                )
+                await world.model.wait_until(final, args.final_timeout, "final card")
             except TimeoutError:
                 progress(f"card #{card.proposal_id}: not final {args.final_timeout:.0f}s later")
                 final_after[card.round_id] = math.inf
@@ -868,6 +940,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         " (only)",
     )
     parser.add_argument(
+        "--interleave",
+        type=int,
+        default=1,
+        help="above 1: the bot's part 1 and the floor's run at once, their loaded presses in"
+        " that many parts each, taking turns (both meet the same load of a shared machine);"
+        " default 1: the bot's, then the floor's",
+    )
+    parser.add_argument(
         "--floor-concurrent-updates",
         type=int,
         default=0,
@@ -902,21 +982,38 @@ async def run(args: argparse.Namespace) -> bool:
     bot_part2 = args.floor != "only" and args.part in ("2", "both")
     with tempfile.TemporaryDirectory(prefix="wiq-bench-", dir=args.db_dir) as tmp:
         root = Path(tmp)
-        bot_rate = floor_rate = None
-        if bot_part1:
-            directory = root / "part1"
-            directory.mkdir()
-            stored_ok, bot_rate = await part_throughput(args, directory)
-            ok = stored_ok and ok
-        if floor:
-            directory = root / "floor"
-            directory.mkdir()
-            stored_ok, floor_rate = await part_floor(args, directory)
-            ok = stored_ok and ok
-        if bot_rate is not None and floor_rate:
-            ratio = bot_rate / floor_rate
-            progress(f"bot {bot_rate:.0f}/s, floor {floor_rate:.0f}/s: ratio bot/floor {ratio:.2f}")
+        bot: Throughput | None = None
+        floor_run: Throughput | None = None
+        if bot_part1 and floor and args.interleave > 1:
+            for name in ("part1", "floor"):
+                (root / name).mkdir()
+            turns = Turns()
+            (bot_ok, bot), (floor_ok, floor_run) = await asyncio.gather(
+                part_throughput(args, root / "part1", turns),
+                part_floor(args, root / "floor", turns),
+            )
+            ok = bot_ok and floor_ok and ok
+        else:
+            if bot_part1:
+                directory = root / "part1"
+                directory.mkdir()
+                stored_ok, bot = await part_throughput(args, directory)
+                ok = stored_ok and ok
+            if floor:
+                directory = root / "floor"
+                directory.mkdir()
+                stored_ok, floor_run = await part_floor(args, directory)
+                ok = stored_ok and ok
+        if bot is not None and floor_run is not None and floor_run.per_s:
+            ratio = bot.per_s / floor_run.per_s
+            progress(
+                f"bot {bot.per_s:.0f}/s, floor {floor_run.per_s:.0f}/s: ratio bot/floor {ratio:.2f}"
+            )
             figure("throughput_ratio_bot_over_floor", ratio)
+            # The same ratio from CPU time: what a press costs the process, whatever else the
+            # machine runs meanwhile (the wall-time ratio moves with the other processes' load).
+            if bot.cpu_us:
+                figure("cpu_ratio_floor_over_bot", floor_run.cpu_us / bot.cpu_us)
         if bot_part2:
             directory = root / "part2"
             directory.mkdir()

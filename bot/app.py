@@ -196,7 +196,7 @@ def build_application(
     inbox.hand_on_to(application)  # its processor reads the updates the inbox hands on bare
     if shared is not None:
         application.bot_data[WORKER_KEY] = shared
-    register(application)
+    register(application, networks=len(config.networks))
     application.add_error_handler(_on_error)
     return application
 

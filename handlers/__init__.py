@@ -29,6 +29,7 @@ from bot.flows.payloads import (
     ForgetPress,
     NetworkChoice,
     PetitionPress,
+    Press,
     SettingPress,
 )
 from bot.telegram_side import callbacks
@@ -72,13 +73,32 @@ BUTTONS: list[tuple[type[CallbackPayload], Handler]] = [
 ]
 
 
-def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
-    # Every update is placed in its network first (a deployment of one: that one).
-    application.add_handler(TypeHandler(Update, routing.place), group=GROUP_ROUTE)
+def register(
+    application: Application[Any, Context, Any, Any, Any, Any], *, networks: int = 1
+) -> None:
+    """Add every handler; `networks`: how many networks the deployment serves."""
+    # Every update is placed in its network first (a deployment of one: that one, which
+    # serves everything without placing: no handler to ask for every update).
+    if networks > 1:
+        application.add_handler(TypeHandler(Update, routing.place), group=GROUP_ROUTE)
     # Every update meets the guard first: one without a person behind it (a channel, a bot,
     # an anonymous admin, no sender) or an edit (a command is not run twice) goes no further.
     application.add_handler(TypeHandler(Update, guard.guard), group=GROUP_GUARD)
     application.add_handler(TypeHandler(Update, tracking.remember_sender), group=GROUP_TRACK)
+    # Buttons first: PTB asks the group's handlers in turn whether they take the update, and
+    # presses are most of what comes. A button's handler takes no message; every button goes
+    # to one (never to a command's, which PTB would hand a press on a message that begins
+    # with a command). By the prefix of their payload in the one callback codec: the cards'
+    # presses, the other buttons, last the cards' handler again for whatever the bot did not
+    # make (it answers that as invalid).
+    press = callbacks.pattern(Press)
+    application.add_handler(
+        CallbackQueryHandler(proposals.press_response, pattern=press), group=GROUP_MAIN
+    )
+    for payload_type, answer in BUTTONS:
+        pattern = callbacks.pattern(payload_type)
+        application.add_handler(CallbackQueryHandler(answer, pattern=pattern), group=GROUP_MAIN)
+    application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     for command in COMMANDS:  # the command table (handlers.commands): every name of each
         application.add_handler(
             CommandHandler(list(command.names), command.handler), group=GROUP_MAIN
@@ -94,12 +114,6 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
         ChatMemberHandler(roster.chat_member_changed, ChatMemberHandler.CHAT_MEMBER),
         group=GROUP_MAIN,
     )
-    # Buttons, by the prefix of their payload in the one callback codec; last the cards'
-    # presses, which also answer whatever the bot did not make as invalid.
-    for payload_type, answer in BUTTONS:
-        pattern = callbacks.pattern(payload_type)
-        application.add_handler(CallbackQueryHandler(answer, pattern=pattern), group=GROUP_MAIN)
-    application.add_handler(CallbackQueryHandler(proposals.press_response), group=GROUP_MAIN)
     application.add_handler(PollAnswerHandler(proposals.poll_answer), group=GROUP_MAIN)
     application.add_handler(ChatJoinRequestHandler(admissions.join_request), group=GROUP_MAIN)
     # /überarbeiten …: Telegram marks no command with an umlaut; it runs as /ueberarbeiten

@@ -115,3 +115,22 @@ async def backup(conn: aiosqlite.Connection, target: Path) -> int:
         partial.unlink(missing_ok=True)
         raise
     return await asyncio.to_thread(finish, copy)
+
+
+def checkpointer(path: Path) -> sqlite3.Connection:
+    """A second connection to the file, for the checkpoints of its WAL only (storage.db's
+    `_checkpoint_if_due`): in a thread, while the bot's connection goes on writing. It reads
+    and writes no table; in WAL mode a PASSIVE checkpoint takes no lock a writer waits for."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy what the WAL holds into the database file, as far as no reader still needs it,
+    and fsync (run in a thread: `checkpointer`)."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

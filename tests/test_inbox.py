@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bot.app import DUE_WORK
 from bot.clock import ManualClock
-from bot.telegram_side.inbox import KEEP_HANDLED
+from bot.telegram_side.inbox import KEEP_HANDLED, has_long_digits
 from storage.db import Database
 from storage.inbox import Inbox, Received
 from tests.harness import ANNA, BERT, CARL, ST, Harness, Teams, peek
@@ -148,3 +148,11 @@ async def test_an_update_with_a_number_beyond_64_bits_is_skipped_one_with_long_d
     assert len(replies_to(h, ST, digits["message_id"])) == 1
     assert all(handled_at is not None for _, _, handled_at, _ in inbox_rows(h))
     assert not h.model.pending_updates
+
+
+def test_nineteen_digits_in_a_row_are_what_makes_the_inbox_look_number_by_number() -> None:
+    assert has_long_digits(b'{"update_id":1234567890123456789}')
+    assert has_long_digits(b'{"id":-99999999999999999999}')
+    assert not has_long_digits(b'{"id":-123456789012345678,"date":1764000000}')
+    assert not has_long_digits(b'{"text":"123456789 1234567890"}')  # two numbers, not one
+    assert not has_long_digits(b"")

@@ -2,11 +2,13 @@
 thread"): the same connection and the same transaction as before, without a trip to
 aiosqlite's thread for each statement. What must hold: nothing handed to aiosqlite's thread
 runs inside a unit (a write that was committed on its own stays committed whatever the unit
-does), and the WAL is still checkpointed, in aiosqlite's thread, so it does not grow."""
+does), and the WAL is still checkpointed, by a connection of its own in a thread that no unit
+waits for, so it does not grow."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -76,16 +78,21 @@ async def test_a_write_handed_to_aiosqlite_before_a_unit_began_stays_committed(
     assert [row[0] for row in rows] == ["alone"]
 
 
-async def test_the_wal_is_checkpointed_in_aiosqlites_thread_and_stays_small(
+async def test_the_wal_is_checkpointed_off_the_loops_thread_and_stays_small(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkpoints: list[int] = []
+    inside: list[str] = []
 
     def traced(sql: str) -> None:
         if "wal_checkpoint" in sql:
             checkpoints.append(threading.get_ident())
 
-    await db.conn.set_trace_callback(traced)
+    # The checkpoints have a connection of their own: the bot's runs none.
+    await db.conn.set_trace_callback(inside.append)
+    checkpointer = db._checkpointer
+    assert checkpointer is not None
+    checkpointer.set_trace_callback(traced)
     monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY", 50)
     wal = db.path.with_name(db.path.name + "-wal")
     blob = bytes(16 * 1024)  # four pages and more per commit
@@ -96,10 +103,53 @@ async def test_the_wal_is_checkpointed_in_aiosqlites_thread_and_stays_small(
 
     assert len(checkpoints) >= 400 // 50 - 1
     assert threading.get_ident() not in checkpoints  # never on the loop's thread
+    assert not [sql for sql in inside if "wal_checkpoint" in sql]
     # Without checkpoints the WAL would hold every commit: 400 × 16 KiB and more. With one
     # every 50 commits it is written from its start again after each: it holds some 50 to 100.
     assert wal.stat().st_size < 200 * len(blob)
     assert CHECKPOINT_EVERY >= 50  # the module's own figure was not changed by the test
+
+
+async def test_a_unit_does_not_wait_for_a_checkpoint(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A checkpoint copies the WAL into the file and fsyncs, which on a busy disk takes a
+    # while: the units go on meanwhile (on the bot's connection; the checkpoint has its own).
+    loop = asyncio.get_running_loop()
+    began, release = asyncio.Event(), threading.Event()
+    checkpoint = storage_db.sqlite.checkpoint
+
+    def slow(conn: sqlite3.Connection) -> None:
+        loop.call_soon_threadsafe(began.set)
+        release.wait(5)
+        checkpoint(conn)
+
+    monkeypatch.setattr(storage_db.sqlite, "checkpoint", slow)
+    monkeypatch.setattr(storage_db, "CHECKPOINT_EVERY", 5)
+    # Commits one after the other until one makes a checkpoint due: the task that committed
+    # it waits for the checkpoint, nobody else.
+    due: asyncio.Future[int] | None = None
+    for number in range(10):
+        commit = asyncio.ensure_future(
+            db.execute("INSERT INTO t (what) VALUES (?)", (str(number),))
+        )
+        beginning = asyncio.ensure_future(began.wait())
+        await asyncio.wait([commit, beginning], return_when=asyncio.FIRST_COMPLETED)
+        beginning.cancel()
+        if began.is_set():
+            due = commit
+            break
+    assert due is not None, "no checkpoint in 10 commits of 5 each"
+    try:
+        async with asyncio.timeout(2):
+            async with db.transaction():
+                await db.execute("INSERT INTO t (what) VALUES ('meanwhile')")
+        assert not due.done()  # the checkpoint still runs
+    finally:
+        release.set()
+    await due
+    rows = await db.fetchall("SELECT what FROM t ORDER BY id")
+    assert [row[0] for row in rows][-2:] == [str(number), "meanwhile"]
 
 
 async def test_a_failed_commit_leaves_nothing_and_the_next_unit_works(db: Database) -> None:

@@ -78,12 +78,25 @@ class RetryingLimiter(AIORateLimiter):
     ) -> Answer:
         method = endpoint if endpoint in ENDPOINTS else "other"  # a bounded label
         queued = endpoint in QUEUED_ENDPOINTS
+        # AIORateLimiter limits only what goes to a chat (its overall rate counts those); a
+        # call to none, such as a press's answer, it would only hand on — unless a 429 made
+        # it hold every call, which it does only when it retries calls itself (max_retries or
+        # a call's rate_limit_args; this limiter's own retries are below, and the bot asks it
+        # for none). So such a call skips it: the same call, without its layers of coroutines.
+        limited = (
+            data.get("chat_id") is not None
+            or bool(data.get("allow_paid_broadcast"))
+            or bool(rate_limit_args or self._max_retries)
+        )
         attempt = 1
         while True:
             try:
-                answer = await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
+                if limited:
+                    answer = await super().process_request(
+                        callback, args, kwargs, endpoint, data, rate_limit_args
+                    )
+                else:
+                    answer = await callback(*args, **kwargs)
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 again = not queued and attempt < ATTEMPTS and wait <= LONGEST_WAIT
