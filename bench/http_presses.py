@@ -268,35 +268,39 @@ class Workers:
 
     processes: list[asyncio.subprocess.Process] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
+    code: Path = ROOT
 
     @property
     def pids(self) -> list[int]:
         return [process.pid for process in self.processes]
 
-    async def start(self, command: list[list[str]], logs: list[Path], ready: str) -> float:
-        """Start every command at once; the seconds until each log has `ready`."""
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    async def start(
+        self, command: list[list[str]], logs: list[Path], ready: str, within: float = 120
+    ) -> list[float]:
+        """Start every command at once (in `code`, its checkout); the seconds until each
+        log has `ready`."""
+        env = {**os.environ, "PYTHONPATH": str(self.code)}
         env.pop("WIQ_BOT_TOKEN", None)
         started = time.monotonic()
         for args, log in zip(command, logs, strict=True):
             with log.open("wb") as out:
                 process = await asyncio.create_subprocess_exec(
-                    sys.executable, *args, cwd=ROOT, env=env, stdout=out, stderr=out
+                    sys.executable, *args, cwd=self.code, env=env, stdout=out, stderr=out
                 )
             self.processes.append(process)
             self.logs.append(log)
-        waiting = set(range(len(logs)))
-        while waiting:
-            for index in list(waiting):
+        after: dict[int, float] = {}
+        while len(after) < len(logs):
+            for index in set(range(len(logs))) - after.keys():
                 if ready in logs[index].read_text(errors="replace"):
-                    waiting.discard(index)
+                    after[index] = time.monotonic() - started
                 elif self.processes[index].returncode is not None:
                     tail = logs[index].read_text(errors="replace")[-3000:]
                     raise RuntimeError(f"worker {index} ended:\n{tail}")
-            if time.monotonic() - started > 120:
-                raise TimeoutError(f"not ready after 120 s: {sorted(waiting)}")
-            await asyncio.sleep(0.02)
-        return time.monotonic() - started
+            if time.monotonic() - started > within:
+                raise TimeoutError(f"not ready after {within:.0f} s: {sorted(after)}")
+            await asyncio.sleep(0.01)
+        return [after[index] for index in range(len(logs))]
 
     async def stop(self) -> list[int | None]:
         for process in self.processes:
@@ -408,7 +412,7 @@ async def bot_run(args: argparse.Namespace, where: str, tmp: Path, count: int) -
             workers = Workers()
             try:
                 ready = await workers.start(commands, logs, "event=webhook_serving")
-                progress(f"{count} worker(s) serving after {ready:.1f} s")
+                progress(f"{count} worker(s) serving after {max(ready):.1f} s")
                 storage = await Storage.open(where, NETWORK, datetime.now(UTC), CHARTER_TERMS)
                 try:
                     person_ids = await setup_team(scene, storage)
@@ -608,7 +612,7 @@ async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int)
             workers = Workers()
             try:
                 ready = await workers.start(commands, logs, "event=floor_serving")
-                progress(f"{count} floor process(es) serving after {ready:.1f} s")
+                progress(f"{count} floor process(es) serving after {max(ready):.1f} s")
                 cards = await floor_cards(server.base_url, args.cards)
                 presses = all_presses(cards, scene.members, args)
                 run.figures |= await press_all(
