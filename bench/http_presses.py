@@ -104,38 +104,51 @@ TICK = os.sysconf("SC_CLK_TCK")
 # -- the proxy -----------------------------------------------------------------------------
 
 
+@dataclass
+class Proxy:
+    """The proxy's port, and the seconds each post took through it (to a worker and back):
+    the model posts one at a time, so their sum over the wall time is how busy that line is."""
+
+    port: int
+    spent: list[float] = field(default_factory=list)
+
+
 @contextlib.asynccontextmanager
-async def round_robin(ports: list[int]) -> AsyncIterator[int]:
+async def round_robin(ports: list[int]) -> AsyncIterator[Proxy]:
     """A reverse proxy on a port of its own: each post goes to the next worker in turn (one
     that does not answer: the one after it), over kept-alive connections, as nginx would."""
     turn = 0
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+    proxy = Proxy(free_port())
 
     async def forward(request: web.Request) -> web.Response:
         nonlocal turn
+        began = time.monotonic()
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
         headers["Content-Type"] = "application/json"
-        for _ in ports:
-            port = ports[turn % len(ports)]
-            turn += 1
-            try:
-                async with session.post(
-                    f"http://127.0.0.1:{port}{PATH}", data=body, headers=headers
-                ) as answer:
-                    return web.Response(status=answer.status, body=await answer.read())
-            except aiohttp.ClientError:
-                continue
-        return web.Response(status=502)
+        try:
+            for _ in ports:
+                port = ports[turn % len(ports)]
+                turn += 1
+                try:
+                    async with session.post(
+                        f"http://127.0.0.1:{port}{PATH}", data=body, headers=headers
+                    ) as answer:
+                        return web.Response(status=answer.status, body=await answer.read())
+                except aiohttp.ClientError:
+                    continue
+            return web.Response(status=502)
+        finally:
+            proxy.spent.append(time.monotonic() - began)
 
     app = web.Application()
     app.router.add_post(PATH, forward)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, "127.0.0.1", proxy.port).start()
     try:
-        yield port
+        yield proxy
     finally:
         await runner.cleanup()
         await session.close()
@@ -223,6 +236,7 @@ def cpu_figures(prefix: str, before: Cpu, after: Cpu, presses: int) -> dict[str,
     for index, spent in enumerate(workers):
         figures[f"{prefix}worker{index}_cpu_s"] = spent
     ours = sum(workers) + own + backends
+    cores = os.cpu_count() or 1
     figures |= {
         f"{prefix}workers_cpu_s": sum(workers),
         f"{prefix}workers_cpu_share_of_wall": sum(workers) / wall,
@@ -230,11 +244,17 @@ def cpu_figures(prefix: str, before: Cpu, after: Cpu, presses: int) -> dict[str,
         f"{prefix}postgres_backends_cpu_s": backends,
         f"{prefix}ours_cpu_s": ours,
         f"{prefix}machine_busy_cpu_s": machine,
-        f"{prefix}cpu_busy_share": machine / (wall * (os.cpu_count() or 1)),
+        f"{prefix}cpu_busy_share": machine / (wall * cores),
         f"{prefix}others_cpu_s": max(machine - ours, 0.0),
         f"{prefix}workers_cpu_ms_per_press": sum(workers) / presses * 1000,
         f"{prefix}driver_cpu_ms_per_press": own / presses * 1000,
         f"{prefix}postgres_cpu_ms_per_press": backends / presses * 1000,
+        f"{prefix}ours_cpu_ms_per_press": ours / presses * 1000,
+        # What the machine's cores could take if nothing else ran: each worker one core at
+        # most, and all of ours together the cores.
+        f"{prefix}cpu_bound_ceiling_per_s": min(
+            cores * presses / ours, len(workers) * presses / max(sum(workers), 1e-9)
+        ),
     }
     return figures
 
@@ -349,14 +369,17 @@ async def press_all(
     label: str,
     pids: list[int],
     where: str,
+    proxy: Proxy,
 ) -> dict[str, float]:
     """The warm-up, then the counted presses; throughput, latency and CPU figures."""
     warmup, counted = presses[: args.warmup], presses[args.warmup :]
     progress(f"{label}: {len(warmup)} presses to warm up, then {len(counted)} counted")
     await closed_loop(scene, warmup, args.window, f"{label} warm-up")
     before = await Cpu.now(pids, where)
+    posted = len(proxy.spent)
     await closed_loop(scene, counted, args.window, label)
     after = await Cpu.now(pids, where)
+    deliveries = proxy.spent[posted:]
     answered = [scene.answers.first_at(press.query_id) for press in counted]
     times = [at for at in answered if at is not None]
     per_s = len(times) / (max(times) - counted[0].pressed_at) if times else 0.0
@@ -366,6 +389,10 @@ async def press_all(
         "presses_per_s": per_s,
         "answer_latency_p50_ms": percentile(loaded_ms, 0.5),
         "answer_latency_p99_ms": percentile(loaded_ms, 0.99),
+        "webhook_posts": len(deliveries),
+        "webhook_post_p50_ms": percentile(deliveries, 0.5) * 1000,
+        "webhook_post_p99_ms": percentile(deliveries, 0.99) * 1000,
+        "webhook_line_busy_share": sum(deliveries) / (after.at - before.at),
     } | cpu_figures("", before, after, len(counted))
 
 
@@ -405,7 +432,8 @@ async def bot_run(args: argparse.Namespace, where: str, tmp: Path, count: int) -
             for index, port in enumerate(ports):
                 config = tmp / f"worker{count}-{index}.toml"
                 config.write_text(
-                    worker_config(where, server.base_url, proxy, port, shared), encoding="utf-8"
+                    worker_config(where, server.base_url, proxy.port, port, shared),
+                    encoding="utf-8",
                 )
                 commands.append(["-m", "bot.cli", "run", "--config", str(config)])
                 logs.append(args.logs / f"workers{count}-{index}.log")
@@ -422,7 +450,7 @@ async def bot_run(args: argparse.Namespace, where: str, tmp: Path, count: int) -
                     ]
                     presses = all_presses(cards, scene.members, args)
                     run.figures |= await press_all(
-                        scene, presses, args, f"{count} worker(s)", workers.pids, where
+                        scene, presses, args, f"{count} worker(s)", workers.pids, where, proxy
                     )
                     await asyncio.sleep(args.settle)
                     stored_ok = True
@@ -604,7 +632,7 @@ async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int)
             commands = [
                 [
                     *("-m", "bench.http_presses", "--serve-floor", where, server.base_url),
-                    *(str(proxy), str(port), str(args.floor_concurrent_updates)),
+                    *(str(proxy.port), str(port), str(args.floor_concurrent_updates)),
                 ]
                 for port in ports
             ]
@@ -616,7 +644,7 @@ async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int)
                 cards = await floor_cards(server.base_url, args.cards)
                 presses = all_presses(cards, scene.members, args)
                 run.figures |= await press_all(
-                    scene, presses, args, f"floor x{count}", workers.pids, where
+                    scene, presses, args, f"floor x{count}", workers.pids, where, proxy
                 )
                 await asyncio.sleep(args.settle)
                 stored_ok = True

@@ -182,7 +182,7 @@ async def measure_workers(
                 for index, port in enumerate(ports):
                     config = Path(tmp) / f"worker{index}.toml"
                     config.write_text(
-                        worker_text(where, server.base_url, proxy, port), encoding="utf-8"
+                        worker_text(where, server.base_url, proxy.port, port), encoding="utf-8"
                     )
                     commands.append(["-m", "bot.cli", "run", "--config", str(config)])
                     name = f"{log.name}.worker{index}" if log else f"worker{index}.log"
