@@ -188,19 +188,23 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def pg_backends(where: str) -> list[int]:
-    """The PostgreSQL backends connected to the database (the bench's own one excluded)."""
+async def pg_backends(where: str) -> tuple[list[int], int]:
+    """The PostgreSQL backends connected to the database (the bench's own one excluded), and
+    the transactions committed in it so far (pg_stat_database: flushed within a second)."""
     if not is_url(where):
-        return []
+        return [], 0
     conn = await asyncpg.connect(where)
     try:
         rows = await conn.fetch(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid()"
         )
+        commits = await conn.fetchval(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
     finally:
         await conn.close()
-    return [int(row["pid"]) for row in rows]
+    return [int(row["pid"]) for row in rows], int(commits or 0)
 
 
 @dataclass
@@ -212,18 +216,17 @@ class Cpu:
     own: float
     backends: dict[int, float]
     machine: float
+    commits: int
 
     @classmethod
     async def now(cls, pids: list[int], where: str) -> Cpu:
-        backends = {pid: cpu_of(pid) for pid in await pg_backends(where)}
+        at = time.monotonic()
+        workers = [cpu_of(pid) for pid in pids]
         times = os.times()
-        return cls(
-            time.monotonic(),
-            [cpu_of(pid) for pid in pids],
-            times.user + times.system,
-            backends,
-            machine_busy(),
-        )
+        machine = machine_busy()
+        found, commits = await pg_backends(where)
+        backends = {pid: cpu_of(pid) for pid in found}
+        return cls(at, workers, times.user + times.system, backends, machine, commits)
 
 
 def cpu_figures(prefix: str, before: Cpu, after: Cpu, presses: int) -> dict[str, float]:
@@ -250,6 +253,7 @@ def cpu_figures(prefix: str, before: Cpu, after: Cpu, presses: int) -> dict[str,
         f"{prefix}driver_cpu_ms_per_press": own / presses * 1000,
         f"{prefix}postgres_cpu_ms_per_press": backends / presses * 1000,
         f"{prefix}ours_cpu_ms_per_press": ours / presses * 1000,
+        f"{prefix}postgres_commits_per_press": (after.commits - before.commits) / presses,
         # What the machine's cores could take if nothing else ran: each worker one core at
         # most, and all of ours together the cores.
         f"{prefix}cpu_bound_ceiling_per_s": min(
