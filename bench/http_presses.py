@@ -68,7 +68,7 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bench.digests import fresh
-from bench.floor import BUTTONS, DB, Floor
+from bench.floor import BUTTONS, DB, SCHEMA, Floor
 from bench.votes import (
     ADMIN,
     CODES,
@@ -557,6 +557,8 @@ PG_SCHEMA = (
     " choice TEXT NOT NULL, PRIMARY KEY (round, person))"
 )
 
+LITE_SCHEMA = SCHEMA  # bench.floor's
+
 
 class PgFloorDb:
     """bench.floor's handler awaits `db.execute(sql, params)`: the same upsert on PostgreSQL."""
@@ -585,10 +587,7 @@ async def serve_floor(where: str, base_url: str, proxy: int, port: int, concurre
         lite = await aiosqlite.connect(where, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
             await lite.execute(f"PRAGMA {pragma}")
-        await lite.execute(
-            "CREATE TABLE IF NOT EXISTS press (round INTEGER NOT NULL, person INTEGER NOT NULL,"
-            " choice TEXT NOT NULL, PRIMARY KEY (round, person)) WITHOUT ROWID"
-        )
+        await lite.execute(LITE_SCHEMA)
         app.bot_data[DB] = lite
     await app.initialize()
     await app.start()
@@ -628,6 +627,7 @@ async def serve_floor(where: str, base_url: str, proxy: int, port: int, concurre
 async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int) -> Run:
     """`count` floor processes behind the proxy, the same presses on --cards cards."""
     await fresh(where)
+    await floor_table(where)  # before the processes (several CREATE TABLE at once collide)
     scene = model_with_scene(args)
     run = Run()
     async with LocalBotApiServer(scene.model) as server:
@@ -666,6 +666,19 @@ async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int)
             run.figures["workers_exit_ok"] = all(code == 0 for code in codes)
     run.ok = bool(run.figures["one_answer_per_press"] and run.figures["stored_equals_last_press"])
     return run
+
+
+async def floor_table(where: str) -> None:
+    if is_url(where):
+        conn = await asyncpg.connect(where)
+        try:
+            await conn.execute(PG_SCHEMA)
+        finally:
+            await conn.close()
+        return
+    with contextlib.closing(sqlite3.connect(where)) as lite:
+        lite.execute("PRAGMA journal_mode=WAL")
+        lite.execute(LITE_SCHEMA)
 
 
 async def floor_cards(base_url: str, count: int) -> list[Card]:
@@ -710,7 +723,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="a postgresql:// URL (its public schema is dropped and made afresh for each run:"
         " give it a database of its own) or a SQLite file; default a temporary file",
     )
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="*",
+        default=[1, 2, 4],
+        help="worker counts (none: the floor only)",
+    )
     parser.add_argument(
         "--single-worker",
         choices=("shared", "plain"),
@@ -781,7 +800,7 @@ async def main_async(args: argparse.Namespace) -> bool:
     if args.repeat > 1:
         print("(the figures below: the median of the repeats)", flush=True)
     floor = floors.get(args.floor_workers[0]) if args.floor_workers else None
-    first = rates.get(args.workers[0])
+    first = rates.get(args.workers[0]) if args.workers else None
     for count, found in floor_rates.items():
         if count != (args.floor_workers[0] if args.floor_workers else None):
             figure(f"presses_per_s_floor_x{count}", statistics.median(found))
