@@ -53,7 +53,7 @@ from bot.telegram_side.workers import WORKER_KEY, SharedOrder, SharedWork
 from bot.texts.i18n import LANGUAGES, t
 from storage import CharterTerms, Storage
 from storage.claims import Claims
-from storage.lock import opening
+from storage.lock import opening, opening_postgres
 
 log = logging.getLogger(__name__)
 
@@ -315,9 +315,11 @@ def _post_init(
 async def _one_worker_at_a_time(config: Config, shared: SharedWork | None, work: Awaitable[T]) -> T:
     """What starting workers do one after the other (storage.lock.opening); one process: at
     once."""
-    with contextlib.ExitStack() as turn:
+    async with contextlib.AsyncExitStack() as turn:
         if shared is not None and config.storage_path is not None:
             await asyncio.to_thread(turn.enter_context, opening(config.storage_path))
+        elif shared is not None and config.storage_url is not None:
+            await turn.enter_async_context(opening_postgres(config.storage_url))
         return await work
 
 

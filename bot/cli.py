@@ -88,6 +88,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also a network still in the config (the next start creates it again, empty)",
     )
+    remove.add_argument(
+        "--backup",
+        type=Path,
+        metavar="PATH",
+        help="the backup taken first: a file or a directory (default: beside the database;"
+        " on PostgreSQL, beside the config file)",
+    )
     copy = command(
         "copy-database",
         "copy the SQLite database into an empty PostgreSQL one (the bot must be stopped);"
@@ -131,7 +138,9 @@ def _operate(config: Config, args: argparse.Namespace) -> int:
     if args.command == "export-network":
         return networks.export_network(config, args.name, args.directory)
     if args.command == "remove-network":
-        return networks.remove_network(config, args.name, yes=args.yes, force=args.force)
+        return networks.remove_network(
+            config, args.name, yes=args.yes, force=args.force, backup_to=args.backup
+        )
     if args.command == "health":
         return health.check(config)
     if args.command == "backup":

@@ -5,7 +5,7 @@ questions about the schema itself (which tables, which columns) are asked here.
 
 What a translation covers, and nothing else:
 - `?` placeholders become `$1, $2, …`, and `?3` becomes `$3` (outside string literals);
-- `BEGIN IMMEDIATE` is `BEGIN` (one connection, serialized by Database's lock);
+- `BEGIN IMMEDIATE` is `BEGIN` (storage.postgres adds the write lock that serialises writers);
 - SQLite's index hints (`INDEXED BY i`) go: PostgreSQL's planner picks the partial index;
 - `INSERT OR IGNORE INTO …` is `INSERT INTO … ON CONFLICT DO NOTHING`;
 - `x IS NOT ?` / `x IS ?` are `IS DISTINCT FROM` / `IS NOT DISTINCT FROM`;

@@ -15,15 +15,15 @@ database (storage/claims.py); the one thing before that — opening the database
 pending migrations — is serialised here (`opening`).
 
 This is the one place that decides what "holding the database" means: on PostgreSQL it is a
-session advisory lock (`PostgresGuard`: one bot per database; shared for several workers
-there is not built yet), and nowhere else changes."""
+session advisory lock (`PostgresGuard`), exclusive for one bot, shared for several workers,
+and the turn of opening is another (`opening_postgres`); nowhere else changes."""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -129,43 +129,88 @@ def opening(database: Path) -> Iterator[None]:
         os.close(fd)
 
 
-# The advisory lock's key on PostgreSQL: one bot per database ("WiQ" in ASCII).
-ADVISORY_KEY = 0x576951
+# Advisory locks are the database's own: the holders looked for are this database's.
+_THIS_DATABASE = "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 
 
 class PostgresGuard:
     """On PostgreSQL: the guard is a session advisory lock, held by a connection of its own
-    for the life of the process. The server releases it when that session ends, however the
-    process ends (a kill -9 closes its socket), so a restart is never refused. Who holds it
-    is the holding session's application_name, for the refusal's line."""
+    for the life of the process — exclusive for one bot, shared (`shared=True`) by each of
+    several webhook workers, as DatabaseLock's flock. The server releases it when that
+    session ends, however the process ends (a kill -9 closes its socket), so a restart is
+    never refused. Who holds it is the holding session's application_name, for the refusal's
+    line."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, shared: bool = False) -> None:
         self.url = url
+        self.shared = shared
         self._conn: Any = None
+        self._closing: Callable[[], None] = lambda: None
 
     async def acquire(self, holder: str) -> None:
         import asyncpg
 
+        from storage.postgres import GUARD_KEY
+
+        if self.shared:
+            holder = f"{holder} (one of several workers)"
         conn = await asyncpg.connect(
             self.url, server_settings={"application_name": f"wiq-bot {holder}"[:63]}
         )
-        taken = await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_KEY)
+        take = "pg_try_advisory_lock_shared" if self.shared else "pg_try_advisory_lock"
+        taken = await conn.fetchval(f"SELECT {take}($1)", GUARD_KEY)
         if not taken:
             held_by = await conn.fetchval(
                 "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
                 " ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted"
-                " AND l.objid = $1 AND a.pid <> pg_backend_pid() LIMIT 1",
-                ADVISORY_KEY,
+                " AND l.objid = $1 AND a.pid <> pg_backend_pid() AND "
+                + _THIS_DATABASE
+                + " LIMIT 1",
+                GUARD_KEY,
             )
             await conn.close()
             from storage import postgres
 
             holder_seen = str(held_by or "").removeprefix("wiq-bot ").strip()
             raise DatabaseInUse(postgres.display(self.url), holder_seen)
+        from storage.postgres import watch
+
         self._conn = conn
+        self._closing = watch(conn)  # its end would let another bot in: the process ends
+
+    async def alone(self) -> bool:
+        """Whether no other session holds the guard now (a worker: no other worker runs)."""
+        from storage.postgres import GUARD_KEY
+
+        if self._conn is None:
+            return False
+        others = await self._conn.fetchval(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND objid = $1 AND pid <> pg_backend_pid() AND " + _THIS_DATABASE,
+            GUARD_KEY,
+        )
+        return int(others) == 0
 
     async def release(self) -> None:
         if self._conn is not None:
+            self._closing()
             with contextlib.suppress(Exception):
                 await self._conn.close()  # the session ends: the lock goes with it
             self._conn = None
+
+
+@contextlib.asynccontextmanager
+async def opening_postgres(url: str) -> AsyncIterator[None]:
+    """On PostgreSQL, workers starting together open the database one after the other (as
+    `opening`): a session advisory lock of its own, waited for."""
+    import asyncpg
+
+    from storage.postgres import OPENING_KEY
+
+    conn = await asyncpg.connect(url, server_settings={"application_name": "wiq-bot opening"})
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", OPENING_KEY)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            await conn.close()

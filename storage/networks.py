@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database, to_db
+from storage.db import Database, Transaction, to_db
 
 # The tables whose rows a button or a deep link names, and how to reach their network.
 _OWNER_OF = {
@@ -278,21 +278,41 @@ class Networks:
         (`wiq-bot remove-network`, after its backup): returns how many rows of each table
         went. The record is append-only for the bot (a trigger refuses a DELETE on events);
         for this one statement the trigger is set aside and put back as it was, inside the
-        same transaction. The other networks' rows are not touched."""
+        same transaction — on SQLite dropped and created again from its own text, on
+        PostgreSQL disabled and enabled (ALTER TABLE is transactional there): a removal that
+        fails leaves the guard as it was. The other networks' rows are not touched."""
         removed: dict[str, int] = {}
         async with self.db.transaction() as tx:
-            triggers = await tx.fetchall(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
-                " AND tbl_name = 'events' AND sql LIKE '%DELETE ON events%'"
-            )
+            aside, back = await _append_only_guard(tx, self.db.is_postgres)
             for table, where in _REMOVAL:
                 if table == "events":
-                    for trigger in triggers:
-                        await tx.execute(f'DROP TRIGGER "{trigger["name"]}"')
+                    for statement in aside:
+                        await tx.execute(statement)
                 removed[table] = await tx.rowcount(
                     f"DELETE FROM {table} WHERE {where}", (network_id,)
                 )
                 if table == "events":
-                    for trigger in triggers:
-                        await tx.execute(str(trigger["sql"]))
+                    for statement in back:
+                        await tx.execute(statement)
         return removed
+
+
+async def _append_only_guard(tx: Transaction, postgres: bool) -> tuple[list[str], list[str]]:
+    """The statements that set the record's no-DELETE guard aside, and those that put it back
+    as it was (the triggers on events that a DELETE meets)."""
+    if postgres:
+        rows = await tx.fetchall(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE c.relname = 'events' AND c.relnamespace = current_schema()::regnamespace"
+            " AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgtype & 8) <> 0"
+        )  # tgtype's bit 8: fired by DELETE
+        names = [str(row[0]) for row in rows]
+        return (
+            [f'ALTER TABLE events DISABLE TRIGGER "{name}"' for name in names],
+            [f'ALTER TABLE events ENABLE TRIGGER "{name}"' for name in names],
+        )
+    rows = await tx.fetchall(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        " AND tbl_name = 'events' AND sql LIKE '%DELETE ON events%'"
+    )
+    return [f'DROP TRIGGER "{row["name"]}"' for row in rows], [str(row["sql"]) for row in rows]

@@ -117,3 +117,23 @@ async def test_the_due_work_per_network_does_not_grow_with_the_networks(tmp_path
     print(f"digest run 1 network {digest_1}, 3 networks {digest_3}")
     assert sweep_3 <= 3 * sweep_1 + SLACK, (sweep_1, sweep_3)
     assert digest_3 <= 3 * digest_1 + SLACK, (digest_1, digest_3)
+
+
+async def test_the_digest_reads_the_weeks_decisions_by_their_index(tmp_path: Path) -> None:
+    """The week's decided proposals are read through `proposals_closed` (migration 028), not
+    by a scan of every proposal a network ever had (a year's history: some 50,000)."""
+    h = await deployment_of(tmp_path, 1)
+    try:
+        await due_work_at(h, MONDAY_NINE - timedelta(minutes=1))
+        assert isinstance(h.clock, ManualClock)
+        h.clock.advance((MONDAY_NINE - h.clock.now()).total_seconds())
+        async with counting(h) as statements:
+            await h.due_timer.run()
+        decided = [s for s in statements if "p.closed_at >=" in s]
+        assert decided, "the digest run read the week's decisions"
+        conn = h.services.storage.db.conn
+        plan = await conn.execute_fetchall("EXPLAIN QUERY PLAN " + decided[0])
+        details = " ".join(str(row[-1]) for row in plan)
+        assert "proposals_closed" in details, details
+    finally:
+        await h.stop()

@@ -5,17 +5,23 @@ operator's commands on it: backup and restore with pg_dump/pg_restore, health, m
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import getpass
 import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from bot.app import CHARTER_TERMS
 from bot.config import ConfigError, load_config
+from localapi.server import LocalBotApiServer
 from storage import Storage
 from storage.db import IntegrityError, _migrations, code_version
 from storage.dialect import POSTGRES
@@ -24,6 +30,7 @@ from storage.lock import DatabaseInUse, PostgresGuard
 from storage.teams import KindTaken
 from tests.conftest import BOTH_BACKENDS
 from tests.harness import (
+    ADMIN,
     ANNA,
     BERT,
     PT,
@@ -31,8 +38,12 @@ from tests.harness import (
     Harness,
     Teams,
     config_text,
+    finish,
+    free_port,
+    lines_until,
     make_model,
     peek,
+    start_process,
     wiq_bot,
 )
 
@@ -310,3 +321,163 @@ async def test_one_bot_per_postgresql_database_the_guard_is_a_session_advisory_l
     await first.release()  # the session ends (as with a kill -9): the lock goes with it
     await second.acquire("pid 2 on here")
     await second.release()
+
+
+@pytest.mark.postgres_only
+async def test_several_workers_hold_the_postgresql_guard_together_and_a_poller_alone(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Webhook workers hold the advisory lock shared (as the flock on SQLite); a bot that
+    polls holds it exclusively: while any worker runs it is refused, and the other way
+    round. `alone` tells a worker whether others run (then it does not migrate)."""
+    first = PostgresGuard(pg_url, shared=True)
+    await first.acquire("pid 1 on here")
+    assert await first.alone()
+    second = PostgresGuard(pg_url, shared=True)
+    await second.acquire("pid 2 on here")
+    assert not await first.alone() and not await second.alone()
+    poller = PostgresGuard(pg_url)
+    with pytest.raises(DatabaseInUse) as refused:
+        await poller.acquire("pid 3 on here")
+    assert "one of several workers" in str(refused.value)
+    code, out, err = await wiq_bot("migrate", "--config", str(pg_config(tmp_path, pg_url)))
+    assert code == 2 and "stop the bot first" in out + err, out + err
+    await first.release()
+    await second.release()
+    await poller.acquire("pid 3 on here")
+    with pytest.raises(DatabaseInUse):
+        await PostgresGuard(pg_url, shared=True).acquire("pid 4 on here")
+    await poller.release()
+
+
+@pytest.mark.postgres_only
+async def test_writers_on_postgresql_take_turns_as_sqlites_do(pg_url: str) -> None:
+    """Two workers' connections: a unit (BEGIN IMMEDIATE) takes the write lock, so another
+    unit, or a write outside one, waits for its COMMIT and then sees what it wrote. Without
+    it, the second would number its row as the first did (next_id is MAX(id) + 1) and fail,
+    and two last presses would each miss the other's."""
+    from storage.postgres import PostgresConnection
+
+    one = await PostgresConnection.connect(pg_url)
+    two = await PostgresConnection.connect(pg_url)
+    try:
+        for conn in (one, two):
+            await conn.load_schema()
+        insert = "INSERT INTO networks (name, created_at) VALUES (?, '2026-12-02')"
+        await one.execute("BEGIN IMMEDIATE")
+        first = await one.execute(insert, ("Erstes Quartier",))
+        outside = asyncio.ensure_future(two.execute(insert, ("Zweites Quartier",)))
+
+        async def counted() -> int:
+            await two.execute("BEGIN IMMEDIATE")
+            rows = await two.execute_fetchall("SELECT COUNT(*) FROM networks")
+            await two.execute("COMMIT")
+            return int(rows[0][0])
+
+        await asyncio.sleep(0.2)
+        assert not outside.done(), "a write outside a unit waits for the unit's COMMIT"
+        await one.execute("COMMIT")
+        second = await outside
+        assert second.lastrowid == (first.lastrowid or 0) + 1
+        await one.execute("BEGIN IMMEDIATE")
+        unit = asyncio.ensure_future(counted())
+        await asyncio.sleep(0.2)
+        assert not unit.done(), "another unit waits too"
+        await one.execute(insert, ("Drittes Quartier",))
+        await one.execute("COMMIT")
+        assert await unit == 3, "and sees what the first committed"
+    finally:
+        await one.close()
+        await two.close()
+
+
+class Forwarder:
+    """A TCP port in front of the PostgreSQL server's socket: the bot's way to the server,
+    which the test opens late (a server that starts after the bot) and cuts (a server that
+    restarts: every session ends)."""
+
+    def __init__(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self.port = free_port()
+        self.url_host = f"127.0.0.1:{self.port}"
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def open(self) -> None:
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            writer.close()
+
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            server_reader, server_writer = await asyncio.open_unix_connection(self.socket_path)
+            self._writers |= {writer, server_writer}
+            await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+
+        self._server = await asyncio.start_server(serve, "127.0.0.1", self.port)
+
+    def cut(self) -> None:
+        for writer in self._writers:
+            writer.transport.abort()
+        self._writers.clear()
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_bot_waits_for_postgresql_and_ends_itself_when_the_server_goes_away(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """At boot the server may come after the bot: the start waits, one line per attempt.
+    A server that restarts ends every session: the bot ends itself (exit 1, one line), as a
+    kill -9 would — systemd starts it again — and loses nothing: the message sent meanwhile
+    is answered once by the next start."""
+    parts = urlsplit(pg_url)
+    socket_dir = dict(parse_qsl(parts.query)).get("host", "/var/run/postgresql")
+    forwarder = Forwarder(f"{socket_dir}/.s.PGSQL.{parts.port or 5432}")
+    url = f"postgresql://{getpass.getuser()}@{forwarder.url_host}{parts.path}"
+    model = make_model()
+    async with LocalBotApiServer(model) as server:
+        config = pg_config(tmp_path, url)
+        text = config.read_text(encoding="utf-8").replace("http://127.0.0.1:9/bot", server.base_url)
+        config.write_text(text + "[limits]\nretry_base = 0.2\nretry_max = 0.5\n", encoding="utf-8")
+        process = await start_process(config)
+        try:
+            waited = await lines_until(process, "event=database_unreachable", count=2, within=20)
+            assert "attempt=2" in waited[-1] and "retry_in=0.4s" in waited[-1], waited[-1]
+            await forwarder.open()
+            sent = model.send_message(PT, ADMIN, "/setup PT Projektteam")
+            reply = await model.wait_for_message(PT, "✅", after=sent["message_id"], timeout=30)
+            assert "Projektteam" in (reply.text or "")
+            forwarder.cut()  # the server restarts
+            assert await asyncio.wait_for(process.wait(), 15) == 1
+            output = await finish(process)
+            assert "event=database_lost" in output and "Traceback" not in output, output
+            asked = model.send_message(PT, ADMIN, "/team")
+            again = await start_process(config)
+            try:
+                answer = await model.wait_for_message(
+                    PT, "Projektteam", after=asked["message_id"], timeout=30
+                )
+                assert "Mitglieder" in (answer.text or "")
+            finally:
+                again.send_signal(signal.SIGTERM)
+                assert "Traceback" not in await finish(again)
+                assert again.returncode == 0
+            answers = [m for m in model.bot_messages(PT) if m.message_id > asked["message_id"]]
+            assert len(answers) == 1, [m.text for m in answers]
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await forwarder.close()
+    # A server that answers and refuses (here: no such database) is not waited for.
+    missing = parts._replace(path="/wiq_no_such_database").geturl()
+    config.write_text(text.replace(url, missing), encoding="utf-8")
+    code, out, err = await wiq_bot("run", "--config", str(config))
+    assert code == 2 and "reason=database_unusable" in out + err, out + err
+    assert "database_unreachable" not in out + err and "Traceback" not in out + err

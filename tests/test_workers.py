@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import re
 import signal
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -19,8 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 
+from bot.config import Config
 from localapi.model import BotApiModel
 from localapi.server import LocalBotApiServer
 from storage.db import to_db
@@ -37,6 +38,7 @@ from tests.harness import (
     finish,
     free_port,
     lines_until,
+    peek,
     start_process,
     wiq_bot,
 )
@@ -103,7 +105,7 @@ def worker_config(base: Path, proxy: int, port: int, index: int) -> Path:
     return path
 
 
-async def proposals_in_their_rounds(team: Teams) -> Path:
+async def proposals_in_their_rounds(team: Teams) -> Config:
     """In process: the PT, the ST and the KT (Anna, Bert, Carl, Dora each), and 100 proposals
     in their first round spread over them; a failed round goes to the majority vote."""
     h, _ = await team(
@@ -122,9 +124,9 @@ async def proposals_in_their_rounds(team: Teams) -> Path:
             await h.due(1.1)  # the cards' budget, in the in-process window
     await h.due(1.1)
     await h.settle()
-    database = h.config.storage_path
+    database = h.config
     await h.stop()
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         open_rounds = conn.execute("SELECT COUNT(*) FROM rounds WHERE closed_at IS NULL")
         assert open_rounds.fetchone()[0] == PROPOSALS
         waiting = conn.execute("SELECT COUNT(*) FROM outbox WHERE status IN ('queued','sending')")
@@ -132,19 +134,19 @@ async def proposals_in_their_rounds(team: Teams) -> Path:
     return database
 
 
-def all_due_now(database: Path) -> None:
+def all_due_now(database: Config) -> None:
     """Every round's deadline is now: 100 fall due together."""
     now = to_db(datetime.now(UTC))
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         conn.execute("UPDATE rounds SET deadline = ? WHERE closed_at IS NULL", (now,))
         conn.execute("UPDATE proposals SET due_at = ? WHERE status = 'round_open'", (now,))
 
 
 def sending(
-    database: Path, workers: list[asyncio.subprocess.Process]
+    database: Config, workers: list[asyncio.subprocess.Process]
 ) -> asyncio.subprocess.Process | None:
     """The worker that holds a group's claim now (it is sending that chat's queue)."""
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         rows = conn.execute(
             "SELECT holder FROM claims WHERE kind = 'outbox' AND lease_until >= ?",
             (time.time(),),
@@ -153,9 +155,9 @@ def sending(
     return next((worker for worker in workers if worker.pid in pids), None)
 
 
-def objections(database: Path) -> dict[int, int]:
+def objections(database: Config) -> dict[int, int]:
     """Two proposals of each group (their ids, and the group's chat)."""
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         rows = conn.execute(
             "SELECT p.id, t.chat_id FROM proposals p JOIN teams t ON t.id = p.team_id ORDER BY p.id"
         ).fetchall()
@@ -166,11 +168,11 @@ def objections(database: Path) -> dict[int, int]:
     return chosen
 
 
-async def all_handled(model: BotApiModel, database: Path) -> None:
+async def all_handled(model: BotApiModel, database: Config) -> None:
     """Until every update was posted and handled, and nothing waits in the outbox."""
     deadline = asyncio.get_running_loop().time() + 30
     while True:
-        with sqlite3.connect(database) as conn:
+        with peek(database) as conn:
             unhandled = conn.execute(
                 "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL"
             ).fetchone()[0]
@@ -180,8 +182,8 @@ async def all_handled(model: BotApiModel, database: Path) -> None:
         await asyncio.sleep(0.05)
 
 
-def counts(database: Path) -> tuple[int, int, int]:
-    with sqlite3.connect(database) as conn:
+def counts(database: Config) -> tuple[int, int, int]:
+    with peek(database) as conn:
         closed = conn.execute("SELECT COUNT(*) FROM rounds WHERE outcome IS NOT NULL").fetchone()
         votes = conn.execute("SELECT COUNT(*) FROM votes").fetchone()
         waiting = conn.execute(
@@ -211,6 +213,7 @@ def most_in_a_window(moments: list[float], window: float) -> int:
     return most
 
 
+@pytest.mark.both_backends
 async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
     team: Teams,
 ) -> None:
@@ -280,14 +283,14 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
                         outputs.append(output)
     for output in outputs:
         assert "Traceback" not in output, output
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         beats = [row[0] for row in conn.execute("SELECT instance FROM heartbeats")]
     assert [int(b.rsplit(":", 1)[1]) for b in beats] == [killed.pid], "clean stops remove theirs"
-    with sqlite3.connect(database) as conn:
+    with peek(database) as conn:
         closes = conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'round.closed'")
         assert closes.fetchone()[0] == PROPOSALS, "each round closed once"
         per_proposal = conn.execute(
-            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM votes GROUP BY proposal_id)"
+            "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM votes GROUP BY proposal_id) AS per"
         ).fetchone()[0]
         assert per_proposal == 1
         where = dict(

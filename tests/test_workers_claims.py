@@ -327,7 +327,9 @@ async def test_a_worker_does_not_migrate_beneath_the_others(
     first = DatabaseLock(config.storage_path, shared=True)
     other = DatabaseLock(config.storage_path, shared=True)
     with first.hold("pid 1 on h"):
-        assert await _check_database(config, first), "alone: it migrates at its start"
+        assert first.alone()
+        assert await _check_database(config, not first.alone()), "alone: it migrates"
         with other.hold("pid 2 on h"):
-            assert not await _check_database(config, first)
+            assert not first.alone()
+            assert not await _check_database(config, not first.alone())
     assert "reason=migrations_pending_while_workers_run" in caplog.text

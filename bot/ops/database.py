@@ -21,7 +21,7 @@ from bot.config import Config
 from bot.texts import dates
 from storage.db import PRIVATE, Database, DatabaseError, SchemaTooNew, code_version
 from storage.heartbeats import Heartbeats
-from storage.lock import DatabaseInUse, DatabaseLock
+from storage.lock import DatabaseInUse, DatabaseLock, PostgresGuard
 from storage.maintenance import Census, census, integrity
 
 EXIT_OK = 0
@@ -334,7 +334,10 @@ def _migrate_postgres(config: Config, check: bool) -> int:
                 return EXIT_NOT_OK
             say(f"{where}: schema {schema:03d} is current, nothing to migrate")
             return EXIT_OK
-        migrated, _ = asyncio.run(_migrate(config.database))
+        assert config.storage_url is not None
+        migrated = asyncio.run(_migrate_held(config.storage_url))
+    except DatabaseInUse as exc:
+        return refuse(f"refused: {exc}: stop the bot first (or let it migrate at its start)")
     except SchemaTooNew as exc:
         return refuse(f"refused: {exc}: run the version that wrote it")
     except (*DatabaseError, OSError) as exc:
@@ -353,6 +356,18 @@ async def _pending(database: Path | str) -> tuple[int, list[str]]:
         return max(await db.applied_versions(), default=0), await db.pending_migrations()
     finally:
         await db.close()
+
+
+async def _migrate_held(url: str) -> list[str]:
+    """On PostgreSQL, holding the guard as a polling bot does (refused while a bot or any
+    worker runs: their session advisory lock)."""
+    guard = PostgresGuard(url)
+    await guard.acquire(holder())
+    try:
+        migrated, _ = await _migrate(url)
+        return migrated
+    finally:
+        await guard.release()
 
 
 async def _migrate(database: Path | str) -> tuple[list[str], Path | None]:

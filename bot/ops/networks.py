@@ -9,6 +9,10 @@ a database row is follows the start's rule (`Networks.ensure`): by name, except 
 network in the config and one in the database with another name are the same network (a
 rename the next start makes).
 
+The same on either backend (`[storage] path` or `url`): on PostgreSQL the one-bot guard that
+refuses a removal while a bot runs is its session advisory lock (storage.lock.PostgresGuard),
+and the backup first is `pg_dump`'s (bot/ops/postgres.py), beside the config file.
+
 Each command prints what it did on stdout and a refusal as one line on stderr (bot/ops/
 database.py's `say` and `refuse`); exit codes 0 done, 2 refused (nothing was changed)."""
 
@@ -16,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,8 +31,8 @@ from bot.flows import export as files
 from bot.ops.database import EXIT_OK, backup, holder, refuse, say
 from bot.texts import dates
 from storage import Storage
-from storage.db import Database, code_version
-from storage.lock import DatabaseInUse, DatabaseLock
+from storage.db import Database, DatabaseError, code_version
+from storage.lock import DatabaseInUse, DatabaseLock, PostgresGuard
 from storage.networks import NetworkCounts, NetworkRow, Networks
 from storage.record import decision_record
 
@@ -79,15 +82,19 @@ def find(config: Config, networks: list[Placed], word: str) -> Placed | None:
     return None
 
 
-async def _open(database: Path) -> Database:
-    """The database read-only, at this code's schema (else a refusal's line)."""
-    db = Database(database)
+async def _open(config: Config) -> Database:
+    """The database read-only, at this code's schema (else a refusal's line; `_Empty` for a
+    PostgreSQL database no bot has started on yet)."""
+    db = Database(config.database)
     await db.open(readonly=True)
     schema = max(await db.applied_versions(), default=0)
     if schema != code_version():
         await db.close()
+        if schema == 0 and config.storage_url is not None:
+            raise _Empty
         raise _Refused(
-            f"{database} has schema {schema:03d}, this wiq-bot's is {code_version():03d}:"
+            f"{config.database_where} has schema {schema:03d}, this wiq-bot's is"
+            f" {code_version():03d}:"
             + (
                 " run `wiq-bot migrate` first"
                 if schema < code_version()
@@ -97,14 +104,17 @@ async def _open(database: Path) -> Database:
     return db
 
 
-_NOT_ON_POSTGRES = (
-    "refused: networks, export-network and remove-network read a SQLite file; on PostgreSQL"
-    " they are not built yet"
-)
+def _missing(config: Config) -> bool:
+    """No SQLite file yet (a PostgreSQL database is the host's: `_open` finds it empty)."""
+    return config.storage_path is not None and not config.storage_path.is_file()
 
 
 class _Refused(Exception):
     """A refusal, already phrased as its line."""
+
+
+class _Empty(Exception):
+    """A database without a schema yet: the first start creates it, and the networks."""
 
 
 # -- wiq-bot networks ----------------------------------------------------------------------
@@ -112,20 +122,24 @@ class _Refused(Exception):
 
 def list_networks(config: Config) -> int:
     """Each network with its chats and counts, also while the bot runs (read-only)."""
-    if config.storage_path is None:
-        return refuse(_NOT_ON_POSTGRES)
-    database = config.storage_path
-    if not database.is_file():
-        say(f"no database at {database} yet: the first start creates these networks")
+    try:
+        if _missing(config):
+            raise _Empty
+        found = asyncio.run(_counts(config))
+    except _Empty:
+        nothing = (
+            f"no database at {config.database_where}"
+            if config.storage_url is None
+            else f"no wiq-bot schema in {config.database_where}"
+        )
+        say(f"{nothing} yet: the first start creates these networks")
         for configured in config.networks:
             say(f"network {Placed(configured, None).label}: in the config, not in the database yet")
         return EXIT_OK
-    try:
-        found = asyncio.run(_counts(config))
     except _Refused as exc:
         return refuse(str(exc))
-    except sqlite3.DatabaseError as exc:
-        return refuse(f"cannot read {database}: {exc}")
+    except (*DatabaseError, OSError) as exc:
+        return refuse(f"cannot read {config.database_where}: {exc}")
     for network, counts in found:
         say(_headline(network, counts))
         if counts is None:
@@ -136,7 +150,7 @@ def list_networks(config: Config) -> int:
 
 
 async def _counts(config: Config) -> list[tuple[Placed, NetworkCounts | None]]:
-    db = await _open(config.database_file)
+    db = await _open(config)
     try:
         networks = Networks(db)
         found = []
@@ -173,19 +187,18 @@ def _n(count: int, one: str, many: str = "") -> str:
 def export_network(config: Config, word: str, directory: Path) -> int:
     """One network's record in `directory`: the CSV and Markdown files /export sends a network
     admin (bot/flows/export.py), and the same rows as JSON, with its teams and chats."""
-    if config.storage_path is None:
-        return refuse(_NOT_ON_POSTGRES)
-    database = config.storage_path
-    if not database.is_file():
-        return refuse(f"no database at {database}")
+    if _missing(config):
+        return refuse(f"no database at {config.database_where}")
     if directory.exists() and not directory.is_dir():
         return refuse(f"{directory} is not a directory")
     try:
         count, out = asyncio.run(_export(config, word))
+    except _Empty:
+        return refuse(f"no networks in {config.database_where} yet (no bot has started on it)")
     except _Refused as exc:
         return refuse(str(exc))
-    except sqlite3.DatabaseError as exc:
-        return refuse(f"cannot read {database}: {exc}")
+    except (*DatabaseError, OSError) as exc:
+        return refuse(f"cannot read {config.database_where}: {exc}")
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in out:
         (directory / name).write_bytes(content)
@@ -197,7 +210,7 @@ async def _export(config: Config, word: str) -> tuple[int, list[tuple[str, bytes
     """How many decisions, and the files (name, content)."""
     from bot.app import CHARTER_TERMS
 
-    db = await _open(config.database_file)
+    db = await _open(config)
     try:
         network = find(config, placed(config, await Networks(db).all()), word)
         if network is None or network.row is None:
@@ -247,51 +260,110 @@ def remove_network(
     yes: bool = False,
     force: bool = False,
     ask: Callable[[str], str] = input,
+    backup_to: Path | None = None,
 ) -> int:
     """Remove one network's every row, after the host typed its name again (or `yes`) and
-    after a backup beside the database; refused while a bot holds the database, and for a
-    network still in the config unless `force` (the next start would create it again, empty)."""
-    if config.storage_path is None:
-        return refuse(_NOT_ON_POSTGRES)
-    database = config.storage_path
-    if not database.is_file():
-        return refuse(f"no database at {database}")
-    lock = DatabaseLock(database)
+    after a backup (beside the database; on PostgreSQL beside the config file; or at
+    `backup_to`, a file or a directory); refused while a bot holds the database, and for a
+    network still in the config unless `force` (the next start would create it again, empty).
+    The one-bot guard is held, exclusively, from the first look to the last row removed: a
+    bot or a worker that starts meanwhile is refused."""
+    if _missing(config):
+        return refuse(f"no database at {config.database_where}")
+    return asyncio.run(_remove_network(config, word, yes, force, ask, backup_to))
+
+
+class _Guard:
+    """The one-bot guard, held as `wiq-bot run` holds it (storage/lock.py): the flock beside
+    the SQLite file, or PostgreSQL's session advisory lock."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._lock: DatabaseLock | None = None
+        self._guard: PostgresGuard | None = None
+
+    async def acquire(self) -> None:
+        """Raises DatabaseInUse while a bot, a worker, a restore, … holds the database."""
+        if self.config.storage_url is not None:
+            guard = PostgresGuard(self.config.storage_url)
+            await guard.acquire(holder())
+            self._guard = guard
+        else:
+            lock = DatabaseLock(self.config.database_file)
+            lock.acquire(holder())
+            self._lock = lock
+
+    async def release(self) -> None:
+        if self._guard is not None:
+            await self._guard.release()
+        if self._lock is not None:
+            self._lock.release()
+
+
+async def _remove_network(
+    config: Config,
+    word: str,
+    yes: bool,
+    force: bool,
+    ask: Callable[[str], str],
+    backup_to: Path | None,
+) -> int:
+    guard = _Guard(config)
     try:
-        lock.acquire(holder())
+        await guard.acquire()
     except DatabaseInUse as exc:
         return refuse(f"refused: {exc}: stop the bot first, then remove the network")
-    with lock:
-        try:
-            network, row, counts, rows = asyncio.run(_find_for_removal(config, word))
-        except _Refused as exc:
-            return refuse(str(exc))
-        except sqlite3.DatabaseError as exc:
-            return refuse(f"cannot read {database}: {exc}")
-        if network.config is not None and not force:
-            return refuse(
-                f"refused: {network.label} is still in the config: take it out of"
-                f" {config.path} first (the next start would create it again, empty),"
-                " or add --force to empty it and keep it configured"
-            )
-        say(f"to remove: {_headline(network, counts)}")
-        if not yes:
-            try:
-                typed = ask(f"type the network's name ({network.name}) to remove it: ")
-            except EOFError:
-                typed = ""
-            if " ".join(typed.split()).casefold() not in {
-                network.name.casefold(),
-                " ".join(word.split()).casefold(),
-            }:
-                return refuse("not confirmed: nothing was removed")
-        stamp = dates.file_stamp(datetime.now(UTC))
-        target = database.with_name(
-            f"{database.stem}-before-removing-{files.slug(network.name)}-{stamp}.sqlite"
+    except (*DatabaseError, OSError) as exc:
+        return refuse(f"cannot use {config.database_where}: {exc}")
+    try:
+        return await _remove_held(config, word, yes, force, ask, backup_to)
+    finally:
+        await guard.release()
+
+
+async def _remove_held(
+    config: Config,
+    word: str,
+    yes: bool,
+    force: bool,
+    ask: Callable[[str], str],
+    backup_to: Path | None,
+) -> int:
+    try:
+        network, row, counts, rows = await _find_for_removal(config, word)
+    except _Empty:
+        return refuse(f"no networks in {config.database_where} yet (no bot has started on it)")
+    except _Refused as exc:
+        return refuse(str(exc))
+    except (*DatabaseError, OSError) as exc:
+        return refuse(f"cannot read {config.database_where}: {exc}")
+    if network.config is not None and not force:
+        return refuse(
+            f"refused: {network.label} is still in the config: take it out of"
+            f" {config.path} first (the next start would create it again, empty),"
+            " or add --force to empty it and keep it configured"
         )
-        if backup(config, target) != EXIT_OK:
-            return refuse("refused: without a backup nothing is removed")
-        removed = asyncio.run(_remove(database, row.id))
+    say(f"to remove: {_headline(network, counts)}")
+    if not yes:
+        try:  # in a thread: the prompt waits for the host, the guard's session stays alive
+            typed = await asyncio.to_thread(
+                ask, f"type the network's name ({network.name}) to remove it: "
+            )
+        except EOFError:
+            typed = ""
+        if " ".join(typed.split()).casefold() not in {
+            network.name.casefold(),
+            " ".join(word.split()).casefold(),
+        }:
+            return refuse("not confirmed: nothing was removed")
+    target = _backup_target(config, network, backup_to)
+    # `backup` runs its own loop (and on PostgreSQL pg_dump): in a thread beside this one
+    if await asyncio.to_thread(backup, config, target) != EXIT_OK:
+        return refuse("refused: without a backup nothing is removed")
+    try:
+        removed = await _remove(config, row.id)
+    except (*DatabaseError, OSError) as exc:  # one transaction: rolled back as a whole
+        return refuse(f"the removal failed, nothing was removed (the backup stays): {exc}")
     total = sum(removed.values())
     tables = ", ".join(f"{table} {count}" for table, count in removed.items() if count)
     say(f"removed {network.label}: {total} rows ({tables})")
@@ -307,10 +379,28 @@ def remove_network(
     return EXIT_OK
 
 
+def _backup_target(config: Config, network: Placed, backup_to: Path | None) -> Path:
+    """`<database stem>-before-removing-<network>-<time>.sqlite` beside the SQLite file, or
+    `<database name>-before-removing-<network>-<time>.pgdump` beside the config file; in
+    `backup_to` if that is a directory, or `backup_to` itself."""
+    if backup_to is not None and not backup_to.is_dir():
+        return backup_to
+    stamp = dates.file_stamp(datetime.now(UTC))
+    if config.storage_url is not None:
+        from bot.ops.postgres import database_name
+
+        name = f"{database_name(config.storage_url)}-before-removing"
+        place, suffix = config.path.parent, ".pgdump"
+    else:
+        name = f"{config.database_file.stem}-before-removing"
+        place, suffix = config.database_file.parent, ".sqlite"
+    return (backup_to or place) / f"{name}-{files.slug(network.name)}-{stamp}{suffix}"
+
+
 async def _find_for_removal(
     config: Config, word: str
 ) -> tuple[Placed, NetworkRow, NetworkCounts, list[NetworkRow]]:
-    db = await _open(config.database_file)
+    db = await _open(config)
     try:
         networks = Networks(db)
         rows = await networks.all()
@@ -323,8 +413,8 @@ async def _find_for_removal(
         await db.close()
 
 
-async def _remove(database: Path, network_id: int) -> dict[str, int]:
-    db = Database(database)
+async def _remove(config: Config, network_id: int) -> dict[str, int]:
+    db = Database(config.database)
     try:
         await db.open(migrate=False)
         return await Networks(db).remove(network_id)

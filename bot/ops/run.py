@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Awaitable
 from typing import Any, Protocol
@@ -39,11 +40,12 @@ from telegram.request import HTTPXRequest
 from bot.app import ALLOWED_UPDATES, App, build_application
 from bot.clock import Clock
 from bot.config import Config
-from bot.ops.database import EXIT_OK, EXIT_REFUSED, holder
+from bot.ops.database import EXIT_NOT_OK, EXIT_OK, EXIT_REFUSED, holder
 from bot.ops.health import Heartbeat
 from bot.ops.metrics import MetricsServer
 from bot.ops.webhook import Webhook, WebhookRefused
 from bot.services import SERVICES_KEY, Deployment, Services
+from storage import postgres
 from storage.db import Database, DatabaseError, SchemaTooNew, code_version
 from storage.lock import DatabaseInUse, DatabaseLock, PostgresGuard
 
@@ -71,56 +73,113 @@ def run(config: Config, hold_updates: float = 0.0) -> int:
             'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.storage_path,
             exc.holder or "unknown",
-            "a worker does not start while a bot that polls, a restore or a migration holds"
-            " the database"
-            if lock.shared
-            else "one bot per database: this one does not start (several webhook workers:"
-            " [webhook] workers_share_database)",
+            _IN_USE_SHARED if lock.shared else _IN_USE,
         )
         return EXIT_REFUSED
     with lock:
-        return asyncio.run(_main(config, hold_updates, lock))
+        others = lock.shared and not lock.alone()
+        return asyncio.run(_main(config, hold_updates, others))
 
 
 async def _on_postgres(config: Config, hold_updates: float) -> int:
-    """On PostgreSQL the guard is a session advisory lock (storage.lock.PostgresGuard): one
-    bot per database. Several workers sharing a PostgreSQL database are not built yet."""
+    """On PostgreSQL the guard is a session advisory lock (storage.lock.PostgresGuard):
+    exclusive for one bot per database, shared by several workers."""
     assert config.storage_url is not None
-    if shares_database(config):
-        log.error(
-            'event=refused reason=workers_on_postgresql database=%s hint="several workers'
-            ' share a SQLite database for now; on PostgreSQL run one wiq-bot per database"',
-            config.database_where,
-        )
-        return EXIT_REFUSED
-    guard = PostgresGuard(config.storage_url)
+    stop = _stop_on_signals()
+    if not await _reach_database(config, stop):
+        log.info("event=stopped before=database_reached")
+        return EXIT_OK
+    guard = PostgresGuard(config.storage_url, shared=shares_database(config))
     try:
         await guard.acquire(holder())
     except DatabaseInUse as exc:
         log.error(
-            'event=refused reason=database_in_use database=%s holder="%s"'
-            ' hint="one bot per database: this one does not start"',
+            'event=refused reason=database_in_use database=%s holder="%s" hint="%s"',
             config.database_where,
             exc.holder or "unknown",
+            _IN_USE_SHARED if guard.shared else _IN_USE,
         )
         return EXIT_REFUSED
+    except (*DatabaseError, OSError) as exc:  # it answered, and refused: a password, a name
+        _say_unusable(config, exc)
+        return EXIT_REFUSED
+    postgres.when_lost(lambda: _database_lost(config))
     try:
-        return await _main(config, hold_updates)
+        others = guard.shared and not await guard.alone()
+        return await _main(config, hold_updates, others, stop)
     finally:
+        postgres.when_lost(None)
         await guard.release()
 
 
-async def _main(config: Config, hold_updates: float, lock: DatabaseLock | None = None) -> int:
+async def _reach_database(config: Config, stop: asyncio.Event) -> bool:
+    """On PostgreSQL: until the server answers (True) or the process is stopped (False), one
+    line per attempt, with the backoff of reaching Telegram (`[limits] retry_base` doubling
+    up to `retry_max`) — at boot the server may start after the bot, or restart."""
+    assert config.storage_url is not None
+    delay, attempt = config.limits.retry_base, 0
+    while not stop.is_set():
+        attempt += 1
+        error = await postgres.unreachable(config.storage_url)
+        if error is None:
+            if attempt > 1:
+                log.info("event=database_reached attempts=%d", attempt)
+            return True
+        seconds, delay = delay, min(delay * 2, config.limits.retry_max)
+        log.warning(
+            'event=database_unreachable attempt=%d retry_in=%gs database=%s error="%s"',
+            attempt,
+            round(seconds, 1),
+            config.database_where,
+            str(error) or type(error).__name__,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+    return False
+
+
+def _database_lost(config: Config) -> None:
+    """A connection to PostgreSQL ended that the bot did not close: the process ends at once,
+    as a kill -9 would (what was committed stays; what was not is done again at the next
+    start, which waits for the server). Exit 1: systemd's Restart=on-failure starts it."""
+    log.error(
+        'event=database_lost database=%s hint="the process ends (exit 1); its next start'
+        ' waits for the database, and nothing committed is lost"',
+        config.database_where,
+    )
+    logging.shutdown()
+    os._exit(EXIT_NOT_OK)
+
+
+_IN_USE = (
+    "one bot per database: this one does not start (several webhook workers:"
+    " [webhook] workers_share_database)"
+)
+_IN_USE_SHARED = (
+    "a worker does not start while a bot that polls, a restore or a migration holds the database"
+)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """The event SIGTERM and SIGINT set: the process stops."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if not await _check_database(config, lock):
+    return stop
+
+
+async def _main(
+    config: Config, hold_updates: float, others: bool, stop: asyncio.Event | None = None
+) -> int:
+    """`others`: other workers run on the database (it is not migrated beneath them)."""
+    stop = stop or _stop_on_signals()
+    if not await _check_database(config, others):
         return EXIT_REFUSED
     return await _Run(config, stop, hold_updates).serve()
 
 
-async def _check_database(config: Config, lock: DatabaseLock | None) -> bool:
+async def _check_database(config: Config, others: bool) -> bool:
     """Before anything reaches Telegram: a database this code cannot use (a newer schema, a
     file that is not a database) is refused with one line. The migrations themselves are
     applied when the database is opened (post_init), after a backup beside it."""
@@ -138,15 +197,14 @@ async def _check_database(config: Config, lock: DatabaseLock | None) -> bool:
     if applied and max(applied) > code_version():
         _say_too_new(config, SchemaTooNew(db.where, max(applied), code_version()))
         return False
-    shared = lock is not None and lock.shared and not lock.alone()
-    if applied and max(applied) < code_version() and shared:
+    if applied and max(applied) < code_version() and others:
         # Other workers run on this schema: migrating under them would change it beneath
         # their code. The host migrates first (`wiq-bot migrate`, with the workers stopped).
         log.error(
             "event=refused reason=migrations_pending_while_workers_run database=%s"
             ' schema=%03d known=%03d hint="stop the other workers, run wiq-bot migrate,'
             ' then start them all"',
-            config.storage_path,
+            config.database_where,
             max(applied),
             code_version(),
         )
