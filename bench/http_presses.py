@@ -229,6 +229,51 @@ class Cpu:
         return cls(at, workers, times.user + times.system, backends, machine, commits)
 
 
+@contextlib.asynccontextmanager
+async def backend_states(where: str, every: float = 0.02) -> AsyncIterator[dict[str, float]]:
+    """On PostgreSQL, while inside: how many of the database's backends (the workers'
+    connections) are, on average, running a statement, waiting for a lock (a transaction's
+    advisory lock, what orders the workers' writes), or idle inside a transaction (its
+    worker's Python between two statements, holding what it took) — pg_stat_activity every
+    `every` seconds. The averages are in the dict once the block is left."""
+    averages: dict[str, float] = {}
+    if not is_url(where):
+        yield averages
+        return
+    conn = await asyncpg.connect(where)
+    counts: dict[str, int] = {"active": 0, "waiting_lock": 0, "idle_in_transaction": 0}
+    samples = 0
+    sql = (
+        "SELECT state, wait_event_type FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend'"
+    )
+
+    async def sample() -> None:
+        nonlocal samples
+        while True:
+            for row in await conn.fetch(sql):
+                if row["wait_event_type"] == "Lock":
+                    counts["waiting_lock"] += 1
+                elif row["state"] == "active":
+                    counts["active"] += 1
+                elif row["state"] == "idle in transaction":
+                    counts["idle_in_transaction"] += 1
+            samples += 1
+            await asyncio.sleep(every)
+
+    task = asyncio.get_running_loop().create_task(sample())
+    try:
+        yield averages
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await conn.close()
+        for name, count in counts.items():
+            averages[f"pg_backends_{name}_avg"] = count / max(samples, 1)
+
+
 def cpu_figures(prefix: str, before: Cpu, after: Cpu, presses: int) -> dict[str, float]:
     wall = after.at - before.at
     workers = [b - a for a, b in zip(before.workers, after.workers, strict=True)]
@@ -381,23 +426,28 @@ async def press_all(
     await closed_loop(scene, warmup, args.window, f"{label} warm-up")
     before = await Cpu.now(pids, where)
     posted = len(proxy.spent)
-    await closed_loop(scene, counted, args.window, label)
+    async with backend_states(where) as states:
+        await closed_loop(scene, counted, args.window, label)
     after = await Cpu.now(pids, where)
     deliveries = proxy.spent[posted:]
     answered = [scene.answers.first_at(press.query_id) for press in counted]
     times = [at for at in answered if at is not None]
     per_s = len(times) / (max(times) - counted[0].pressed_at) if times else 0.0
     loaded_ms = latencies_ms(scene, counted)
-    return {
-        "presses": len(counted),
-        "presses_per_s": per_s,
-        "answer_latency_p50_ms": percentile(loaded_ms, 0.5),
-        "answer_latency_p99_ms": percentile(loaded_ms, 0.99),
-        "webhook_posts": len(deliveries),
-        "webhook_post_p50_ms": percentile(deliveries, 0.5) * 1000,
-        "webhook_post_p99_ms": percentile(deliveries, 0.99) * 1000,
-        "webhook_line_busy_share": sum(deliveries) / (after.at - before.at),
-    } | cpu_figures("", before, after, len(counted))
+    return (
+        {
+            "presses": len(counted),
+            "presses_per_s": per_s,
+            "answer_latency_p50_ms": percentile(loaded_ms, 0.5),
+            "answer_latency_p99_ms": percentile(loaded_ms, 0.99),
+            "webhook_posts": len(deliveries),
+            "webhook_post_p50_ms": percentile(deliveries, 0.5) * 1000,
+            "webhook_post_p99_ms": percentile(deliveries, 0.99) * 1000,
+            "webhook_line_busy_share": sum(deliveries) / (after.at - before.at),
+        }
+        | cpu_figures("", before, after, len(counted))
+        | states
+    )
 
 
 def checks(scene: Scene, presses: list[Press], stored_ok: bool) -> dict[str, float | bool]:
