@@ -30,7 +30,13 @@ CPU accounting over the counted presses (utime + stime from /proc): each worker,
 the workers, this process (the model, its HTTP server, the proxy and the driver), the
 PostgreSQL backends of the database, and the whole machine's busy time (/proc/stat; other
 people's work on a shared machine shows up there), each in seconds and per press, beside the
-wall time: on 2 cores, `cpu_busy_share` near 1.0 means the machine was saturated.
+wall time: on 2 cores, `cpu_busy_share` near 1.0 means the machine was saturated. The proxy
+times each post (`webhook_post_p50_ms`, and `webhook_line_busy_share`: their sum over the
+wall time — near 1.0, the one line of posts is what bounds the rate). On PostgreSQL the
+workers' backends are sampled (`pg_backends_active_avg`, `_waiting_lock_avg`: waiting for the
+transaction advisory lock that orders the workers' writes, `_idle_in_transaction_avg`: a
+worker's Python inside its transaction). --repeat runs everything again, interleaved, and
+reports the medians.
 
     .venv/bin/python -m bench.http_presses --database 'postgresql:///wiq_b?host=/var/run/postgresql'
     .venv/bin/python -m bench.http_presses --workers 1 2   # SQLite, a temporary file
