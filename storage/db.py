@@ -514,7 +514,8 @@ class Database:
             if here is not None:
                 if self._in_thread:
                     await self._thread_drained()
-                self._begin(here)
+                if not self._begin(here):
+                    await self._begin_waiting(here)
             else:
                 await conn.execute("BEGIN IMMEDIATE")
             unit = Transaction(conn, self, here)
@@ -552,14 +553,38 @@ class Database:
         if self._commits >= CHECKPOINT_EVERY:
             await self._checkpoint_if_due()
 
-    def _begin(self, here: sqlite3.Connection) -> None:
-        """BEGIN IMMEDIATE on the loop's thread. It takes the write lock, which no other
-        process holds while the bot runs: `restore` and `migrate` refuse to run beside it
+    def _begin(self, here: sqlite3.Connection) -> bool:
+        """BEGIN IMMEDIATE on the loop's thread, if the write lock is free now (False if not).
+        It is while one bot runs: `restore` and `migrate` refuse to run beside it
         (storage.lock), `backup` and `health` only read, and in WAL mode a reader never holds
-        a writer up. Should one hold it all the same (someone's own sqlite3 shell), BEGIN
-        waits for it here up to BUSY_TIMEOUT_MS, as it did in aiosqlite's thread — with the
-        loop's other work (sending, fetching) waiting too, not only the other units."""
-        here.execute("BEGIN IMMEDIATE")
+        a writer up. Where several webhook workers share the file, another one may hold it;
+        then the unit waits for it in a thread (up to BUSY_TIMEOUT_MS, as any statement
+        does), not here, where the loop's other work — the webhook's answers, sending —
+        would wait too."""
+        here.execute("PRAGMA busy_timeout=0")
+        try:
+            here.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        finally:
+            here.execute(f"PRAGMA busy_timeout={sqlite.BUSY_TIMEOUT_MS}")
+        return True
+
+    async def _begin_waiting(self, here: sqlite3.Connection) -> None:
+        """Another process writes (one of several workers): BEGIN IMMEDIATE waits for its
+        lock in a thread, the loop's other work going on meanwhile. Cancelled while it waits,
+        the BEGIN is let finish and rolled back, so that no write lock is left held."""
+        began = asyncio.ensure_future(asyncio.to_thread(here.execute, "BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(began)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await began
+            if here.in_transaction:
+                here.execute("ROLLBACK")
+            raise
 
     async def after_commit(self, callback: Hook, *, first: bool = False) -> None:
         """`callback` once this task's unit on this database is committed; at once if none is

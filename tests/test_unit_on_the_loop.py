@@ -165,3 +165,47 @@ async def test_a_failed_commit_leaves_nothing_and_the_next_unit_works(db: Databa
         await db.execute("INSERT INTO t (what) VALUES ('next')")
     rows = await db.fetchall("SELECT what FROM t ORDER BY id")
     assert [row[0] for row in rows] == ["next"]
+
+
+async def test_a_unit_waiting_for_another_processs_write_lock_leaves_the_loop_free(
+    db: Database, tmp_path: Path
+) -> None:
+    """Several webhook workers on one file: while another one writes, a unit's BEGIN waits
+    for the write lock in a thread, and the loop goes on (answering the webhook, sending); a
+    unit given up while it waits leaves no write lock held."""
+    other = sqlite3.connect(tmp_path / "unit.sqlite", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another worker's unit
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.ensure_future(ticking())
+    try:
+        threading.Timer(0.4, other.rollback).start()
+        async with db.transaction():
+            await db.execute("INSERT INTO t (what) VALUES ('after the other')")
+        assert ticks >= 10, "the loop ran while the unit waited for the lock"
+        other.execute("BEGIN IMMEDIATE")
+        given_up = asyncio.ensure_future(_a_unit(db))
+        await asyncio.sleep(0.1)  # it waits for the lock
+        given_up.cancel()
+        threading.Timer(0.1, other.rollback).start()
+        with pytest.raises(asyncio.CancelledError):
+            await given_up
+        other.execute("BEGIN IMMEDIATE")  # nobody else holds the write lock now
+        other.rollback()
+        await _a_unit(db, "and on")
+        rows = await db.fetchall("SELECT what FROM t ORDER BY id")
+        assert [row[0] for row in rows] == ["after the other", "and on"]
+    finally:
+        ticker.cancel()
+        other.close()
+
+
+async def _a_unit(db: Database, what: str = "given up") -> None:
+    async with db.transaction():
+        await db.execute("INSERT INTO t (what) VALUES (?)", (what,))
