@@ -308,6 +308,10 @@ async def measure(where: str, teams: int, weeks: int, directory: Path) -> Figure
         slot = runner.latest_slot(NOW)
         began = time.perf_counter()
         decisions = await seed_history(storage, teams, weeks, slot)
+        # The planner's statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would
+        # have them after a year: without them PostgreSQL guesses at a table it has never
+        # looked at, and the figure would be of the guess.
+        await storage.db.execute("ANALYZE")
         progress(
             f"{weeks} weeks: seeded {decisions} decisions in {time.perf_counter() - began:.1f} s"
         )
