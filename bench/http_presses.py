@@ -67,7 +67,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-import aiohttp
 import aiosqlite
 import asyncpg
 from aiohttp import web
@@ -94,6 +93,7 @@ from bench.votes import (
 )
 from bot.app import CHARTER_TERMS
 from localapi.model import BotApiModel
+from localapi.proxy import Proxy, free_port, round_robin
 from localapi.records import MessageRec
 from localapi.server import LocalBotApiServer
 from storage import Storage
@@ -108,64 +108,6 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 # -- the proxy -----------------------------------------------------------------------------
-
-
-@dataclass
-class Proxy:
-    """The proxy's port, and the seconds each post took through it (to a worker and back):
-    the model posts one at a time, so their sum over the wall time is how busy that line is."""
-
-    port: int
-    spent: list[float] = field(default_factory=list)
-
-
-@contextlib.asynccontextmanager
-async def round_robin(ports: list[int]) -> AsyncIterator[Proxy]:
-    """A reverse proxy on a port of its own: each post goes to the next worker in turn (one
-    that does not answer: the one after it), over kept-alive connections, as nginx would."""
-    turn = 0
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
-    proxy = Proxy(free_port())
-
-    async def forward(request: web.Request) -> web.Response:
-        nonlocal turn
-        began = time.monotonic()
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
-        headers["Content-Type"] = "application/json"
-        try:
-            for _ in ports:
-                port = ports[turn % len(ports)]
-                turn += 1
-                try:
-                    async with session.post(
-                        f"http://127.0.0.1:{port}{PATH}", data=body, headers=headers
-                    ) as answer:
-                        return web.Response(status=answer.status, body=await answer.read())
-                except aiohttp.ClientError:
-                    continue
-            return web.Response(status=502)
-        finally:
-            proxy.spent.append(time.monotonic() - began)
-
-    app = web.Application()
-    app.router.add_post(PATH, forward)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", proxy.port).start()
-    try:
-        yield proxy
-    finally:
-        await runner.cleanup()
-        await session.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # -- CPU accounting ------------------------------------------------------------------------
@@ -487,7 +429,7 @@ async def bot_run(args: argparse.Namespace, where: str, tmp: Path, count: int) -
     shared = count > 1 or args.single_worker == "shared"
     async with LocalBotApiServer(model) as server:
         ports = [free_port() for _ in range(count)]
-        async with round_robin(ports) as proxy:
+        async with round_robin(ports, PATH) as proxy:
             commands, logs = [], []
             for index, port in enumerate(ports):
                 config = tmp / f"worker{count}-{index}.toml"
@@ -688,7 +630,7 @@ async def floor_run(args: argparse.Namespace, where: str, tmp: Path, count: int)
     run = Run()
     async with LocalBotApiServer(scene.model) as server:
         ports = [free_port() for _ in range(count)]
-        async with round_robin(ports) as proxy:
+        async with round_robin(ports, PATH) as proxy:
             commands = [
                 [
                     *("-m", "bench.http_presses", "--serve-floor", where, server.base_url),

@@ -8,21 +8,18 @@ messages are answered once. The claims one by one: tests/test_workers_claims.py.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from bot.config import Config
 from localapi.model import BotApiModel
+from localapi.proxy import round_robin
 from localapi.server import LocalBotApiServer
 from storage.db import to_db
 from tests.harness import (
@@ -52,42 +49,6 @@ LEASE = 2.0  # [webhook] worker_lease of the workers
 PATH = "/wiq/telegram"
 RESULT = re.compile(r"Ergebnis Runde 1 zu #(\d+)")
 POLL = re.compile(r"Mehrheitsabstimmung zu #(\d+)")
-
-
-@contextlib.asynccontextmanager
-async def round_robin(ports: list[int]) -> AsyncIterator[int]:
-    """A reverse proxy on a port of its own: each post goes to the next worker in turn (one
-    that does not answer: the one after it), and its answer goes back to the local Bot API."""
-    turn = 0
-
-    async def forward(request: web.Request) -> web.Response:
-        nonlocal turn
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
-        headers["Content-Type"] = "application/json"
-        async with aiohttp.ClientSession() as session:
-            for _ in ports:
-                port = ports[turn % len(ports)]
-                turn += 1
-                try:
-                    async with session.post(
-                        f"http://127.0.0.1:{port}{PATH}", data=body, headers=headers
-                    ) as answer:
-                        return web.Response(status=answer.status, body=await answer.read())
-                except aiohttp.ClientError:
-                    continue
-        return web.Response(status=502)
-
-    app = web.Application()
-    app.router.add_post(PATH, forward)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield port
-    finally:
-        await runner.cleanup()
 
 
 def worker_config(base: Path, proxy: int, port: int, index: int) -> Path:
@@ -226,8 +187,8 @@ async def test_three_workers_close_100_deadlines_once_with_one_killed_midway(
     async with LocalBotApiServer(model) as server:
         base = process_config(h, server)
         ports = [free_port() for _ in range(3)]
-        async with round_robin(ports) as proxy:
-            configs = [worker_config(base, proxy, port, i) for i, port in enumerate(ports)]
+        async with round_robin(ports, PATH) as proxy:
+            configs = [worker_config(base, proxy.port, port, i) for i, port in enumerate(ports)]
             workers = [await start_process(config) for config in configs]
             try:
                 for worker in workers:
